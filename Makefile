@@ -1,0 +1,38 @@
+# flowlens build, test, demo and benchmark entry points.
+GO      ?= go
+TAGS    ?= duckdb_arrow
+BIN     ?= bin/flowlens
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/flowlens/flowlens/internal/cli.Version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: all build test test-unit fuzz demo bench vet clean deps
+
+all: build
+
+deps:
+	scripts/setup.sh
+
+build:
+	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/flowlens
+
+# The whole suite: unit, golden, end-to-end and a short run of every fuzz target.
+test: deps
+	$(GO) vet -tags '$(TAGS)' ./...
+	$(GO) test -tags '$(TAGS)' -count=1 -timeout 20m ./...
+	scripts/fuzz.sh $(FUZZTIME)
+
+test-unit:
+	$(GO) test -tags '$(TAGS)' ./...
+
+fuzz:
+	scripts/fuzz.sh 60s
+
+demo: build
+	$(BIN) demo
+
+bench: build
+	scripts/bench.sh
+
+clean:
+	rm -rf bin
