@@ -1,0 +1,307 @@
+// Package decode reads VPC flow log records from every container AWS delivers
+// them in — plain text with or without the S3 header line, gzip (multi-member
+// too), Parquet, CloudWatch Logs JSON (get-log-events / filter-log-events
+// output, JSON lines, bare arrays) and CloudWatch Logs subscription payloads —
+// and turns them into typed columnar flowlog.Batch values. Rejected lines are
+// reported with file, line, field and reason; the lines around them still
+// decode. It also parses the S3 object keys AWS writes flow logs under.
+package decode
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/flowlens/flowlens/internal/decode/parquet"
+	"github.com/flowlens/flowlens/internal/decode/record"
+	"github.com/flowlens/flowlens/internal/flowlog"
+)
+
+// LineError describes a rejected line: file, line number, field and reason.
+// Error() returns "FILE:LINE: reason" (with the field when there is one).
+type LineError = record.LineError
+
+// Decoder decodes lines of one format into batches; see record.Decoder.
+type Decoder = record.Decoder
+
+// NewDecoder returns a line decoder for format f.
+func NewDecoder(f *flowlog.Format) *Decoder { return record.NewDecoder(f) }
+
+// Container names reported in Stats.Container.
+const (
+	ContainerText         = "text"
+	ContainerGzipText     = "gzip+text"
+	ContainerParquet      = "parquet"
+	ContainerCloudWatch   = "cloudwatch-json"
+	ContainerSubscription = "gzip+cloudwatch-subscription"
+)
+
+// Options control one Read.
+type Options struct {
+	// Name is the file name used in errors ("<stdin>" for standard input).
+	Name string
+	// Format is the configured format for header-less input. When nil, the
+	// S3 header line is used if present, else the default format (the
+	// heuristic of the spec's decoder requirements). A header line or a
+	// Parquet schema always wins over Format.
+	Format *flowlog.Format
+	// BatchSize is the number of records per emitted batch
+	// (0 → flowlog.DefaultBatchSize).
+	BatchSize int
+	// OnReject is called with every rejected line; may be nil.
+	OnReject func(*LineError)
+	// NewBatch, when set, supplies empty batches (lets a consumer recycle
+	// them); it must return a batch of the given format with N == 0.
+	NewBatch func(*flowlog.Format, int) *flowlog.Batch
+}
+
+// Stats summarises one Read.
+type Stats struct {
+	// Lines counts input lines (or events, or Parquet rows), including
+	// header and blank lines.
+	Lines int64
+	// Records counts decoded records; Rejected counts rejected lines.
+	Records, Rejected int64
+	// InputBytes counts bytes read from the input (compressed size for gzip).
+	InputBytes int64
+	// Formats lists the formats of the emitted batches, in order of first use.
+	Formats []*flowlog.Format
+	// Container names what was read (ContainerText, …).
+	Container string
+}
+
+// ErrNotFlowLog is matched (errors.Is) when input is not any container
+// flowlens can read.
+var ErrNotFlowLog = errors.New("not a flow log container")
+
+func (o *Options) batchSize() int {
+	if o.BatchSize > 0 {
+		return o.BatchSize
+	}
+	return flowlog.DefaultBatchSize
+}
+
+func (o *Options) name() string {
+	if o.Name == "" {
+		return "<input>"
+	}
+	return o.Name
+}
+
+// sink collects records into batches and hands full ones to emit.
+type sink struct {
+	ctx   context.Context
+	opts  *Options
+	emit  func(*flowlog.Batch) error
+	stats *Stats
+	batch *flowlog.Batch
+	// defFormat is the default format, built once per Read.
+	defFormat *flowlog.Format
+}
+
+func (s *sink) newBatch(f *flowlog.Format) *flowlog.Batch {
+	n := s.opts.batchSize()
+	if s.opts.NewBatch != nil {
+		if b := s.opts.NewBatch(f, n); b != nil {
+			return b
+		}
+	}
+	return flowlog.NewBatch(f, n)
+}
+
+// current returns the batch for format f, flushing a batch of another format.
+func (s *sink) current(f *flowlog.Format) (*flowlog.Batch, error) {
+	if s.batch != nil && s.batch.Format == f {
+		return s.batch, nil
+	}
+	if err := s.flush(); err != nil {
+		return nil, err
+	}
+	seen := false
+	for _, g := range s.stats.Formats {
+		if g == f {
+			seen = true
+		}
+	}
+	if !seen {
+		s.stats.Formats = append(s.stats.Formats, f)
+	}
+	s.batch = s.newBatch(f)
+	return s.batch, nil
+}
+
+// full emits the current batch when it has reached the batch size.
+func (s *sink) full() error {
+	if s.batch == nil || s.batch.N < s.opts.batchSize() {
+		return nil
+	}
+	return s.flush()
+}
+
+func (s *sink) flush() error {
+	b := s.batch
+	if b == nil || b.N == 0 {
+		return nil
+	}
+	s.batch = nil
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	s.stats.Records += int64(b.N)
+	f := b.Format
+	if err := s.emit(b); err != nil {
+		return err
+	}
+	// A batch of the same format follows most of the time.
+	s.batch = s.newBatch(f)
+	return nil
+}
+
+func (s *sink) reject(e *LineError) {
+	e.File = s.opts.name()
+	s.stats.Rejected++
+	if s.opts.OnReject != nil {
+		s.opts.OnReject(e)
+	}
+}
+
+// countingReader counts bytes read.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// Read detects the container of r (gzip by magic, Parquet by PAR1 magic,
+// CloudWatch JSON and subscription payloads by their JSON shape, plain text
+// otherwise) and decodes every record, calling emit with full batches (emit
+// takes ownership of each batch). Rejected lines go to opts.OnReject and are
+// counted; they never stop the read. The error is about the input as a
+// whole (I/O, corrupt gzip, unreadable Parquet) or comes from emit or ctx.
+func Read(ctx context.Context, r io.Reader, opts Options, emit func(*flowlog.Batch) error) (Stats, error) {
+	var st Stats
+	s := &sink{ctx: ctx, opts: &opts, emit: emit, stats: &st}
+	err := readAny(ctx, countingReader{r, &st.InputBytes}, s, nil)
+	if err == nil {
+		err = s.flush()
+	}
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", opts.name(), err)
+	}
+	return st, nil
+}
+
+// ReadFile is Read over the named file; Options.Name defaults to path.
+func ReadFile(ctx context.Context, path string, opts Options, emit func(*flowlog.Batch) error) (Stats, error) {
+	if opts.Name == "" {
+		opts.Name = path
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if n, _ := f.ReadAt(magic[:], 0); n == 4 && string(magic[:]) == "PAR1" {
+		fi, err := f.Stat()
+		if err != nil {
+			return Stats{}, err
+		}
+		var st Stats
+		s := &sink{ctx: ctx, opts: &opts, emit: emit, stats: &st}
+		st.InputBytes = fi.Size()
+		err = readParquet(ctx, f, fi.Size(), s)
+		if err == nil {
+			err = s.flush()
+		}
+		if err != nil {
+			return st, fmt.Errorf("%s: %w", opts.Name, err)
+		}
+		return st, nil
+	}
+	return Read(ctx, f, opts, emit)
+}
+
+// peekSize is how much of the input container detection looks at.
+const peekSize = 64 << 10
+
+// readAny dispatches on the first bytes of r. inner is the container that
+// wrapped r ("gzip"), or nil at the top level.
+func readAny(ctx context.Context, r io.Reader, s *sink, inner *string) error {
+	br := bufio.NewReaderSize(r, peekSize)
+	head, err := br.Peek(4)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return err
+	}
+	switch {
+	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+		if inner != nil {
+			return fmt.Errorf("%w: gzip inside gzip", ErrNotFlowLog)
+		}
+		zr, err := newInflater(ctx, br)
+		if err != nil {
+			return fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		gz := "gzip"
+		return readAny(ctx, zr, s, &gz)
+	case len(head) == 4 && string(head) == "PAR1":
+		if inner != nil {
+			return fmt.Errorf("%w: Parquet inside gzip", ErrNotFlowLog)
+		}
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return err
+		}
+		return readParquet(ctx, bytes.NewReader(data), int64(len(data)), s)
+	}
+	if isJSON(br) {
+		if inner != nil {
+			s.stats.Container = "gzip+" + ContainerCloudWatch
+		} else {
+			s.stats.Container = ContainerCloudWatch
+		}
+		return readJSON(ctx, br, s)
+	}
+	if inner != nil {
+		s.stats.Container = ContainerGzipText
+	} else {
+		s.stats.Container = ContainerText
+	}
+	return readText(ctx, br, s)
+}
+
+// isJSON reports whether the first non-blank byte opens a JSON object or array.
+func isJSON(br *bufio.Reader) bool {
+	head, _ := br.Peek(4096)
+	for _, c := range head {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+func readParquet(ctx context.Context, r io.ReaderAt, size int64, s *sink) error {
+	s.stats.Container = ContainerParquet
+	return parquet.Read(ctx, r, size, parquet.Options{
+		BatchSize: s.opts.batchSize(),
+		Batch:     s.current,
+		Full:      s.full,
+		OnReject:  s.reject,
+		Rows:      &s.stats.Lines,
+	})
+}

@@ -1,0 +1,420 @@
+// Package record decodes one flow log record — a line of text or a row of
+// values — into a flowlog.Batch, checking every value against its field's
+// type: '-' becomes NULL, addresses are IPv4 or IPv6, numbers are in range,
+// closed enumerations hold one of their documented values. It is the hot path
+// of every decoder (text, CloudWatch, Parquet) and allocates nothing per
+// record unless the record is rejected.
+package record
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"unsafe"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+)
+
+// LineError describes a rejected record: where it was and why.
+type LineError struct {
+	// File names the input ("<stdin>" for standard input).
+	File string
+	// Line is the 1-based line number (for JSON containers, the 1-based
+	// position of the event; for Parquet, the 1-based row number).
+	Line int64
+	// Field is the canonical column name of the offending value, or "" when
+	// the record as a whole is wrong (field count, line length).
+	Field string
+	// Reason says what is wrong, in words meant for the user.
+	Reason string
+	// Text is the rejected line (clipped to 512 bytes).
+	Text string
+}
+
+// Error returns "FILE:LINE: reason", with the field when there is one.
+func (e *LineError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s:%d: field %s: %s", e.File, e.Line, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
+}
+
+// maxText bounds LineError.Text.
+const maxText = 512
+
+// clipText copies at most maxText bytes of line into a string.
+func clipText(line []byte) string {
+	if len(line) > maxText {
+		return string(line[:maxText]) + "…"
+	}
+	return string(line)
+}
+
+// op is how one position of a format is decoded.
+type op uint8
+
+const (
+	opString op = iota // any non-empty text
+	opEnum             // one of Field.Enum
+	opInt              // base-10 integer in [Min, Max]
+	opTime             // epoch seconds; 13 digits are milliseconds
+	opIP               // IPv4 or IPv6 address
+)
+
+type slot struct {
+	op       op
+	min, max int64
+	field    *flowlog.Field
+}
+
+// Decoder decodes records of one format. It holds no per-record state and
+// may be shared by goroutines that decode into different batches.
+type Decoder struct {
+	format *flowlog.Format
+	slots  []slot
+	// Hint, when set, is appended to the reason of a field-count mismatch
+	// (for instance, that the format was guessed).
+	Hint string
+}
+
+// NewDecoder returns a decoder for records of format f.
+func NewDecoder(f *flowlog.Format) *Decoder {
+	d := &Decoder{format: f, slots: make([]slot, len(f.Fields))}
+	for i, fl := range f.Fields {
+		s := slot{field: fl, min: fl.Min, max: fl.Max}
+		switch fl.Kind {
+		case flowlog.KindInt:
+			s.op = opInt
+		case flowlog.KindTime:
+			s.op = opTime
+		case flowlog.KindIP:
+			s.op = opIP
+		case flowlog.KindEnum:
+			s.op = opEnum
+			if fl.OpenEnum {
+				s.op = opString
+			}
+		default:
+			s.op = opString
+		}
+		if f.Extra[i] {
+			s.op = opString
+		}
+		d.slots[i] = s
+	}
+	return d
+}
+
+// Format returns the decoder's format.
+func (d *Decoder) Format() *flowlog.Format { return d.format }
+
+// DecodeLine decodes one line of text (a trailing '\r' is ignored) and
+// appends it as one record to b, whose format must be the decoder's. On a
+// bad line it returns the reason (File left empty for the caller to fill)
+// and leaves b unchanged.
+func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineError {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	n := len(line)
+	pos := 0
+	for i := range d.slots {
+		if pos > n {
+			return d.reject(b, i, line, lineNo, "", d.countReason(line))
+		}
+		var tok []byte
+		if j := bytes.IndexByte(line[pos:], ' '); j >= 0 {
+			tok = line[pos : pos+j]
+			pos += j + 1
+		} else {
+			tok = line[pos:]
+			pos = n + 1
+		}
+		if reason := appendToken(&b.Cols[i], &d.slots[i], tok); reason != "" {
+			return d.reject(b, i+1, line, lineNo, d.slots[i].field.Column, reason)
+		}
+	}
+	if pos <= n {
+		return d.reject(b, len(d.slots), line, lineNo, "", d.countReason(line))
+	}
+	b.EndRecord()
+	return nil
+}
+
+// countReason explains a field-count mismatch.
+func (d *Decoder) countReason(line []byte) string {
+	got := bytes.Count(line, []byte{' '}) + 1
+	r := fmt.Sprintf("%d fields, the format has %d", got, len(d.slots))
+	if bytes.Contains(line, []byte("  ")) {
+		r += " (fields must be separated by exactly one space)"
+	}
+	if d.Hint != "" {
+		r += " (" + d.Hint + ")"
+	}
+	return r
+}
+
+// reject drops the values appended to the first ncols columns for the
+// record being decoded and builds the error.
+func (d *Decoder) reject(b *flowlog.Batch, ncols int, line []byte, lineNo int64, field, reason string) *LineError {
+	for i := 0; i < ncols; i++ {
+		dropLast(&b.Cols[i], b.N)
+	}
+	return &LineError{Line: lineNo, Field: field, Reason: reason, Text: clipText(line)}
+}
+
+// dropLast truncates c to n values.
+func dropLast(c *flowlog.Column, n int) {
+	if len(c.Valid) > n {
+		c.Valid = c.Valid[:n]
+	}
+	if len(c.Ints) > n {
+		c.Ints = c.Ints[:n]
+	}
+	if len(c.V4) > n {
+		c.V4 = c.V4[:n]
+	}
+	if len(c.Fam) > n {
+		c.Fam = c.Fam[:n]
+	}
+	if c.Offsets != nil && len(c.Offsets) > n+1 {
+		c.Offsets = c.Offsets[:n+1]
+		c.Data = c.Data[:c.Offsets[n]]
+	}
+}
+
+// appendNull appends a NULL to c.
+func appendNull(c *flowlog.Column, o op) {
+	c.Valid = append(c.Valid, false)
+	switch o {
+	case opInt, opTime:
+		c.Ints = append(c.Ints, 0)
+	case opIP:
+		c.V4 = append(c.V4, 0)
+		c.Fam = append(c.Fam, 0)
+		c.Offsets = append(c.Offsets, int32(len(c.Data)))
+	default:
+		c.Offsets = append(c.Offsets, int32(len(c.Data)))
+	}
+}
+
+// appendToken decodes tok into c; it returns "" or the reason tok is bad
+// (in which case c may hold a partial value that reject drops).
+func appendToken(c *flowlog.Column, s *slot, tok []byte) string {
+	if len(tok) == 1 && tok[0] == '-' {
+		appendNull(c, s.op)
+		return ""
+	}
+	if len(tok) == 0 {
+		return "empty value (fields are separated by exactly one space)"
+	}
+	switch s.op {
+	case opInt:
+		v, ok := parseUint(tok)
+		if !ok {
+			return notNumber(tok)
+		}
+		if v < s.min || v > s.max {
+			return fmt.Sprintf("%q is out of range %d-%d", clipText(tok), s.min, s.max)
+		}
+		c.Valid = append(c.Valid, true)
+		c.Ints = append(c.Ints, v)
+	case opTime:
+		v, ok := parseUint(tok)
+		if !ok {
+			return notNumber(tok)
+		}
+		switch {
+		case len(tok) == 13:
+			v /= 1000 // milliseconds
+		case len(tok) > 13:
+			return fmt.Sprintf("%q is not a Unix time in seconds or milliseconds", clipText(tok))
+		}
+		c.Valid = append(c.Valid, true)
+		c.Ints = append(c.Ints, v)
+	case opIP:
+		if v, ok := parseIPv4(tok); ok {
+			c.Valid = append(c.Valid, true)
+			c.V4 = append(c.V4, v)
+			c.Fam = append(c.Fam, 4)
+			c.Data = append(c.Data, tok...)
+			c.Offsets = append(c.Offsets, int32(len(c.Data)))
+			return ""
+		}
+		a, ok := parseIPv6(tok)
+		if !ok {
+			return fmt.Sprintf("%q is not an IPv4 or IPv6 address", clipText(tok))
+		}
+		c.AppendIP(a)
+	case opEnum:
+		if !s.field.ValidEnum(tok) {
+			return fmt.Sprintf("%q is not one of %v", clipText(tok), s.field.Enum)
+		}
+		c.AppendBytes(tok)
+	default:
+		c.AppendBytes(tok)
+	}
+	return ""
+}
+
+func notNumber(tok []byte) string {
+	if tok[0] == '-' {
+		return fmt.Sprintf("%q is negative", clipText(tok))
+	}
+	return fmt.Sprintf("%q is not a whole number", clipText(tok))
+}
+
+// parseUint parses 1 to 19 decimal digits.
+func parseUint(t []byte) (int64, bool) {
+	if len(t) == 0 || len(t) > 19 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range t {
+		c -= '0'
+		if c > 9 {
+			return 0, false
+		}
+		v = v*10 + int64(c)
+	}
+	return v, v >= 0
+}
+
+// parseIPv4 parses a dotted quad without leading zeros into a big-endian
+// uint32. Text it accepts is already in canonical form.
+func parseIPv4(t []byte) (uint32, bool) {
+	if len(t) < 7 || len(t) > 15 {
+		return 0, false
+	}
+	var v, oct uint32
+	digits, dots := 0, 0
+	for _, c := range t {
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 1 && oct == 0 {
+				return 0, false // leading zero
+			}
+			oct = oct*10 + uint32(c-'0')
+			digits++
+			if oct > 255 {
+				return 0, false
+			}
+		case c == '.':
+			if digits == 0 || dots == 3 {
+				return 0, false
+			}
+			v = v<<8 | oct
+			oct, digits = 0, 0
+			dots++
+		default:
+			return 0, false
+		}
+	}
+	if dots != 3 || digits == 0 {
+		return 0, false
+	}
+	return v<<8 | oct, true
+}
+
+// parseIPv6 parses IPv6 text (no zone) without allocating.
+func parseIPv6(t []byte) (netip.Addr, bool) {
+	if len(t) < 2 || len(t) > 45 || bytes.IndexByte(t, ':') < 0 || bytes.IndexByte(t, '%') >= 0 {
+		return netip.Addr{}, false
+	}
+	// The string is only read during the call: ParseAddr keeps nothing of
+	// it when there is no zone.
+	a, err := netip.ParseAddr(unsafe.String(&t[0], len(t)))
+	if err != nil || !a.Is6() {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+// AppendValue appends one value that arrived typed (from Parquet): nil is
+// NULL, int64 goes to numeric fields (and is written as text to text
+// fields), []byte is decoded like a text token ('-' is NULL). It returns ""
+// or the reason the value is bad; on a bad value c is unchanged.
+func (d *Decoder) AppendValue(b *flowlog.Batch, col int, v any) string {
+	c := &b.Cols[col]
+	s := &d.slots[col]
+	n := b.N
+	var reason string
+	switch x := v.(type) {
+	case nil:
+		appendNull(c, s.op)
+	case int64:
+		reason = appendInt(c, s, x)
+	case []byte:
+		reason = appendToken(c, s, x)
+	default:
+		reason = fmt.Sprintf("unsupported value type %T", v)
+	}
+	if reason != "" {
+		dropLast(c, n)
+	}
+	return reason
+}
+
+// AppendInt appends a typed integer to column col of b (see AppendValue).
+func (d *Decoder) AppendInt(b *flowlog.Batch, col int, v int64) string {
+	c := &b.Cols[col]
+	reason := appendInt(c, &d.slots[col], v)
+	if reason != "" {
+		dropLast(c, b.N)
+	}
+	return reason
+}
+
+// AppendBytes appends a value given as text to column col of b ('-' is NULL).
+func (d *Decoder) AppendBytes(b *flowlog.Batch, col int, v []byte) string {
+	c := &b.Cols[col]
+	reason := appendToken(c, &d.slots[col], v)
+	if reason != "" {
+		dropLast(c, b.N)
+	}
+	return reason
+}
+
+// AppendNull appends a NULL to column col of b.
+func (d *Decoder) AppendNull(b *flowlog.Batch, col int) {
+	appendNull(&b.Cols[col], d.slots[col].op)
+}
+
+// DropPartial removes values appended to b's columns beyond b.N (a record
+// that was being assembled value by value and turned out bad).
+func DropPartial(b *flowlog.Batch) {
+	for i := range b.Cols {
+		dropLast(&b.Cols[i], b.N)
+	}
+}
+
+// Reject builds the LineError of a record assembled value by value.
+func Reject(lineNo int64, field, reason, text string) *LineError {
+	if len(text) > maxText {
+		text = text[:maxText] + "…"
+	}
+	return &LineError{Line: lineNo, Field: field, Reason: reason, Text: text}
+}
+
+func appendInt(c *flowlog.Column, s *slot, v int64) string {
+	switch s.op {
+	case opInt:
+		if v < s.min || v > s.max {
+			return fmt.Sprintf("%d is out of range %d-%d", v, s.min, s.max)
+		}
+	case opTime:
+		if v < 0 {
+			return fmt.Sprintf("%d is not a Unix time", v)
+		}
+		if v >= 1e12 && v < 1e13 {
+			v /= 1000
+		}
+	default:
+		var buf [20]byte
+		return appendToken(c, s, strconv.AppendInt(buf[:0], v, 10))
+	}
+	c.Valid = append(c.Valid, true)
+	c.Ints = append(c.Ints, v)
+	return ""
+}
