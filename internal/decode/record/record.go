@@ -118,6 +118,9 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 		line = line[:n-1]
 	}
 	n := len(line)
+	if n == 0 {
+		return d.reject(b, 0, line, lineNo, "", "empty line")
+	}
 	pos := 0
 	for i := range d.slots {
 		if pos > n {
