@@ -2,7 +2,6 @@ package decode
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	"github.com/flowlens/flowlens/internal/decode/inflate"
@@ -70,10 +69,7 @@ func (a *asyncReader) run(ctx context.Context) {
 			}
 			return
 		}
-		n, err := io.ReadFull(a.src, buf)
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			err = io.EOF
-		}
+		n, err := fill(a.src, buf)
 		select {
 		case a.full <- chunk{buf: buf[:n], err: err}:
 		case <-a.stop:
@@ -83,6 +79,21 @@ func (a *asyncReader) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// fill reads into buf until it is full or src fails; unlike io.ReadFull it
+// passes src's own error through (a truncated gzip stream's
+// io.ErrUnexpectedEOF must not look like a clean end).
+func fill(src io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := src.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func (a *asyncReader) Read(p []byte) (int, error) {

@@ -135,6 +135,11 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 			pos = n + 1
 		}
 		if reason := appendToken(&b.Cols[i], &d.slots[i], tok); reason != "" {
+			// A line with the wrong number of fields is reported as such,
+			// not by the first value that happens not to fit.
+			if bytes.Count(line, []byte{' '})+1 != len(d.slots) {
+				return d.reject(b, i+1, line, lineNo, "", d.countReason(line))
+			}
 			return d.reject(b, i+1, line, lineNo, d.slots[i].field.Column, reason)
 		}
 	}
@@ -149,8 +154,11 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 func (d *Decoder) countReason(line []byte) string {
 	got := bytes.Count(line, []byte{' '}) + 1
 	r := fmt.Sprintf("%d fields, the format has %d", got, len(d.slots))
-	if bytes.Contains(line, []byte("  ")) {
+	switch {
+	case bytes.Contains(line, []byte("  ")):
 		r += " (fields must be separated by exactly one space)"
+	case len(line) > 0 && (line[0] == ' ' || line[len(line)-1] == ' '):
+		r += " (the line starts or ends with a space)"
 	}
 	if d.Hint != "" {
 		r += " (" + d.Hint + ")"

@@ -220,9 +220,9 @@ func TestRejects(t *testing.T) {
 	}{
 		{"too few", strings.TrimSuffix(good, " OK"), "", "13 fields, the format has 14"},
 		{"too many", good + " extra", "", "15 fields, the format has 14"},
-		{"trailing space", good + " ", "", "15 fields"},
-		{"double space", strings.Replace(good, " ", "  ", 1), "account_id", "exactly one space"},
-		{"leading space", " " + good, "version", "empty value"},
+		{"trailing space", good + " ", "", "15 fields, the format has 14 (the line starts or ends with a space)"},
+		{"double space", strings.Replace(good, " ", "  ", 1), "", "15 fields, the format has 14 (fields must be separated by exactly one space)"},
+		{"leading space", " " + good, "", "15 fields, the format has 14 (the line starts or ends with a space)"},
 		{"empty line", "", "", "empty line"},
 		{"port too big", withField(5, "65536"), "srcport", `"65536" is out of range 0-65535`},
 		{"port negative", withField(6, "-1"), "dstport", "negative"},
