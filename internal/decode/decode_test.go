@@ -51,6 +51,9 @@ func read(t testing.TB, in []byte, opts Options) *result {
 
 func readFile(t testing.TB, path string, opts Options) *result {
 	t.Helper()
+	if opts.Name == "" {
+		opts.Name = path
+	}
 	return collect(t, opts, func(opts Options, emit func(*flowlog.Batch) error) (Stats, error) {
 		return ReadFile(t.Context(), path, opts, emit)
 	})
