@@ -1,0 +1,482 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/insights/syntax"
+)
+
+// MaxStats is how many stats commands a query may have (AWS documents two;
+// newer releases allow ten).
+const MaxStats = 10
+
+// Options are what the checker needs to know of the data.
+type Options struct {
+	// Formats are the formats the selected datasets hold, by _format_id;
+	// @message is rebuilt from them and parse maps onto them. Empty means
+	// the default format only, under id 0.
+	Formats map[int]*flowlog.Format
+}
+
+// Compile parses and checks a query.
+func Compile(src string, opt Options) (*Plan, error) {
+	q, err := syntax.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	return Check(q, src, opt)
+}
+
+// Check resolves names and types of a parsed query and builds its plan.
+// Errors are a syntax.ErrorList (errors.Is(err, syntax.ErrQuery)).
+func Check(q *syntax.Query, src string, opt Options) (p *Plan, err error) {
+	if len(opt.Formats) == 0 {
+		opt.Formats = map[int]*flowlog.Format{0: flowlog.DefaultFormat()}
+	}
+	c := &checker{src: src, opt: opt, plan: &Plan{Formats: opt.Formats}}
+	c.cur = &Stage{}
+	c.plan.Stages = []*Stage{c.cur}
+	c.sc = newScope()
+	defer func() {
+		if r := recover(); r != nil {
+			b, ok := r.(bailout)
+			if !ok {
+				panic(r)
+			}
+			c.errs = append(c.errs, b.err)
+		}
+		if len(c.errs) > 0 {
+			c.errs.Sort()
+			p, err = nil, c.errs
+		}
+	}()
+	for i, cmd := range q.Commands {
+		c.command(i, q.Commands, cmd)
+	}
+	c.finish()
+	return c.plan, nil
+}
+
+// bailout stops checking at the first error that makes the rest meaningless.
+type bailout struct{ err *syntax.Error }
+
+type checker struct {
+	src  string
+	opt  Options
+	plan *Plan
+	errs syntax.ErrorList
+	cur  *Stage
+	sc   *scope
+
+	nstats    int
+	statsSpan syntax.Span
+	sortSpan  *syntax.Span // a sort seen before any later stats
+	// output bookkeeping since the last stats
+	fields    []string
+	display   []string
+	hasDisp   bool
+	parsed    []string
+	statsOut  []string
+	explicit  bool // a sort was written for the current rows
+	nextID    int
+	lastLimit bool
+}
+
+// scope maps the names visible at a point of the query to expressions over
+// the current stage's input.
+type scope struct {
+	defs       map[string]Expr
+	afterStats bool
+	// keyCols maps catalog fields used as stats keys to their output name.
+	keyCols map[flowlog.FieldID]string
+}
+
+func newScope() *scope { return &scope{defs: map[string]Expr{}} }
+
+func (c *checker) errorf(n interface{ Pos() syntax.Pos }, end syntax.Pos, format string, args ...any) {
+	c.errs = append(c.errs, syntax.NewError(c.src, syntax.Span{Start: n.Pos(), End: end}, format, args...))
+}
+
+func (c *checker) fail(n syntax.Node, format string, args ...any) {
+	panic(bailout{syntax.NewError(c.src, syntax.Span{Start: n.Pos(), End: n.EndPos()}, format, args...)})
+}
+
+func (c *checker) warn(format string, args ...any) {
+	c.plan.Warnings = append(c.plan.Warnings, fmt.Sprintf(format, args...))
+}
+
+// command checks one command. i and all give its place in the query.
+func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
+	if i > 0 {
+		switch prev := all[i-1].(type) {
+		case *syntax.Dedup:
+			if _, ok := cmd.(*syntax.Limit); !ok {
+				c.fail(cmd, "only limit may follow dedup (dedup at %s); move %s before dedup", posOf(c.src, prev), cmd.Name())
+			}
+		case *syntax.Estimate:
+			c.fail(cmd, "estimate must be the last command")
+		}
+	}
+	switch cmd := cmd.(type) {
+	case *syntax.Source:
+		if i != 0 {
+			c.fail(cmd, "SOURCE must be the first command")
+		}
+		c.source(cmd)
+	case *syntax.Fields:
+		c.fieldsCmd(cmd.Items, false)
+	case *syntax.Display:
+		c.fieldsCmd(cmd.Items, true)
+	case *syntax.Filter:
+		c.filter(cmd.X)
+	case *syntax.FilterIndex:
+		c.filter(cmd.X)
+	case *syntax.Stats:
+		c.stats(cmd)
+	case *syntax.Sort:
+		c.sort(cmd)
+	case *syntax.Limit:
+		c.limit(cmd)
+	case *syntax.ParseCmd:
+		c.parse(cmd)
+	case *syntax.Dedup:
+		c.dedup(cmd)
+	case *syntax.Unmask:
+		if cmd.Field != nil {
+			c.expr(cmd.Field, exprCtx{})
+		}
+	case *syntax.CountFrequent:
+		c.countFrequent(cmd)
+	case *syntax.Accum:
+		c.fail(cmd, "accum is not supported yet")
+	case *syntax.Estimate:
+		c.plan.Estimate = true
+	case *syntax.Other:
+		c.fail(cmd, "the %s command is not supported yet", cmd.Cmd)
+	default:
+		c.fail(cmd, "BUG: unhandled command %T", cmd)
+	}
+}
+
+func posOf(src string, n syntax.Node) string {
+	l, col := syntax.LineCol(src, n.Pos())
+	return fmt.Sprintf("%d:%d", l, col)
+}
+
+func (c *checker) source(cmd *syntax.Source) {
+	for _, s := range cmd.Names {
+		for _, n := range strings.Split(s.Value, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				c.plan.Datasets = append(c.plan.Datasets, n)
+			}
+		}
+	}
+	for _, s := range cmd.Prefixes {
+		c.plan.Prefixes = append(c.plan.Prefixes, s.Value)
+	}
+	if cmd.LogGroups && len(cmd.Prefixes) == 0 {
+		c.plan.Prefixes = []string{""}
+	}
+	if cmd.Start != nil {
+		c.plan.SourceStart = timeSpec(cmd.Start)
+	}
+	if cmd.End != nil {
+		c.plan.SourceEnd = timeSpec(cmd.End)
+	}
+}
+
+func timeSpec(e syntax.Expr) string {
+	if s, ok := e.(*syntax.String); ok {
+		return s.Value
+	}
+	return e.String()
+}
+
+// closed reports whether the current stage can take no more row filters.
+func (c *checker) closedForFilter() bool {
+	s := c.cur
+	return s.Grouped || len(s.Order) > 0 || s.Limit > 0 || len(s.Dedup) > 0
+}
+
+// newStage starts a stage that reads the current one.
+func (c *checker) newStage() {
+	prev := c.cur
+	next := newScope()
+	next.afterStats = c.sc.afterStats
+	next.keyCols = c.sc.keyCols
+	if !prev.Grouped {
+		prev.Star = true
+		prev.Cols = nil
+		for _, name := range sortedKeys(c.sc.defs) {
+			x := c.sc.defs[name]
+			id := c.id()
+			prev.Cols = append(prev.Cols, Named{Name: id, X: x})
+			next.defs[name] = &Ref{Name: id, T: x.Type()}
+		}
+	} else {
+		ids := make([]string, len(prev.Cols))
+		for i := range prev.Cols {
+			ids[i] = c.id()
+		}
+		for name, x := range c.sc.defs {
+			for i, col := range prev.Cols {
+				if col.Name == name {
+					next.defs[name] = &Ref{Name: ids[i], T: x.Type()}
+				}
+			}
+		}
+		for i := range prev.Cols {
+			prev.Cols[i].Name = ids[i]
+		}
+	}
+	c.sc = next
+	c.cur = &Stage{}
+	c.plan.Stages = append(c.plan.Stages, c.cur)
+}
+
+func (c *checker) id() string {
+	c.nextID++
+	return fmt.Sprintf("_c%d", c.nextID)
+}
+
+func (c *checker) define(name string, x Expr) {
+	c.sc.defs[name] = x
+}
+
+// fields and display: compute and name expressions, record the output.
+func (c *checker) fieldsCmd(items []syntax.Proj, display bool) {
+	if c.cur.Grouped {
+		c.newStage()
+	}
+	var names []string
+	for _, it := range items {
+		x := c.expr(it.X, exprCtx{})
+		name := projName(it)
+		if it.Alias != nil || !isPlainRef(it.X, name) {
+			c.define(name, x)
+		} else if _, ok := c.sc.defs[name]; !ok {
+			c.define(name, x)
+		}
+		names = append(names, name)
+	}
+	if display {
+		c.display, c.hasDisp = names, true
+		return
+	}
+	for _, n := range names {
+		if !contains(c.fields, n) {
+			c.fields = append(c.fields, n)
+		}
+	}
+}
+
+func isPlainRef(e syntax.Expr, name string) bool {
+	f, ok := e.(*syntax.Field)
+	return ok && f.Name == name
+}
+
+// projName is the output name of a projection: its alias, else its text.
+func projName(it syntax.Proj) string {
+	if it.Alias != nil {
+		return it.Alias.Name
+	}
+	if f, ok := it.X.(*syntax.Field); ok {
+		return f.Name
+	}
+	return it.X.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *checker) filter(e syntax.Expr) {
+	if c.closedForFilter() {
+		c.newStage()
+	}
+	x := c.cond(e)
+	if l, ok := x.(*Lit); ok && l.Value == true {
+		return
+	}
+	c.cur.Filters = append(c.cur.Filters, splitAnd(x)...)
+}
+
+// splitAnd splits a conjunction so that each part can be pushed down alone.
+func splitAnd(x Expr) []Expr {
+	if call, ok := x.(*Call); ok && call.Fn == "and" {
+		return append(splitAnd(call.Args[0]), splitAnd(call.Args[1])...)
+	}
+	return []Expr{x}
+}
+
+func (c *checker) limit(cmd *syntax.Limit) {
+	if c.cur.Limit == 0 || cmd.N < c.cur.Limit {
+		c.cur.Limit = cmd.N
+	}
+	c.plan.Limit = c.cur.Limit
+	c.lastLimit = true
+}
+
+func (c *checker) sort(cmd *syntax.Sort) {
+	if c.cur.Limit > 0 || len(c.cur.Dedup) > 0 {
+		c.newStage()
+	}
+	var keys []SortKey
+	for _, k := range cmd.Keys {
+		x := c.expr(k.X, exprCtx{aggOK: c.cur.Grouped})
+		if x.Type() == TypeBool {
+			x = &Call{Fn: "bool2int", Args: []Expr{x}, T: TypeNumber}
+		}
+		keys = append(keys, SortKey{X: x, Desc: k.Desc})
+	}
+	c.cur.Order = keys
+	c.explicit = true
+	if c.sortSpan == nil {
+		s := syntax.Span{Start: cmd.Pos(), End: cmd.EndPos()}
+		c.sortSpan = &s
+	}
+}
+
+func (c *checker) dedup(cmd *syntax.Dedup) {
+	var keys []Expr
+	for _, f := range cmd.Fields {
+		keys = append(keys, c.expr(f, exprCtx{aggOK: c.cur.Grouped}))
+	}
+	order := c.cur.Order
+	if len(order) == 0 && !c.sc.afterStats {
+		order = []SortKey{{X: &Sys{Name: "@timestamp"}, Desc: true}}
+	}
+	c.cur.Dedup = keys
+	c.cur.DedupOrder = order
+}
+
+// countFrequent f1, f2 = stats count(*) as _approxcount by f1, f2 | sort _approxcount desc.
+func (c *checker) countFrequent(cmd *syntax.CountFrequent) {
+	by := make([]syntax.Proj, len(cmd.Fields))
+	for i, f := range cmd.Fields {
+		by[i] = syntax.Proj{X: f}
+	}
+	star := &syntax.Call{Span: cmd.Span, Name: "count", Star: true}
+	alias := &syntax.Field{Span: cmd.Span, Name: "_approxcount"}
+	c.stats(&syntax.Stats{Span: cmd.Span, Aggs: []syntax.Proj{{X: star, Alias: alias}}, By: by})
+	c.cur.Order = []SortKey{{X: c.sc.defs["_approxcount"], Desc: true}}
+	c.explicit = true
+}
+
+// finish decides the output columns and the default order.
+func (c *checker) finish() {
+	var names []string
+	switch {
+	case c.hasDisp:
+		names = c.display
+	case len(c.fields) > 0:
+		names = c.fields
+	case c.nstats > 0:
+		names = c.statsOut
+	default:
+		names = append([]string{"@timestamp", "@message"}, c.parsed...)
+	}
+	if !c.cur.Grouped && !c.explicit && c.nstats == 0 {
+		c.cur.Order = []SortKey{{X: &Sys{Name: "@timestamp"}, Desc: true}}
+	}
+	var cols []Named
+	for _, n := range names {
+		x := c.resolveName(&syntax.Field{Name: n}, n, false)
+		cols = append(cols, Named{Name: n, X: x})
+		c.plan.Output = append(c.plan.Output, OutCol{Name: n, Type: x.Type()})
+	}
+	c.cur.Cols = cols
+	c.cur.Star = false
+	if c.plan.Estimate {
+		c.plan.Output = []OutCol{{Name: "estimatedBytes", Type: TypeNumber}}
+	}
+}
+
+// exprCtx says where an expression is.
+type exprCtx struct {
+	aggOK bool // aggregates allowed (stats, sort after stats)
+	inAgg bool // inside an aggregate's arguments
+	// binOffset shifts bin() (stats … offset d), in milliseconds.
+	binOffset int64
+}
+
+// resolveName finds what a field name refers to.
+func (c *checker) resolveName(n syntax.Node, name string, quoted bool) Expr {
+	if x, ok := c.sc.defs[name]; ok {
+		return x
+	}
+	if strings.HasPrefix(name, "@") {
+		switch name {
+		case "@timestamp", "@message", "@logStream", "@log", "@ingestionTime":
+			if c.sc.afterStats {
+				c.fail(n, "%s is not available after stats (stats at %s); keep it with an aggregate such as max(%s) as t", name, posOfSpan(c.src, c.statsSpan), name)
+			}
+			return &Sys{Name: name}
+		case "@ptr":
+			c.fail(n, "@ptr is not available: flowlens has no per-event pointers")
+		}
+	}
+	if f, ok := flowlog.Lookup(name); ok {
+		if c.sc.afterStats {
+			if out, ok := c.sc.keyCols[f.ID]; ok {
+				if x, ok := c.sc.defs[out]; ok {
+					return x
+				}
+			}
+			c.fail(n, "field %q is not available after stats (stats at %s produced %s)", name, posOfSpan(c.src, c.statsSpan), strings.Join(c.statsOut, ", "))
+		}
+		return &Column{Field: f}
+	}
+	msg := fmt.Sprintf("unknown field %q", name)
+	if s := c.suggest(name); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	} else if strings.Contains(name, "-") && !quoted {
+		msg += "; quote names with hyphens in backticks"
+	}
+	c.fail(n, "%s", msg)
+	return nil
+}
+
+func posOfSpan(src string, s syntax.Span) string {
+	l, col := syntax.LineCol(src, s.Start)
+	return fmt.Sprintf("%d:%d", l, col)
+}
+
+// suggest returns the visible name closest to name.
+func (c *checker) suggest(name string) string {
+	best, bestD := "", 3
+	for n := range c.sc.defs {
+		if d := syntax.EditDistance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best != "" || c.sc.afterStats {
+		return best
+	}
+	for _, n := range []string{"@timestamp", "@message", "@logStream", "@log", "@ingestionTime"} {
+		if d := syntax.EditDistance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best != "" {
+		return best
+	}
+	if s := flowlog.Suggest(name); s != "" {
+		if f, ok := flowlog.Lookup(s); ok {
+			return f.Insights
+		}
+		return s
+	}
+	return ""
+}
+
+// IsQueryError reports whether err comes from the query text.
+func IsQueryError(err error) bool { return errors.Is(err, syntax.ErrQuery) }

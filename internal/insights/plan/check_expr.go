@@ -1,0 +1,288 @@
+package plan
+
+import (
+	"math"
+	"net/netip"
+	"regexp"
+	"regexp/syntax"
+	"strconv"
+	"strings"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+	isyntax "github.com/flowlens/flowlens/internal/insights/syntax"
+)
+
+func regexpCompile(s string) (*regexp.Regexp, error) { return regexp.Compile(s) }
+
+func isNum(t Type) bool { return t == TypeNumber || t == TypeTime || t == TypeFlag }
+
+// expr checks an expression and returns its plan form.
+func (c *checker) expr(e isyntax.Expr, ctx exprCtx) Expr {
+	switch e := e.(type) {
+	case *isyntax.Field:
+		return c.resolveName(e, e.Name, e.Quoted)
+	case *isyntax.Number:
+		if e.IsInt {
+			return &Lit{Value: e.Int, T: TypeNumber}
+		}
+		return &Lit{Value: e.Float, T: TypeNumber}
+	case *isyntax.String:
+		return strLit(e.Value)
+	case *isyntax.Regex:
+		c.fail(e, "a /regex/ can only follow like or =~, or be a parse pattern")
+	case *isyntax.Duration:
+		c.fail(e, "a time period can only be an argument of bin(), datefloor() or dateceil()")
+	case *isyntax.List:
+		c.fail(e, "a list can only follow in")
+	case *isyntax.Index:
+		c.fail(e, "indexing needs a list from split() or jsonParse(), which flow logs do not have")
+	case *isyntax.Paren:
+		return c.expr(e.X, ctx)
+	case *isyntax.Unary:
+		if e.Op == "not" {
+			return not(c.cond(e.X, ctx))
+		}
+		x := c.num(c.expr(e.X, ctx))
+		if l, ok := x.(*Lit); ok {
+			switch v := l.Value.(type) {
+			case int64:
+				if v != math.MinInt64 {
+					return &Lit{Value: -v, T: TypeNumber}
+				}
+			case float64:
+				return &Lit{Value: -v, T: TypeNumber}
+			}
+		}
+		return &Call{Fn: "neg", Args: []Expr{x}, T: TypeNumber}
+	case *isyntax.Binary:
+		switch e.Op {
+		case "and", "or":
+			x, y := c.cond(e.X, ctx), c.cond(e.Y, ctx)
+			return &Call{Fn: e.Op, Args: []Expr{x, y}, T: TypeBool}
+		case "=", "!=", "<", "<=", ">", ">=":
+			return c.compare(e, e.Op, c.expr(e.X, ctx), c.expr(e.Y, ctx))
+		}
+		x, y := c.num(c.expr(e.X, ctx)), c.num(c.expr(e.Y, ctx))
+		return &Call{Fn: e.Op, Args: []Expr{x, y}, T: TypeNumber}
+	case *isyntax.Match:
+		return c.match(e, ctx)
+	case *isyntax.In:
+		x := c.expr(e.X, ctx)
+		args := []Expr{x}
+		for _, el := range e.List.Elems {
+			x2, y, ok := c.coerce(el, x, c.expr(el, ctx))
+			if !ok {
+				continue // can never match
+			}
+			args[0] = x2
+			args = append(args, y)
+		}
+		var r Expr
+		if len(args) == 1 {
+			r = &Lit{Value: false, T: TypeBool}
+		} else {
+			r = &Call{Fn: "in", Args: args, T: TypeBool}
+		}
+		if e.Not {
+			return not(r)
+		}
+		return r
+	case *isyntax.Call:
+		return c.call(e, ctx)
+	}
+	c.fail(e, "BUG: unhandled expression %T", e)
+	return nil
+}
+
+func not(x Expr) Expr {
+	if l, ok := x.(*Lit); ok {
+		if b, ok := l.Value.(bool); ok {
+			return &Lit{Value: !b, T: TypeBool}
+		}
+	}
+	return &Call{Fn: "not", Args: []Expr{x}, T: TypeBool}
+}
+
+// cond checks an expression used as a condition.
+func (c *checker) cond(e isyntax.Expr, ctx ...exprCtx) Expr {
+	var cx exprCtx
+	if len(ctx) > 0 {
+		cx = ctx[0]
+	}
+	x := c.expr(e, cx)
+	switch x.Type() {
+	case TypeBool:
+		return x
+	case TypeNumber, TypeFlag:
+		return &Call{Fn: "!=", Args: []Expr{x, &Lit{Value: int64(0), T: TypeNumber}}, T: TypeBool}
+	}
+	c.fail(e, "%s is not a condition: compare it (= != < > like in) or test it with a function such as ispresent()", e)
+	return nil
+}
+
+// num converts x to a number the way Logs Insights does: numeric text is a
+// number, anything else is null.
+func (c *checker) num(x Expr) Expr {
+	switch x.Type() {
+	case TypeNumber, TypeTime, TypeFlag:
+		return x
+	case TypeBool:
+		return &Call{Fn: "bool2int", Args: []Expr{x}, T: TypeNumber}
+	}
+	if l, ok := x.(*Lit); ok {
+		if s, ok := l.Value.(string); ok {
+			return numLit(s)
+		}
+		return &Lit{T: TypeNumber}
+	}
+	return &Call{Fn: "tonumber", Args: []Expr{x}, T: TypeNumber}
+}
+
+// numLit parses numeric text into a literal (null when not a number).
+func numLit(s string) *Lit {
+	s = strings.TrimSpace(s)
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return &Lit{Value: i, T: TypeNumber}
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		return &Lit{Value: f, T: TypeNumber}
+	}
+	return &Lit{T: TypeNumber}
+}
+
+// str converts x to text.
+func (c *checker) str(x Expr) Expr {
+	if x.Type() == TypeString || x.Type() == TypeAny {
+		return x
+	}
+	if l, ok := x.(*Lit); ok && l.Value != nil {
+		return strLit(l.String())
+	}
+	return &Call{Fn: "tostring", Args: []Expr{x}, T: TypeString}
+}
+
+// compare builds x op y with the typing rules of §6.2.
+func (c *checker) compare(n isyntax.Node, op string, x, y Expr) Expr {
+	if op == "=" {
+		if r := ipv4Eq(x, y); r != nil {
+			return r
+		}
+		if r := ipv4Eq(y, x); r != nil {
+			return r
+		}
+	}
+	x, y, ok := c.coerce(n, x, y)
+	if !ok {
+		return &Lit{Value: false, T: TypeBool}
+	}
+	return &Call{Fn: op, Args: []Expr{x, y}, T: TypeBool}
+}
+
+// coerce brings two operands of a comparison to one type; ok is false when
+// they can never compare true (a number against non-numeric text).
+func (c *checker) coerce(n isyntax.Node, x, y Expr) (_, _ Expr, ok bool) {
+	if x.Type() == TypeBool {
+		x = c.num(x)
+	}
+	if y.Type() == TypeBool {
+		y = c.num(y)
+	}
+	tx, ty := x.Type(), y.Type()
+	switch {
+	case isNum(tx) && isNum(ty):
+	case !isNum(tx) && !isNum(ty):
+	default:
+		// one side is a number, the other text
+		nx, sx := &x, &y
+		if !isNum(tx) {
+			nx, sx = &y, &x
+		}
+		if l, ok := (*sx).(*Lit); ok {
+			s, _ := l.Value.(string)
+			nl := numLit(s)
+			if nl.Value == nil {
+				if (*nx).Type() == TypeTime {
+					c.fail(n, "timestamps compare with epoch milliseconds, not text: write toMillis(@timestamp) > 1700000000000 or use --start/--end")
+				}
+				return x, y, false
+			}
+			*sx = nl
+		} else {
+			*sx = &Call{Fn: "tonumber", Args: []Expr{*sx}, T: TypeNumber}
+		}
+	}
+	return x, y, true
+}
+
+// ipv4Eq rewrites srcaddr = "10.0.0.1" into an integer test on the stored
+// IPv4 column.
+func ipv4Eq(x, y Expr) Expr {
+	col, ok := x.(*Column)
+	if !ok || col.Field.Kind != flowlog.KindIP {
+		return nil
+	}
+	l, ok := y.(*Lit)
+	if !ok {
+		return nil
+	}
+	s, _ := l.Value.(string)
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return nil
+	}
+	v := v4(a)
+	return &Call{Fn: "ipv4_range", Args: []Expr{x, &Lit{Value: v, T: TypeNumber}, &Lit{Value: v, T: TypeNumber}}, T: TypeBool}
+}
+
+func v4(a netip.Addr) int64 {
+	b := a.As4()
+	return int64(b[0])<<24 | int64(b[1])<<16 | int64(b[2])<<8 | int64(b[3])
+}
+
+// match builds like / =~.
+func (c *checker) match(e *isyntax.Match, ctx exprCtx) Expr {
+	x := c.str(c.expr(e.X, ctx))
+	var r Expr
+	switch p := e.Pattern.(type) {
+	case *isyntax.String:
+		r = &Call{Fn: "contains", Args: []Expr{x, strLit(p.Value)}, T: TypeBool}
+	case *isyntax.Regex:
+		r = c.regexMatch(p, x)
+	}
+	if e.Not {
+		return not(r)
+	}
+	return r
+}
+
+// regexMatch checks a regex and simplifies literal ones into substring,
+// prefix or suffix tests.
+func (c *checker) regexMatch(p *isyntax.Regex, x Expr) Expr {
+	if _, err := regexp.Compile(p.Pattern); err != nil {
+		c.fail(p, "invalid regular expression: %s", regexErr(err))
+	}
+	re, _ := syntax.Parse(p.Pattern, syntax.Perl)
+	re = re.Simplify()
+	lit := func(r *syntax.Regexp) (string, bool) {
+		if r.Op == syntax.OpLiteral && r.Flags&syntax.FoldCase == 0 {
+			return string(r.Rune), true
+		}
+		return "", false
+	}
+	if s, ok := lit(re); ok {
+		return &Call{Fn: "contains", Args: []Expr{x, strLit(s)}, T: TypeBool}
+	}
+	if re.Op == syntax.OpConcat && len(re.Sub) == 2 {
+		if re.Sub[0].Op == syntax.OpBeginText {
+			if s, ok := lit(re.Sub[1]); ok {
+				return &Call{Fn: "starts_with", Args: []Expr{x, strLit(s)}, T: TypeBool}
+			}
+		}
+		if re.Sub[1].Op == syntax.OpEndText {
+			if s, ok := lit(re.Sub[0]); ok {
+				return &Call{Fn: "ends_with", Args: []Expr{x, strLit(s)}, T: TypeBool}
+			}
+		}
+	}
+	return &Call{Fn: "regexp", Args: []Expr{x, strLit(canonRegex(p.Pattern))}, T: TypeBool}
+}
