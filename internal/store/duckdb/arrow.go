@@ -1,0 +1,266 @@
+//go:build duckdb_arrow
+
+package duckdb
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	duckdbdrv "github.com/duckdb/duckdb-go/v2"
+)
+
+// arrowChunk is the number of rows per Arrow record handed to DuckDB.
+const arrowChunk = 122880
+
+// appendGroup streams the group's rows into `records` through an Arrow
+// record reader registered as a view: the fastest load path measured (see
+// docs/BENCHMARKS.md).
+func (w *writeTx) appendGroup(ctx context.Context, g *group) error {
+	cols := presentColumns(g)
+	fields := make([]arrow.Field, len(cols))
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		fields[i] = arrow.Field{Name: c.name, Type: arrowType(c), Nullable: true}
+		names[i] = quoteIdent(c.name)
+	}
+	rr := &groupReader{g: g, cols: cols, schema: arrow.NewSchema(fields, nil)}
+	rr.refs.Store(1)
+	insert := fmt.Sprintf("INSERT INTO records (%s) SELECT * FROM fl_incoming", strings.Join(names, ", "))
+	return w.rawConn(func(dc driver.Conn) error {
+		ar, err := duckdbdrv.NewArrowFromConn(dc)
+		if err != nil {
+			return fmt.Errorf("append rows: %w", err)
+		}
+		release, err := ar.RegisterView(rr, "fl_incoming")
+		if err != nil {
+			return fmt.Errorf("append rows: %w", err)
+		}
+		defer release()
+		ex, ok := dc.(driver.ExecerContext)
+		if !ok {
+			return errors.New("BUG: driver connection cannot exec")
+		}
+		if _, err := ex.ExecContext(ctx, insert, nil); err != nil {
+			return fmt.Errorf("append rows: %w", err)
+		}
+		if rr.err != nil {
+			return rr.err
+		}
+		_, err = ex.ExecContext(ctx, "DROP VIEW IF EXISTS fl_incoming", nil)
+		return err
+	})
+}
+
+func arrowType(c physCol) arrow.DataType {
+	switch c.sqlType {
+	case "USMALLINT":
+		return arrow.PrimitiveTypes.Uint16
+	case "UINTEGER":
+		return arrow.PrimitiveTypes.Uint32
+	case "INTEGER":
+		return arrow.PrimitiveTypes.Int32
+	case "BIGINT":
+		return arrow.PrimitiveTypes.Int64
+	}
+	return arrow.BinaryTypes.String
+}
+
+// groupReader is an array.RecordReader that builds one Arrow record per
+// arrowChunk rows of a group, on demand.
+type groupReader struct {
+	refs   atomic.Int64
+	g      *group
+	cols   []physCol
+	schema *arrow.Schema
+	pos    int
+	cur    arrow.RecordBatch
+	err    error
+}
+
+func (r *groupReader) Retain() { r.refs.Add(1) }
+func (r *groupReader) Release() {
+	if r.refs.Add(-1) == 0 && r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+}
+func (r *groupReader) Schema() *arrow.Schema { return r.schema }
+func (r *groupReader) Err() error            { return r.err }
+func (r *groupReader) RecordBatch() arrow.RecordBatch {
+	return r.cur
+}
+
+// Record is the deprecated spelling of RecordBatch.
+func (r *groupReader) Record() arrow.RecordBatch { return r.cur }
+
+func (r *groupReader) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	n := len(r.g.rows)
+	if r.pos >= n {
+		return false
+	}
+	lo, hi := r.pos, min(r.pos+arrowChunk, n)
+	r.pos = hi
+	arrs := make([]arrow.Array, len(r.cols))
+	for i, c := range r.cols {
+		arrs[i] = buildArray(r.g, c, lo, hi)
+	}
+	r.cur = array.NewRecordBatch(r.schema, arrs, int64(hi-lo))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return true
+}
+
+// buildArray gathers rows [lo, hi) of the group for one column.
+func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
+	n := hi - lo
+	rows := g.rows[lo:hi]
+	switch c.kind {
+	case ckDataset:
+		v := make([]uint16, n)
+		for i, rf := range rows {
+			v[i] = g.parts[rf.p].dataset
+		}
+		return primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(v), nil, 0)
+	case ckFile:
+		v := make([]uint32, n)
+		for i, rf := range rows {
+			v[i] = g.parts[rf.p].file
+		}
+		return primitive(arrow.PrimitiveTypes.Uint32, n, arrow.Uint32Traits.CastToBytes(v), nil, 0)
+	case ckFormat:
+		v := make([]int32, n)
+		for i, rf := range rows {
+			v[i] = g.parts[rf.p].format
+		}
+		return primitive(arrow.PrimitiveTypes.Int32, n, arrow.Int32Traits.CastToBytes(v), nil, 0)
+	case ckHour:
+		v := make([]int64, n)
+		copy(v, g.hours[lo:hi])
+		return primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(v), nil, 0)
+	case ckIngestTime:
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = g.now
+		}
+		return primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(v), nil, 0)
+	}
+	idx, _ := g.colIndex(c.field)
+	bm := make([]byte, (n+7)/8)
+	nulls := 0
+	switch c.kind {
+	case ckInt32:
+		v := make([]int32, n)
+		for i, rf := range rows {
+			j := idx[rf.p]
+			if j < 0 {
+				nulls++
+				continue
+			}
+			col := &g.parts[rf.p].b.Cols[j]
+			if !col.Valid[rf.r] {
+				nulls++
+				continue
+			}
+			v[i] = int32(col.Ints[rf.r])
+			bm[i>>3] |= 1 << (i & 7)
+		}
+		return primitive(arrow.PrimitiveTypes.Int32, n, arrow.Int32Traits.CastToBytes(v), bm, nulls)
+	case ckInt64:
+		v := make([]int64, n)
+		for i, rf := range rows {
+			j := idx[rf.p]
+			if j < 0 {
+				nulls++
+				continue
+			}
+			col := &g.parts[rf.p].b.Cols[j]
+			if !col.Valid[rf.r] {
+				nulls++
+				continue
+			}
+			v[i] = col.Ints[rf.r]
+			bm[i>>3] |= 1 << (i & 7)
+		}
+		return primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(v), bm, nulls)
+	case ckIPv4:
+		v := make([]uint32, n)
+		for i, rf := range rows {
+			j := idx[rf.p]
+			if j < 0 {
+				nulls++
+				continue
+			}
+			col := &g.parts[rf.p].b.Cols[j]
+			if !col.Valid[rf.r] || col.Fam[rf.r] != 4 {
+				nulls++
+				continue
+			}
+			v[i] = col.V4[rf.r]
+			bm[i>>3] |= 1 << (i & 7)
+		}
+		return primitive(arrow.PrimitiveTypes.Uint32, n, arrow.Uint32Traits.CastToBytes(v), bm, nulls)
+	}
+	// Text.
+	offs := make([]int32, n+1)
+	data := make([]byte, 0, n*12)
+	for i, rf := range rows {
+		j := idx[rf.p]
+		if j >= 0 {
+			col := &g.parts[rf.p].b.Cols[j]
+			if col.Valid[rf.r] {
+				data = append(data, col.Data[col.Offsets[rf.r]:col.Offsets[rf.r+1]]...)
+				bm[i>>3] |= 1 << (i & 7)
+				offs[i+1] = int32(len(data))
+				continue
+			}
+		}
+		nulls++
+		offs[i+1] = int32(len(data))
+	}
+	var nb *memory.Buffer
+	if nulls > 0 {
+		nb = memory.NewBufferBytes(bm)
+	}
+	d := array.NewData(arrow.BinaryTypes.String, n,
+		[]*memory.Buffer{nb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs)), memory.NewBufferBytes(data)}, nil, nulls, 0)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+func primitive(t arrow.DataType, n int, vals, bm []byte, nulls int) arrow.Array {
+	var nb *memory.Buffer
+	if nulls > 0 {
+		nb = memory.NewBufferBytes(bm)
+	}
+	d := array.NewData(t, n, []*memory.Buffer{nb, memory.NewBufferBytes(vals)}, nil, nulls, 0)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// presentColumns returns the table columns that at least one part of the
+// group has a value for (the others are left to their NULL default).
+func presentColumns(g *group) []physCol {
+	var out []physCol
+	for _, c := range tableColumns() {
+		switch c.kind {
+		case ckInt32, ckInt64, ckText, ckIPv4:
+			if _, ok := g.colIndex(c.field); !ok {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}

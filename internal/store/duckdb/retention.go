@@ -1,0 +1,53 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/flowlens/flowlens/internal/store"
+)
+
+// DropBefore removes every record of dataset ("" for all) whose hour starts
+// before cutoff, then checkpoints so that the freed blocks are reused by
+// later ingests. Registry entries stay, so that re-ingesting an expired
+// file is still recognised as done.
+func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time) (int64, error) {
+	if s.cfg.ReadOnly {
+		return 0, fmt.Errorf("retention: the store is open read-only")
+	}
+	q := `DELETE FROM records WHERE _hour < ?`
+	args := []any{cutoff.Unix()}
+	if dataset != "" {
+		id, ok := s.datasetID(dataset)
+		if !ok {
+			return 0, fmt.Errorf("dataset %s: %w", dataset, store.ErrNotFound)
+		}
+		q += ` AND _dataset_id = ?`
+		args = append(args, id)
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		if _, err := s.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+			return n, fmt.Errorf("retention: checkpoint: %w", err)
+		}
+	}
+	return n, nil
+}
+
+func (s *Store) datasetID(name string) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, n := range s.datasets {
+		if n == name {
+			return id, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,198 @@
+package duckdb
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+)
+
+// Physical layout (decided by benchmark, see docs/BENCHMARKS.md "Store and
+// ingest"):
+//
+//   - one table `records` for every dataset and format, with a dataset id;
+//   - rows are sorted per commit group by (_hour, srcaddr, dstaddr, start)
+//     before they are appended, in row groups of 1 M rows, so that the
+//     sort columns compress to almost nothing and zone maps prune lookups;
+//   - numbers are stored with the view's types (no casts in the view, so
+//     filters push down into the scan); text as VARCHAR (DuckDB picks
+//     dictionary / FSST compression per segment);
+//   - IPv4 addresses are also kept as UINTEGER (`_srcaddr_v4`, `_dstaddr_v4`)
+//     for cheap grouping, subnet ranges and equality lookups.
+//
+// The view `flows` exposes the contract of package store on top of it.
+
+// colKind says where a physical column's values come from.
+type colKind uint8
+
+const (
+	ckDataset    colKind = iota + 1 // _dataset_id
+	ckHour                          // _hour
+	ckFile                          // _file_id
+	ckFormat                        // _format_id
+	ckIngestTime                    // _ingest_time
+	ckInt32                         // an int32/uint16/uint8 field
+	ckInt64                         // an int64 or time field
+	ckText                          // a text, enum or IP field as text
+	ckIPv4                          // the UINTEGER form of an IP field
+)
+
+// physCol is one column of the `records` table.
+type physCol struct {
+	name    string
+	sqlType string
+	kind    colKind
+	field   flowlog.FieldID // for field-backed kinds
+}
+
+// tableColumns returns the columns of `records` in table order.
+func tableColumns() []physCol {
+	cols := []physCol{
+		{"_dataset_id", "USMALLINT", ckDataset, 0},
+		{"_hour", "BIGINT", ckHour, 0},
+		{"_file_id", "UINTEGER", ckFile, 0},
+		{"_format_id", "INTEGER", ckFormat, 0},
+		{"_ingest_time", "BIGINT", ckIngestTime, 0},
+	}
+	for _, f := range flowlog.Fields() {
+		switch {
+		case f.Kind == flowlog.KindTime || f.Type == "int64":
+			cols = append(cols, physCol{f.Column, "BIGINT", ckInt64, f.ID})
+		case f.Kind == flowlog.KindInt:
+			cols = append(cols, physCol{f.Column, "INTEGER", ckInt32, f.ID})
+		default:
+			cols = append(cols, physCol{f.Column, "VARCHAR", ckText, f.ID})
+		}
+		if f.ID == flowlog.SrcAddr || f.ID == flowlog.DstAddr {
+			cols = append(cols, physCol{"_" + f.Column + "_v4", "UINTEGER", ckIPv4, f.ID})
+		}
+	}
+	return cols
+}
+
+// quoteIdent quotes a SQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// quoteString quotes a SQL string literal.
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// schemaDDL creates the tables (idempotent).
+func schemaDDL() []string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS records (")
+	for i, c := range tableColumns() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(c.name) + " " + c.sqlType)
+	}
+	b.WriteString(")")
+	return []string{
+		`CREATE TABLE IF NOT EXISTS flowlens_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`,
+		`CREATE TABLE IF NOT EXISTS datasets (id USMALLINT PRIMARY KEY, name VARCHAR UNIQUE NOT NULL,
+			retention_seconds BIGINT NOT NULL DEFAULT 0, created_ms BIGINT NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS formats (id USMALLINT PRIMARY KEY, format VARCHAR UNIQUE NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS dataset_formats (dataset_id USMALLINT NOT NULL, format_id USMALLINT NOT NULL,
+			PRIMARY KEY (dataset_id, format_id))`,
+		// The ingest registry: one row per source object and dataset.
+		`CREATE TABLE IF NOT EXISTS ingest_registry (file_id UINTEGER PRIMARY KEY, dataset_id USMALLINT NOT NULL,
+			key VARCHAR NOT NULL, size BIGINT NOT NULL, checksum VARCHAR NOT NULL, mod_time_ms BIGINT,
+			records BIGINT NOT NULL, min_start BIGINT, max_start BIGINT, ingested_ms BIGINT NOT NULL,
+			UNIQUE (dataset_id, key))`,
+		b.String(),
+	}
+}
+
+// datasetNameRE is what a dataset name may look like: it becomes a view name.
+var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
+
+// reservedNames are objects of the database a dataset may not shadow.
+var reservedNames = map[string]bool{
+	"flows": true, "records": true, "datasets": true, "formats": true, "dataset_formats": true,
+	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true,
+}
+
+// ValidDatasetName reports whether name can be used as a dataset name, and
+// why not.
+func ValidDatasetName(name string) error {
+	if !datasetNameRE.MatchString(name) {
+		return fmt.Errorf("invalid dataset name %q: use a letter then letters, digits, '_', '-' or '.' (at most 63)", name)
+	}
+	if reservedNames[strings.ToLower(name)] {
+		return fmt.Errorf("invalid dataset name %q: the name is reserved", name)
+	}
+	return nil
+}
+
+// ipv4TextSQL is the SQL expression turning a UINTEGER IPv4 column into text.
+func ipv4TextSQL(col string) string {
+	return fmt.Sprintf("printf('%%d.%%d.%%d.%%d', %[1]s >> 24, (%[1]s >> 16) & 255, (%[1]s >> 8) & 255, %[1]s & 255)", col)
+}
+
+// flowsSelect returns the select list of the `flows` view over `records`;
+// datasets maps _dataset_id to names.
+func flowsSelect(datasets map[int]string) string {
+	var b strings.Builder
+	b.WriteString("CASE _dataset_id WHEN 0 THEN NULL")
+	ids := sortedKeys(datasets)
+	for _, id := range ids {
+		fmt.Fprintf(&b, " WHEN %d THEN %s", id, quoteString(datasets[id]))
+	}
+	b.WriteString(" END AS dataset")
+	for _, f := range flowlog.Fields() {
+		b.WriteString(", ")
+		b.WriteString(quoteIdent(f.Column))
+	}
+	const hourTS = "make_timestamp(_hour * 1000000)"
+	fmt.Fprintf(&b, ", strftime(%s, '%%Y') AS \"year\"", hourTS)
+	fmt.Fprintf(&b, ", strftime(%s, '%%m') AS \"month\"", hourTS)
+	fmt.Fprintf(&b, ", strftime(%s, '%%d') AS \"day\"", hourTS)
+	fmt.Fprintf(&b, ", strftime(%s, '%%H') AS \"hour\"", hourTS)
+	fmt.Fprintf(&b, ", CAST(%s AS DATE) AS \"date\"", hourTS)
+	b.WriteString(", _hour, _srcaddr_v4, _dstaddr_v4, _format_id, _ingest_time, _dataset_id, _file_id")
+	return b.String()
+}
+
+// viewDDL returns the statements that (re)create the views for the given
+// datasets.
+func viewDDL(datasets map[int]string, dropped []string) []string {
+	stmts := make([]string, 0, len(datasets)+3)
+	for _, name := range dropped {
+		stmts = append(stmts, "DROP VIEW IF EXISTS "+quoteIdent(name))
+	}
+	stmts = append(stmts, "CREATE OR REPLACE VIEW flows AS SELECT "+flowsSelect(datasets)+" FROM records")
+	def := ""
+	for _, id := range sortedKeys(datasets) {
+		name := datasets[id]
+		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM flows WHERE _dataset_id = %d", quoteIdent(name), id))
+		if name == DefaultDataset {
+			def = name
+		}
+	}
+	if def != "" {
+		stmts = append(stmts, "CREATE OR REPLACE VIEW vpc_flow_logs AS SELECT * FROM "+quoteIdent(def))
+	} else {
+		stmts = append(stmts, "CREATE OR REPLACE VIEW vpc_flow_logs AS SELECT * FROM flows")
+	}
+	return stmts
+}
+
+// DefaultDataset is the dataset records go to when none is named.
+const DefaultDataset = "default"
+
+func sortedKeys(m map[int]string) []int {
+	ids := make([]int, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	for i := 1; i < len(ids); i++ {
+		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
+		}
+	}
+	return ids
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,351 @@
+// Package duckdb is flowlens's embedded store: one DuckDB database in the
+// data directory holding the records of every dataset, the ingest registry
+// that makes ingest exactly-once, the `flows` view of package store's SQL
+// contract with one view per dataset, retention by whole hours and the
+// Athena-ready Parquet lake export. It is the only package that imports the
+// DuckDB driver.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/big"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	duckdbdrv "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/flowlens/flowlens/internal/athena"
+	"github.com/flowlens/flowlens/internal/store"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "flowlens.duckdb"
+
+// Config configures Open.
+type Config struct {
+	// Dir is the data directory; it is created when missing (unless ReadOnly).
+	Dir string
+	// ReadOnly opens the database without write access; several read-only
+	// processes may open it at once, but not while a writer has it.
+	ReadOnly bool
+	// MemoryLimit is DuckDB's memory_limit ("" → "1GB").
+	MemoryLimit string
+	// Threads is DuckDB's thread count (0 → DuckDB's default, one per core).
+	Threads int
+	// RowGroupSize is the row group size of the database (0 → 1 M rows).
+	RowGroupSize int
+	// SpillRecords is how many records one FileTx buffers in memory before
+	// it writes them into its open transaction (0 → 4 M).
+	SpillRecords int
+	// Now returns the current time (nil → time.Now); tests inject a clock.
+	Now func() time.Time
+}
+
+// Store is the embedded DuckDB store. Its methods are safe for concurrent
+// use; writes are serialised.
+type Store struct {
+	cfg    Config
+	logger *slog.Logger
+	db     *sql.DB
+	path   string
+
+	// wmu serialises write transactions. A spilled FileTx holds it from
+	// its first write until Commit or Rollback.
+	wmu sync.Mutex
+	// mu guards the metadata caches below.
+	mu         sync.Mutex
+	datasets   map[int]string // id → name
+	formats    map[string]int // format string → id
+	nextFileID uint32
+}
+
+var (
+	_ store.Writer    = (*Store)(nil)
+	_ store.Querier   = (*Store)(nil)
+	_ store.Cataloger = (*Store)(nil)
+	_ store.Retainer  = (*Store)(nil)
+)
+
+// Path returns the database file of a data directory.
+func Path(dir string) string { return filepath.Join(dir, FileName) }
+
+// Open opens (creating when allowed) the database in cfg.Dir. A database
+// held for writing by another process fails with an error matching
+// store.ErrLocked that names the data directory.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("open store: no data directory given")
+	}
+	if cfg.MemoryLimit == "" {
+		cfg.MemoryLimit = "1GB"
+	}
+	if cfg.RowGroupSize <= 0 {
+		cfg.RowGroupSize = 1 << 20
+	}
+	if cfg.SpillRecords <= 0 {
+		cfg.SpillRecords = 4 << 20
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	path := Path(cfg.Dir)
+	if cfg.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open store: no flowlens database in %s (run 'flowlens ingest' first): %w", cfg.Dir, store.ErrNotFound)
+		}
+	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &Store{cfg: cfg, logger: logger, path: path}
+
+	q := url.Values{}
+	q.Set("memory_limit", cfg.MemoryLimit)
+	if cfg.Threads > 0 {
+		q.Set("threads", itoa(cfg.Threads))
+	}
+	q.Set("preserve_insertion_order", "false")
+	q.Set("autoinstall_known_extensions", "false")
+	q.Set("autoload_known_extensions", "false")
+	if !cfg.ReadOnly {
+		q.Set("temp_directory", filepath.Join(cfg.Dir, "tmp"))
+	}
+	attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS fl (STORAGE_VERSION 'v1.5.0', ROW_GROUP_SIZE %d", quoteString(path), cfg.RowGroupSize)
+	if cfg.ReadOnly {
+		attach += ", READ_ONLY"
+	}
+	attach += ")"
+	connector, err := duckdbdrv.NewConnector("?"+q.Encode(), func(ex driver.ExecerContext) error {
+		for _, stmt := range []string{attach, "USE fl", "SET TimeZone = 'UTC'"} {
+			if _, err := ex.ExecContext(context.Background(), stmt, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", cfg.Dir, err)
+	}
+	s.db = sql.OpenDB(connector)
+	s.db.SetMaxIdleConns(4)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		_ = s.db.Close()
+		return nil, s.openError(err)
+	}
+	defer conn.Close()
+	if !cfg.ReadOnly {
+		if err := s.migrate(ctx, conn); err != nil {
+			_ = s.db.Close()
+			return nil, err
+		}
+	}
+	if err := s.loadMeta(ctx, conn); err != nil {
+		_ = s.db.Close()
+		return nil, s.openError(err)
+	}
+	return s, nil
+}
+
+var pidRE = regexp.MustCompile(`PID (\d+)`)
+
+// openError turns DuckDB's lock conflict into store.ErrLocked.
+func (s *Store) openError(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "Could not set lock") || strings.Contains(msg, "Conflicting lock") {
+		who := "another process"
+		if m := pidRE.FindStringSubmatch(msg); m != nil {
+			who = "process " + m[1]
+		}
+		return fmt.Errorf("%s: %w (%s holds it; wait for it to finish or stop it)", s.cfg.Dir, store.ErrLocked, who)
+	}
+	return fmt.Errorf("open store %s: %w", s.cfg.Dir, err)
+}
+
+// migrate creates the schema, macros and views.
+func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
+	stmts := schemaDDL()
+	stmts = append(stmts, athena.Macros()...)
+	for _, stmt := range stmts {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return s.openError(fmt.Errorf("create schema: %w", err))
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO flowlens_meta VALUES ('schema_version', '1')`); err != nil {
+		return s.openError(fmt.Errorf("create schema: %w", err))
+	}
+	return nil
+}
+
+// loadMeta reads datasets, formats and the next file id, and (when
+// writable) refreshes the views.
+func (s *Store) loadMeta(ctx context.Context, conn *sql.Conn) error {
+	ds := map[int]string{}
+	rows, err := conn.QueryContext(ctx, `SELECT id, name FROM datasets`)
+	if err != nil {
+		return fmt.Errorf("load datasets: %w", err)
+	}
+	for rows.Next() {
+		var id int
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return fmt.Errorf("load datasets: %w", err)
+		}
+		ds[id] = name
+	}
+	rows.Close()
+	fm := map[string]int{}
+	rows, err = conn.QueryContext(ctx, `SELECT id, format FROM formats`)
+	if err != nil {
+		return fmt.Errorf("load formats: %w", err)
+	}
+	for rows.Next() {
+		var id int
+		var f string
+		if err := rows.Scan(&id, &f); err != nil {
+			rows.Close()
+			return fmt.Errorf("load formats: %w", err)
+		}
+		fm[f] = id
+	}
+	rows.Close()
+	var next sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT max(file_id) FROM ingest_registry`).Scan(&next); err != nil {
+		return fmt.Errorf("load registry: %w", err)
+	}
+	s.mu.Lock()
+	s.datasets, s.formats, s.nextFileID = ds, fm, uint32(next.Int64)+1
+	s.mu.Unlock()
+	if !s.cfg.ReadOnly {
+		for _, stmt := range viewDDL(ds, nil) {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("create views: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Close closes the database (checkpointing it when writable).
+func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	if !s.cfg.ReadOnly {
+		if _, err := s.db.Exec("CHECKPOINT"); err != nil {
+			s.logger.Warn("checkpoint on close", "err", err)
+		}
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.cfg.Dir }
+
+// ReadOnly reports whether the store was opened without write access.
+func (s *Store) ReadOnly() bool { return s.cfg.ReadOnly }
+
+// Query runs DuckDB SQL and materialises the result. Values are converted
+// to the types store.Result documents.
+func (s *Store) Query(ctx context.Context, query string, args ...any) (*store.Result, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	res := &store.Result{Columns: cols, Types: make([]string, len(cols))}
+	for i, ct := range cts {
+		res.Types[i] = ct.DatabaseTypeName()
+	}
+	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for i, v := range vals {
+			vals[i] = normalise(v)
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// normalise maps a driver value onto the types store.Result allows.
+func normalise(v any) any {
+	switch x := v.(type) {
+	case nil, int64, float64, string, bool, time.Time, []byte:
+		return x
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		if x <= math.MaxInt64 {
+			return int64(x)
+		}
+		return float64(x)
+	case float32:
+		return float64(x)
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f
+	case duckdbdrv.Decimal:
+		return x.Float64()
+	case duckdbdrv.Interval:
+		d := time.Duration(x.Micros) * time.Microsecond
+		if x.Days == 0 && x.Months == 0 {
+			return d.String()
+		}
+		return fmt.Sprintf("%d months %d days %s", x.Months, x.Days, d)
+	case fmt.Stringer:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}

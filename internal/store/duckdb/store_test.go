@@ -1,0 +1,187 @@
+package duckdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/store"
+)
+
+// rec is one test record of the default format; "" / -1 mean '-'.
+type rec struct {
+	src, dst         string
+	sport, dport     int64
+	proto            int64
+	bytes            int64
+	start            int64
+	action, status   string
+}
+
+func defaultBatch(t testing.TB, recs []rec) *flowlog.Batch {
+	t.Helper()
+	f := flowlog.DefaultFormat()
+	b := flowlog.NewBatch(f, len(recs))
+	for _, r := range recs {
+		for i := range b.Cols {
+			c := &b.Cols[i]
+			switch c.Field.ID {
+			case flowlog.Version:
+				c.AppendInt(2)
+			case flowlog.AccountID:
+				c.AppendString("123456789012")
+			case flowlog.InterfaceID:
+				c.AppendString("eni-0123456789abcdef0")
+			case flowlog.SrcAddr, flowlog.DstAddr:
+				a := r.src
+				if c.Field.ID == flowlog.DstAddr {
+					a = r.dst
+				}
+				if a == "" {
+					c.AppendNull()
+				} else {
+					c.AppendIP(netip.MustParseAddr(a))
+				}
+			case flowlog.SrcPort, flowlog.DstPort, flowlog.Protocol, flowlog.Packets, flowlog.Bytes:
+				v := map[flowlog.FieldID]int64{flowlog.SrcPort: r.sport, flowlog.DstPort: r.dport,
+					flowlog.Protocol: r.proto, flowlog.Packets: 1, flowlog.Bytes: r.bytes}[c.Field.ID]
+				if v < 0 || r.src == "" {
+					c.AppendNull()
+				} else {
+					c.AppendInt(v)
+				}
+			case flowlog.Start:
+				c.AppendInt(r.start)
+			case flowlog.End:
+				c.AppendInt(r.start + 60)
+			case flowlog.Action:
+				if r.action == "" {
+					c.AppendNull()
+				} else {
+					c.AppendString(r.action)
+				}
+			case flowlog.LogStatus:
+				c.AppendString(r.status)
+			}
+		}
+		b.EndRecord()
+	}
+	return b
+}
+
+func openTest(t testing.TB, dir string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), Config{Dir: dir, MemoryLimit: "512MB", Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func ingestBatch(t testing.TB, s *Store, dataset, key string, b *flowlog.Batch) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.BeginFile(ctx, dataset, store.Source{Key: key, Size: int64(b.N), Checksum: "sum-" + key}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func queryRows(t testing.TB, s *Store, q string, args ...any) [][]any {
+	t.Helper()
+	res, err := s.Query(t.Context(), q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return res.Rows
+}
+
+func fmtRows(rows [][]any) string { return fmt.Sprint(rows) }
+
+const t0 = 1717164000 // 2024-05-31T14:00:00Z
+
+func TestRoundTrip(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	b := defaultBatch(t, []rec{
+		{"10.0.1.5", "203.0.113.9", 49152, 443, 6, 1200, t0 + 10, "ACCEPT", "OK"},
+		{"203.0.113.9", "10.0.1.5", 443, 49152, 6, 800, t0 + 3700, "REJECT", "OK"},
+		{"2001:db8::1", "10.0.1.5", 53, 53, 17, 90, t0 + 20, "ACCEPT", "OK"},
+		{"", "", -1, -1, -1, -1, t0 + 30, "", "NODATA"},
+	})
+	ingestBatch(t, s, "prod", "/logs/a.log", b)
+
+	got := fmtRows(queryRows(t, s, `SELECT dataset, srcaddr, dstaddr, srcport, dstport, protocol, bytes, start, "end", action, log_status,
+		year, month, day, hour, _hour, _srcaddr_v4, _dstaddr_v4 FROM flows ORDER BY start`))
+	want := "[[prod 10.0.1.5 203.0.113.9 49152 443 6 1200 1717164010 1717164070 ACCEPT OK 2024 05 31 14 1717164000 167772421 3405803785]" +
+		" [prod 2001:db8::1 10.0.1.5 53 53 17 90 1717164020 1717164080 ACCEPT OK 2024 05 31 14 1717164000 <nil> 167772421]" +
+		" [prod <nil> <nil> <nil> <nil> <nil> <nil> 1717164030 1717164090 <nil> NODATA 2024 05 31 14 1717164000 <nil> <nil>]" +
+		" [prod 203.0.113.9 10.0.1.5 443 49152 6 800 1717167700 1717167760 REJECT OK 2024 05 31 15 1717167600 3405803785 167772421]]"
+	if got != want {
+		t.Errorf("rows:\n got %s\nwant %s", got, want)
+	}
+	// Per-dataset view, and NULL for fields the format lacks.
+	got = fmtRows(queryRows(t, s, `SELECT count(*), count(vpc_id), count(tcp_flags) FROM prod`))
+	if got != "[[4 0 0]]" {
+		t.Errorf("prod view: %s", got)
+	}
+	ds, err := s.Datasets(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || ds[0].Name != "prod" || ds[0].Records != 4 || ds[0].Files != 1 ||
+		!ds[0].MinTime.Equal(time.Unix(t0+10, 0)) || !ds[0].MaxTime.Equal(time.Unix(t0+3700, 0)) ||
+		len(ds[0].Formats) != 1 || ds[0].Bytes <= 0 {
+		t.Errorf("datasets: %+v", ds)
+	}
+}
+
+func TestIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	b := defaultBatch(t, []rec{{"10.0.1.5", "10.0.2.6", 1, 2, 6, 10, t0, "ACCEPT", "OK"}})
+	ingestBatch(t, s, "", "k1", b)
+	_, err := s.BeginFile(t.Context(), "", store.Source{Key: "k1", Size: 1, Checksum: "sum-k1"}, false)
+	if !errors.Is(err, store.ErrAlreadyIngested) {
+		t.Fatalf("second ingest: %v", err)
+	}
+	// force replaces: still one copy of the records, one registry entry.
+	tx, err := s.BeginFile(t.Context(), "", store.Source{Key: "k1", Size: 1, Checksum: "sum-k1"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2 := defaultBatch(t, []rec{{"10.0.1.5", "10.0.2.6", 1, 2, 6, 10, t0, "ACCEPT", "OK"}, {"10.0.1.7", "10.0.2.6", 1, 2, 6, 10, t0, "ACCEPT", "OK"}})
+	if err := tx.Append(t.Context(), b2); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := fmtRows(queryRows(t, s, `SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM ingest_registry), (SELECT count(*) FROM "default")`))
+	if got != "[[2 1 2]]" {
+		t.Errorf("after force: %s", got)
+	}
+	// A rolled back file leaves nothing.
+	tx, err = s.BeginFile(t.Context(), "", store.Source{Key: "k2", Size: 1, Checksum: "x"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = tx.Append(t.Context(), defaultBatch(t, []rec{{"10.0.1.5", "10.0.2.6", 1, 2, 6, 10, t0, "ACCEPT", "OK"}}))
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	got = fmtRows(queryRows(t, s, `SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM ingest_registry)`))
+	if got != "[[2 1]]" {
+		t.Errorf("after rollback: %s", got)
+	}
+}

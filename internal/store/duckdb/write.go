@@ -1,0 +1,440 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/store"
+)
+
+// fileTx buffers one source object's batches until Commit. Past
+// Config.SpillRecords it opens its own write transaction (holding the
+// store's write lock until Commit or Rollback) and writes sorted chunks
+// into it, so that a huge stream does not have to fit in memory.
+type fileTx struct {
+	s       *Store
+	dataset string
+	src     store.Source
+	force   bool
+
+	batches []*flowlog.Batch
+	records int64 // buffered and spilled
+	minT    int64
+	maxT    int64
+	done    bool
+
+	// spill is the open write transaction of a spilled FileTx.
+	spill *writeTx
+}
+
+var _ store.FileTx = (*fileTx)(nil)
+
+// BeginFile starts the ingest of one source object. It returns
+// store.ErrAlreadyIngested when the registry holds the same key, size and
+// checksum for the dataset and force is false.
+func (s *Store) BeginFile(ctx context.Context, dataset string, src store.Source, force bool) (store.FileTx, error) {
+	if s.cfg.ReadOnly {
+		return nil, errors.New("begin ingest: the store is open read-only")
+	}
+	if dataset == "" {
+		dataset = DefaultDataset
+	}
+	if err := ValidDatasetName(dataset); err != nil {
+		return nil, err
+	}
+	if !force {
+		var size int64
+		var sum string
+		err := s.db.QueryRowContext(ctx, `SELECT r.size, r.checksum FROM ingest_registry r JOIN datasets d ON d.id = r.dataset_id
+			WHERE d.name = ? AND r.key = ?`, dataset, src.Key).Scan(&size, &sum)
+		switch {
+		case err == nil && size == src.Size && sum == src.Checksum:
+			return nil, fmt.Errorf("%s: %w into dataset %s", src.Key, store.ErrAlreadyIngested, dataset)
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			return nil, fmt.Errorf("look up %s in the ingest registry: %w", src.Key, err)
+		}
+	}
+	return &fileTx{s: s, dataset: dataset, src: src, force: force, minT: math.MaxInt64, maxT: math.MinInt64}, nil
+}
+
+// Append buffers a batch (kept until Commit or Rollback).
+func (t *fileTx) Append(ctx context.Context, b *flowlog.Batch) error {
+	if t.done {
+		return errors.New("append to a finished file transaction")
+	}
+	if b == nil || b.N == 0 {
+		return nil
+	}
+	t.batches = append(t.batches, b)
+	t.records += int64(b.N)
+	if c := b.Col(flowlog.Start); c != nil {
+		for i := 0; i < b.N; i++ {
+			if c.Valid[i] {
+				t.minT = min(t.minT, c.Ints[i])
+				t.maxT = max(t.maxT, c.Ints[i])
+			}
+		}
+	}
+	if t.buffered() >= t.s.cfg.SpillRecords {
+		return t.flushSpill(ctx)
+	}
+	return nil
+}
+
+func (t *fileTx) buffered() int {
+	n := 0
+	for _, b := range t.batches {
+		n += b.N
+	}
+	return n
+}
+
+// flushSpill writes the buffered batches into the FileTx's own open
+// transaction.
+func (t *fileTx) flushSpill(ctx context.Context) error {
+	if t.spill == nil {
+		wt, err := t.s.beginWrite(ctx)
+		if err != nil {
+			return err
+		}
+		t.spill = wt
+		if err := wt.prepare(ctx, []*fileTx{t}); err != nil {
+			t.spill.rollback()
+			t.spill = nil
+			return err
+		}
+	}
+	if err := t.spill.insert(ctx, []*fileTx{t}); err != nil {
+		return err
+	}
+	t.batches = nil
+	return nil
+}
+
+// Commit makes the records and the registry entry durable and visible.
+func (t *fileTx) Commit(ctx context.Context) error {
+	return t.s.commitGroup(ctx, []*fileTx{t})
+}
+
+// Rollback discards everything appended; safe after Commit.
+func (t *fileTx) Rollback() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	t.batches = nil
+	if t.spill != nil {
+		t.spill.rollback()
+		t.spill = nil
+	}
+	return nil
+}
+
+// CommitGroup commits several FileTx of this store in one transaction: their
+// rows are sorted together, so a group of small files clusters like one
+// big file. Either every file of the group is committed or none.
+func (s *Store) CommitGroup(ctx context.Context, txs []store.FileTx) error {
+	ft := make([]*fileTx, 0, len(txs))
+	for _, t := range txs {
+		x, ok := t.(*fileTx)
+		if !ok || x.s != s {
+			return errors.New("BUG: CommitGroup with a FileTx of another store")
+		}
+		ft = append(ft, x)
+	}
+	return s.commitGroup(ctx, ft)
+}
+
+func (s *Store) commitGroup(ctx context.Context, txs []*fileTx) error {
+	// A spilled FileTx already holds the write lock: commit it on its own.
+	var plain []*fileTx
+	for _, t := range txs {
+		if t.done {
+			return fmt.Errorf("commit %s: the file transaction is already finished", t.src.Key)
+		}
+		if t.spill == nil {
+			plain = append(plain, t)
+			continue
+		}
+		wt := t.spill
+		err := wt.insert(ctx, []*fileTx{t})
+		if err == nil {
+			err = wt.register(ctx, []*fileTx{t})
+		}
+		if err == nil {
+			err = wt.commit(ctx)
+		} else {
+			wt.rollback()
+		}
+		t.spill, t.done, t.batches = nil, true, nil
+		if err != nil {
+			return fmt.Errorf("commit %s: %w", t.src.Key, err)
+		}
+	}
+	if len(plain) == 0 {
+		return nil
+	}
+	wt, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	err = wt.prepare(ctx, plain)
+	if err == nil {
+		err = wt.insert(ctx, plain)
+	}
+	if err == nil {
+		err = wt.register(ctx, plain)
+	}
+	if err == nil {
+		err = wt.commit(ctx)
+	} else {
+		wt.rollback()
+	}
+	for _, t := range plain {
+		t.done, t.batches = true, nil
+	}
+	if err != nil {
+		if len(plain) == 1 {
+			return fmt.Errorf("commit %s: %w", plain[0].src.Key, err)
+		}
+		return fmt.Errorf("commit %d files (%s, …): %w", len(plain), plain[0].src.Key, err)
+	}
+	return nil
+}
+
+// writeTx is one open write transaction on its own connection. It holds
+// the store's write lock.
+type writeTx struct {
+	s    *Store
+	conn *sql.Conn
+	now  int64 // ingest time, ms
+
+	// ids assigned in this transaction, merged into the store's caches at
+	// commit.
+	newDatasets map[int]string
+	newFormats  map[string]int
+	fileIDs     map[*fileTx]uint32
+	datasetIDs  map[*fileTx]int
+	nextFileID  uint32
+}
+
+func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
+	s.wmu.Lock()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		s.wmu.Unlock()
+		return nil, fmt.Errorf("begin write: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		conn.Close()
+		s.wmu.Unlock()
+		return nil, fmt.Errorf("begin write: %w", err)
+	}
+	s.mu.Lock()
+	next := s.nextFileID
+	s.mu.Unlock()
+	return &writeTx{
+		s: s, conn: conn, now: s.cfg.Now().UnixMilli(),
+		newDatasets: map[int]string{}, newFormats: map[string]int{},
+		fileIDs: map[*fileTx]uint32{}, datasetIDs: map[*fileTx]int{}, nextFileID: next,
+	}, nil
+}
+
+func (w *writeTx) exec(ctx context.Context, q string, args ...any) error {
+	_, err := w.conn.ExecContext(ctx, q, args...)
+	return err
+}
+
+// prepare assigns dataset, format and file ids and removes the rows of
+// files being replaced.
+func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
+	for _, t := range txs {
+		did, err := w.datasetID(ctx, t.dataset)
+		if err != nil {
+			return err
+		}
+		w.datasetIDs[t] = did
+		var old sql.NullInt64
+		err = w.conn.QueryRowContext(ctx, `SELECT file_id FROM ingest_registry WHERE dataset_id = ? AND key = ?`, did, t.src.Key).Scan(&old)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("look up %s in the ingest registry: %w", t.src.Key, err)
+		}
+		if old.Valid {
+			if err := w.exec(ctx, `DELETE FROM records WHERE _file_id = ?`, old.Int64); err != nil {
+				return fmt.Errorf("remove the previous ingest of %s: %w", t.src.Key, err)
+			}
+			if err := w.exec(ctx, `DELETE FROM ingest_registry WHERE file_id = ?`, old.Int64); err != nil {
+				return fmt.Errorf("remove the previous ingest of %s: %w", t.src.Key, err)
+			}
+			w.s.logger.Info("replacing previous ingest", "file", t.src.Key, "dataset", t.dataset)
+		}
+		w.fileIDs[t] = w.nextFileID
+		w.nextFileID++
+	}
+	return nil
+}
+
+// datasetID returns the id of a dataset, creating it in this transaction.
+func (w *writeTx) datasetID(ctx context.Context, name string) (int, error) {
+	w.s.mu.Lock()
+	maxID := 0
+	for id, n := range w.s.datasets {
+		if n == name {
+			w.s.mu.Unlock()
+			return id, nil
+		}
+		maxID = max(maxID, id)
+	}
+	w.s.mu.Unlock()
+	for id, n := range w.newDatasets {
+		if n == name {
+			return id, nil
+		}
+		maxID = max(maxID, id)
+	}
+	id := maxID + 1
+	if id > math.MaxUint16 {
+		return 0, errors.New("too many datasets")
+	}
+	if err := w.exec(ctx, `INSERT INTO datasets (id, name, created_ms) VALUES (?, ?, ?)`, id, name, w.now); err != nil {
+		return 0, fmt.Errorf("create dataset %s: %w", name, err)
+	}
+	w.newDatasets[id] = name
+	return id, nil
+}
+
+// formatID returns the id of a format, creating it in this transaction.
+func (w *writeTx) formatID(ctx context.Context, f *flowlog.Format) (int, error) {
+	key := f.String()
+	w.s.mu.Lock()
+	id, ok := w.s.formats[key]
+	maxID := 0
+	for _, i := range w.s.formats {
+		maxID = max(maxID, i)
+	}
+	w.s.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	if id, ok := w.newFormats[key]; ok {
+		return id, nil
+	}
+	for _, i := range w.newFormats {
+		maxID = max(maxID, i)
+	}
+	id = maxID + 1
+	if err := w.exec(ctx, `INSERT INTO formats (id, format) VALUES (?, ?)`, id, key); err != nil {
+		return 0, fmt.Errorf("register format: %w", err)
+	}
+	w.newFormats[key] = id
+	return id, nil
+}
+
+// insert sorts the buffered rows of txs and appends them to `records`.
+func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
+	var parts []part
+	seen := map[[2]int]bool{}
+	for _, t := range txs {
+		for _, b := range t.batches {
+			fid, err := w.formatID(ctx, b.Format)
+			if err != nil {
+				return err
+			}
+			did := w.datasetIDs[t]
+			if !seen[[2]int{did, fid}] {
+				seen[[2]int{did, fid}] = true
+				if err := w.exec(ctx, `INSERT OR IGNORE INTO dataset_formats VALUES (?, ?)`, did, fid); err != nil {
+					return fmt.Errorf("register format: %w", err)
+				}
+			}
+			parts = append(parts, part{b: b, dataset: uint16(did), file: w.fileIDs[t], format: int32(fid)})
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	g := newGroup(parts, w.now)
+	return w.appendGroup(ctx, g)
+}
+
+// register writes the registry entries of txs.
+func (w *writeTx) register(ctx context.Context, txs []*fileTx) error {
+	for _, t := range txs {
+		var minT, maxT any
+		if t.minT <= t.maxT {
+			minT, maxT = t.minT, t.maxT
+		}
+		var mod any
+		if !t.src.ModTime.IsZero() {
+			mod = t.src.ModTime.UnixMilli()
+		}
+		err := w.exec(ctx, `INSERT INTO ingest_registry VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			w.fileIDs[t], w.datasetIDs[t], t.src.Key, t.src.Size, t.src.Checksum, mod, t.records, minT, maxT, w.now)
+		if err != nil {
+			return fmt.Errorf("register %s: %w", t.src.Key, err)
+		}
+	}
+	if len(w.newDatasets) > 0 {
+		w.s.mu.Lock()
+		all := make(map[int]string, len(w.s.datasets)+len(w.newDatasets))
+		for id, n := range w.s.datasets {
+			all[id] = n
+		}
+		w.s.mu.Unlock()
+		for id, n := range w.newDatasets {
+			all[id] = n
+		}
+		for _, stmt := range viewDDL(all, nil) {
+			if err := w.exec(ctx, stmt); err != nil {
+				return fmt.Errorf("create views: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (w *writeTx) commit(ctx context.Context) error {
+	defer w.release()
+	if err := w.exec(ctx, "COMMIT"); err != nil {
+		_ = w.exec(context.Background(), "ROLLBACK")
+		return err
+	}
+	w.s.mu.Lock()
+	for id, n := range w.newDatasets {
+		w.s.datasets[id] = n
+	}
+	for f, id := range w.newFormats {
+		w.s.formats[f] = id
+	}
+	w.s.nextFileID = max(w.s.nextFileID, w.nextFileID)
+	w.s.mu.Unlock()
+	return nil
+}
+
+func (w *writeTx) rollback() {
+	defer w.release()
+	if err := w.exec(context.Background(), "ROLLBACK"); err != nil {
+		w.s.logger.Warn("rollback", "err", err)
+	}
+}
+
+func (w *writeTx) release() {
+	w.conn.Close()
+	w.s.wmu.Unlock()
+}
+
+// rawConn runs f on the driver connection of the transaction.
+func (w *writeTx) rawConn(f func(driver.Conn) error) error {
+	return w.conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return errors.New("BUG: not a driver connection")
+		}
+		return f(c)
+	})
+}
