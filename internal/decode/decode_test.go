@@ -332,6 +332,12 @@ func TestLongLineIsRejected(t *testing.T) {
 	if len(r.rejects) != 1 || r.rejects[0].Line != 3 || !strings.Contains(r.rejects[0].Reason, "longer") {
 		t.Errorf("rejects %v", r.rejectText())
 	}
+	// At the end of the input too.
+	r = read(t, append(lines(goodLines[0]), long...), Options{})
+	equalLines(t, r.lines, goodLines[:1])
+	if len(r.rejects) != 1 || r.rejects[0].Line != 2 {
+		t.Errorf("rejects %v", r.rejectText())
+	}
 }
 
 func TestEmitErrorAndCancel(t *testing.T) {

@@ -197,7 +197,13 @@ func readText(ctx context.Context, r io.Reader, s *sink) error {
 			continue
 		}
 		if eof {
-			if start < end && !skipping {
+			if skipping {
+				ls.lineNo++
+				s.stats.Lines++
+				s.reject(record.Reject(ls.lineNo, "", fmt.Sprintf("line longer than %d bytes", maxLine), ""))
+				return nil
+			}
+			if start < end {
 				return ls.line(buf[start:end])
 			}
 			return nil
