@@ -14,12 +14,12 @@ import (
 
 // rec is one test record of the default format; "" / -1 mean '-'.
 type rec struct {
-	src, dst         string
-	sport, dport     int64
-	proto            int64
-	bytes            int64
-	start            int64
-	action, status   string
+	src, dst       string
+	sport, dport   int64
+	proto          int64
+	bytes          int64
+	start          int64
+	action, status string
 }
 
 func defaultBatch(t testing.TB, recs []rec) *flowlog.Batch {
