@@ -1,0 +1,508 @@
+// Package ingest loads source objects (files, folders, standard input) into
+// a store exactly once: it decodes files in parallel, commits their records
+// together with their registry entries (several small files per
+// transaction when the store can, so that their rows are sorted together),
+// keeps rejected lines aside, reports progress and summarises the run.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/flowlens/flowlens/internal/decode"
+	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/source"
+	"github.com/flowlens/flowlens/internal/store"
+)
+
+// GroupCommitter is implemented by stores that commit several FileTx in
+// one transaction (all or none), sorting their rows together.
+type GroupCommitter interface {
+	CommitGroup(ctx context.Context, txs []store.FileTx) error
+}
+
+// Config configures Run.
+type Config struct {
+	// Paths are files, folders (read recursively) and "-" for Stdin.
+	Paths []string
+	// Dataset receives the records ("" → the store's default dataset).
+	Dataset string
+	// Format is the format of header-less text (nil: the header line, or
+	// the default format).
+	Format *flowlog.Format
+	// Force replaces files already ingested.
+	Force bool
+	// Workers decode files in parallel (0 → GOMAXPROCS).
+	Workers int
+	// GroupRecords is how many records of small files are committed in one
+	// transaction (0 → 1 M). A file with more records commits alone.
+	GroupRecords int
+	// Rejects receives each rejected line as a JSON object
+	// {"file","line","field","reason","text"} (nil: not kept).
+	Rejects io.Writer
+	// Progress is called about every ProgressEvery (0 → 1 s) and once at
+	// the end; it must not block.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+	// Stdin is read for "-"; SpoolDir holds its temporary copy.
+	Stdin    io.Reader
+	SpoolDir string
+	Logger   *slog.Logger
+}
+
+// Progress is a snapshot of a running ingest.
+type Progress struct {
+	Files, FilesDone int
+	Bytes, BytesDone int64 // input (compressed) bytes
+	Records          int64 // committed
+	Decoded          int64 // decoded, not yet committed included
+	Rejected         int64
+	Elapsed          time.Duration
+	Done             bool
+}
+
+// Reason counts rejected lines with one reason.
+type Reason struct {
+	Reason   string
+	Count    int64
+	Examples []string // the first few, as "file:line: text"
+}
+
+// FileError is a file that could not be ingested.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+// Summary describes a finished (or interrupted) ingest.
+type Summary struct {
+	Dataset string
+	// Files were committed; Skipped were already ingested; Failed could not
+	// be read (see Errors).
+	Files, Skipped, Failed int
+	SkippedPaths           []string
+	Records, Rejected      int64
+	InputBytes             int64
+	Reasons                []Reason
+	// MinTime and MaxTime bound the `start` of the committed records.
+	MinTime, MaxTime time.Time
+	Containers       map[string]int
+	Formats          []string
+	Errors           []FileError
+	Elapsed          time.Duration
+}
+
+const maxExamples = 3
+
+// Run ingests cfg.Paths into w. Files are committed as they finish; on
+// cancellation the files not yet committed are rolled back and Run returns
+// the summary so far with ctx's error. A file that cannot be read is
+// reported in Summary.Errors and does not stop the others.
+func Run(ctx context.Context, cfg Config, w store.Writer) (Summary, error) {
+	start := time.Now()
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.GroupRecords <= 0 {
+		cfg.GroupRecords = 1 << 20
+	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &run{cfg: cfg, w: w, start: start, sum: Summary{Dataset: cfg.Dataset, Containers: map[string]int{}}}
+	r.reasons = map[string]*Reason{}
+	r.formats = map[string]bool{}
+	if cfg.Rejects != nil {
+		r.rejEnc = json.NewEncoder(cfg.Rejects)
+	}
+
+	files, err := source.Walk(ctx, cfg.Paths)
+	if err != nil {
+		return r.sum, err
+	}
+	for _, p := range cfg.Paths {
+		if p != source.StdinName {
+			continue
+		}
+		if cfg.Stdin == nil {
+			return r.sum, errors.New("standard input named but not available")
+		}
+		dir := cfg.SpoolDir
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		f, err := source.Spool(ctx, cfg.Stdin, dir)
+		if err != nil {
+			return r.sum, err
+		}
+		defer os.Remove(f.Path)
+		files = append(files, f)
+		break
+	}
+	if len(files) == 0 {
+		return r.sum, source.ErrNoInput
+	}
+	r.prog.Files = len(files)
+	for _, f := range files {
+		r.prog.Bytes += f.Size
+	}
+
+	stopProgress := r.startProgress(ctx)
+	err = r.pipeline(ctx, files)
+	stopProgress()
+	r.finish()
+	return r.sum, err
+}
+
+type run struct {
+	cfg   Config
+	w     store.Writer
+	start time.Time
+
+	mu      sync.Mutex // guards sum, reasons, formats, prog, rejEnc
+	sum     Summary
+	reasons map[string]*Reason
+	formats map[string]bool
+	rejEnc  *json.Encoder
+	prog    Progress
+	minT    int64
+	maxT    int64
+	hasT    bool
+
+	decoded atomic.Int64
+}
+
+// done is a decoded file waiting for commit.
+type done struct {
+	tx      store.FileTx
+	path    string
+	records int64
+	minT    int64
+	maxT    int64
+	hasT    bool
+	bytes   int64
+}
+
+func (r *run) pipeline(ctx context.Context, files []source.File) error {
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan source.File)
+	results := make(chan *done, r.cfg.Workers)
+	g.Go(func() error {
+		defer close(jobs)
+		for _, f := range files {
+			select {
+			case jobs <- f:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	var wg sync.WaitGroup
+	for range r.cfg.Workers {
+		wg.Add(1)
+		g.Go(func() error {
+			defer wg.Done()
+			for f := range jobs {
+				d, err := r.decodeFile(gctx, f)
+				if err != nil {
+					return err
+				}
+				if d == nil {
+					continue
+				}
+				select {
+				case results <- d:
+				case <-gctx.Done():
+					_ = d.tx.Rollback()
+					return gctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	g.Go(func() error { return r.commitLoop(gctx, results) })
+	return g.Wait()
+}
+
+// decodeFile decodes one file into a FileTx. It returns nil when the file
+// was skipped (already ingested) or failed (recorded in the summary); a
+// non-nil error stops the ingest (cancellation, store failure).
+func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
+	name := f.Path
+	if f.Stdin {
+		name = "<stdin>"
+	}
+	src, err := f.Source(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		r.fail(name, f.Size, err)
+		return nil, nil
+	}
+	tx, err := r.w.BeginFile(ctx, r.cfg.Dataset, src, r.cfg.Force)
+	if errors.Is(err, store.ErrAlreadyIngested) {
+		r.mu.Lock()
+		r.sum.Skipped++
+		r.sum.SkippedPaths = append(r.sum.SkippedPaths, name)
+		r.prog.FilesDone++
+		r.prog.BytesDone += f.Size
+		r.mu.Unlock()
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := &done{tx: tx, path: name, bytes: f.Size}
+	opts := decode.Options{Name: name, Format: r.cfg.Format, OnReject: r.reject}
+	st, err := decode.ReadFile(ctx, f.Path, opts, func(b *flowlog.Batch) error {
+		d.records += int64(b.N)
+		r.decoded.Add(int64(b.N))
+		if c := b.Col(flowlog.Start); c != nil {
+			for i := 0; i < b.N; i++ {
+				if !c.Valid[i] {
+					continue
+				}
+				v := c.Ints[i]
+				if !d.hasT || v < d.minT {
+					d.minT = v
+				}
+				if !d.hasT || v > d.maxT {
+					d.maxT = v
+				}
+				d.hasT = true
+			}
+		}
+		return tx.Append(ctx, b)
+	})
+	if err != nil {
+		_ = tx.Rollback()
+		r.decoded.Add(-d.records)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		r.fail(name, f.Size, err)
+		return nil, nil
+	}
+	r.mu.Lock()
+	if st.Container != "" {
+		r.sum.Containers[st.Container]++
+	}
+	for _, fm := range st.Formats {
+		r.formats[fm.String()] = true
+	}
+	r.mu.Unlock()
+	// A big file commits alone, right away, from this goroutine: a FileTx
+	// that spilled holds the store's write lock until it commits.
+	if d.records >= int64(r.cfg.GroupRecords) {
+		if err := tx.Commit(ctx); err != nil {
+			return nil, err
+		}
+		r.committed([]*done{d})
+		return nil, nil
+	}
+	return d, nil
+}
+
+// commitLoop commits decoded files in groups of about GroupRecords records.
+func (r *run) commitLoop(ctx context.Context, results <-chan *done) error {
+	gc, grouped := r.w.(GroupCommitter)
+	var pending []*done
+	var n int64
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		var err error
+		if grouped {
+			txs := make([]store.FileTx, len(pending))
+			for i, d := range pending {
+				txs[i] = d.tx
+			}
+			err = gc.CommitGroup(ctx, txs)
+		} else {
+			for _, d := range pending {
+				if err = d.tx.Commit(ctx); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			for _, d := range pending {
+				_ = d.tx.Rollback()
+			}
+			pending = nil
+			return err
+		}
+		r.committed(pending)
+		pending, n = nil, 0
+		return nil
+	}
+	for {
+		select {
+		case d, ok := <-results:
+			if !ok {
+				return flush()
+			}
+			pending = append(pending, d)
+			n += d.records
+			if n >= int64(r.cfg.GroupRecords) || !grouped {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		case <-ctx.Done():
+			for _, d := range pending {
+				_ = d.tx.Rollback()
+			}
+			for d := range results {
+				_ = d.tx.Rollback()
+			}
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *run) committed(ds []*done) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range ds {
+		r.sum.Files++
+		r.sum.Records += d.records
+		r.sum.InputBytes += d.bytes
+		r.prog.FilesDone++
+		r.prog.BytesDone += d.bytes
+		r.prog.Records += d.records
+		if d.hasT {
+			if !r.hasT || d.minT < r.minT {
+				r.minT = d.minT
+			}
+			if !r.hasT || d.maxT > r.maxT {
+				r.maxT = d.maxT
+			}
+			r.hasT = true
+		}
+	}
+}
+
+func (r *run) fail(name string, size int64, err error) {
+	r.cfg.Logger.Warn("cannot ingest file", "file", name, "err", err)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.Failed++
+	r.sum.Errors = append(r.sum.Errors, FileError{Path: name, Err: err})
+	r.prog.FilesDone++
+	r.prog.BytesDone += size
+}
+
+// reject counts a rejected line and keeps it aside when asked.
+func (r *run) reject(e *decode.LineError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.Rejected++
+	r.prog.Rejected++
+	reason := e.Reason
+	if e.Field != "" {
+		reason = "field " + e.Field + ": " + e.Reason
+	}
+	rs := r.reasons[reason]
+	if rs == nil {
+		rs = &Reason{Reason: reason}
+		r.reasons[reason] = rs
+	}
+	rs.Count++
+	if len(rs.Examples) < maxExamples {
+		rs.Examples = append(rs.Examples, fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Text))
+	}
+	if r.rejEnc != nil {
+		_ = r.rejEnc.Encode(struct {
+			File   string `json:"file"`
+			Line   int64  `json:"line"`
+			Field  string `json:"field,omitempty"`
+			Reason string `json:"reason"`
+			Text   string `json:"text"`
+		}{e.File, e.Line, e.Field, e.Reason, e.Text})
+	}
+}
+
+func (r *run) snapshot() Progress {
+	r.mu.Lock()
+	p := r.prog
+	r.mu.Unlock()
+	p.Decoded = r.decoded.Load()
+	p.Elapsed = time.Since(r.start)
+	return p
+}
+
+func (r *run) startProgress(ctx context.Context) func() {
+	if r.cfg.Progress == nil {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(r.cfg.ProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				r.cfg.Progress(r.snapshot())
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-finished
+		p := r.snapshot()
+		p.Done = true
+		r.cfg.Progress(p)
+	}
+}
+
+func (r *run) finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.Elapsed = time.Since(r.start)
+	if r.hasT {
+		r.sum.MinTime, r.sum.MaxTime = time.Unix(r.minT, 0).UTC(), time.Unix(r.maxT, 0).UTC()
+	}
+	for _, rs := range r.reasons {
+		r.sum.Reasons = append(r.sum.Reasons, *rs)
+	}
+	sort.Slice(r.sum.Reasons, func(i, j int) bool {
+		a, b := r.sum.Reasons[i], r.sum.Reasons[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.Reason < b.Reason
+	})
+	for f := range r.formats {
+		r.sum.Formats = append(r.sum.Formats, f)
+	}
+	sort.Strings(r.sum.Formats)
+}
