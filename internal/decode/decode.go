@@ -152,13 +152,7 @@ func (s *sink) flush() error {
 		return err
 	}
 	s.stats.Records += int64(b.N)
-	f := b.Format
-	if err := s.emit(b); err != nil {
-		return err
-	}
-	// A batch of the same format follows most of the time.
-	s.batch = s.newBatch(f)
-	return nil
+	return s.emit(b)
 }
 
 func (s *sink) reject(e *LineError) {

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
@@ -42,6 +43,16 @@ func FuzzDecodeLine(f *testing.F) {
 		n := b.N
 		le := d.DecodeLine(b, line, 42)
 		checkShape(t, b)
+		if ref := decodeSlow(d, line); (le == nil) != (ref != nil) {
+			t.Fatalf("fast path accepted=%v, general path accepted=%v", le == nil, ref != nil)
+		} else if ref != nil {
+			for i := range ref.Cols {
+				rc, fc := &ref.Cols[i], &b.Cols[i]
+				if fmt.Sprint(rc.Value(0)) != fmt.Sprint(fc.Value(n)) || (rc.V4 != nil && (rc.V4[0] != fc.V4[n] || rc.Fam[0] != fc.Fam[n])) {
+					t.Fatalf("field %s: fast path %v, general path %v", rc.Field.Column, fc.Value(n), rc.Value(0))
+				}
+			}
+		}
 		if le != nil {
 			if le.Line != 42 || le.Reason == "" {
 				t.Fatalf("error without its line or reason: %+v", le)
@@ -66,4 +77,22 @@ func FuzzDecodeLine(f *testing.F) {
 			t.Fatalf("round trip: %q then %q", text, again)
 		}
 	})
+}
+
+// decodeSlow decodes line token by token through the general path only,
+// as a reference for DecodeLine's fast paths; nil when it rejects.
+func decodeSlow(d *Decoder, line []byte) *flowlog.Batch {
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	toks := bytes.Split(line, []byte{' '})
+	if len(line) == 0 || len(toks) != len(d.slots) {
+		return nil
+	}
+	b := flowlog.NewBatch(d.format, 1)
+	for i, tok := range toks {
+		if appendToken(&b.Cols[i], &d.slots[i], tok) != "" {
+			return nil
+		}
+	}
+	b.EndRecord()
+	return b
 }

@@ -126,6 +126,48 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 		if pos > n {
 			return d.reject(b, i, line, lineNo, "", d.countReason(line))
 		}
+		s := &d.slots[i]
+		c := &b.Cols[i]
+		// Fast paths: numbers and IPv4 addresses are parsed while their
+		// end is searched for. Anything unusual takes the general path.
+		switch s.op {
+		case opInt, opTime:
+			j, v := pos, int64(0)
+			for j < n {
+				ch := line[j] - '0'
+				if ch > 9 {
+					break
+				}
+				v = v*10 + int64(ch)
+				j++
+			}
+			if k := j - pos; k > 0 && k <= 18 && (j == n || line[j] == ' ') {
+				if s.op == opTime {
+					if k > 13 {
+						break
+					}
+					if k == 13 {
+						v /= 1000
+					}
+				} else if v < s.min || v > s.max {
+					break
+				}
+				c.Valid = append(c.Valid, true)
+				c.Ints = append(c.Ints, v)
+				pos = j + 1
+				continue
+			}
+		case opIP:
+			if j, v, ok := scanIPv4(line, pos); ok {
+				c.Valid = append(c.Valid, true)
+				c.V4 = append(c.V4, v)
+				c.Fam = append(c.Fam, 4)
+				c.Data = append(c.Data, line[pos:j]...)
+				c.Offsets = append(c.Offsets, int32(len(c.Data)))
+				pos = j + 1
+				continue
+			}
+		}
 		var tok []byte
 		if j := bytes.IndexByte(line[pos:], ' '); j >= 0 {
 			tok = line[pos : pos+j]
@@ -134,7 +176,7 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 			tok = line[pos:]
 			pos = n + 1
 		}
-		if reason := appendToken(&b.Cols[i], &d.slots[i], tok); reason != "" {
+		if reason := appendToken(c, s, tok); reason != "" {
 			// A line with the wrong number of fields is reported as such,
 			// not by the first value that happens not to fit.
 			if bytes.Count(line, []byte{' '})+1 != len(d.slots) {
@@ -326,6 +368,41 @@ func parseIPv4(t []byte) (uint32, bool) {
 		return 0, false
 	}
 	return v<<8 | oct, true
+}
+
+// scanIPv4 parses a dotted quad without leading zeros that starts at
+// line[pos] and ends at a space or the end of line; it returns the end.
+func scanIPv4(line []byte, pos int) (int, uint32, bool) {
+	var v, oct uint32
+	digits, dots := 0, 0
+	j := pos
+	for ; j < len(line); j++ {
+		c := line[j]
+		if c-'0' <= 9 {
+			if digits == 1 && oct == 0 {
+				return 0, 0, false // leading zero
+			}
+			oct = oct*10 + uint32(c-'0')
+			digits++
+			if oct > 255 {
+				return 0, 0, false
+			}
+			continue
+		}
+		if c == ' ' {
+			break
+		}
+		if c != '.' || digits == 0 || dots == 3 {
+			return 0, 0, false
+		}
+		v = v<<8 | oct
+		oct, digits = 0, 0
+		dots++
+	}
+	if dots != 3 || digits == 0 {
+		return 0, 0, false
+	}
+	return j, v<<8 | oct, true
 }
 
 // parseIPv6 parses IPv6 text (no zone) without allocating.
