@@ -1,0 +1,138 @@
+package sqlgen
+
+import "strings"
+
+// ClickHouse renders SQL for a ClickHouse store (MergeTree tables behind
+// the same flows view).
+type ClickHouse struct{}
+
+var _ Dialect = ClickHouse{}
+
+// Name implements Dialect.
+func (ClickHouse) Name() string { return "clickhouse" }
+
+var chEscaper = strings.NewReplacer(`\`, `\\`, "`", "\\`", "'", `\'`)
+
+// Ident quotes an identifier with backticks.
+func (ClickHouse) Ident(s string) string { return "`" + chEscaper.Replace(s) + "`" }
+
+// Str writes a string literal with backslash escapes.
+func (ClickHouse) Str(s string) string { return "'" + chEscaper.Replace(s) + "'" }
+
+// Dedup keeps the first row per key with LIMIT 1 BY (rows with NULL keys
+// are grouped together here: a documented difference from DuckDB).
+func (ClickHouse) Dedup(keys []string, order string) (string, string) {
+	return "", "LIMIT 1 BY " + strings.Join(keys, ", ")
+}
+
+// Func implements Dialect.
+func (d ClickHouse) Func(fn string, a []string) (string, bool) {
+	one := func(name string) (string, bool) { return name + "(" + a[0] + ")", true }
+	switch fn {
+	case "fdiv":
+		return "(" + a[0] + " / " + a[1] + ")", true
+	case "intdiv":
+		return "intDiv(" + a[0] + ", " + a[1] + ")", true
+	case "contains":
+		return "(position(" + a[0] + ", " + a[1] + ") > 0)", true
+	case "starts_with":
+		return "startsWith(" + a[0] + ", " + a[1] + ")", true
+	case "ends_with":
+		return "endsWith(" + a[0] + ", " + a[1] + ")", true
+	case "regexp":
+		return "match(" + a[0] + ", " + a[1] + ")", true
+	case "regexp_extract":
+		return "if(match(" + a[0] + ", " + a[1] + "), extractGroups(" + a[0] + ", " + a[1] + ")[" + a[2] + "], NULL)", true
+	case "tonumber", "todouble":
+		return "toFloat64OrNull(toString(" + a[0] + "))", true
+	case "tostring":
+		return one("toString")
+	case "bool2int":
+		return one("toInt32")
+	case "toint":
+		return "toInt32OrNull(toString(trunc(toFloat64OrNull(toString(" + a[0] + ")))))", true
+	case "tolong":
+		return "toInt64OrNull(toString(trunc(toFloat64OrNull(toString(" + a[0] + ")))))", true
+	case "strlen":
+		return one("lengthUTF8")
+	case "messagesize":
+		return one("length")
+	case "toupper":
+		return one("upper")
+	case "tolower":
+		return one("lower")
+	case "replace":
+		return "replaceAll(" + strings.Join(a, ", ") + ")", true
+	case "regexreplace":
+		return "replaceRegexpAll(" + strings.Join(a, ", ") + ")", true
+	case "urlencode":
+		return one("encodeURLComponent")
+	case "urldecode":
+		return one("decodeURLComponent")
+	case "base64encode":
+		return one("base64Encode")
+	case "base64decode":
+		return one("base64Decode")
+	case "hextoascii":
+		return one("unhex")
+	case "hextodec":
+		return "reinterpretAsUInt64(reverse(unhex(replaceRegexpOne(" + a[0] + ", '^0[xX]', ''))))", true
+	case "dectohex":
+		return "concat(if(" + a[0] + " < 0, '-0x', '0x'), lower(hex(toUInt64(abs(trunc(" + a[0] + "))))))", true
+	case "md5":
+		return "lower(hex(MD5(" + a[0] + ")))", true
+	case "sha256":
+		return "lower(hex(SHA256(" + a[0] + ")))", true
+	case "count_distinct":
+		return one("uniqExact")
+	case "stddev":
+		return one("stddevSamp")
+	case "sortsfirst":
+		return one("min")
+	case "sortslast":
+		return one("max")
+	case "pct":
+		return "quantileExact(" + a[1] + ")(" + a[0] + ")", true
+	case "earliest":
+		return "argMin(" + a[0] + ", " + a[1] + ")", true
+	case "latest":
+		return "argMax(" + a[0] + ", " + a[1] + ")", true
+	case "concat":
+		parts := make([]string, len(a))
+		for i, s := range a {
+			parts[i] = "ifNull(toString(" + s + "), '')"
+		}
+		return "concat(" + strings.Join(parts, ", ") + ")", true
+	case "concat_ws":
+		return "concatWithSeparator(" + strings.Join(a, ", ") + ")", true
+	case "ltrim", "rtrim", "trim":
+		name := map[string]string{"ltrim": "trimLeft", "rtrim": "trimRight", "trim": "trimBoth"}[fn]
+		if len(a) == 1 {
+			return one(name)
+		}
+		side := map[string]string{"ltrim": "LEADING", "rtrim": "TRAILING", "trim": "BOTH"}[fn]
+		return "trim(" + side + " " + a[1] + " FROM " + a[0] + ")", true
+	case "substr":
+		return "substringUTF8(" + strings.Join(a, ", ") + ")", true
+	case "formatdate":
+		return "formatDateTime(toDateTime(intDiv(" + a[0] + ", 1000), 'UTC'), " + a[1] + ")", true
+	case "month_index":
+		ts := "toDateTime(intDiv(" + a[0] + ", 1000), 'UTC')"
+		return "(toYear(" + ts + ") * 12 + toMonth(" + ts + ") - 1)", true
+	case "month_start":
+		return "(toUnixTimestamp(makeDateTime(intDiv(" + a[0] + ", 12), (" + a[0] + ") % 12 + 1, 1, 0, 0, 0, 'UTC')) * 1000)", true
+	case "ipv4num":
+		return "if(isIPv4String(" + a[0] + "), toInt64(IPv4StringToNum(" + a[0] + ")), NULL)", true
+	case "isipv6":
+		return one("isIPv6String")
+	case "ipv6hex":
+		return ipv6Hex(a[0], "replaceRegexpAll(%s, %s, %s)", func(s, chars string) string { return "trim(BOTH " + chars + " FROM " + s + ")" }), true
+	case "hexdigit":
+		return "(position('0123456789abcdef', " + a[0] + ") - 1)", true
+	case "bitand":
+		return "bitAnd(" + a[0] + ", " + a[1] + ")", true
+	case "pow":
+		return "pow(" + a[0] + ", " + a[1] + ")", true
+	}
+	return "", false
+}

@@ -1,0 +1,140 @@
+package sqlgen
+
+import "strings"
+
+// DuckDB renders SQL for the embedded store (DuckDB 1.5).
+type DuckDB struct{}
+
+var _ Dialect = DuckDB{}
+
+// Name implements Dialect.
+func (DuckDB) Name() string { return "duckdb" }
+
+// Ident quotes an identifier: "name" with " doubled.
+func (DuckDB) Ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// Str writes a string literal: 'text' with ' doubled (backslashes are
+// ordinary characters in DuckDB strings).
+func (DuckDB) Str(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// Dedup keeps the first row per key with QUALIFY; rows with a NULL key are
+// never duplicates.
+func (DuckDB) Dedup(keys []string, order string) (string, string) {
+	q := "row_number() OVER (PARTITION BY " + strings.Join(keys, ", ")
+	if order != "" {
+		q += " ORDER BY " + order
+	}
+	q += ") = 1"
+	for _, k := range keys {
+		q += " OR " + k + " IS NULL"
+	}
+	return q, ""
+}
+
+const ipv4Regex = `((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])`
+
+// Func implements Dialect.
+func (d DuckDB) Func(fn string, a []string) (string, bool) {
+	switch fn {
+	case "fdiv":
+		return "(" + a[0] + " / " + a[1] + ")", true
+	case "intdiv":
+		return "(" + a[0] + " // " + a[1] + ")", true
+	case "regexp":
+		return "regexp_matches(" + a[0] + ", " + a[1] + ")", true
+	case "regexp_extract":
+		return "CASE WHEN regexp_matches(" + a[0] + ", " + a[1] + ") THEN regexp_extract(" + a[0] + ", " + a[1] + ", " + a[2] + ") END", true
+	case "tonumber", "todouble":
+		return "TRY_CAST(" + a[0] + " AS DOUBLE)", true
+	case "tostring":
+		return "CAST(" + a[0] + " AS VARCHAR)", true
+	case "bool2int":
+		return "CAST(" + a[0] + " AS INTEGER)", true
+	case "toint":
+		return "TRY_CAST(trunc(TRY_CAST(" + a[0] + " AS DOUBLE)) AS INTEGER)", true
+	case "tolong":
+		return "TRY_CAST(trunc(TRY_CAST(" + a[0] + " AS DOUBLE)) AS BIGINT)", true
+	case "log":
+		return "ln(" + a[0] + ")", true
+	case "strlen":
+		return "length(" + a[0] + ")", true
+	case "messagesize":
+		return "strlen(" + a[0] + ")", true
+	case "toupper":
+		return "upper(" + a[0] + ")", true
+	case "tolower":
+		return "lower(" + a[0] + ")", true
+	case "regexreplace":
+		return "regexp_replace(" + a[0] + ", " + a[1] + ", " + a[2] + ", 'g')", true
+	case "urlencode":
+		return "url_encode(" + a[0] + ")", true
+	case "urldecode":
+		return "url_decode(" + a[0] + ")", true
+	case "base64encode":
+		return "to_base64(encode(" + a[0] + "))", true
+	case "base64decode":
+		return "decode(from_base64(" + a[0] + "))", true
+	case "hextoascii":
+		return "decode(unhex(" + a[0] + "))", true
+	case "hextodec":
+		return "TRY_CAST(('0x' || regexp_replace(" + a[0] + ", '^0[xX]', '')) AS BIGINT)", true
+	case "dectohex":
+		return "CASE WHEN " + a[0] + " < 0 THEN '-0x' || lower(hex(CAST(trunc(- " + a[0] + ") AS BIGINT))) ELSE '0x' || lower(hex(CAST(trunc(" + a[0] + ") AS BIGINT))) END", true
+	case "count_distinct":
+		return "count(DISTINCT " + a[0] + ")", true
+	case "stddev":
+		return "stddev_samp(" + a[0] + ")", true
+	case "sortsfirst":
+		return "min(" + a[0] + ")", true
+	case "sortslast":
+		return "max(" + a[0] + ")", true
+	case "pct":
+		return "quantile_disc(" + a[0] + ", " + a[1] + ")", true
+	case "earliest":
+		return "arg_min(" + a[0] + ", " + a[1] + ")", true
+	case "latest":
+		return "arg_max(" + a[0] + ", " + a[1] + ")", true
+	case "substr":
+		return "substring(" + strings.Join(a, ", ") + ")", true
+	case "formatdate":
+		return "strftime(make_timestamp(" + a[0] + " * 1000), " + a[1] + ")", true
+	case "month_index":
+		ts := "make_timestamp(" + a[0] + " * 1000)"
+		return "(year(" + ts + ") * 12 + month(" + ts + ") - 1)", true
+	case "month_start":
+		return "epoch_ms(make_timestamp(CAST((" + a[0] + ") // 12 AS BIGINT), CAST((" + a[0] + ") % 12 + 1 AS BIGINT), 1, 0, 0, 0))", true
+	case "ipv4num":
+		x := a[0]
+		part := func(i string) string { return "CAST(split_part(" + x + ", '.', " + i + ") AS BIGINT)" }
+		return "CASE WHEN regexp_full_match(" + x + ", '" + ipv4Regex + "') THEN " +
+			part("1") + " * 16777216 + " + part("2") + " * 65536 + " + part("3") + " * 256 + " + part("4") + " END", true
+	case "isipv6":
+		return "(contains(" + a[0] + ", ':') AND regexp_full_match(" + a[0] + ", '[0-9A-Fa-f:.]+'))", true
+	case "ipv6hex":
+		return ipv6Hex(a[0], "regexp_replace(%s, %s, %s, 'g')", func(s, chars string) string { return "trim(" + s + ", " + chars + ")" }), true
+	case "hexdigit":
+		return "(strpos('0123456789abcdef', " + a[0] + ") - 1)", true
+	case "bitand":
+		return "(" + a[0] + " & " + a[1] + ")", true
+	}
+	return "", false
+}
+
+// ipv6Hex expands a lower-case IPv6 address into its 32 hex digits with
+// string functions only: fill "::" with the missing zero groups, trim the
+// colons left at the edges, left-pad every group to 4 digits and drop the
+// colons. replaceAll is a template with %s placeholders.
+func ipv6Hex(x, replaceAll string, trim func(s, chars string) string) string {
+	fill := func(tmpl string, args ...string) string {
+		for _, a := range args {
+			tmpl = strings.Replace(tmpl, "%s", a, 1)
+		}
+		return tmpl
+	}
+	colons := "(length(" + x + ") - length(replace(" + x + ", ':', '')))"
+	edges := "(CASE WHEN " + x + " LIKE ':%' THEN 1 ELSE 0 END + CASE WHEN " + x + " LIKE '%:' THEN 1 ELSE 0 END)"
+	missing := "CAST(8 - " + colons + " + " + edges + " AS INTEGER)"
+	full := trim("replace("+x+", '::', ':' || repeat('0:', "+missing+"))", "':'")
+	padded := fill(replaceAll, "':' || "+full, "':'", "':000'")
+	return "replace(" + fill(replaceAll, padded, `':0*([0-9a-f]{4})'`, `'\1'`) + ", ':', '')"
+}

@@ -1,0 +1,280 @@
+// Package sqlgen renders a checked Logs Insights plan as SQL over the
+// `flows` view (see package store for the contract) in one of several
+// dialects: DuckDB (the embedded store) and ClickHouse. Every literal goes
+// through the dialect's one escaping function and every identifier is a
+// catalog column name or passes through its one quoting function; the
+// generator imports no driver and does no I/O.
+package sqlgen
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/insights/plan"
+)
+
+// Statement is a query ready for a store.Querier.
+type Statement struct {
+	SQL string
+	// Args are bound arguments (the generator escapes literals inline, so
+	// this is empty today; back ends must still pass it).
+	Args []any
+	// Columns are the result column names, in order; Types their plan types.
+	Columns []string
+	Types   []plan.Type
+}
+
+// Dialect is what differs between SQL back ends.
+type Dialect interface {
+	// Name is "duckdb" or "clickhouse".
+	Name() string
+	// Ident quotes an identifier (the only way an alias reaches SQL).
+	Ident(s string) string
+	// Str writes a string literal (the only way user text reaches SQL).
+	Str(s string) string
+	// Func renders a function the dialect spells its own way; ok is false
+	// when the common rendering applies.
+	Func(fn string, args []string) (sql string, ok bool)
+	// Dedup renders keeping the first row per key: a QUALIFY condition or
+	// a LIMIT 1 BY clause (one of the two is empty).
+	Dedup(keys []string, order string) (qualify, limitBy string)
+}
+
+// Options are the query's context outside its text.
+type Options struct {
+	// Datasets restrict the scan (empty: every dataset).
+	Datasets []string
+	// Start and End bound `start` in epoch seconds, inclusive; 0 means open.
+	Start, End int64
+	// Limit caps the rows of the result (0: none).
+	Limit int64
+	// NowMillis is the query's start time (now()), epoch milliseconds.
+	NowMillis int64
+}
+
+// Generate renders the plan.
+func Generate(p *plan.Plan, d Dialect, opt Options) (st *Statement, err error) {
+	g := &gen{d: d, p: p, opt: opt}
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(genError)
+			if !ok {
+				panic(r)
+			}
+			st, err = nil, e
+		}
+	}()
+	st = &Statement{}
+	for _, c := range p.Output {
+		st.Columns = append(st.Columns, c.Name)
+		st.Types = append(st.Types, c.Type)
+	}
+	if p.Estimate {
+		st.SQL = g.estimate()
+		return st, nil
+	}
+	var sql string
+	for i, s := range p.Stages {
+		last := i == len(p.Stages)-1
+		sql = g.stage(i, s, sql, last)
+	}
+	st.SQL = sql
+	return st, nil
+}
+
+// genError is a plan the generator cannot render (a bug in the checker).
+type genError string
+
+func (e genError) Error() string { return "BUG: sqlgen: " + string(e) }
+
+type gen struct {
+	d   Dialect
+	p   *plan.Plan
+	opt Options
+}
+
+// scanFilters are the dataset and time predicates on the flows view,
+// placed before the query's own filters so that pruning happens first.
+func (g *gen) scanFilters() []string {
+	var out []string
+	if len(g.opt.Datasets) > 0 {
+		ds := append([]string(nil), g.opt.Datasets...)
+		sort.Strings(ds)
+		if len(ds) == 1 {
+			out = append(out, "dataset = "+g.d.Str(ds[0]))
+		} else {
+			parts := make([]string, len(ds))
+			for i, s := range ds {
+				parts[i] = g.d.Str(s)
+			}
+			out = append(out, "dataset IN ("+strings.Join(parts, ", ")+")")
+		}
+	}
+	if g.opt.Start != 0 {
+		out = append(out, "_hour >= "+itoa(g.opt.Start-mod(g.opt.Start, 3600)))
+	}
+	if g.opt.End != 0 {
+		out = append(out, "_hour <= "+itoa(g.opt.End-mod(g.opt.End, 3600)))
+	}
+	if g.opt.Start != 0 {
+		out = append(out, "start >= "+itoa(g.opt.Start))
+	}
+	if g.opt.End != 0 {
+		out = append(out, "start <= "+itoa(g.opt.End))
+	}
+	return out
+}
+
+func mod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// stage renders one SELECT; inner is the previous stage's SQL.
+func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	var cols []string
+	if s.Star {
+		cols = append(cols, "*")
+	}
+	for _, c := range s.Cols {
+		name := c.Name
+		e := g.value(c.X)
+		if !last || e != g.d.Ident(name) {
+			e += " AS " + g.d.Ident(name)
+		}
+		cols = append(cols, e)
+	}
+	if len(cols) == 0 {
+		cols = append(cols, "count(*) AS "+g.d.Ident("_empty"))
+	}
+	b.WriteString(strings.Join(cols, ", "))
+	if i == 0 {
+		b.WriteString(" FROM flows")
+	} else {
+		fmt.Fprintf(&b, " FROM (%s) AS %s", inner, g.d.Ident(fmt.Sprintf("_s%d", i)))
+	}
+	var where []string
+	if i == 0 {
+		where = g.scanFilters()
+	}
+	for _, f := range s.Filters {
+		where = append(where, strip(g.expr(f)))
+	}
+	if len(where) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(where, " AND "))
+	}
+	if s.Grouped && len(s.Keys) > 0 {
+		keys := make([]string, len(s.Keys))
+		for i, k := range s.Keys {
+			keys[i] = g.expr(k.X)
+		}
+		b.WriteString(" GROUP BY ")
+		b.WriteString(strings.Join(keys, ", "))
+	}
+	var limitBy string
+	if len(s.Dedup) > 0 {
+		keys := make([]string, len(s.Dedup))
+		for i, k := range s.Dedup {
+			keys[i] = g.expr(k)
+		}
+		var qualify string
+		qualify, limitBy = g.d.Dedup(keys, g.order(s.DedupOrder))
+		if qualify != "" {
+			b.WriteString(" QUALIFY ")
+			b.WriteString(qualify)
+		}
+	}
+	order := s.Order
+	if limitBy != "" && len(order) == 0 {
+		order = s.DedupOrder
+	}
+	if len(order) > 0 {
+		b.WriteString(" ORDER BY ")
+		b.WriteString(g.order(order))
+	}
+	if limitBy != "" {
+		b.WriteString(" ")
+		b.WriteString(limitBy)
+	}
+	limit := s.Limit
+	if last && g.opt.Limit > 0 && (limit == 0 || g.opt.Limit < limit) {
+		limit = g.opt.Limit
+	}
+	if limit > 0 {
+		b.WriteString(" LIMIT ")
+		b.WriteString(itoa(limit))
+	}
+	return b.String()
+}
+
+func (g *gen) order(keys []plan.SortKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		var e string
+		if s, ok := k.X.(*plan.Sys); ok && s.Name == "@timestamp" {
+			e = "start" // same order as start * 1000, and cheaper
+		} else {
+			e = g.expr(k.X)
+		}
+		if k.Desc {
+			e += " DESC NULLS FIRST"
+		}
+		parts[i] = e
+	}
+	return strings.Join(parts, ", ")
+}
+
+// estimate renders `estimate`: the text size of the records the query
+// would scan, at the default format's average of 112 bytes per record.
+func (g *gen) estimate() string {
+	var where []string
+	where = append(where, g.scanFilters()...)
+	s := g.p.Stages[0]
+	for _, f := range s.Filters {
+		where = append(where, strip(g.expr(f)))
+	}
+	sql := "SELECT count(*) * 112 AS " + g.d.Ident("estimatedBytes") + " FROM flows"
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	return sql
+}
+
+// strip removes one pair of outer parentheses.
+func strip(s string) string {
+	if len(s) < 2 || s[0] != '(' || s[len(s)-1] != ')' || strings.ContainsAny(s, "'\"`") {
+		return s
+	}
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 && i != len(s)-1 {
+				return s
+			}
+		}
+	}
+	return s[1 : len(s)-1]
+}
+
+// column renders a catalog column name, quoting the SQL keywords among them.
+func (g *gen) column(f *flowlog.Field) string {
+	if f.Column == "end" {
+		return g.d.Ident(f.Column)
+	}
+	return f.Column
+}
