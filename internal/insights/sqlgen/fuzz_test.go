@@ -148,7 +148,7 @@ func TestSQLSafetyGoldens(t *testing.T) {
 
 func TestEscaping(t *testing.T) {
 	for _, tc := range []struct {
-		d          Dialect
+		d           Dialect
 		in, str, id string
 	}{
 		{DuckDB{}, `a'b"c\d`, `'a''b"c\d'`, `"a'b""c\d"`},

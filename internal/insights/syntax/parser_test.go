@@ -71,7 +71,7 @@ func TestParseErrors(t *testing.T) {
 	f(`filter a <> 1`, `1:10: "<>" is not an operator: write "!="`)
 	f("fields a\n| filter b = (1", `2:16: unexpected end of query, expected ")"`)
 	f(`fields a b`, `1:10: unexpected "b", expected "|" or end of query`)
-	f(`filter ` + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300), `1:208: expression nested too deeply (more than 200 levels)`)
+	f(`filter `+strings.Repeat("(", 300)+"1"+strings.Repeat(")", 300), `1:208: expression nested too deeply (more than 200 levels)`)
 }
 
 func TestErrorDetail(t *testing.T) {
