@@ -24,7 +24,7 @@ type Macro struct {
 // meaning (date_trunc, date_diff, split_part, strpos, count_if, max_by,
 // min_by, regexp_extract, regexp_replace) need none.
 var macros = []Macro{
-	{"from_unixtime", "x", "make_timestamp(CAST(round(x * 1000000) AS BIGINT))",
+	{"from_unixtime", "x", "make_timestamp(CAST(round(CAST(x AS DOUBLE) * 1000000) AS BIGINT))",
 		"epoch seconds → timestamp (UTC, no zone)"},
 	{"to_unixtime", "ts", "epoch(CAST(ts AS TIMESTAMP))", "timestamp → epoch seconds (double)"},
 	{"day_of_week", "d", "isodow(d)", "ISO day of week, 1 = Monday"},

@@ -1,8 +1,52 @@
 package cli
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
-// runExport is implemented by the export issue; until then it says so.
+const exportExamples = `  flowlens export --parquet ./lake
+  flowlens export --parquet ./lake --dataset prod-vpc
+
+The lake is <dataset>/year=YYYY/month=MM/day=DD/hour=HH/*.parquet with AWS's
+Parquet column names and types, readable by Athena's flow log table (hive
+partitions year, month, day, hour) and by DuckDB's read_parquet.
+`
+
+// runExport writes an Athena-ready Parquet lake.
 func runExport(ctx context.Context, env *Env, args []string) error {
-	return &ExitError{Code: 1, Err: errNotYet}
+	fs := newFlagSet(env, "export", "export [--data DIR] --parquet DIR [--dataset NAME]...", exportExamples)
+	data := dataFlag(fs, env)
+	out := fs.String("parquet", "", "write the Parquet lake into `DIR` (a dataset's folder is replaced)")
+	var datasets multiFlag
+	fs.Var(&datasets, "dataset", "export only this dataset (repeatable; default: all)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError("--parquet DIR is required")
+	}
+	if fs.NArg() != 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	st, err := openStore(ctx, env, *data, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	stats, err := st.Export(ctx, *out, datasets...)
+	if err != nil {
+		return err
+	}
+	for _, s := range stats {
+		fmt.Fprintf(env.Stdout, "exported dataset %s: %d records in %d Parquet files (%s) under %s\n",
+			s.Dataset, s.Records, s.Files, humanBytes(s.Bytes), s.Dir)
+	}
+	return nil
 }
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint([]string(*m)) }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

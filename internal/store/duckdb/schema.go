@@ -111,7 +111,7 @@ var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 // reservedNames are objects of the database a dataset may not shadow.
 var reservedNames = map[string]bool{
 	"flows": true, "records": true, "datasets": true, "formats": true, "dataset_formats": true,
-	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true,
+	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
 }
 
 // ValidDatasetName reports whether name can be used as a dataset name, and
@@ -171,13 +171,20 @@ func viewDDL(datasets map[int]string, dropped []string) []string {
 			def = name
 		}
 	}
+	// The table names of AWS's Athena documentation reach the default
+	// dataset (every dataset while there is none), so pasted queries run.
+	from := "flows"
 	if def != "" {
-		stmts = append(stmts, "CREATE OR REPLACE VIEW vpc_flow_logs AS SELECT * FROM "+quoteIdent(def))
-	} else {
-		stmts = append(stmts, "CREATE OR REPLACE VIEW vpc_flow_logs AS SELECT * FROM flows")
+		from = quoteIdent(def)
+	}
+	for _, alias := range athenaTables {
+		stmts = append(stmts, "CREATE OR REPLACE VIEW "+alias+" AS SELECT * FROM "+from)
 	}
 	return stmts
 }
+
+// athenaTables are the table names AWS's Athena documentation uses.
+var athenaTables = []string{"vpc_flow_logs", "vpc_flow_logs_parquet"}
 
 // DefaultDataset is the dataset records go to when none is named.
 const DefaultDataset = "default"
