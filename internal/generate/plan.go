@@ -181,7 +181,8 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 				}
 				src := pickFrom(append(all(netmodel.RoleWorker), all(netmodel.RoleApp)...))
 				p.srcENI, p.src, p.ext = src, src.IP, nextHostile()
-				events = eventsFor(s.Rate, dur, span, float64(int64(min(dur.Seconds(), float64(span))/60)+1))
+				perMinute := float64(int64(min(dur.Seconds(), float64(span))/60) + 1)
+				events = eventsFor(s.Rate, dur, span, math.Min(perMinute, math.Max(3, N*0.0005)))
 			case CrossAZ:
 				dur = orDur(s.Duration, time.Duration(span)*time.Second)
 				var src, dst *netmodel.ENI
@@ -197,7 +198,7 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 					}
 				}
 				p.srcENI, p.src, p.targets = src, src.IP, []*netmodel.ENI{dst}
-				events = eventsFor(s.Rate, dur, span, clamp(N*0.02/4, 1, 1e9))
+				events = eventsFor(s.Rate, dur, span, clamp(N*0.04/4, 1, 1e9))
 			}
 			durS := min(int64(dur.Seconds()), span)
 			if s.At != nil {
