@@ -19,6 +19,10 @@ type Options struct {
 	// @message is rebuilt from them and parse maps onto them. Empty means
 	// the default format only, under id 0.
 	Formats map[int]*flowlog.Format
+	// LoadFormats, when set and Formats is empty, is called the first time
+	// the query needs formats (so that a query that does not touch
+	// @message costs no catalog lookup).
+	LoadFormats func() map[int]*flowlog.Format
 }
 
 // Compile parses and checks a query.
@@ -33,10 +37,7 @@ func Compile(src string, opt Options) (*Plan, error) {
 // Check resolves names and types of a parsed query and builds its plan.
 // Errors are a syntax.ErrorList (errors.Is(err, syntax.ErrQuery)).
 func Check(q *syntax.Query, src string, opt Options) (p *Plan, err error) {
-	if len(opt.Formats) == 0 {
-		opt.Formats = map[int]*flowlog.Format{0: flowlog.DefaultFormat()}
-	}
-	c := &checker{src: src, opt: opt, plan: &Plan{Formats: opt.Formats}}
+	c := &checker{src: src, opt: opt, plan: &Plan{}}
 	c.cur = &Stage{}
 	c.plan.Stages = []*Stage{c.cur}
 	c.sc = newScope()
@@ -419,6 +420,9 @@ func (c *checker) resolveName(n syntax.Node, name string, quoted bool) Expr {
 			if c.sc.afterStats {
 				c.fail(n, "%s is not available after stats (stats at %s); keep it with an aggregate such as max(%s) as t", name, posOfSpan(c.src, c.statsSpan), name)
 			}
+			if name == "@message" {
+				c.formats()
+			}
 			return &Sys{Name: name}
 		case "@ptr":
 			c.fail(n, "@ptr is not available: flowlens has no per-event pointers")
@@ -476,6 +480,22 @@ func (c *checker) suggest(name string) string {
 		return s
 	}
 	return ""
+}
+
+// formats returns the formats in play, loading them on first use.
+func (c *checker) formats() map[int]*flowlog.Format {
+	if c.plan.Formats != nil {
+		return c.plan.Formats
+	}
+	f := c.opt.Formats
+	if len(f) == 0 && c.opt.LoadFormats != nil {
+		f = c.opt.LoadFormats()
+	}
+	if len(f) == 0 {
+		f = map[int]*flowlog.Format{0: flowlog.DefaultFormat()}
+	}
+	c.plan.Formats = f
+	return f
 }
 
 // IsQueryError reports whether err comes from the query text.

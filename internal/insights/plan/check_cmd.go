@@ -93,9 +93,12 @@ func (c *checker) parse(cmd *isyntax.ParseCmd) {
 	if c.cur.Grouped {
 		c.newStage()
 	}
-	var src Expr = &Sys{Name: "@message"}
+	var src Expr
 	if cmd.Field != nil {
 		src = c.expr(cmd.Field, exprCtx{})
+	}
+	if src == nil {
+		src = c.resolveName(cmd, "@message", false)
 	}
 	if src.Type() != TypeString {
 		src = &Call{Fn: "tostring", Args: []Expr{src}, T: TypeString}
@@ -160,7 +163,7 @@ func (c *checker) mapGlob(glob string, stars int) []Expr {
 		return nil
 	}
 	var cols []Expr
-	for _, f := range c.opt.Formats {
+	for _, f := range c.formats() {
 		if f.Len() != stars {
 			return nil
 		}
