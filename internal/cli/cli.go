@@ -63,6 +63,7 @@ func commands() []command {
 		{"datasets", "list datasets: records, size, time range, formats", runDatasets},
 		{"retention", "remove whole hours older than a duration", runRetention},
 		{"export", "write an Athena-ready Parquet lake", runExport},
+		{"bench", "run the standard benchmark beside a plain DuckDB baseline", runBench},
 		{"version", "print the version", runVersion},
 	}
 }
