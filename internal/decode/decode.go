@@ -38,6 +38,7 @@ const (
 	ContainerParquet      = "parquet"
 	ContainerCloudWatch   = "cloudwatch-json"
 	ContainerSubscription = "gzip+cloudwatch-subscription"
+	ContainerGzipJSON     = "gzip+cloudwatch-json"
 )
 
 // Options control one Read.
@@ -55,7 +56,9 @@ type Options struct {
 	// OnReject is called with every rejected line; may be nil.
 	OnReject func(*LineError)
 	// NewBatch, when set, supplies empty batches (lets a consumer recycle
-	// them); it must return a batch of the given format with N == 0.
+	// them); it must return an empty batch (N == 0) whose Format is the
+	// given one. Each header line yields its own *Format: a recycled batch
+	// of an Equal format may be reused after setting its Format field.
 	NewBatch func(*flowlog.Format, int) *flowlog.Batch
 }
 
@@ -101,6 +104,8 @@ type sink struct {
 	batch *flowlog.Batch
 	// defFormat is the default format, built once per Read.
 	defFormat *flowlog.Format
+	// size is the batch size.
+	size int
 }
 
 func (s *sink) newBatch(f *flowlog.Format) *flowlog.Batch {
@@ -136,7 +141,7 @@ func (s *sink) current(f *flowlog.Format) (*flowlog.Batch, error) {
 
 // full emits the current batch when it has reached the batch size.
 func (s *sink) full() error {
-	if s.batch == nil || s.batch.N < s.opts.batchSize() {
+	if s.batch == nil || s.batch.N < s.size {
 		return nil
 	}
 	return s.flush()
@@ -183,8 +188,8 @@ func (c countingReader) Read(p []byte) (int, error) {
 // whole (I/O, corrupt gzip, unreadable Parquet) or comes from emit or ctx.
 func Read(ctx context.Context, r io.Reader, opts Options, emit func(*flowlog.Batch) error) (Stats, error) {
 	var st Stats
-	s := &sink{ctx: ctx, opts: &opts, emit: emit, stats: &st}
-	err := readAny(ctx, countingReader{r, &st.InputBytes}, s, nil)
+	s := &sink{ctx: ctx, opts: &opts, emit: emit, stats: &st, size: opts.batchSize()}
+	err := readAny(ctx, countingReader{r, &st.InputBytes}, s, false)
 	if err == nil {
 		err = s.flush()
 	}
@@ -211,7 +216,7 @@ func ReadFile(ctx context.Context, path string, opts Options, emit func(*flowlog
 			return Stats{}, err
 		}
 		var st Stats
-		s := &sink{ctx: ctx, opts: &opts, emit: emit, stats: &st}
+		s := &sink{ctx: ctx, opts: &opts, emit: emit, stats: &st, size: opts.batchSize()}
 		st.InputBytes = fi.Size()
 		err = readParquet(ctx, f, fi.Size(), s)
 		if err == nil {
@@ -228,17 +233,17 @@ func ReadFile(ctx context.Context, path string, opts Options, emit func(*flowlog
 // peekSize is how much of the input container detection looks at.
 const peekSize = 64 << 10
 
-// readAny dispatches on the first bytes of r. inner is the container that
-// wrapped r ("gzip"), or nil at the top level.
-func readAny(ctx context.Context, r io.Reader, s *sink, inner *string) error {
+// readAny dispatches on the first bytes of r; gzipped tells that r is the
+// content of a gzip stream.
+func readAny(ctx context.Context, r io.Reader, s *sink, gzipped bool) error {
 	br := bufio.NewReaderSize(r, peekSize)
 	head, err := br.Peek(4)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
 	switch {
 	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
-		if inner != nil {
+		if gzipped {
 			return fmt.Errorf("%w: gzip inside gzip", ErrNotFlowLog)
 		}
 		zr, err := newInflater(ctx, br)
@@ -246,10 +251,9 @@ func readAny(ctx context.Context, r io.Reader, s *sink, inner *string) error {
 			return fmt.Errorf("gzip: %w", err)
 		}
 		defer zr.Close()
-		gz := "gzip"
-		return readAny(ctx, zr, s, &gz)
+		return readAny(ctx, zr, s, true)
 	case len(head) == 4 && string(head) == "PAR1":
-		if inner != nil {
+		if gzipped {
 			return fmt.Errorf("%w: Parquet inside gzip", ErrNotFlowLog)
 		}
 		data, err := io.ReadAll(br)
@@ -259,17 +263,15 @@ func readAny(ctx context.Context, r io.Reader, s *sink, inner *string) error {
 		return readParquet(ctx, bytes.NewReader(data), int64(len(data)), s)
 	}
 	if isJSON(br) {
-		if inner != nil {
-			s.stats.Container = "gzip+" + ContainerCloudWatch
-		} else {
-			s.stats.Container = ContainerCloudWatch
+		s.stats.Container = ContainerCloudWatch
+		if gzipped {
+			s.stats.Container = ContainerGzipJSON
 		}
 		return readJSON(ctx, br, s)
 	}
-	if inner != nil {
+	s.stats.Container = ContainerText
+	if gzipped {
 		s.stats.Container = ContainerGzipText
-	} else {
-		s.stats.Container = ContainerText
 	}
 	return readText(ctx, br, s)
 }

@@ -48,9 +48,12 @@ func (ls *lineState) line(line []byte) error {
 	} else if h := ls.header; h != nil && len(line) == len(h) && line[0] == h[0] && bytes.Equal(line, h) {
 		return nil // a repeated header line
 	}
-	b, err := ls.s.current(ls.dec.Format())
-	if err != nil {
-		return err
+	b := ls.s.batch
+	if f := ls.dec.Format(); b == nil || b.Format != f {
+		var err error
+		if b, err = ls.s.current(f); err != nil {
+			return err
+		}
 	}
 	if le := ls.dec.DecodeLine(b, line, ls.lineNo); le != nil {
 		// A different header line (concatenated files) switches the format.
@@ -61,7 +64,10 @@ func (ls *lineState) line(line []byte) error {
 		ls.s.reject(le)
 		return nil
 	}
-	return ls.s.full()
+	if b.N >= ls.s.size {
+		return ls.s.flush()
+	}
+	return nil
 }
 
 // detect chooses the format from the first non-blank line; it reports
