@@ -406,7 +406,7 @@ func (g *gen) ipClass(fn string, x plan.Expr) string {
 		for i, r := range ranges {
 			parts[i] = v + " BETWEEN " + itoa(r[0]) + " AND " + itoa(r[1])
 		}
-		return "(" + strings.Join(parts, " OR ") + ")"
+		return "coalesce(" + strings.Join(parts, " OR ") + ", FALSE)"
 	}
 	low := g.fn("tolower", s)
 	private := "(" + anyOf(privateV4) + " OR " + g.fn("starts_with", low, "'fc'") + " OR " + g.fn("starts_with", low, "'fd'") + ")"

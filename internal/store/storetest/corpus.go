@@ -1,0 +1,441 @@
+package storetest
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowlens/flowlens/internal/query"
+	"github.com/flowlens/flowlens/internal/store"
+)
+
+// Backend is what the corpus needs of a store.
+type Backend interface {
+	store.Writer
+	store.Querier
+	store.Cataloger
+}
+
+// Case is one scripted query with its answer computed in Go.
+type Case struct {
+	Name     string
+	Query    string
+	Datasets []string
+	// Start and End restrict the time range (zero: open).
+	Start, End time.Time
+	// Want returns every row of the answer before any limit, columns in
+	// output order.
+	Want func(rs []record) [][]any
+	// Order names the columns the answer must be sorted by (Desc per key);
+	// Limit is the query's limit (0: none).
+	Order []int
+	Desc  []bool
+	Limit int
+}
+
+var (
+	accept = func(r record) bool { return r.v["action"] == "ACCEPT" }
+	reject = func(r record) bool { return r.v["action"] == "REJECT" }
+)
+
+func rowsOf(keys [][]any, groups [][]record, aggs ...func([]record) any) [][]any {
+	out := make([][]any, len(keys))
+	for i, k := range keys {
+		row := append([]any(nil), k...)
+		for _, a := range aggs {
+			row = append(row, a(groups[i]))
+		}
+		out[i] = row
+	}
+	return out
+}
+
+func agg(f func([]record, string) any, col string) func([]record) any {
+	return func(rs []record) any { return f(rs, col) }
+}
+
+func hourKey(r record) []any { return []any{binStart(r, 3600)} }
+
+// Cases returns the corpus: every sample query of the spec's VPC flow log
+// section, the benchmark questions Q1–Q7, and behavioural details.
+func Cases() []Case {
+	return []Case{
+		{Name: "sample01_top_pairs", Query: "stats sum(packets) as pkts by srcAddr, dstAddr\n| sort pkts desc\n| limit 15",
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("srcaddr", "dstaddr"))
+				return rowsOf(k, g, agg(sum, "packets"))
+			}, Order: []int{2}, Desc: []bool{true}, Limit: 15},
+		{Name: "sample02_subnet_destinations", Query: `filter isIpv4InSubnet(srcAddr, "10.1.0.0/16") | stats sum(bytes) as totalBytes by dstAddr | sort totalBytes desc | limit 15`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool { return inSubnet(r.v["srcaddr"], "10.1.0.0/16") })
+				k, g := groupBy(rs, cols("dstaddr"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{1}, Desc: []bool{true}, Limit: 15},
+		{Name: "sample03_udp_sources", Query: `filter protocol = 17 | stats count(*) by srcAddr`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool { p, _ := num(r, "protocol"); return p == 17 })
+				k, g := groupBy(rs, cols("srcaddr"))
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "sample04_skipdata_hourly", Query: `filter logStatus = "SKIPDATA" | stats count(*) as skipped by bin(1h) as hour | sort hour`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool { return r.v["log_status"] == "SKIPDATA" })
+				k, g := groupBy(rs, hourKey)
+				return rowsOf(k, g, countOf)
+			}, Order: []int{0}, Desc: []bool{false}},
+		{Name: "sample05_dedup", Query: `filter interfaceId = "` + DedupENI + `" | fields @timestamp, srcAddr, dstAddr, srcPort, dstPort, protocol | dedup srcAddr, dstAddr, srcPort, dstPort, protocol`,
+			Datasets: []string{dsProd},
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool { return r.dataset == dsProd && r.v["interface_id"] == DedupENI })
+				var out [][]any
+				key := cols("srcaddr", "dstaddr", "srcport", "dstport", "protocol")
+				k, g := groupBy(rs, key)
+				for i, kk := range k {
+					hasNull := false
+					for _, x := range kk {
+						hasNull = hasNull || x == nil
+					}
+					if hasNull { // rows with a NULL key are never duplicates
+						for _, r := range g[i] {
+							out = append(out, append([]any{time.Unix(r.start(), 0).UTC()}, key(r)...))
+						}
+						continue
+					}
+					newest := g[i][0]
+					for _, r := range g[i] {
+						if r.start() > newest.start() {
+							newest = r
+						}
+					}
+					out = append(out, append([]any{time.Unix(newest.start(), 0).UTC()}, kk...))
+				}
+				return out
+			}, Order: []int{0}, Desc: []bool{true}},
+		{Name: "sample06_avg_bytes", Query: `stats avg(bytes) by dstAddr`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("dstaddr"))
+				return rowsOf(k, g, agg(avg, "bytes"))
+			}},
+		{Name: "sample07_avg_max_bytes", Query: `stats avg(bytes), max(bytes) by dstAddr`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("dstaddr"))
+				return rowsOf(k, g, agg(avg, "bytes"), agg(maxOf, "bytes"))
+			}},
+		{Name: "sample08_parse_eni", Query: "parse @message /(?<eni>eni-[0-9a-f]+) /\n| display eni, @message",
+			Want: func(rs []record) [][]any {
+				re := regexp.MustCompile(`(eni-[0-9a-f]+) `)
+				var out [][]any
+				for _, r := range rs {
+					m := r.message()
+					var eni any
+					if s := re.FindStringSubmatch(m); s != nil {
+						eni = s[1]
+					}
+					out = append(out, []any{eni, m})
+				}
+				return out
+			}},
+		{Name: "sample09_rejects_hourly", Query: `filter action = "REJECT" | stats count(*) as rejects by bin(1h) as hour | sort hour`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, reject), hourKey)
+				return rowsOf(k, g, countOf)
+			}, Order: []int{0}, Desc: []bool{false}},
+		{Name: "sample10_top_rejected", Query: `filter action = "REJECT" | stats count(*) as rejections by srcAddr | sort rejections desc | limit 20`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, reject), cols("srcaddr"))
+				return rowsOf(k, g, countOf)
+			}, Order: []int{1}, Desc: []bool{true}, Limit: 20},
+		{Name: "sample11_nat_talkers", Query: `filter dstAddr like "` + NATAddr + `" and isIpv4InSubnet(srcAddr, "10.0.0.0/16") | stats sum(bytes) as viaNat by srcAddr, dstAddr | sort viaNat desc | limit 10`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool {
+					return strings.Contains(str(r, "dstaddr"), NATAddr) && inSubnet(r.v["srcaddr"], "10.0.0.0/16")
+				})
+				k, g := groupBy(rs, cols("srcaddr", "dstaddr"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{2}, Desc: []bool{true}, Limit: 10},
+		{Name: "sample12_ssh_rdp", Query: `filter dstPort in [22, 3389] and action = "ACCEPT" | stats count(*) as flows, sum(bytes) as adminBytes by srcAddr, dstAddr, dstPort | sort adminBytes desc`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool {
+					p, _ := num(r, "dstport")
+					return (p == 22 || p == 3389) && accept(r)
+				})
+				k, g := groupBy(rs, cols("srcaddr", "dstaddr", "dstport"))
+				return rowsOf(k, g, countOf, agg(sum, "bytes"))
+			}, Order: []int{4}, Desc: []bool{true}},
+		{Name: "sample13_mib_5m", Query: `stats sum(bytes)/1024/1024 as MiB by bin(5m)`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 300)} })
+				return rowsOf(k, g, func(g []record) any {
+					s := sum(g, "bytes")
+					if s == nil {
+						return nil
+					}
+					return float64(s.(int64)) / 1024 / 1024
+				})
+			}},
+		{Name: "sample14_active_interfaces", Query: `stats sum(bytes) as total by interfaceId | sort total desc | limit 10`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("interface_id"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{1}, Desc: []bool{true}, Limit: 10},
+		{Name: "sample15_two_stage", Query: `stats sum(bytes) as b by bin(5m) | stats max(b) as peak, avg(b) as mean`,
+			Want: func(rs []record) [][]any {
+				_, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 300)} })
+				var peak, total float64
+				n := 0
+				for _, gr := range g {
+					if s, ok := sum(gr, "bytes").(int64); ok {
+						peak = max(peak, float64(s))
+						total += float64(s)
+						n++
+					}
+				}
+				return [][]any{{peak, total / float64(n)}}
+			}},
+		{Name: "sample16_v5_fields", Query: "filter `flow-direction` = \"egress\" and `traffic-path` = 8 | stats sum(bytes) by `pkt-dst-aws-service`",
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool {
+					tp, _ := num(r, "traffic_path")
+					return r.v["flow_direction"] == "egress" && tp == 8
+				})
+				k, g := groupBy(rs, cols("pkt_dst_aws_service"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}},
+		{Name: "q1_top_talkers", Query: `stats sum(bytes) as b by srcaddr, dstaddr | sort b desc | limit 10`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("srcaddr", "dstaddr"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{2}, Desc: []bool{true}, Limit: 10},
+		{Name: "q3_traffic_over_time", Query: `stats sum(bytes) as b by bin(5m)`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 300)} })
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}},
+		{Name: "q4_ssh_knocking", Query: `filter action = "REJECT" and dstport = 22 | stats count(*) as n by srcaddr | sort n desc | limit 20`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool { p, _ := num(r, "dstport"); return reject(r) && p == 22 })
+				k, g := groupBy(rs, cols("srcaddr"))
+				return rowsOf(k, g, countOf)
+			}, Order: []int{1}, Desc: []bool{true}, Limit: 20},
+		{Name: "q5_port_fanout", Query: `stats count_distinct(dstport) as p by srcaddr | filter p > 6`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("srcaddr"))
+				var out [][]any
+				for _, row := range rowsOf(k, g, agg(distinct, "dstport")) {
+					if row[1].(int64) > 6 {
+						out = append(out, row)
+					}
+				}
+				return out
+			}},
+		{Name: "q6_vpc_destinations", Query: `filter isIpv4InSubnet(srcaddr, "10.1.0.0/16") | stats sum(bytes) as b by dstaddr | sort b desc | limit 10`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool { return inSubnet(r.v["srcaddr"], "10.1.0.0/16") })
+				k, g := groupBy(rs, cols("dstaddr"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{1}, Desc: []bool{true}, Limit: 10},
+		{Name: "q7_one_host", Query: `filter srcaddr = "` + NeedleAddr + `" | fields @timestamp, srcaddr, dstaddr, srcport, dstport, bytes`,
+			Want: func(rs []record) [][]any {
+				var out [][]any
+				for _, r := range where(rs, func(r record) bool { return r.v["srcaddr"] == NeedleAddr }) {
+					out = append(out, []any{time.Unix(r.start(), 0).UTC(), r.v["srcaddr"], r.v["dstaddr"], r.v["srcport"], r.v["dstport"], r.v["bytes"]})
+				}
+				return out
+			}, Order: []int{0}, Desc: []bool{true}},
+		{Name: "parse_mapped_edge", Datasets: []string{dsEdge},
+			Query: `parse @message "* * * * * * * * * * * * * * * *" as v, eni, src, dst, sp, dp, proto, pk, byt, st, en, act, status, dir, path, svc | filter dp = "443" and dir = "ingress" | stats count(*) as n, sum(byt) as b by svc`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool {
+					p, _ := num(r, "dstport")
+					return r.dataset == dsEdge && p == 443 && r.v["flow_direction"] == "ingress"
+				})
+				k, g := groupBy(rs, cols("pkt_dst_aws_service"))
+				return rowsOf(k, g, countOf, agg(sum, "bytes"))
+			}},
+		{Name: "parse_glob_regex", Datasets: []string{dsProd},
+			Query: `parse @message "* eni-* * * *" as pre, eni, src, dst, rest | filter ispresent(eni) | stats count(*) as n by eni`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, inDS(dsProd)), func(r record) []any { return []any{strings.TrimPrefix(str(r, "interface_id"), "eni-")} })
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "time_range", Start: Base.Add(time.Hour), End: Base.Add(2*time.Hour - time.Second),
+			Query: `stats count(*) as n, min(start) as first, max(start) as last`,
+			Want: func(rs []record) [][]any {
+				lo, hi := Base.Add(time.Hour).Unix(), Base.Add(2*time.Hour-time.Second).Unix()
+				rs = where(rs, func(r record) bool { return r.start() >= lo && r.start() <= hi })
+				return [][]any{{countOf(rs), minOf(rs, "start"), maxOf(rs, "start")}}
+			}},
+		{Name: "dataset_selection", Datasets: []string{dsEdge}, Query: `stats count(*) as n by action`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, inDS(dsEdge)), cols("action"))
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "source_command", Query: `SOURCE 'edge' | stats count(*) as n`,
+			Want: func(rs []record) [][]any { return [][]any{{countOf(where(rs, inDS(dsEdge)))}} }},
+		{Name: "match_forms", Query: `filter action like /^REJ/ or interfaceId like "0ffee" or interfaceId =~ /(?i)ABCDEF/ | stats count(*) as n by action, interfaceId`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool {
+					e := str(r, "interface_id")
+					return strings.HasPrefix(str(r, "action"), "REJ") || strings.Contains(e, "0ffee") || strings.Contains(strings.ToLower(e), "abcdef")
+				})
+				k, g := groupBy(rs, cols("action", "interface_id"))
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "numeric_text_and_not_in", Query: `filter dstPort = "443" or (dstPort not in [443, 80, 53, 123, 5432, 8080] and protocol != 1) | stats count(*) as n by dstPort`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool {
+					p, ok := num(r, "dstport")
+					proto, okp := num(r, "protocol")
+					if !ok {
+						return false
+					}
+					if p == 443 {
+						return true
+					}
+					switch p {
+					case 80, 53, 123, 5432, 8080:
+						return false
+					}
+					return okp && proto != 1
+				})
+				k, g := groupBy(rs, cols("dstport"))
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "ipv6_subnets", Query: `filter isIpv6InSubnet(srcAddr, "2001:db8::/32") or isIpInSubnet(dstAddr, "fe80::/10") | stats count(*) as n by srcAddr, dstAddr`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool {
+					return inSubnet(r.v["srcaddr"], "2001:db8::/32") || inSubnet(r.v["dstaddr"], "fe80::/10")
+				})
+				k, g := groupBy(rs, cols("srcaddr", "dstaddr"))
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "ipv6_subnet_odd_prefix", Query: `filter isIpv6InSubnet(srcAddr, "2001:db8:0:0::/63") | stats count(*) as n by srcAddr`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, func(r record) bool { return inSubnet(r.v["srcaddr"], "2001:db8::/63") }), cols("srcaddr"))
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "private_addresses", Query: `filter ispresent(dstAddr) | stats count(*) as n by isPrivateIP(dstAddr) as private`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, func(r record) bool { return r.v["dstaddr"] != nil }), func(r record) []any {
+					d := r.v["dstaddr"]
+					p := inSubnet(d, "10.0.0.0/8") || inSubnet(d, "172.16.0.0/12") || inSubnet(d, "192.168.0.0/16") || inSubnet(d, "fc00::/7")
+					if p {
+						return []any{int64(1)}
+					}
+					return []any{int64(0)}
+				})
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "count_field_vs_star", Query: `stats count(*) as c, count(srcPort) as cs, count_distinct(interfaceId) as e, min(bytes) as lo, max(bytes) as hi by logStatus`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("log_status"))
+				return rowsOf(k, g, countOf, agg(countNotNull, "srcport"), agg(distinct, "interface_id"), agg(minOf, "bytes"), agg(maxOf, "bytes"))
+			}},
+		{Name: "fields_arithmetic", Datasets: []string{dsProd}, Query: `filter srcAddr = "` + NeedleAddr + `" | fields bytes / packets as per, concat(srcAddr, ":", srcPort) as src, strlen(interfaceId) as l | sort per desc`,
+			Want: func(rs []record) [][]any {
+				var out [][]any
+				for _, r := range where(rs, func(r record) bool { return r.dataset == dsProd && r.v["srcaddr"] == NeedleAddr }) {
+					b, _ := num(r, "bytes")
+					p, _ := num(r, "packets")
+					sp, _ := num(r, "srcport")
+					out = append(out, []any{float64(b) / float64(p), NeedleAddr + ":" + itoa(sp), int64(len(str(r, "interface_id")))})
+				}
+				return out
+			}, Order: []int{0}, Desc: []bool{true}},
+		{Name: "post_stats_filter_sort", Query: `stats sum(bytes) as b, count(*) as n by interfaceId | fields b / n as mean, interfaceId | filter mean > 0 | sort mean desc | limit 3`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("interface_id"))
+				var out [][]any
+				for i, kk := range k {
+					s, ok := sum(g[i], "bytes").(int64)
+					if !ok {
+						continue
+					}
+					out = append(out, []any{float64(s) / float64(len(g[i])), kk[0]})
+				}
+				return out
+			}, Order: []int{0}, Desc: []bool{true}, Limit: 3},
+	}
+}
+
+func itoa(v int64) string { return normal(v) }
+
+// RunCorpus loads the corpus into b and checks every case.
+func RunCorpus(t *testing.T, b Backend) {
+	t.Helper()
+	ctx := t.Context()
+	recs := makeRecords()
+	if err := load(ctx, b, recs); err != nil {
+		t.Fatalf("load the corpus: %v", err)
+	}
+	eng := query.New(query.DefaultConfig(), b, b)
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			runCase(ctx, t, eng, c, recs)
+		})
+	}
+}
+
+func runCase(ctx context.Context, t *testing.T, eng *query.Engine, c Case, recs []record) {
+	rs := recs
+	if len(c.Datasets) > 0 {
+		rs = where(recs, inDS(c.Datasets...))
+	}
+	res, comp, err := eng.Run(ctx, query.Request{Query: c.Query, Datasets: c.Datasets, Start: c.Start, End: c.End})
+	if err != nil {
+		t.Fatalf("%s: %v", c.Query, err)
+	}
+	want := c.Want(rs)
+	if len(want) == 0 {
+		t.Fatalf("%s: the corpus has no answer for this case; a case must test something", c.Name)
+	}
+	got := res.Rows
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf("%s\n%s\nSQL: %s", c.Query, sprintf(format, args...), comp.Statement.SQL)
+	}
+	if len(want) > 0 && len(got) > 0 && len(got[0]) != len(want[0]) {
+		fail("got %d columns %v, want %d", len(got[0]), res.Columns, len(want[0]))
+	}
+	n := len(want)
+	if c.Limit > 0 {
+		n = min(n, c.Limit)
+	}
+	if len(got) != n {
+		fail("got %d rows, want %d\ngot:  %v\nwant: %v", len(got), n, head(got), head(want))
+	}
+	pool := map[string]int{}
+	for _, w := range want {
+		pool[rowKey(w)]++
+	}
+	for _, g := range got {
+		k := rowKey(g)
+		if pool[k] == 0 {
+			fail("unexpected row %v\nwant rows like: %v", strings.Split(k, "\x1f"), head(want))
+		}
+		pool[k]--
+	}
+	if len(c.Order) > 0 {
+		for i := 1; i < len(got); i++ {
+			if less(got[i-1], got[i], c.Order, c.Desc) > 0 {
+				fail("rows %d and %d are out of order: %v, %v", i-1, i, got[i-1], got[i])
+			}
+		}
+		if c.Limit > 0 && len(got) > 0 {
+			sortRows(want, c.Order, c.Desc)
+			last := got[len(got)-1]
+			if less(last, want[len(got)-1], c.Order, c.Desc) != 0 {
+				fail("the last row %v is not the %dth in order (%v)", last, len(got), want[len(got)-1])
+			}
+		}
+	}
+}
+
+func head(rows [][]any) [][]any {
+	if len(rows) > 5 {
+		return rows[:5]
+	}
+	return rows
+}
