@@ -1,6 +1,6 @@
 # flowlens build, test, demo and benchmark entry points.
 GO      ?= go
-TAGS    ?= duckdb_arrow
+TAGS    ?= duckdb_arrow,isal
 BIN     ?= bin/flowlens
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/flowlens/flowlens/internal/cli.Version=$(VERSION)
@@ -13,7 +13,7 @@ all: build
 deps:
 	scripts/setup.sh
 
-build:
+build: deps
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/flowlens
 
 # The whole suite: unit, golden, end-to-end and a short run of every fuzz target.

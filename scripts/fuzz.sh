@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t=${1:-10s}
-tags=${TAGS:-duckdb_arrow}
+tags=${TAGS:-duckdb_arrow,isal}
 for pkg in $(go list -tags "$tags" ./...); do
   dir=$(go list -tags "$tags" -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func \(Fuzz[A-Za-z0-9_]*\)' "$dir"/*_test.go 2>/dev/null | awk '{print $2}' | sed 's/(.*//' | sort -u); do
