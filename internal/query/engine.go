@@ -195,8 +195,8 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Result, *Compiled
 	if err != nil {
 		return nil, c, err
 	}
-	if len(res.Rows) == 0 && len(req.Datasets) > 0 {
-		// An empty answer may come from a misspelt dataset: say so.
+	if len(req.Datasets) > 0 {
+		// A misspelt dataset gives an empty answer without error: say so.
 		if err := e.checkDatasets(ctx, req.Datasets); err != nil {
 			return nil, c, err
 		}
