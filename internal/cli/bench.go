@@ -15,6 +15,7 @@ import (
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/generate"
 	"github.com/flowlens/flowlens/internal/ingest"
+	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
@@ -199,7 +200,12 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 
 	// 5. Q1–Q7 on both.
 	qs := benchQueries(needle)
-	type pair struct{ fl, base benchTiming }
+	type pair struct{ fl, base, li benchTiming }
+	eng := query.New(query.Config{}, st, st)
+	liQuerier := querierFunc(func(ctx context.Context, text string, _ ...any) (*store.Result, error) {
+		res, _, err := eng.Run(ctx, query.Request{Query: text, Limit: 1 << 40})
+		return res, err
+	})
 	results := make([]pair, len(qs))
 	for i, q := range qs {
 		logf("%s %s", q.id, q.question)
@@ -209,8 +215,12 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		if results[i].base, err = timeQuery(ctx, st, q.baseline, *runs); err != nil {
 			return fmt.Errorf("%s on the baseline: %w", q.id, err)
 		}
-		if results[i].fl.rows != results[i].base.rows {
-			logf("warning: %s returned %d rows on flowlens and %d on the baseline", q.id, results[i].fl.rows, results[i].base.rows)
+		if results[i].li, err = timeQuery(ctx, liQuerier, q.insights, *runs); err != nil {
+			return fmt.Errorf("%s through flowlens query: %w", q.id, err)
+		}
+		if results[i].fl.rows != results[i].base.rows || results[i].li.rows != results[i].base.rows {
+			logf("warning: %s returned %d rows on flowlens SQL, %d through flowlens query and %d on the baseline",
+				q.id, results[i].fl.rows, results[i].li.rows, results[i].base.rows)
 		}
 	}
 
@@ -229,13 +239,14 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(w, "| ratio | %.2fx | | %.2fx smaller |\n\n",
 		(float64(isum.Records)/ingestElapsed.Seconds())/(float64(baseRecords)/baseElapsed.Seconds()),
 		(float64(baseBytes)/float64(max(baseRecords, 1)))/(float64(fileBytes)/float64(max(isum.Records, 1))))
-	fmt.Fprintf(w, "| query | flowlens warm median | flowlens first run | flowlens peak RSS | baseline warm median | baseline first run | speed-up (warm) | rows |\n")
-	fmt.Fprintf(w, "| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(w, "| query | flowlens SQL warm median | first run | peak RSS | baseline warm median | first run | speed-up (warm) | flowlens query (Logs Insights) warm median | vs flowlens SQL | rows |\n")
+	fmt.Fprintf(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for i, q := range qs {
 		r := results[i]
-		fmt.Fprintf(w, "| %s %s | %s | %s | %s | %s | %s | %.2fx | %d |\n", q.id, q.question,
+		fmt.Fprintf(w, "| %s %s | %s | %s | %s | %s | %s | %.2fx | %s | %.2fx | %d |\n", q.id, q.question,
 			fmtDur(r.fl.median), fmtDur(r.fl.first), humanBytes(r.fl.peakRSS),
-			fmtDur(r.base.median), fmtDur(r.base.first), r.base.median.Seconds()/max(r.fl.median.Seconds(), 1e-9), r.fl.rows)
+			fmtDur(r.base.median), fmtDur(r.base.first), r.base.median.Seconds()/max(r.fl.median.Seconds(), 1e-9),
+			fmtDur(r.li.median), r.li.median.Seconds()/max(r.fl.median.Seconds(), 1e-9), r.fl.rows)
 	}
 	fmt.Fprintf(w, "\nQ7 address: %s. Peak RSS is the process's high-water mark during each step (reset before it).\n", needle)
 	return nil
@@ -350,4 +361,11 @@ func parseStatusKB(status, key string) int64 {
 		}
 	}
 	return 0
+}
+
+// querierFunc adapts a function to store.Querier.
+type querierFunc func(ctx context.Context, sql string, args ...any) (*store.Result, error)
+
+func (f querierFunc) Query(ctx context.Context, sql string, args ...any) (*store.Result, error) {
+	return f(ctx, sql, args...)
 }
