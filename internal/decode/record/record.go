@@ -176,6 +176,16 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 			tok = line[pos:]
 			pos = n + 1
 		}
+		if len(tok) > 1 || (len(tok) == 1 && tok[0] != '-') {
+			// Text that is not NULL: strings as they are, closed
+			// enumerations when they hold one of their values.
+			if s.op == opString || (s.op == opEnum && validEnum(s.field.Enum, tok)) {
+				c.Valid = append(c.Valid, true)
+				c.Data = append(c.Data, tok...)
+				c.Offsets = append(c.Offsets, int32(len(c.Data)))
+				continue
+			}
+		}
 		if reason := appendToken(c, s, tok); reason != "" {
 			// A line with the wrong number of fields is reported as such,
 			// not by the first value that happens not to fit.
@@ -316,6 +326,16 @@ func notNumber(tok []byte) string {
 		return fmt.Sprintf("%q is negative", clipText(tok))
 	}
 	return fmt.Sprintf("%q is not a whole number", clipText(tok))
+}
+
+// validEnum reports whether tok is one of values.
+func validEnum(values []string, tok []byte) bool {
+	for _, v := range values {
+		if len(v) == len(tok) && v == string(tok) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseUint parses 1 to 19 decimal digits.
