@@ -17,6 +17,7 @@ const decodeExamples = `  flowlens decode 111122223333_vpcflowlogs_eu-west-1_fl-
   aws logs get-log-events --log-group-name vpc --log-stream-name eni-0a1b2c3d4e5f60718-all | flowlens decode
   flowlens decode --format '${version} ${vpc-id} ${srcaddr} ${dstaddr} ${action}' records.txt
   flowlens decode flows.parquet 2>rejected.txt | jq -c 'select(.action == "REJECT")'
+  flowlens decode --summary AWSLogs/*/vpcflowlogs/*/2024/05/31/*.log.gz >/dev/null
 
 Each record is printed as one JSON object per line, keyed by canonical column
 names (log_status, pkt_srcaddr, …) in format order; numbers are JSON numbers,
@@ -32,6 +33,7 @@ const decodeBatchSize = 4096
 func runDecode(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "decode", "decode [--format F] [FILE...|-]", decodeExamples)
 	formatFlag := fs.String("format", "", "format of header-less input: a '${field} ${field} …' string, 'default', or 'tgw-default' (a header line or Parquet schema wins)")
+	summary := fs.Bool("summary", false, "after each file, print to stderr what it was: container, formats, records, rejected lines")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,6 +70,9 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 			st, err = decode.ReadFile(ctx, name, opts, emit)
 		}
 		rejected += st.Rejected
+		if *summary {
+			printDecodeSummary(env, opts.Name, st)
+		}
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				out.Flush()
@@ -84,6 +89,14 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 		return &ExitError{Code: 1}
 	}
 	return nil
+}
+
+func printDecodeSummary(env *Env, name string, st decode.Stats) {
+	fmt.Fprintf(env.Stderr, "%s: %s, %d lines, %d records, %d rejected, %d input bytes\n",
+		name, st.Container, st.Lines, st.Records, st.Rejected, st.InputBytes)
+	for _, f := range st.Formats {
+		fmt.Fprintf(env.Stderr, "%s: format %s\n", name, f)
+	}
 }
 
 // parseFormatFlag turns --format into a format (nil when not given).

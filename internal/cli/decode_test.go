@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"compress/gzip"
 	"encoding/json"
 	"os"
@@ -130,5 +131,16 @@ func TestDecodeMissingFileAndHelp(t *testing.T) {
 	code, out, _ := decodeRun(t, "", "--help")
 	if code != 0 || !strings.Contains(out, "Usage: flowlens decode") || !strings.Contains(out, "Examples:") {
 		t.Errorf("help: exit %d\n%s", code, out)
+	}
+}
+
+func TestDecodeSummary(t *testing.T) {
+	in := decodeHeader + "\n" + strings.Join(decodeLines, "\n") + "\nbad\n"
+	code, _, errs := decodeRun(t, in, "--summary")
+	want := "<stdin>:5: 1 fields, the format has 14\n" +
+		fmt.Sprintf("<stdin>: text, 5 lines, 3 records, 1 rejected, %d input bytes\n", len(in)) +
+		"<stdin>: format ${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}\n"
+	if code != 1 || errs != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, errs, want)
 	}
 }
