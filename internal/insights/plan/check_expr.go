@@ -62,6 +62,9 @@ func (c *checker) expr(e isyntax.Expr, ctx exprCtx) Expr {
 		case "=", "!=", "<", "<=", ">", ">=":
 			return c.compare(e, e.Op, c.expr(e.X, ctx), c.expr(e.Y, ctx))
 		}
+		if e.Op == "-" {
+			c.hyphenated(e)
+		}
 		x, y := c.num(c.expr(e.X, ctx)), c.num(c.expr(e.Y, ctx))
 		return &Call{Fn: e.Op, Args: []Expr{x, y}, T: TypeNumber}
 	case *isyntax.Match:
@@ -92,6 +95,20 @@ func (c *checker) expr(e isyntax.Expr, ctx exprCtx) Expr {
 	}
 	c.fail(e, "BUG: unhandled expression %T", e)
 	return nil
+}
+
+// hyphenated catches log-status written without backticks, which parses
+// as a subtraction.
+func (c *checker) hyphenated(e *isyntax.Binary) {
+	text := c.src[e.Pos():e.EndPos()]
+	if strings.ContainsAny(text, " \t\n\r`") {
+		return
+	}
+	if f, ok := flowlog.Lookup(text); ok {
+		if _, defined := c.sc.defs[strings.SplitN(text, "-", 2)[0]]; !defined {
+			c.fail(e, "%s reads as a subtraction: quote the field name in backticks, `%s`, or write %s", text, f.Name, f.Insights)
+		}
+	}
 }
 
 func not(x Expr) Expr {

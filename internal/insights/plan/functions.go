@@ -128,11 +128,11 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 		}
 	}
 	if spec.agg {
-		if !ctx.aggOK {
-			c.fail(e, "%s() is an aggregate function: it can only be used in stats", e.Name)
-		}
 		if ctx.inAgg {
 			c.fail(e, "aggregate functions cannot be nested")
+		}
+		if !ctx.aggOK {
+			c.fail(e, "%s() is an aggregate function: it can only be used in stats", e.Name)
 		}
 		ctx = exprCtx{inAgg: true}
 	}
@@ -215,10 +215,10 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 		}
 	case "regexreplace":
 		l, ok := args[1].(*Lit)
-		s, _ := l.Value.(string)
 		if !ok {
 			c.fail(e.Args[1], "regexReplace() needs a literal pattern")
 		}
+		s, _ := l.Value.(string)
 		if _, err := regexpCompile(s); err != nil {
 			c.fail(e.Args[1], "invalid regular expression: %s", regexErr(err))
 		}
@@ -294,9 +294,11 @@ func (c *checker) period(d *isyntax.Duration) Period {
 
 // subnet checks isIpv4InSubnet/isIpv6InSubnet/isIpInSubnet with a literal CIDR.
 func (c *checker) subnet(e *isyntax.Call, name string, args []Expr) Expr {
-	l, ok := args[1].(*Lit)
-	s, _ := l.Value.(string)
-	if !ok || s == "" {
+	var s string
+	if l, ok := args[1].(*Lit); ok {
+		s, _ = l.Value.(string)
+	}
+	if s == "" {
 		c.fail(e.Args[1], "%s() needs a literal CIDR block such as \"10.0.0.0/16\"", e.Name)
 	}
 	pfx, err := netip.ParsePrefix(s)

@@ -1,0 +1,172 @@
+package plan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/insights/syntax"
+)
+
+// TestNameResolution: every spelling of §4.3 reaches the same column.
+func TestNameResolution(t *testing.T) {
+	f := func(name, column string) {
+		t.Helper()
+		p, err := Compile("fields "+name, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		col, ok := p.Stages[0].Cols[0].X.(*Column)
+		if !ok || col.Field.Column != column {
+			t.Fatalf("%s resolved to %v, want column %s", name, p.Stages[0].Cols[0].X, column)
+		}
+	}
+	for _, fl := range flowlog.Fields() {
+		f(fl.Column, fl.Column)
+		f(fl.Insights, fl.Column)
+		f("`"+fl.Name+"`", fl.Column)
+	}
+	f("srcAddr", "srcaddr")
+	f("startTime", "start")
+	f("`end`", "end")
+	f("endTime", "end")
+	f("logStatus", "log_status")
+	f("pktDstAwsService", "pkt_dst_aws_service")
+}
+
+func TestTypes(t *testing.T) {
+	f := func(q string, want ...Type) {
+		t.Helper()
+		p, err := Compile(q, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if len(p.Output) != len(want) {
+			t.Fatalf("%s: %d columns, want %d", q, len(p.Output), len(want))
+		}
+		for i, c := range p.Output {
+			if c.Type != want[i] {
+				t.Fatalf("%s: column %s is %s, want %s", q, c.Name, c.Type, want[i])
+			}
+		}
+	}
+	f("fields @timestamp, bytes, srcAddr, startTime, @ingestionTime", TypeTime, TypeNumber, TypeString, TypeNumber, TypeTime)
+	f("stats count(*), max(@timestamp) as t, min(srcAddr) as s by bin(5m)", TypeTime, TypeNumber, TypeTime, TypeString)
+	f(`fields isempty(action) as e, ispresent(action) as p, strlen(action) as l, concat(bytes, "x") as c`, TypeFlag, TypeBool, TypeNumber, TypeString)
+	f(`fields coalesce(vpcId, bytes) as c, if(bytes > 1, 1, 2) as i`, TypeString, TypeNumber)
+}
+
+// TestCoercion: §6.2 — numeric text compares as a number, non-numeric text
+// never equals a number.
+func TestCoercion(t *testing.T) {
+	f := func(q, want string) {
+		t.Helper()
+		p, err := Compile(q, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		var got []string
+		for _, x := range p.Stages[0].Filters {
+			got = append(got, x.String())
+		}
+		if g := strings.Join(got, " AND "); g != want {
+			t.Fatalf("%s:\n got %s\nwant %s", q, g, want)
+		}
+	}
+	f(`filter dstPort = "443"`, `=(dstport, 443)`)
+	f(`filter srcAddr = 5`, `=(tonumber(srcaddr), 5)`)
+	f(`filter srcAddr = "10.0.0.1"`, `ipv4_range(srcaddr, 167772161, 167772161)`)
+	f(`filter srcAddr = "2001:db8::1"`, `=(srcaddr, "2001:db8::1")`)
+	f(`filter action like /^REJ/ and action like /ECT$/ and action like /JE/ and action like /R.J/`,
+		`starts_with(action, "REJ") AND ends_with(action, "ECT") AND contains(action, "JE") AND regexp(action, "(?-s:R.J)")`)
+	f(`filter isIpv4InSubnet(srcAddr, "10.1.2.3/16")`, `ipv4_range(srcaddr, 167837696, 167903231)`)
+	f(`filter bytes > 1 and (packets < 2 or not protocol = 6)`, `>(bytes, 1) AND or(<(packets, 2), not(=(protocol, 6)))`)
+}
+
+func TestAlwaysFalse(t *testing.T) {
+	p, err := Compile(`filter dstPort = "https"`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Stages[0].Filters) != 1 || p.Stages[0].Filters[0].String() != "false" {
+		t.Fatalf("filters %v, want [false]", p.Stages[0].Filters)
+	}
+}
+
+func TestCheckErrors(t *testing.T) {
+	f := func(q, want string) {
+		t.Helper()
+		_, err := Compile(q, Options{})
+		if err == nil {
+			t.Fatalf("%s: no error, want %q", q, want)
+		}
+		if !errors.Is(err, syntax.ErrQuery) || !IsQueryError(err) {
+			t.Fatalf("%s: %v is not a query error", q, err)
+		}
+		if err.Error() != want {
+			t.Fatalf("%s:\n got %q\nwant %q", q, err.Error(), want)
+		}
+	}
+	f(`filter srcadr = "x"`, `1:8: unknown field "srcadr" (did you mean "srcAddr"?)`)
+	f(`fields log-status`, "1:8: log-status reads as a subtraction: quote the field name in backticks, `log-status`, or write logStatus")
+	f(`fields packets-lost-no-route`, "1:8: packets-lost-no-route reads as a subtraction: quote the field name in backticks, `packets-lost-no-route`, or write packetsLostNoRoute")
+	f(`fields bytes as b | filter bb > 1`, `1:28: unknown field "bb" (did you mean "b"?)`)
+	f(`fields @timstamp`, `1:8: unknown field "@timstamp" (did you mean "@timestamp"?)`)
+	f(`stats count(*) as n by srcAddr | sort n | stats sum(n)`, `1:34: sort must come after the last stats (stats at 1:43)`)
+	f(`stats count(*) as n, sum(bytes) as n`, `1:22: duplicate output name "n" in stats; add "as name"`)
+	f(`stats sum(count(*))`, `1:11: aggregate functions cannot be nested`)
+	f(`stats count(*) by sum(bytes)`, `1:19: sum() is an aggregate function: it can only be used in stats`)
+	f(`stats pct(bytes, 101)`, `1:18: pct() needs a percentile between 0 and 100 as a number`)
+	f(`filter isIpv6InSubnet(srcAddr, "10.0.0.0/8")`, `1:32: "10.0.0.0/8" is an IPv4 block: use isIpv4InSubnet()`)
+	f(`filter isIpv4InSubnet(srcAddr, dstAddr)`, `1:32: isIpv4InSubnet() needs a literal CIDR block such as "10.0.0.0/16"`)
+	f(`fields jsonParse(@message) as j`, `1:8: jsonParse() is not supported: flow logs have no JSON`)
+	f(`fields count(*)`, `1:8: count() is an aggregate function: it can only be used in stats`)
+	f(`fields sum(*)`, `1:8: sum(*) is not allowed: only count(*) takes *`)
+	f(`parse @message /(eni-[0-9a-f]+)/`, `1:16: the regex has no named group: write (?<name>…) for each field to extract`)
+	f(`fields datefloor(@timestamp, 5)`, `1:30: datefloor() needs a time period such as 5m as its second argument`)
+	f(`estimate | limit 5`, `1:12: estimate must be the last command`)
+	f(`fields @ptr`, `1:8: @ptr is not available: flowlens has no per-event pointers`)
+	f(`fields srcAddr | source 'x'`, `1:18: SOURCE must be the first command`)
+}
+
+func TestBinClampWarns(t *testing.T) {
+	p, err := Compile(`stats count(*) by bin(300s)`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "300s is clamped to 60s") {
+		t.Fatalf("warnings %v", p.Warnings)
+	}
+	if got := p.Stages[0].Keys[0].X.String(); got != "bin(@timestamp, 60s)" {
+		t.Fatalf("key %s", got)
+	}
+}
+
+func TestParseMapsOntoColumns(t *testing.T) {
+	custom, err := flowlog.ParseFormat("${version} ${srcaddr} ${dstaddr} ${action}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `parse @message "* * * *" as v, s, d, a | fields s, a`
+	p, err := Compile(q, Options{Formats: map[int]*flowlog.Format{3: custom}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Stages[0].Cols[0].X.String() + "," + p.Stages[0].Cols[1].X.String(); got != "srcaddr,action" {
+		t.Fatalf("parse mapped to %s", got)
+	}
+	// Two formats that disagree fall back to a regex over @message.
+	p, err = Compile(q, Options{Formats: map[int]*flowlog.Format{3: custom, 4: flowlog.DefaultFormat()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Stages[0].Cols[0].X.String(); !strings.HasPrefix(got, "regexp_extract(@message") {
+		t.Fatalf("parse over mixed formats: %s", got)
+	}
+	// Formats are loaded only when the query needs them.
+	loaded := false
+	if _, err := Compile(`stats count(*) by srcAddr`, Options{LoadFormats: func() map[int]*flowlog.Format { loaded = true; return nil }}); err != nil || loaded {
+		t.Fatalf("formats loaded for a query without @message (err %v)", err)
+	}
+}
