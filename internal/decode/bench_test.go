@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flowlens/flowlens/internal/decode/inflate"
 	"github.com/flowlens/flowlens/internal/flowlog"
@@ -76,6 +77,7 @@ func benchRead(b *testing.B, in []byte, size int) {
 	var records int64
 	b.ReportAllocs()
 	b.SetBytes(int64(size))
+	cpu0 := cpuTime()
 	for b.Loop() {
 		st, err := Read(b.Context(), bytes.NewReader(in), Options{NewBatch: rc.newBatch}, rc.emit)
 		if err != nil || st.Rejected != 0 {
@@ -83,7 +85,19 @@ func benchRead(b *testing.B, in []byte, size int) {
 		}
 		records += st.Records
 	}
+	reportCPU(b, cpu0, records, size)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(records), "ns/record")
+}
+
+// reportCPU adds the CPU time used per record and the throughput per
+// CPU-second: on a shared machine they vary less than wall time.
+func reportCPU(b *testing.B, cpu0 time.Duration, records int64, size int) {
+	cpu := cpuTime() - cpu0
+	if cpu <= 0 || records == 0 {
+		return
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(records), "cpu-ns/record")
+	b.ReportMetric(float64(size)*float64(b.N)/cpu.Seconds()/1e6, "MB/cpu-s")
 }
 
 // BenchmarkReadText decodes uncompressed default-format text on one
@@ -101,6 +115,7 @@ func BenchmarkGzip(b *testing.B) {
 	b.Run("inflate", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(text)))
+		cpu0 := cpuTime()
 		for b.Loop() {
 			zr, err := inflate.NewReader(bytes.NewReader(in))
 			if err != nil {
@@ -111,6 +126,7 @@ func BenchmarkGzip(b *testing.B) {
 			}
 			zr.Close()
 		}
+		reportCPU(b, cpu0, int64(bytes.Count(text, []byte{'\n'}))*int64(b.N), len(text))
 		b.ReportMetric(0, inflate.Impl)
 	})
 	b.Run("decode", func(b *testing.B) { benchRead(b, in, len(text)) })
