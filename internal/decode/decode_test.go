@@ -317,7 +317,7 @@ func TestCorruptGzip(t *testing.T) {
 	in := gz(t, lines(append([]string{header}, goodLines...)...))
 	in = in[:len(in)-12]
 	r := read(t, in, Options{Name: "cut.log.gz"})
-	if r.err == nil || !strings.Contains(r.err.Error(), "cut.log.gz") {
+	if r.err == nil || !strings.Contains(r.err.Error(), "cut.log.gz: after line ") {
 		t.Errorf("err = %v", r.err)
 	}
 }

@@ -2,6 +2,8 @@ package decode
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/flowlens/flowlens/internal/decode/inflate"
@@ -70,6 +72,9 @@ func (a *asyncReader) run(ctx context.Context) {
 			return
 		}
 		n, err := fill(a.src, buf)
+		if err != nil && !errors.Is(err, io.EOF) {
+			err = fmt.Errorf("gzip: %w", err)
+		}
 		select {
 		case a.full <- chunk{buf: buf[:n], err: err}:
 		case <-a.stop:

@@ -234,7 +234,10 @@ func readText(ctx context.Context, r io.Reader, s *sink) error {
 		if errors.Is(err, io.EOF) {
 			eof = true
 		} else if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("after line %d: %w", ls.lineNo, err)
 		}
 	}
 }
