@@ -85,10 +85,10 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 	span := int64(cfg.Hours * 3600)
 	t0 := cfg.Start.Unix()
 	N := float64(cfg.Records)
-	hostile := r.Perm(len(n.Hostile))
+	attackers := r.Perm(len(n.Attackers))
 	nextHostile := func() uint32 {
-		ip := n.Hostile[hostile[0]]
-		hostile = hostile[1:]
+		ip := n.Attackers[attackers[0]]
+		attackers = attackers[1:]
 		return ip
 	}
 	all := func(role netmodel.Role) []*netmodel.ENI {
@@ -103,6 +103,9 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 	var total int64
 	for _, s := range cfg.Scenarios {
 		count := s.Count
+		if total := len(plans) + count; total > len(n.Attackers)/2 {
+			count = max(0, len(n.Attackers)/2-len(plans))
+		}
 		for i := 0; i < count; i++ {
 			p := &plan{kind: s.Kind}
 			var dur time.Duration

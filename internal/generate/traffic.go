@@ -48,16 +48,16 @@ type template struct {
 
 // templates is the baseline traffic mix (weights are shares of conversations).
 var templates = []template{
-	{"lb-inbound", 0.13, 6, (*gen).lbInbound},
-	{"edge-inbound", 0.15, 2, (*gen).edgeInbound},
-	{"web-app", 0.10, 4, (*gen).webApp},
-	{"app-data", 0.10, 4, (*gen).appData},
-	{"nat-egress", 0.09, 6, (*gen).natEgress},
-	{"direct-egress", 0.08, 2, (*gen).directEgress},
-	{"aws-gateway", 0.06, 2, (*gen).awsGateway},
+	{"lb-inbound", 0.09, 6, (*gen).lbInbound},
+	{"edge-inbound", 0.21, 2, (*gen).edgeInbound},
+	{"web-app", 0.09, 4, (*gen).webApp},
+	{"app-data", 0.09, 4, (*gen).appData},
+	{"nat-egress", 0.08, 6, (*gen).natEgress},
+	{"direct-egress", 0.09, 2, (*gen).directEgress},
+	{"aws-gateway", 0.05, 2, (*gen).awsGateway},
 	{"endpoint", 0.03, 4, (*gen).endpoint},
-	{"internal-peer", 0.17, 2, (*gen).internalPeer},
-	{"dns-ntp", 0.07, 2, (*gen).dnsNTP},
+	{"internal-peer", 0.20, 2, (*gen).internalPeer},
+	{"dns-ntp", 0.05, 2, (*gen).dnsNTP},
 	{"icmp", 0.02, 2, (*gen).icmp},
 }
 
@@ -299,8 +299,33 @@ func (g *gen) pickAZ(v *netmodel.VPC, role netmodel.Role, az int) *netmodel.ENI 
 	return g.pick(v, role)
 }
 
-func (g *gen) extPeer() uint32 { return g.m.net.External[g.m.ext.pick(g.r)] }
-func (g *gen) intPeer() uint32 { return g.m.net.Internal[g.m.int.pick(g.r)] }
+// communities is how many groups of interfaces have their own popular
+// peers: peer popularity is Zipf, but the most popular clients of one
+// service are not those of another.
+const communities = 16
+
+func community(pool []uint32, rank int, e *netmodel.ENI) uint32 {
+	return pool[(rank+(e.Index%communities)*(len(pool)/communities))%len(pool)]
+}
+
+// extPeer returns an internet peer of e: mostly by Zipf popularity, with a
+// share of one-off visitors from the whole pool.
+func (g *gen) extPeer(e *netmodel.ENI) uint32 {
+	if g.r.IntN(100) < oneOffPercent {
+		return g.m.net.External[g.r.IntN(len(g.m.net.External))]
+	}
+	return community(g.m.net.External, g.m.ext.pick(g.r), e)
+}
+
+func (g *gen) intPeer(e *netmodel.ENI) uint32 {
+	if g.r.IntN(100) < oneOffPercent {
+		return g.m.net.Internal[g.r.IntN(len(g.m.net.Internal))]
+	}
+	return community(g.m.net.Internal, g.m.int.pick(g.r), e)
+}
+
+// oneOffPercent is the share of peers drawn uniformly instead of by popularity.
+const oneOffPercent = 45
 
 // internet client → load balancer → web tier.
 func (g *gen) lbInbound(v *netmodel.VPC) {
@@ -310,12 +335,12 @@ func (g *gen) lbInbound(v *netmodel.VPC) {
 		g.edgeInbound(v)
 		return
 	}
-	client := g.extPeer()
+	client := g.extPeer(web)
 	a := conn{cli: client, srv: lb.IP, cport: g.ephemeral(false), sport: 443, tls: true}
 	if g.r.IntN(8) == 0 {
 		a.sport, a.tls = 80, false
 	}
-	g.tcp(&a, 700, 3500, 2.6)
+	g.tcp(&a, 800, 4000, 2.8)
 	b := a
 	b.cli, b.srv, b.cport, b.sport = lb.IP, web.IP, g.ephemeral(true), web.Port
 	g.seen(lb, nil, &a, false, client, lb.IP, client, lb.IP, 2)
@@ -326,12 +351,12 @@ func (g *gen) lbInbound(v *netmodel.VPC) {
 // internet client → public web server (its own public IP).
 func (g *gen) edgeInbound(v *netmodel.VPC) {
 	e := g.pick(v, netmodel.RoleEdge)
-	client := g.extPeer()
+	client := g.extPeer(e)
 	c := conn{cli: client, srv: e.IP, cport: g.ephemeral(false), sport: 443, tls: true}
 	if g.r.IntN(6) == 0 {
 		c.sport, c.tls = 80, false
 	}
-	g.tcp(&c, 600, 3000, 2.7)
+	g.tcp(&c, 700, 3500, 2.8)
 	g.seen(e, nil, &c, false, client, e.IP, client, e.IP, 8)
 }
 
@@ -343,7 +368,7 @@ func (g *gen) webApp(v *netmodel.VPC) {
 		return
 	}
 	c := conn{cli: web.IP, srv: app.IP, cport: g.ephemeral(true), sport: app.Port}
-	g.tcp(&c, 500, 2000, 2.2)
+	g.tcp(&c, 600, 2500, 2.5)
 	g.seen(web, app, &c, true, web.IP, app.IP, web.IP, app.IP, 1)
 	g.seen(app, web, &c, false, web.IP, app.IP, web.IP, app.IP, 1)
 }
@@ -364,7 +389,7 @@ func (g *gen) appData(v *netmodel.VPC) {
 		return
 	}
 	c := conn{cli: app.IP, srv: d.IP, cport: g.ephemeral(true), sport: d.Port}
-	g.tcp(&c, 300, 1500, 2.4)
+	g.tcp(&c, 400, 2000, 2.6)
 	g.seen(app, d, &c, true, app.IP, d.IP, app.IP, d.IP, 1)
 	g.seen(d, app, &c, false, app.IP, d.IP, app.IP, d.IP, 1)
 }
@@ -384,7 +409,7 @@ func (g *gen) natEgress(v *netmodel.VPC) {
 	if g.r.IntN(10) == 0 {
 		az = g.r.IntN(netmodel.NumAZ) // some route tables point at another AZ's NAT
 	}
-	g.viaNAT(src, g.pickAZ(src.VPC, netmodel.RoleNAT, az), g.extPeer(), 0, 0)
+	g.viaNAT(src, g.pickAZ(src.VPC, netmodel.RoleNAT, az), g.extPeer(src), 0, 0)
 }
 
 // viaNAT writes a conversation from a private instance to an internet host
@@ -395,7 +420,7 @@ func (g *gen) viaNAT(src, nat *netmodel.ENI, dst uint32, up, down int64) {
 	if g.r.IntN(5) == 0 {
 		c.sport, c.tls = 80, false
 	}
-	g.tcp(&c, 800, 5000, 2.6)
+	g.tcp(&c, 800, 5000, 2.8)
 	if up > 0 {
 		c.reqPk, c.reqBy = g.packetsFor(up)
 		c.reqBy = up
@@ -414,9 +439,9 @@ func (g *gen) viaNAT(src, nat *netmodel.ENI, dst uint32, up, down int64) {
 // public instance → internet through the internet gateway.
 func (g *gen) directEgress(v *netmodel.VPC) {
 	src := g.pick(v, netmodel.RoleEdge)
-	dst := g.extPeer()
+	dst := g.extPeer(src)
 	c := conn{cli: src.IP, srv: dst, cport: g.ephemeral(true), sport: 443, tls: true}
-	g.tcp(&c, 600, 4000, 2.5)
+	g.tcp(&c, 600, 4000, 2.8)
 	g.seen(src, nil, &c, true, src.IP, dst, src.IP, dst, 8)
 }
 
@@ -457,28 +482,28 @@ func (g *gen) endpoint(v *netmodel.VPC) {
 
 // instances and on-premises or peered networks, both directions of initiation.
 func (g *gen) internalPeer(v *netmodel.VPC) {
-	peer := g.intPeer()
-	tp := uint8(4) // peering
-	if peer>>20 == 0xac1 {
-		tp = 3 // virtual private gateway
-	}
 	roles := []netmodel.Role{netmodel.RoleApp, netmodel.RoleWorker, netmodel.RoleWeb, netmodel.RoleDB, netmodel.RoleBastion, netmodel.RoleCache}
 	role := roles[g.r.IntN(len(roles))]
 	e := g.pick(v, role)
 	if e == nil {
 		e = g.pick(v, netmodel.RoleEdge)
 	}
+	peer := g.intPeer(e)
+	tp := uint8(4) // peering
+	if peer>>20 == 0xac1 {
+		tp = 3 // virtual private gateway
+	}
 	if g.r.IntN(2) == 0 && e.Port != 0 {
 		// the peer calls the instance's service
 		c := conn{cli: peer, srv: e.IP, cport: g.ephemeral(false), sport: e.Port, tls: e.Port == 443 || e.Port == 8443}
-		g.tcp(&c, 400, 2500, 2.3)
+		g.tcp(&c, 500, 3000, 2.6)
 		g.seen(e, nil, &c, false, peer, e.IP, peer, e.IP, tp)
 		return
 	}
 	ports := []uint16{443, 443, 8080, 9200, 5432, 389, 636, 8443}
 	c := conn{cli: e.IP, srv: peer, cport: g.ephemeral(true), sport: ports[g.r.IntN(len(ports))]}
 	c.tls = c.sport == 443 || c.sport == 636 || c.sport == 8443
-	g.tcp(&c, 500, 2000, 2.4)
+	g.tcp(&c, 600, 2500, 2.6)
 	g.seen(e, nil, &c, true, e.IP, peer, e.IP, peer, tp)
 }
 
@@ -548,7 +573,7 @@ func (g *gen) reject(v *netmodel.VPC) {
 		}
 	case x < 18: // late packets of a closed connection
 		e := g.pick(v, netmodel.RoleEdge)
-		rec.ENI, rec.Src, rec.Dst = e, g.extPeer(), e.IP
+		rec.ENI, rec.Src, rec.Dst = e, g.extPeer(e), e.IP
 		rec.SrcPort, rec.DstPort = g.ephemeral(false), 443
 		rec.Packets, rec.TCPFlags = 1+g.r.Int64N(3), []int16{1, 4, 0}[g.r.IntN(3)]
 	default: // network ACL: on-premises host to the data tier
@@ -556,7 +581,7 @@ func (g *gen) reject(v *netmodel.VPC) {
 		if e == nil {
 			e = g.pick(v, netmodel.RoleEdge)
 		}
-		rec.ENI, rec.Src, rec.Dst = e, g.intPeer(), e.IP
+		rec.ENI, rec.Src, rec.Dst = e, g.intPeer(e), e.IP
 		rec.SrcPort, rec.DstPort = g.ephemeral(true), e.Port
 		if e.Port == 0 {
 			rec.DstPort = 5432

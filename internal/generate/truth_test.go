@@ -87,7 +87,7 @@ func TestTruthPortScan(t *testing.T) {
 	if top[0].k != scan.Source {
 		t.Fatalf("top source by distinct rejected ports is %v, the scanner is %s", top, scan.Source)
 	}
-	if top[0].v != int64(scan.Ports-1) || top[1].v*10 > top[0].v { // the open port answers
+	if top[0].v != int64(scan.Ports-1) || top[1].v*5 > top[0].v { // the open port answers
 		t.Errorf("scanner hit %d closed ports (truth: %d ports, one open); runner-up %v", top[0].v, scan.Ports, top[1])
 	}
 	if records[scan.Source] != scan.Records {
@@ -186,11 +186,11 @@ func TestTruthCrossAZ(t *testing.T) {
 	for _, r := range d.rows {
 		a, b := d.inv[r.src], d.inv[r.dst]
 		if r.status == "OK" && a.NetworkInterfaceID != "" && b.NetworkInterfaceID != "" && a.AvailabilityZoneID != b.AvailabilityZoneID {
-			pairs[r.src+" "+r.dst]++
+			pairs[min(r.src, r.dst)+" "+max(r.src, r.dst)]++ // both directions of the conversation
 		}
 	}
 	top := topN(pairs, 1)
-	if top[0].k != cz.Source+" "+cz.Targets[0] {
+	if top[0].k != min(cz.Source, cz.Targets[0])+" "+max(cz.Source, cz.Targets[0]) {
 		t.Errorf("top cross-AZ pair is %v, the injected one is %s → %s", top, cz.Source, cz.Targets[0])
 	}
 }

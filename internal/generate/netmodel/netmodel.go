@@ -132,9 +132,10 @@ type Network struct {
 	ENIs []*ENI
 	// External and Internal peers (IPv4), with Zipf weights by position.
 	External, Internal []uint32
-	// Hostile addresses: sources of scanning noise and attacks, disjoint
-	// from the peers.
-	Hostile []uint32
+	// Hostile addresses are sources of background scanning noise;
+	// Attackers are reserved for injected scenarios. Both are disjoint
+	// from each other and from the peers.
+	Hostile, Attackers []uint32
 }
 
 // DefaultSpec is a small network: one account, one region, two VPCs.
@@ -420,6 +421,13 @@ func (n *Network) buildPeers(r *rand.Rand) {
 			n.Hostile = append(n.Hostile, ip)
 		}
 	}
+	for len(n.Attackers) < 2048 {
+		ip := publicIP(r)
+		if !seen[ip] {
+			seen[ip] = true
+			n.Attackers = append(n.Attackers, ip)
+		}
+	}
 }
 
 // alloc returns an unused host address of the subnet (AWS reserves the
@@ -493,7 +501,7 @@ func AWSAddr(svc string, x uint32) uint32 {
 	}
 	p := cands[int(x)%len(cands)]
 	size := uint32(1) << (32 - p.Bits())
-	return ipv4(p.Addr()) + 1 + (x>>8)%(size-2)
+	return ipv4(p.Addr()) + 1 + (x>>8)%min(size-2, 254) // a few hundred busy endpoints per range
 }
 
 // idGen makes unique random hexadecimal resource IDs.
