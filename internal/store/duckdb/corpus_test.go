@@ -1,8 +1,12 @@
 package duckdb
 
 import (
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 
+	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/store/storetest"
 )
 
@@ -14,4 +18,60 @@ func TestQueryCorpus(t *testing.T) {
 	}
 	defer s.Close()
 	storetest.RunCorpus(t, s)
+}
+
+// benchQuestions are Q1–Q7 of the standard benchmark: the Logs Insights
+// text and the same question in hand-written SQL. %s is Q7's address.
+var benchQuestions = []struct{ name, insights, sql string }{
+	{"Q1", `stats sum(bytes) as b by srcaddr, dstaddr | sort b desc | limit 10`,
+		`SELECT srcaddr, dstaddr, sum(bytes) AS b FROM flows GROUP BY srcaddr, dstaddr ORDER BY b DESC LIMIT 10`},
+	{"Q2", `filter action = "REJECT" | stats count(*) as n by srcaddr | sort n desc | limit 20`,
+		`SELECT srcaddr, count(*) AS n FROM flows WHERE action = 'REJECT' GROUP BY srcaddr ORDER BY n DESC LIMIT 20`},
+	{"Q3", `stats sum(bytes) as b by bin(5m)`,
+		`SELECT start - start % 300 AS t, sum(bytes) AS b FROM flows GROUP BY t`},
+	{"Q4", `filter action = "REJECT" and dstport = 22 | stats count(*) as n by srcaddr | sort n desc | limit 20`,
+		`SELECT srcaddr, count(*) AS n FROM flows WHERE action = 'REJECT' AND dstport = 22 GROUP BY srcaddr ORDER BY n DESC LIMIT 20`},
+	{"Q5", `stats count_distinct(dstport) as p by srcaddr | filter p > 100`,
+		`SELECT srcaddr, count(DISTINCT dstport) AS p FROM flows GROUP BY srcaddr HAVING p > 100`},
+	{"Q6", `filter isIpv4InSubnet(srcaddr, "10.1.0.0/16") | stats sum(bytes) as b by dstaddr | sort b desc | limit 10`,
+		`SELECT dstaddr, sum(bytes) AS b FROM flows WHERE _srcaddr_v4 BETWEEN 167837696 AND 167903231 GROUP BY dstaddr ORDER BY b DESC LIMIT 10`},
+	{"Q7", `filter srcaddr = "%s" | fields @timestamp, srcaddr, dstaddr, srcport, dstport, bytes`,
+		`SELECT start, srcaddr, dstaddr, srcport, dstport, bytes FROM flows WHERE srcaddr = '%s'`},
+}
+
+// BenchmarkInsightsVsSQL runs Q1–Q7 through the query engine and as
+// hand-written SQL on the same open store. It needs a database:
+// FLOWLENS_BENCH_DATA=<data dir> FLOWLENS_BENCH_ADDR=<Q7 address>.
+func BenchmarkInsightsVsSQL(b *testing.B) {
+	dir := os.Getenv("FLOWLENS_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set FLOWLENS_BENCH_DATA to a flowlens data directory")
+	}
+	s, err := Open(b.Context(), Config{Dir: dir, ReadOnly: true}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	addr := os.Getenv("FLOWLENS_BENCH_ADDR")
+	eng := query.New(query.DefaultConfig(), s, s)
+	for _, q := range benchQuestions {
+		iq, sq := q.insights, q.sql
+		if strings.Contains(iq, "%s") {
+			iq, sq = fmt.Sprintf(iq, addr), fmt.Sprintf(sq, addr)
+		}
+		b.Run(q.name+"/insights", func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := eng.Run(b.Context(), query.Request{Query: iq}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(q.name+"/sql", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Query(b.Context(), sq); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
