@@ -152,7 +152,17 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 	case *syntax.CountFrequent:
 		c.countFrequent(cmd)
 	case *syntax.Accum:
-		c.fail(cmd, "accum is not supported yet")
+		c.accum(cmd)
+	case *syntax.Autoregress:
+		c.autoregress(cmd)
+	case *syntax.Filldown:
+		c.filldown(cmd)
+	case *syntax.Pattern:
+		c.pattern(cmd)
+	case *syntax.Addtotals:
+		c.addtotals(cmd)
+	case *syntax.Sessionize:
+		c.sessionize(cmd)
 	case *syntax.Estimate:
 		c.plan.Estimate = true
 	case *syntax.Other:
@@ -199,7 +209,7 @@ func timeSpec(e syntax.Expr) string {
 // closed reports whether the current stage can take no more row filters.
 func (c *checker) closedForFilter() bool {
 	s := c.cur
-	return s.Grouped || len(s.Order) > 0 || s.Limit > 0 || len(s.Dedup) > 0
+	return s.Grouped || len(s.Order) > 0 || s.Limit > 0 || len(s.Dedup) > 0 || s.Windowed
 }
 
 // newStage starts a stage that reads the current one.
@@ -222,11 +232,20 @@ func (c *checker) newStage() {
 		for i := range prev.Cols {
 			ids[i] = c.id()
 		}
-		for name, x := range c.sc.defs {
+		for _, name := range sortedKeys(c.sc.defs) {
+			x := c.sc.defs[name]
+			found := false
 			for i, col := range prev.Cols {
 				if col.Name == name {
 					next.defs[name] = &Ref{Name: ids[i], T: x.Type()}
+					found = true
 				}
+			}
+			if !found { // defined after stats (accum, autoregress, …): carry it
+				id := c.id()
+				ids = append(ids, id)
+				prev.Cols = append(prev.Cols, Named{Name: name, X: x})
+				next.defs[name] = &Ref{Name: id, T: x.Type()}
 			}
 		}
 		for i := range prev.Cols {

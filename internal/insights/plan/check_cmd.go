@@ -28,7 +28,7 @@ func (c *checker) stats(cmd *isyntax.Stats) {
 		c.errs = append(c.errs, isyntax.NewError(c.src, *c.sortSpan, "sort must come after the last stats (stats at %s)", posOf(c.src, cmd)))
 		return
 	}
-	if c.cur.Grouped || c.cur.Limit > 0 || len(c.cur.Dedup) > 0 {
+	if c.cur.Grouped || c.cur.Limit > 0 || len(c.cur.Dedup) > 0 || c.cur.Windowed {
 		c.newStage()
 	}
 	var offset int64

@@ -96,6 +96,14 @@ type Call struct {
 	Args []Expr
 	T    Type
 	Agg  bool
+	// Win makes the call a window function over the rows of its stage.
+	Win *Window
+}
+
+// Window is the OVER clause of a window function.
+type Window struct {
+	Partition []Expr
+	Order     []SortKey
 }
 
 func (c *Column) Type() Type {
@@ -139,7 +147,11 @@ func (c *Call) String() string {
 	for i, a := range c.Args {
 		parts[i] = a.String()
 	}
-	return c.Fn + "(" + strings.Join(parts, ", ") + ")"
+	s := c.Fn + "(" + strings.Join(parts, ", ") + ")"
+	if c.Win != nil {
+		s += " over(" + exprList(c.Win.Partition) + "; " + sortList(c.Win.Order) + ")"
+	}
+	return s
 }
 
 // Walk calls f for e and every expression below it.

@@ -37,6 +37,9 @@ type Stage struct {
 	DedupOrder []SortKey
 	Order      []SortKey
 	Limit      int64 // 0: none
+	// Windowed marks a stage whose columns hold window functions: rows
+	// can no longer be filtered or grouped in it.
+	Windowed bool
 }
 
 // Plan is a checked query.

@@ -133,6 +133,8 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		return "bitAnd(" + a[0] + ", " + a[1] + ")", true
 	case "pow":
 		return "pow(" + a[0] + ", " + a[1] + ")", true
+	case "filldown":
+		return one("anyLast")
 	}
 	return "", false
 }

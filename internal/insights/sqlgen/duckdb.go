@@ -116,6 +116,8 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 		return "(strpos('0123456789abcdef', " + a[0] + ") - 1)", true
 	case "bitand":
 		return "(" + a[0] + " & " + a[1] + ")", true
+	case "filldown":
+		return "last_value(" + a[0] + " IGNORE NULLS)", true
 	}
 	return "", false
 }

@@ -137,8 +137,42 @@ func (g *gen) args(c *plan.Call) []string {
 
 func asFlag(cond string) string { return "CASE WHEN " + cond + " THEN 1 ELSE 0 END" }
 
-func (g *gen) call(c *plan.Call) string {
+// window renders a window function.
+func (g *gen) window(c *plan.Call) string {
+	var over []string
+	if len(c.Win.Partition) > 0 {
+		parts := make([]string, len(c.Win.Partition))
+		for i, p := range c.Win.Partition {
+			parts[i] = g.expr(p)
+		}
+		over = append(over, "PARTITION BY "+strings.Join(parts, ", "))
+	}
+	if len(c.Win.Order) > 0 {
+		over = append(over, "ORDER BY "+g.order(c.Win.Order))
+	}
+	const running = " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+	a := g.args(c)
 	switch c.Fn {
+	case "running_sum":
+		return "sum(" + a[0] + ") OVER (" + strings.Join(over, " ") + running + ")"
+	case "lag":
+		return "lag(" + a[0] + ", " + a[1] + ") OVER (" + strings.Join(over, " ") + ")"
+	case "filldown":
+		return g.fn("filldown", a[0]) + " OVER (" + strings.Join(over, " ") + running + ")"
+	case "ratio":
+		return "(" + a[0] + " / sum(" + a[0] + ") OVER ())"
+	}
+	g.fail("window function %s", c.Fn)
+	return ""
+}
+
+func (g *gen) call(c *plan.Call) string {
+	if c.Win != nil {
+		return g.window(c)
+	}
+	switch c.Fn {
+	case "pattern_text":
+		return g.fn("regexreplace", g.expr(c.Args[0]), g.d.Str("[^ ]*[0-9][^ ]*"), g.d.Str("<*>"))
 	case "and", "or":
 		a := g.args(c)
 		return "(" + a[0] + " " + strings.ToUpper(c.Fn) + " " + a[1] + ")"

@@ -200,9 +200,18 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseAccum
 	case "estimate":
 		return (*parser).parseEstimate
-	case "unnest", "lookup", "cidrlookup", "join", "pattern", "diff", "anomaly",
-		"addtotals", "expand", "filldown", "fillmissing", "autoregress", "sessionize",
-		"outlier", "appendcols", "logcompare", "relevantfields":
+	case "autoregress":
+		return (*parser).parseAutoregress
+	case "filldown":
+		return (*parser).parseFilldown
+	case "pattern":
+		return (*parser).parsePattern
+	case "addtotals":
+		return (*parser).parseAddtotals
+	case "sessionize":
+		return (*parser).parseSessionize
+	case "unnest", "lookup", "cidrlookup", "join", "diff", "anomaly",
+		"expand", "fillmissing", "outlier", "appendcols", "logcompare", "relevantfields":
 		return (*parser).parseOther
 	}
 	return nil

@@ -357,6 +357,87 @@ func Cases() []Case {
 				}
 				return out
 			}, Order: []int{0}, Desc: []bool{true}, Limit: 3},
+		{Name: "accum_running", Query: `filter action = "REJECT" | stats count(*) as n by bin(1h) as hour | sort hour | accum n as running`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, reject), hourKey)
+				rows := rowsOf(k, g, countOf)
+				sortRows(rows, []int{0}, []bool{false})
+				var run int64
+				for i := range rows {
+					run += rows[i][1].(int64)
+					rows[i] = append(rows[i], run)
+				}
+				return rows
+			}, Order: []int{0}, Desc: []bool{false}},
+		{Name: "autoregress_lags", Query: `stats count(*) as n by bin(1h) as hour | sort hour | autoregress n p=1-2`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, hourKey)
+				rows := rowsOf(k, g, countOf)
+				sortRows(rows, []int{0}, []bool{false})
+				out := make([][]any, len(rows))
+				for i := range rows {
+					var l1, l2 any
+					if i >= 1 {
+						l1 = rows[i-1][1]
+					}
+					if i >= 2 {
+						l2 = rows[i-2][1]
+					}
+					out[i] = []any{rows[i][0], rows[i][1], l1, l2}
+				}
+				return out
+			}, Order: []int{0}, Desc: []bool{false}},
+		{Name: "count_frequent", Query: `countFrequent dstPort`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("dstport"))
+				return rowsOf(k, g, countOf)
+			}, Order: []int{1}, Desc: []bool{true}},
+		{Name: "sessionize_gaps", Datasets: []string{dsProd}, Query: `sessionize interfaceId maxspan 1m as s | stats max(s) as sessions by interfaceId`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, inDS(dsProd)), cols("interface_id"))
+				var out [][]any
+				for i, kk := range k {
+					starts := make([]int64, len(g[i]))
+					for j, r := range g[i] {
+						starts[j] = r.start()
+					}
+					sortInts(starts)
+					n := int64(1)
+					for j := 1; j < len(starts); j++ {
+						if starts[j]-starts[j-1] > 60 {
+							n++
+						}
+					}
+					out = append(out, []any{kk[0], n})
+				}
+				return out
+			}},
+		{Name: "pattern_heuristic", Datasets: []string{dsProd}, Query: `pattern @message`,
+			Want: func(rs []record) [][]any {
+				re := regexp.MustCompile(`[^ ]*[0-9][^ ]*`)
+				rs = where(rs, inDS(dsProd))
+				k, g := groupBy(rs, func(r record) []any { return []any{re.ReplaceAllString(r.message(), "<*>")} })
+				var out [][]any
+				for i, kk := range k {
+					out = append(out, []any{kk[0], float64(len(g[i])) / float64(len(rs)), int64(len(g[i])), "UNKNOWN"})
+				}
+				return out
+			}, Order: []int{2}, Desc: []bool{true}},
+		{Name: "addtotals_rows", Query: `stats sum(bytes) as b, sum(packets) as p by interfaceId | addtotals`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("interface_id"))
+				rows := rowsOf(k, g, agg(sum, "bytes"), agg(sum, "packets"))
+				for i, r := range rows {
+					var t int64
+					for _, v := range r[1:] {
+						if x, ok := v.(int64); ok {
+							t += x
+						}
+					}
+					rows[i] = append(r, t)
+				}
+				return rows
+			}},
 	}
 }
 

@@ -262,3 +262,5 @@ func less(a, b []any, keys []int, desc []bool) int {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func sortInts(s []int64) { sort.Slice(s, func(i, j int) bool { return s[i] < s[j] }) }

@@ -1,0 +1,222 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	isyntax "github.com/flowlens/flowlens/internal/insights/syntax"
+)
+
+// The row-wise analytic commands (accum, autoregress, filldown,
+// sessionize, addtotals) and the heuristic pattern become window functions
+// and expressions over the current rows.
+
+// windowStage prepares the current stage for window columns: a limit or
+// dedup applies after windows in SQL, so they need a stage of their own.
+func (c *checker) windowStage() {
+	if c.cur.Limit > 0 || len(c.cur.Dedup) > 0 {
+		c.newStage()
+	}
+	c.cur.Windowed = true
+}
+
+// rowOrder is the order the rows are in at this point of the query.
+func (c *checker) rowOrder() []SortKey {
+	if len(c.cur.Order) > 0 {
+		return c.cur.Order
+	}
+	if !c.sc.afterStats {
+		return []SortKey{{X: &Sys{Name: "@timestamp"}, Desc: true}}
+	}
+	if c.cur.Grouped && len(c.cur.Keys) > 0 {
+		return []SortKey{{X: c.cur.Keys[0].X}}
+	}
+	return nil
+}
+
+// addOutput adds a new column to the output the query currently shows.
+func (c *checker) addOutput(name string) {
+	switch {
+	case c.hasDisp:
+	case len(c.fields) > 0:
+		if !contains(c.fields, name) {
+			c.fields = append(c.fields, name)
+		}
+	case c.nstats > 0:
+		if !contains(c.statsOut, name) {
+			c.statsOut = append(c.statsOut, name)
+		}
+	default:
+		c.addParsed(name)
+	}
+}
+
+// visibleNames are the output columns at this point (for filldown and
+// addtotals without a field list).
+func (c *checker) visibleNames() []string {
+	switch {
+	case c.hasDisp:
+		return c.display
+	case len(c.fields) > 0:
+		return c.fields
+	case c.nstats > 0:
+		return c.statsOut
+	}
+	return c.parsed
+}
+
+func (c *checker) accum(cmd *isyntax.Accum) {
+	c.windowStage()
+	x := c.num(c.expr(cmd.Field, exprCtx{aggOK: c.cur.Grouped}))
+	name := cmd.Field.Name + "_accum"
+	if cmd.Alias != nil {
+		name = cmd.Alias.Name
+	}
+	c.define(name, &Call{Fn: "running_sum", Args: []Expr{x}, T: TypeNumber, Win: &Window{Order: c.rowOrder()}})
+	c.addOutput(name)
+}
+
+func (c *checker) autoregress(cmd *isyntax.Autoregress) {
+	c.windowStage()
+	x := c.expr(cmd.Field, exprCtx{aggOK: c.cur.Grouped})
+	base := cmd.Field.Name
+	if cmd.Alias != nil {
+		base = cmd.Alias.Name
+	}
+	for k := cmd.From; k <= cmd.To; k++ {
+		name := fmt.Sprintf("%s_p%d", base, k)
+		if cmd.Alias != nil && !cmd.P {
+			name = cmd.Alias.Name
+		}
+		c.define(name, &Call{Fn: "lag", Args: []Expr{x, &Lit{Value: k, T: TypeNumber}}, T: x.Type(), Win: &Window{Order: c.rowOrder()}})
+		c.addOutput(name)
+	}
+}
+
+func (c *checker) filldown(cmd *isyntax.Filldown) {
+	names := make([]string, 0, len(cmd.Fields))
+	for _, f := range cmd.Fields {
+		names = append(names, f.Name)
+	}
+	if len(names) == 0 {
+		for _, n := range c.visibleNames() {
+			if !strings.HasPrefix(n, "@") {
+				names = append(names, n)
+			}
+		}
+	}
+	c.windowStage()
+	for _, n := range names {
+		x := c.resolveName(cmd, n, false)
+		c.define(n, &Call{Fn: "filldown", Args: []Expr{x}, T: x.Type(), Win: &Window{Order: c.rowOrder()}})
+	}
+}
+
+// pattern [field] = stats count(*) as @sampleCount by <tokens with digits as <*>> as @pattern,
+// with @ratio and @severityLabel.
+func (c *checker) pattern(cmd *isyntax.Pattern) {
+	if c.sortSpan != nil {
+		c.fail(cmd, "pattern cannot follow sort")
+	}
+	var src Expr
+	if cmd.Field != nil {
+		src = c.str(c.expr(cmd.Field, exprCtx{}))
+	} else {
+		src = c.resolveName(cmd, "@message", false)
+	}
+	if c.cur.Grouped {
+		c.newStage()
+	}
+	c.define("@pattern", &Call{Fn: "pattern_text", Args: []Expr{src}, T: TypeString})
+	at := &isyntax.Field{Span: cmd.Span, Name: "@pattern"}
+	star := &isyntax.Call{Span: cmd.Span, Name: "count", Star: true}
+	c.stats(&isyntax.Stats{Span: cmd.Span, Aggs: []isyntax.Proj{{X: star, Alias: &isyntax.Field{Span: cmd.Span, Name: "@sampleCount"}}}, By: []isyntax.Proj{{X: at}}})
+	count := c.sc.defs["@sampleCount"]
+	ratio := &Call{Fn: "ratio", Args: []Expr{count}, T: TypeNumber, Agg: true, Win: &Window{}}
+	sev := &Lit{Value: "UNKNOWN", T: TypeString}
+	c.cur.Cols = append(c.cur.Cols, Named{Name: "@ratio", X: ratio}, Named{Name: "@severityLabel", X: sev})
+	c.sc.defs["@ratio"], c.sc.defs["@severityLabel"] = ratio, sev
+	c.statsOut = []string{"@pattern", "@ratio", "@sampleCount", "@severityLabel"}
+	c.cur.Order = []SortKey{{X: count, Desc: true}}
+	c.explicit = true
+}
+
+func (c *checker) addtotals(cmd *isyntax.Addtotals) {
+	if cmd.Col {
+		c.fail(cmd, "addtotals col=true is not supported yet (row totals are)")
+	}
+	if !cmd.Row {
+		return
+	}
+	var names []string
+	for _, f := range cmd.Fields {
+		names = append(names, f.Name)
+	}
+	if len(names) == 0 {
+		for _, n := range c.visibleNames() {
+			if x, ok := c.sc.defs[n]; ok && isNum(x.Type()) && x.Type() != TypeTime {
+				names = append(names, n)
+			} else if !ok && !strings.HasPrefix(n, "@") {
+				if f := c.resolveName(cmd, n, false); isNum(f.Type()) {
+					names = append(names, n)
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		c.fail(cmd, "addtotals found no numeric field to add up; name them: addtotals bytes, packets")
+	}
+	if c.cur.Grouped {
+		c.newStage()
+	}
+	var total Expr
+	for _, n := range names {
+		x := &Call{Fn: "coalesce", Args: []Expr{c.num(c.resolveName(cmd, n, false)), &Lit{Value: int64(0), T: TypeNumber}}, T: TypeNumber}
+		if total == nil {
+			total = x
+		} else {
+			total = &Call{Fn: "+", Args: []Expr{total, x}, T: TypeNumber}
+		}
+	}
+	c.define(cmd.FieldName, total)
+	c.addOutput(cmd.FieldName)
+}
+
+// sessionize numbers the sessions of each key: a gap longer than maxspan
+// (default 30m) between consecutive records starts a new session.
+func (c *checker) sessionize(cmd *isyntax.Sessionize) {
+	if c.sc.afterStats {
+		c.fail(cmd, "sessionize reads @timestamp, which is gone after stats")
+	}
+	span := int64(30 * 60_000)
+	if cmd.MaxSpan != nil {
+		span = c.period(cmd.MaxSpan).Millis()
+		if span == 0 {
+			c.fail(cmd.MaxSpan, "maxspan needs a fixed period (ms, s, m, h, d, w)")
+		}
+	}
+	c.windowStage()
+	keys := func() []Expr {
+		var out []Expr
+		for _, f := range cmd.Fields {
+			out = append(out, c.expr(f, exprCtx{}))
+		}
+		return out
+	}
+	ts := &Sys{Name: "@timestamp"}
+	prev := &Call{Fn: "lag", Args: []Expr{ts, &Lit{Value: int64(1), T: TypeNumber}}, T: TypeTime, Win: &Window{Partition: keys(), Order: []SortKey{{X: ts}}}}
+	gap := &Call{Fn: "or", T: TypeBool, Args: []Expr{
+		not(&Call{Fn: "ispresent", Args: []Expr{prev}, T: TypeBool}),
+		&Call{Fn: ">", Args: []Expr{&Call{Fn: "-", Args: []Expr{ts, prev}, T: TypeNumber}, &Lit{Value: span, T: TypeNumber}}, T: TypeBool},
+	}}
+	flag := "_session_start"
+	c.define(flag, &Call{Fn: "bool2int", Args: []Expr{gap}, T: TypeNumber})
+	c.newStage()
+	c.cur.Windowed = true
+	out := "session_id"
+	if cmd.Alias != nil {
+		out = cmd.Alias.Name
+	}
+	c.define(out, &Call{Fn: "running_sum", Args: []Expr{c.sc.defs[flag]}, T: TypeNumber, Win: &Window{Partition: keys(), Order: []SortKey{{X: ts}}}})
+	c.addOutput(out)
+}
