@@ -61,43 +61,12 @@ type run struct {
 // Run generates the configured records. It is deterministic: the same
 // Config (Workers and Progress aside) gives byte-identical output.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
-	began := time.Now()
-	cfg, err := cfg.withDefaults()
+	r, err := newRun(cfg)
 	if err != nil {
 		return Summary{}, err
 	}
-	net, err := netmodel.Build(cfg.spec(), uint64(cfg.Seed))
-	if err != nil {
-		return Summary{}, fmt.Errorf("%w: %v", ErrConfig, err)
-	}
-	plans, scenRecs := planScenarios(&cfg, net)
-	nodata := int64(math.Round(float64(cfg.Records) * cfg.NoDataShare))
-	skip := nodata / 20
-	if scenRecs+nodata+skip > cfg.Records {
-		return Summary{}, configErr("the scenarios need %d records and idle interfaces %d, more than --records %d: raise --records or tone the scenarios down",
-			scenRecs, nodata+skip, cfg.Records)
-	}
-	var scenRejects int64
-	for _, p := range plans {
-		switch p.kind {
-		case SSHBruteForce, RDPBruteForce, PortScan:
-			scenRejects += int64(p.events)
-		case HorizontalScan:
-			scenRejects += int64(p.events)
-		}
-	}
-	base := cfg.Records - scenRecs - nodata - skip
-	share := 0.0
-	if base > 0 {
-		share = clamp((cfg.RejectShare*float64(cfg.Records)-float64(scenRejects))/float64(base), 0.005, 0.5)
-	}
-	if cfg.RejectShare == 0 {
-		share = 0
-	}
-	r := &run{cfg: cfg, net: net, m: newModel(net, &cfg, share), plans: plans, enc: flowrec.NewEncoder(cfg.Format), began: began}
-	r.planTasks(base, nodata, skip)
-	r.stats.per = make([]scenarioStats, len(plans))
-
+	cfg = r.cfg
+	net := r.net
 	if cfg.Layout != LayoutStdout && cfg.Out != "" {
 		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 			return Summary{}, fmt.Errorf("create output directory: %w", err)
@@ -130,9 +99,45 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	}
 	sum.Totals = truth.Totals
 	sum.OutputBytes = r.outBytes
-	sum.Elapsed = time.Since(began)
+	sum.Elapsed = time.Since(r.began)
 	sum.Truth = truth
 	return sum, nil
+}
+
+// newRun validates cfg and builds the network, the scenario plans and the tasks.
+func newRun(cfg Config) (*run, error) {
+	began := time.Now()
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	net, err := netmodel.Build(cfg.spec(), uint64(cfg.Seed))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	plans, scenRecs := planScenarios(&cfg, net)
+	nodata := int64(math.Round(float64(cfg.Records) * cfg.NoDataShare))
+	skip := nodata / 20
+	if scenRecs+nodata+skip > cfg.Records {
+		return nil, configErr("the scenarios need %d records and idle interfaces %d, more than --records %d: raise --records or tone the scenarios down",
+			scenRecs, nodata+skip, cfg.Records)
+	}
+	var scenRejects int64
+	for _, p := range plans {
+		switch p.kind {
+		case SSHBruteForce, RDPBruteForce, PortScan, HorizontalScan:
+			scenRejects += int64(p.events)
+		}
+	}
+	base := cfg.Records - scenRecs - nodata - skip
+	share := 0.0
+	if base > 0 && cfg.RejectShare > 0 {
+		share = clamp((cfg.RejectShare*float64(cfg.Records)-float64(scenRejects))/float64(base), 0.005, 0.5)
+	}
+	r := &run{cfg: cfg, net: net, m: newModel(net, &cfg, share), plans: plans, enc: flowrec.NewEncoder(cfg.Format), began: began}
+	r.planTasks(base, nodata, skip)
+	r.stats.per = make([]scenarioStats, len(plans))
+	return r, nil
 }
 
 func (r *run) inventoryPath() string {
