@@ -122,12 +122,14 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 		return d.reject(b, 0, line, lineNo, "", "empty line")
 	}
 	pos := 0
-	for i := range d.slots {
+	slots := d.slots
+	cols := b.Cols[:len(slots)]
+	for i := range slots {
 		if pos > n {
 			return d.reject(b, i, line, lineNo, "", d.countReason(line))
 		}
-		s := &d.slots[i]
-		c := &b.Cols[i]
+		s := &slots[i]
+		c := &cols[i]
 		// Fast paths: numbers and IPv4 addresses are parsed while their
 		// end is searched for. Anything unusual takes the general path.
 		switch s.op {
