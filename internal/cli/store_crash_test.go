@@ -145,8 +145,8 @@ func TestCrashMidIngest(t *testing.T) {
 	// Every registered file has exactly its records; no row belongs to an
 	// unregistered file.
 	rows := sqlCSV(t, data, `SELECT count(*), sum(CASE WHEN r.records = coalesce(n.n, 0) THEN 1 ELSE 0 END),
-		(SELECT count(*) FROM records WHERE _file_id NOT IN (SELECT file_id FROM ingest_registry))
-		FROM ingest_registry r LEFT JOIN (SELECT _file_id, count(*) n FROM records GROUP BY 1) n ON n._file_id = r.file_id`)
+		(SELECT count(*) FROM flows WHERE _file_id NOT IN (SELECT file_id FROM ingest_registry))
+		FROM ingest_registry r LEFT JOIN (SELECT _file_id, count(*) n FROM flows GROUP BY 1) n ON n._file_id = r.file_id`)
 	if rows[0][0] != "3" || rows[0][1] != "3" || rows[0][2] != "0" {
 		t.Fatalf("after the crash: %v registered files, %v consistent, %v orphan rows", rows[0][0], rows[0][1], rows[0][2])
 	}

@@ -87,12 +87,21 @@ func Walk(ctx context.Context, paths []string) ([]File, error) {
 				}
 				return nil
 			}
-			if d.IsDir() || !d.Type().IsRegular() {
+			if d.IsDir() {
 				return nil
 			}
 			fi, err := d.Info()
 			if err != nil {
 				return err
+			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				// A link to a regular file counts as the file.
+				if fi, err = os.Stat(q); err != nil {
+					return err
+				}
+			}
+			if !fi.Mode().IsRegular() {
+				return nil
 			}
 			files = append(files, File{Path: q, Size: fi.Size(), ModTime: fi.ModTime()})
 			return ctx.Err()

@@ -13,14 +13,14 @@ import (
 // appendGroup appends the group's rows with DuckDB's row appender. This is
 // the slow path of builds without the duckdb_arrow tag (the Makefile always
 // sets it).
-func (w *writeTx) appendGroup(ctx context.Context, g *group) error {
-	cols := tableColumns()
+func (w *writeTx) appendGroup(ctx context.Context, tb table, g *group) error {
+	cols := tb.cols
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.name
 	}
 	return w.rawConn(func(dc driver.Conn) error {
-		app, err := duckdbdrv.NewAppenderWithColumns(dc, "fl", "main", "records", names)
+		app, err := duckdbdrv.NewAppenderWithColumns(dc, "fl", "main", tb.name, names)
 		if err != nil {
 			return fmt.Errorf("append rows: %w", err)
 		}

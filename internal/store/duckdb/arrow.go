@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -22,8 +23,8 @@ const arrowChunk = 122880
 // appendGroup streams the group's rows into `records` through an Arrow
 // record reader registered as a view: the fastest load path measured (see
 // docs/BENCHMARKS.md).
-func (w *writeTx) appendGroup(ctx context.Context, g *group) error {
-	cols := presentColumns(g)
+func (w *writeTx) appendGroup(ctx context.Context, tb table, g *group) error {
+	cols := presentColumns(tb, g)
 	fields := make([]arrow.Field, len(cols))
 	names := make([]string, len(cols))
 	for i, c := range cols {
@@ -32,7 +33,7 @@ func (w *writeTx) appendGroup(ctx context.Context, g *group) error {
 	}
 	rr := &groupReader{g: g, cols: cols, schema: arrow.NewSchema(fields, nil)}
 	rr.refs.Store(1)
-	insert := fmt.Sprintf("INSERT INTO records (%s) SELECT * FROM fl_incoming", strings.Join(names, ", "))
+	insert := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM fl_incoming", tb.name, strings.Join(names, ", "))
 	return w.rawConn(func(dc driver.Conn) error {
 		ar, err := duckdbdrv.NewArrowFromConn(dc)
 		if err != nil {
@@ -43,6 +44,7 @@ func (w *writeTx) appendGroup(ctx context.Context, g *group) error {
 			return fmt.Errorf("append rows: %w", err)
 		}
 		defer release()
+		defer rr.drain()
 		ex, ok := dc.(driver.ExecerContext)
 		if !ok {
 			return errors.New("BUG: driver connection cannot exec")
@@ -79,9 +81,46 @@ type groupReader struct {
 	g      *group
 	cols   []physCol
 	schema *arrow.Schema
-	pos    int
 	cur    arrow.RecordBatch
 	err    error
+
+	// Chunks are built by goroutines ahead of DuckDB, which reads the
+	// stream from one thread: chunks[i] delivers chunk i, slots bounds
+	// the chunks in flight.
+	once   sync.Once
+	chunks []chan arrow.RecordBatch
+	slots  chan struct{}
+	next   int
+}
+
+// prefetch is how many chunks are built ahead.
+const prefetch = 3
+
+func (r *groupReader) start() {
+	n := len(r.g.rows)
+	nch := (n + arrowChunk - 1) / arrowChunk
+	r.chunks = make([]chan arrow.RecordBatch, nch)
+	for i := range r.chunks {
+		r.chunks[i] = make(chan arrow.RecordBatch, 1)
+	}
+	r.slots = make(chan struct{}, prefetch)
+	go func() {
+		for i := range nch {
+			r.slots <- struct{}{}
+			go func() {
+				lo, hi := i*arrowChunk, min((i+1)*arrowChunk, n)
+				arrs := make([]arrow.Array, len(r.cols))
+				for j, c := range r.cols {
+					arrs[j] = buildArray(r.g, c, lo, hi)
+				}
+				rec := array.NewRecordBatch(r.schema, arrs, int64(hi-lo))
+				for _, a := range arrs {
+					a.Release()
+				}
+				r.chunks[i] <- rec
+			}()
+		}
+	}()
 }
 
 func (r *groupReader) Retain() { r.refs.Add(1) }
@@ -101,25 +140,28 @@ func (r *groupReader) RecordBatch() arrow.RecordBatch {
 func (r *groupReader) Record() arrow.RecordBatch { return r.cur }
 
 func (r *groupReader) Next() bool {
+	r.once.Do(r.start)
 	if r.cur != nil {
 		r.cur.Release()
 		r.cur = nil
 	}
-	n := len(r.g.rows)
-	if r.pos >= n {
+	if r.next >= len(r.chunks) {
 		return false
 	}
-	lo, hi := r.pos, min(r.pos+arrowChunk, n)
-	r.pos = hi
-	arrs := make([]arrow.Array, len(r.cols))
-	for i, c := range r.cols {
-		arrs[i] = buildArray(r.g, c, lo, hi)
-	}
-	r.cur = array.NewRecordBatch(r.schema, arrs, int64(hi-lo))
-	for _, a := range arrs {
-		a.Release()
-	}
+	r.cur = <-r.chunks[r.next]
+	r.next++
+	<-r.slots
 	return true
+}
+
+// drain waits for the chunks DuckDB did not read (after an error), so
+// that no builder goroutine outlives the append.
+func (r *groupReader) drain() {
+	r.once.Do(func() {})
+	for ; r.next < len(r.chunks); r.next++ {
+		(<-r.chunks[r.next]).Release()
+		<-r.slots
+	}
 }
 
 // buildArray gathers rows [lo, hi) of the group for one column.
@@ -251,9 +293,9 @@ func primitive(t arrow.DataType, n int, vals, bm []byte, nulls int) arrow.Array 
 
 // presentColumns returns the table columns that at least one part of the
 // group has a value for (the others are left to their NULL default).
-func presentColumns(g *group) []physCol {
+func presentColumns(tb table, g *group) []physCol {
 	var out []physCol
-	for _, c := range tableColumns() {
+	for _, c := range tb.cols {
 		switch c.kind {
 		case ckInt32, ckInt64, ckText, ckIPv4:
 			if _, ok := g.colIndex(c.field); !ok {

@@ -33,7 +33,7 @@ func (s *Store) Datasets(ctx context.Context) ([]store.Dataset, error) {
 	rows.Close()
 
 	var total int64
-	rows, err = s.db.QueryContext(ctx, `SELECT _dataset_id, count(*), min(start), max(start) FROM records GROUP BY 1`)
+	rows, err = s.db.QueryContext(ctx, `SELECT _dataset_id, count(*), min(start), max(start) FROM flows GROUP BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("list datasets: %w", err)
 	}

@@ -16,7 +16,7 @@ func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time
 	if s.cfg.ReadOnly {
 		return 0, fmt.Errorf("retention: the store is open read-only")
 	}
-	q := `DELETE FROM records WHERE _hour < ?`
+	q := ` WHERE _hour < ?`
 	args := []any{cutoff.Unix()}
 	if dataset != "" {
 		id, ok := s.datasetID(dataset)
@@ -28,11 +28,15 @@ func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	res, err := s.db.ExecContext(ctx, q, args...)
-	if err != nil {
-		return 0, fmt.Errorf("retention: %w", err)
+	var n int64
+	for _, t := range tables {
+		res, err := s.db.ExecContext(ctx, "DELETE FROM "+t.name+q, args...)
+		if err != nil {
+			return n, fmt.Errorf("retention: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
 	}
-	n, _ := res.RowsAffected()
 	if n > 0 {
 		if _, err := s.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
 			return n, fmt.Errorf("retention: checkpoint: %w", err)

@@ -47,8 +47,50 @@ type physCol struct {
 	field   flowlog.FieldID // for field-backed kinds
 }
 
-// tableColumns returns the columns of `records` in table order.
-func tableColumns() []physCol {
+// table is one physical table of records.
+type table struct {
+	name string
+	cols []physCol
+}
+
+// The record tables: `records` holds the fields of the version 2 default
+// format, `records_ext` every catalog field. A batch whose format has only
+// version 2 fields goes to the narrow table: DuckDB's append cost grows with
+// the number of columns, NULL ones included (measured: 3x slower into the
+// wide table for default-format data), and the narrow table is what almost
+// every dataset uses.
+var (
+	narrowTable = table{"records", tableColumns(func(f *flowlog.Field) bool { return f.ID <= flowlog.LogStatus })}
+	wideTable   = table{"records_ext", tableColumns(func(*flowlog.Field) bool { return true })}
+	tables      = []table{narrowTable, wideTable}
+)
+
+// tableFor returns the table the records of format f go to.
+func tableFor(f *flowlog.Format) table {
+	for i, fl := range f.Fields {
+		if f.Extra[i] {
+			continue
+		}
+		if fl.ID > flowlog.LogStatus {
+			return wideTable
+		}
+	}
+	return narrowTable
+}
+
+// has reports whether the table has a column for catalog field id.
+func (t table) has(id flowlog.FieldID) bool {
+	for _, c := range t.cols {
+		if c.kind >= ckInt32 && c.field == id {
+			return true
+		}
+	}
+	return false
+}
+
+// tableColumns returns the columns of a record table with the catalog
+// fields keep accepts, in table order.
+func tableColumns(keep func(*flowlog.Field) bool) []physCol {
 	cols := []physCol{
 		{"_dataset_id", "USMALLINT", ckDataset, 0},
 		{"_hour", "BIGINT", ckHour, 0},
@@ -56,20 +98,37 @@ func tableColumns() []physCol {
 		{"_format_id", "INTEGER", ckFormat, 0},
 		{"_ingest_time", "BIGINT", ckIngestTime, 0},
 	}
-	for _, f := range flowlog.Fields() {
-		switch {
-		case f.Kind == flowlog.KindTime || f.Type == "int64":
-			cols = append(cols, physCol{f.Column, "BIGINT", ckInt64, f.ID})
-		case f.Kind == flowlog.KindInt:
-			cols = append(cols, physCol{f.Column, "INTEGER", ckInt32, f.ID})
-		default:
-			cols = append(cols, physCol{f.Column, "VARCHAR", ckText, f.ID})
+	for i := range flowlog.Fields() {
+		f := &flowlog.Fields()[i]
+		if !keep(f) {
+			continue
 		}
+		cols = append(cols, physCol{f.Column, fieldSQLType(f), fieldKind(f), f.ID})
 		if f.ID == flowlog.SrcAddr || f.ID == flowlog.DstAddr {
 			cols = append(cols, physCol{"_" + f.Column + "_v4", "UINTEGER", ckIPv4, f.ID})
 		}
 	}
 	return cols
+}
+
+func fieldKind(f *flowlog.Field) colKind {
+	switch {
+	case f.Kind == flowlog.KindTime || f.Type == "int64":
+		return ckInt64
+	case f.Kind == flowlog.KindInt:
+		return ckInt32
+	}
+	return ckText
+}
+
+func fieldSQLType(f *flowlog.Field) string {
+	switch fieldKind(f) {
+	case ckInt64:
+		return "BIGINT"
+	case ckInt32:
+		return "INTEGER"
+	}
+	return "VARCHAR"
 }
 
 // quoteIdent quotes a SQL identifier.
@@ -80,16 +139,20 @@ func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''"
 
 // schemaDDL creates the tables (idempotent).
 func schemaDDL() []string {
-	var b strings.Builder
-	b.WriteString("CREATE TABLE IF NOT EXISTS records (")
-	for i, c := range tableColumns() {
-		if i > 0 {
-			b.WriteString(", ")
+	var creates []string
+	for _, t := range tables {
+		var b strings.Builder
+		b.WriteString("CREATE TABLE IF NOT EXISTS " + t.name + " (")
+		for i, c := range t.cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(quoteIdent(c.name) + " " + c.sqlType)
 		}
-		b.WriteString(quoteIdent(c.name) + " " + c.sqlType)
+		b.WriteString(")")
+		creates = append(creates, b.String())
 	}
-	b.WriteString(")")
-	return []string{
+	return append([]string{
 		`CREATE TABLE IF NOT EXISTS flowlens_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`,
 		`CREATE TABLE IF NOT EXISTS datasets (id USMALLINT PRIMARY KEY, name VARCHAR UNIQUE NOT NULL,
 			retention_seconds BIGINT NOT NULL DEFAULT 0, created_ms BIGINT NOT NULL)`,
@@ -101,8 +164,7 @@ func schemaDDL() []string {
 			key VARCHAR NOT NULL, size BIGINT NOT NULL, checksum VARCHAR NOT NULL, mod_time_ms BIGINT,
 			records BIGINT NOT NULL, min_start BIGINT, max_start BIGINT, ingested_ms BIGINT NOT NULL,
 			UNIQUE (dataset_id, key))`,
-		b.String(),
-	}
+	}, creates...)
 }
 
 // datasetNameRE is what a dataset name may look like: it becomes a view name.
@@ -110,7 +172,7 @@ var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 
 // reservedNames are objects of the database a dataset may not shadow.
 var reservedNames = map[string]bool{
-	"flows": true, "records": true, "datasets": true, "formats": true, "dataset_formats": true,
+	"flows": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
 	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
 }
 
@@ -131,9 +193,9 @@ func ipv4TextSQL(col string) string {
 	return fmt.Sprintf("printf('%%d.%%d.%%d.%%d', %[1]s >> 24, (%[1]s >> 16) & 255, (%[1]s >> 8) & 255, %[1]s & 255)", col)
 }
 
-// flowsSelect returns the select list of the `flows` view over `records`;
-// datasets maps _dataset_id to names.
-func flowsSelect(datasets map[int]string) string {
+// flowsSelect returns the select list of the `flows` view over table t
+// (NULL for the fields t lacks); datasets maps _dataset_id to names.
+func flowsSelect(t table, datasets map[int]string) string {
 	var b strings.Builder
 	b.WriteString("CASE _dataset_id WHEN 0 THEN NULL")
 	ids := sortedKeys(datasets)
@@ -141,9 +203,14 @@ func flowsSelect(datasets map[int]string) string {
 		fmt.Fprintf(&b, " WHEN %d THEN %s", id, quoteString(datasets[id]))
 	}
 	b.WriteString(" END AS dataset")
-	for _, f := range flowlog.Fields() {
+	for i := range flowlog.Fields() {
+		f := &flowlog.Fields()[i]
 		b.WriteString(", ")
-		b.WriteString(quoteIdent(f.Column))
+		if t.has(f.ID) {
+			b.WriteString(quoteIdent(f.Column))
+		} else {
+			fmt.Fprintf(&b, "CAST(NULL AS %s) AS %s", fieldSQLType(f), quoteIdent(f.Column))
+		}
 	}
 	const hourTS = "make_timestamp(_hour * 1000000)"
 	fmt.Fprintf(&b, ", strftime(%s, '%%Y') AS \"year\"", hourTS)
@@ -162,7 +229,11 @@ func viewDDL(datasets map[int]string, dropped []string) []string {
 	for _, name := range dropped {
 		stmts = append(stmts, "DROP VIEW IF EXISTS "+quoteIdent(name))
 	}
-	stmts = append(stmts, "CREATE OR REPLACE VIEW flows AS SELECT "+flowsSelect(datasets)+" FROM records")
+	var parts []string
+	for _, t := range tables {
+		parts = append(parts, "SELECT "+flowsSelect(t, datasets)+" FROM "+t.name)
+	}
+	stmts = append(stmts, "CREATE OR REPLACE VIEW flows AS "+strings.Join(parts, " UNION ALL "))
 	def := ""
 	for _, id := range sortedKeys(datasets) {
 		name := datasets[id]

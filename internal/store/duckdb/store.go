@@ -43,8 +43,12 @@ type Config struct {
 	MemoryLimit string
 	// Threads is DuckDB's thread count (0 → DuckDB's default, one per core).
 	Threads int
-	// RowGroupSize is the row group size of the database (0 → 1 M rows).
+	// RowGroupSize is the row group size of a new database (0 → DuckDB's
+	// 122,880; 1 M rows measured 2.5x slower to load here).
 	RowGroupSize int
+	// StorageVersion is the DuckDB storage version of a new database file
+	// ("" → "v1.5.0": smaller and faster than the default old format).
+	StorageVersion string
 	// SpillRecords is how many records one FileTx buffers in memory before
 	// it writes them into its open transaction (0 → 4 M).
 	SpillRecords int
@@ -93,9 +97,6 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	if cfg.MemoryLimit == "" {
 		cfg.MemoryLimit = "1GB"
 	}
-	if cfg.RowGroupSize <= 0 {
-		cfg.RowGroupSize = 1 << 20
-	}
 	if cfg.SpillRecords <= 0 {
 		cfg.SpillRecords = 4 << 20
 	}
@@ -123,7 +124,13 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	if !cfg.ReadOnly {
 		q.Set("temp_directory", filepath.Join(cfg.Dir, "tmp"))
 	}
-	attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS fl (STORAGE_VERSION 'v1.5.0', ROW_GROUP_SIZE %d", quoteString(path), cfg.RowGroupSize)
+	if cfg.StorageVersion == "" {
+		cfg.StorageVersion = "v1.5.0"
+	}
+	attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS fl (STORAGE_VERSION %s", quoteString(path), quoteString(cfg.StorageVersion))
+	if cfg.RowGroupSize > 0 {
+		attach += fmt.Sprintf(", ROW_GROUP_SIZE %d", cfg.RowGroupSize)
+	}
 	if cfg.ReadOnly {
 		attach += ", READ_ONLY"
 	}

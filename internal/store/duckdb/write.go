@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/store"
@@ -265,8 +266,10 @@ func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
 			return fmt.Errorf("look up %s in the ingest registry: %w", t.src.Key, err)
 		}
 		if old.Valid {
-			if err := w.exec(ctx, `DELETE FROM records WHERE _file_id = ?`, old.Int64); err != nil {
-				return fmt.Errorf("remove the previous ingest of %s: %w", t.src.Key, err)
+			for _, tb := range tables {
+				if err := w.exec(ctx, `DELETE FROM `+tb.name+` WHERE _file_id = ?`, old.Int64); err != nil {
+					return fmt.Errorf("remove the previous ingest of %s: %w", t.src.Key, err)
+				}
 			}
 			if err := w.exec(ctx, `DELETE FROM ingest_registry WHERE file_id = ?`, old.Int64); err != nil {
 				return fmt.Errorf("remove the previous ingest of %s: %w", t.src.Key, err)
@@ -358,8 +361,25 @@ func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 	if len(parts) == 0 {
 		return nil
 	}
-	g := newGroup(parts, w.now)
-	return w.appendGroup(ctx, g)
+	for _, tb := range tables {
+		var mine []part
+		for _, p := range parts {
+			if tableFor(p.b.Format).name == tb.name {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		t0 := time.Now()
+		g := newGroup(mine, w.now)
+		t1 := time.Now()
+		if err := w.appendGroup(ctx, tb, g); err != nil {
+			return err
+		}
+		w.s.logger.Debug("append group", "table", tb.name, "records", len(g.rows), "sort", t1.Sub(t0), "append", time.Since(t1))
+	}
+	return nil
 }
 
 // register writes the registry entries of txs.
@@ -400,6 +420,8 @@ func (w *writeTx) register(ctx context.Context, txs []*fileTx) error {
 
 func (w *writeTx) commit(ctx context.Context) error {
 	defer w.release()
+	t0 := time.Now()
+	defer func() { w.s.logger.Debug("commit", "took", time.Since(t0)) }()
 	if err := w.exec(ctx, "COMMIT"); err != nil {
 		_ = w.exec(context.Background(), "ROLLBACK")
 		return err
