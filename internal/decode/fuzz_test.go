@@ -2,6 +2,8 @@ package decode
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,6 +68,12 @@ func FuzzRead(f *testing.F) {
 	f.Add(gz(f, []byte(`{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1,"message":"`+goodLines[2]+`"}]}`)))
 	f.Add(writeParquet(f, []awsRow{rowOf(goodLines[0])}))
 	f.Add([]byte("version srcaddr\n2 10.0.0.1\n\r\n3 ::1 x\nversion srcaddr\n"))
+	golden, _ := filepath.Glob(filepath.Join("testdata", "golden", "*"))
+	for _, p := range golden {
+		if b, err := os.ReadFile(p); err == nil && !strings.HasSuffix(p, ".golden") {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) > 64<<10 {
 			return
