@@ -34,7 +34,7 @@ Layouts:
   cloudwatch  <out>/<log-group>/<eni>-all.json per interface, shaped like 'aws logs get-log-events' output
               ({"events":[{"timestamp": start×1000, "message": "<record>", "ingestionTime": …}], …})
   stdout      plain record lines, no header
-  --per-hour adds the hour level (HH/ or hour=HH/) to s3, hive and parquet keys. Every layout except
+  --per-hour adds the hour level (HH/ or hour=HH/) to s3, hive and parquet keys; --hive gives parquet keys hive prefixes. Every layout except
   stdout also writes <out>/inventory.json ('aws ec2 describe-network-interfaces' JSON) unless --inventory -.
 
 Formats (--format): a ${field} string, or a preset:
@@ -68,6 +68,7 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 	format := fs.String("format", "default", "flow log format: a preset (see below) or a ${field} string")
 	layoutName := fs.String("layout", "s3", "s3, hive, parquet, cloudwatch or stdout")
 	perHour := fs.Bool("per-hour", false, "hourly partitions in S3 keys")
+	hive := fs.Bool("hive", false, "hive-compatible key prefixes (for --layout parquet; --layout hive implies it)")
 	start := fs.String("start", generate.DefaultStart.Format(time.RFC3339), "first instant: RFC 3339, YYYY-MM-DD, or today/yesterday (midnight UTC)")
 	hours := fs.Float64("hours", 24, "length of the time span in hours")
 	window := fs.Duration("window", time.Minute, "aggregation interval: 1m or 10m")
@@ -118,7 +119,7 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 	}
 	cfg.Out = *out
 	cfg.Layout = generate.Layout(*layoutName)
-	cfg.PerHour = *perHour
+	cfg.PerHour, cfg.Hive = *perHour, *hive
 	if set["start"] || *preset == "" {
 		t, err := parseStart(*start)
 		if err != nil {

@@ -288,3 +288,57 @@ func TestProgressAndCancel(t *testing.T) {
 		t.Fatalf("canceled run returned %v", err)
 	}
 }
+
+// TestWindows checks start and end against the aggregation interval.
+func TestWindows(t *testing.T) {
+	for _, w := range []time.Duration{time.Minute, 10 * time.Minute} {
+		t.Run(w.String(), func(t *testing.T) {
+			var out bytes.Buffer
+			c := testConfig(t)
+			c.Layout, c.Stdout, c.Records, c.Window, c.Hours = LayoutStdout, &out, 20_000, w, 3
+			mustRun(t, c)
+			ws := int64(w.Seconds())
+			t0, t1 := unix(c.Start), unix(c.Start)+3*3600
+			for _, r := range decodeBytes(t, out.Bytes(), nil) {
+				if r.end < t0 || r.end >= t1 || r.start > r.end || r.start < r.end-r.end%ws {
+					t.Fatalf("record outside its %v window or the run: %s", w, r.line)
+				}
+				if r.status == "NODATA" && (r.start%ws != 0 || r.end-r.start >= ws || w == time.Minute && r.end-r.start != ws-1) {
+					t.Fatalf("NODATA does not span the window: %s", r.line)
+				}
+			}
+		})
+	}
+}
+
+// TestAccountsAndRegions checks that each flow log (account and region)
+// gets its own files and that records stay in their account's files.
+func TestAccountsAndRegions(t *testing.T) {
+	c, err := Preset("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Out, c.Records, c.Hours = t.TempDir(), 30_000, 1
+	s := mustRun(t, c)
+	files := outputFiles(t, c.Out)
+	if s.Files != 24 || len(files) != 24 {
+		t.Fatalf("%d files (summary %d), want 12 per flow log", len(files), s.Files)
+	}
+	accounts := map[string]bool{}
+	for _, f := range files {
+		rel, _ := filepath.Rel(c.Out, f)
+		k, ok := decode.ParseObjectKey(filepath.ToSlash(rel))
+		if !ok {
+			t.Fatalf("key %s", rel)
+		}
+		accounts[k.Account+"/"+k.Region] = true
+		for _, r := range decodeAll(t, []string{f}, nil) {
+			if !strings.Contains(r.line, " "+k.Account+" ") || !strings.Contains(r.line, " "+k.Region+" ") {
+				t.Fatalf("record of another account or region in %s: %s", rel, r.line)
+			}
+		}
+	}
+	if !accounts["111122223333/us-east-1"] || !accounts["444455556666/eu-west-1"] {
+		t.Errorf("flow logs %v", accounts)
+	}
+}

@@ -177,7 +177,7 @@ func (g *gen) times() (start, end int64) {
 	end = g.lo + g.r.Int64N(g.hi-g.lo)
 	ws := end - end%g.m.window
 	if g.r.IntN(4) == 0 {
-		start = ws + g.r.Int64N(3) // a flow that lasts the whole window
+		start = min(ws+g.r.Int64N(3), end) // a flow that lasts the whole window
 	} else {
 		start = end - int64(g.r.ExpFloat64()*6)
 	}
@@ -621,15 +621,15 @@ func (g *gen) idle(n, s int) {
 	for i := 0; i < n+s; i++ {
 		v := g.fl.vpcs[g.r.IntN(len(g.fl.vpcs))]
 		e := v.ENIs[g.r.IntN(len(v.ENIs))]
-		end := g.lo + g.r.Int64N(g.hi-g.lo)
-		end = max(end-end%w+w-1, g.lo)
-		if end >= g.hi {
-			end = g.hi - 1
-		}
+		// the record covers the window of a random instant, cut at the
+		// end of the task's 5 minutes (10-minute windows span two files)
+		t := g.lo + g.r.Int64N(g.hi-g.lo)
+		start := t - t%w
+		end := min(start+w-1, g.hi-1)
 		st := flowrec.StatusNoData
 		if i >= n {
 			st = flowrec.StatusSkipData
 		}
-		g.recs = append(g.recs, flowrec.Record{ENI: e, Status: st, Start: end - w + 1, End: end, TCPFlags: -1, Encryption: -1, Scenario: -1})
+		g.recs = append(g.recs, flowrec.Record{ENI: e, Status: st, Start: start, End: end, TCPFlags: -1, Encryption: -1, Scenario: -1})
 	}
 }
