@@ -204,7 +204,7 @@ func TestInventoryMatchesRecords(t *testing.T) {
 		byID[ni.NetworkInterfaceID] = ni
 		types[ni.InterfaceType]++
 	}
-	for _, typ := range []string{"interface", "nat_gateway", "network_load_balancer", "vpc_endpoint"} {
+	for _, typ := range []string{"interface", "natGateway", "network_load_balancer", "vpc_endpoint"} {
 		if types[typ] == 0 {
 			t.Errorf("no %s interface in the inventory", typ)
 		}

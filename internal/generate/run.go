@@ -119,7 +119,7 @@ func newRun(cfg Config) (*run, error) {
 	nodata := int64(math.Round(float64(cfg.Records) * cfg.NoDataShare))
 	skip := nodata / 20
 	if scenRecs+nodata+skip > cfg.Records {
-		return nil, configErr("the scenarios need %d records and idle interfaces %d, more than --records %d: raise --records or tone the scenarios down",
+		return nil, configErr("the scenarios need %d records and idle interfaces %d, more than --records %d: raise --records, or use fewer or smaller scenarios (--scenario none turns them off)",
 			scenRecs, nodata+skip, cfg.Records)
 	}
 	var scenRejects int64

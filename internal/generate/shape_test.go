@@ -178,7 +178,7 @@ func TestBothEnds(t *testing.T) {
 	// ephemeral ports: replies of servers go to high ports
 	for _, r := range d.rows {
 		if r.status == "OK" && r.action == "ACCEPT" && (r.sport == 443 || r.sport == 8080) && r.dport < 1024 &&
-			d.byID[r.iface].InterfaceType != "nat_gateway" { // NAT source ports are any port above 1023
+			d.byID[r.iface].InterfaceType != "natGateway" { // NAT source ports are any port above 1023
 			t.Fatalf("reply to a low port: %s", r.line)
 		}
 	}
@@ -190,7 +190,7 @@ func TestNATRewriting(t *testing.T) {
 	rewritten := 0
 	for _, r := range d.rows {
 		ni := d.byID[r.iface]
-		if r.status != "OK" || ni.InterfaceType != "nat_gateway" {
+		if r.status != "OK" || ni.InterfaceType != "natGateway" {
 			continue
 		}
 		own := ni.PrivateIPAddress

@@ -263,7 +263,7 @@ func (n *Network) addInterfaces(v *VPC, count int, r *rand.Rand, ids *idGen) {
 	for az := 0; az < NumAZ; az++ {
 		e := add(RoleNAT, v.subnet("public", az))
 		e.Resource = ids.hex("nat-", 17)
-		e.InterfaceType, e.APIType = "nat_gateway", "nat_gateway"
+		e.InterfaceType, e.APIType = "nat_gateway", "natGateway" // the EC2 API spells it natGateway
 		e.PublicIP = publicIP(r)
 		e.Description = "Interface for NAT Gateway " + e.Resource
 		e.Name = e.Resource
