@@ -235,10 +235,16 @@ func (g *gen) udp(c *conn, reqMedian, repMedian float64) {
 // ephemeral returns a client source port: Linux range for our instances,
 // a mix for internet clients.
 func (g *gen) ephemeral(linux bool) uint16 {
-	if linux || g.r.IntN(2) == 0 {
+	if linux {
 		return uint16(32768 + g.r.IntN(28232))
 	}
-	return uint16(49152 + g.r.IntN(16384))
+	switch g.r.IntN(5) {
+	case 0, 1: // Linux
+		return uint16(32768 + g.r.IntN(28232))
+	case 2, 3: // Windows, macOS
+		return uint16(49152 + g.r.IntN(16384))
+	}
+	return uint16(1024 + g.r.IntN(64512)) // behind carrier-grade NAT
 }
 
 // seen writes both directions of conversation c as logged on eni: the
