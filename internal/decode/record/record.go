@@ -8,6 +8,7 @@ package record
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -135,6 +136,14 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 		switch s.op {
 		case opInt, opTime:
 			j, v := pos, int64(0)
+			// Eight digits at a time while they last (a timestamp is
+			// ten), then one at a time.
+			if j+8 <= n {
+				if x := binary.LittleEndian.Uint64(line[j:]); eightDigits(x) {
+					v = int64(parseEight(x))
+					j += 8
+				}
+			}
 			for j < n {
 				ch := line[j] - '0'
 				if ch > 9 {
@@ -156,6 +165,15 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 				}
 				c.Valid = append(c.Valid, true)
 				c.Ints = append(c.Ints, v)
+				pos = j + 1
+				continue
+			}
+		case opEnum:
+			// A closed enumeration's value is matched in place.
+			if j := matchEnum(s.field.Enum, line, pos); j > 0 {
+				c.Valid = append(c.Valid, true)
+				c.Data = append(c.Data, line[pos:j]...)
+				c.Offsets = append(c.Offsets, int32(len(c.Data)))
 				pos = j + 1
 				continue
 			}
@@ -328,6 +346,31 @@ func notNumber(tok []byte) string {
 		return fmt.Sprintf("%q is negative", clipText(tok))
 	}
 	return fmt.Sprintf("%q is not a whole number", clipText(tok))
+}
+
+// eightDigits reports whether the 8 bytes of x are all ASCII digits.
+func eightDigits(x uint64) bool {
+	return (x&0xF0F0F0F0F0F0F0F0)|(((x+0x0606060606060606)&0xF0F0F0F0F0F0F0F0)>>4) == 0x3333333333333333
+}
+
+// parseEight converts 8 ASCII digits (the first in the lowest byte) to
+// their value.
+func parseEight(x uint64) uint64 {
+	x = (x & 0x0F0F0F0F0F0F0F0F) * 2561 >> 8
+	x = (x & 0x00FF00FF00FF00FF) * 6553601 >> 16
+	return (x & 0x0000FFFF0000FFFF) * 42949672960001 >> 32
+}
+
+// matchEnum returns the end of the enumeration value that starts at
+// line[pos] and is followed by a space or the end of line, or 0.
+func matchEnum(values []string, line []byte, pos int) int {
+	for _, v := range values {
+		j := pos + len(v)
+		if j <= len(line) && string(line[pos:j]) == v && (j == len(line) || line[j] == ' ') {
+			return j
+		}
+	}
+	return 0
 }
 
 // validEnum reports whether tok is one of values.
