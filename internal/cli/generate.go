@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/flowlens/flowlens/internal/generate"
@@ -180,8 +182,11 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 	if cfg.Progress != nil {
 		fmt.Fprintln(env.Stderr)
 	}
+	if errors.Is(err, syscall.EPIPE) {
+		return nil // stdout closed early (| head): not an error
+	}
 	if err != nil {
-		if strings.Contains(err.Error(), generate.ErrConfig.Error()) {
+		if errors.Is(err, generate.ErrConfig) {
 			return usageError("%s", strings.TrimPrefix(err.Error(), generate.ErrConfig.Error()+": "))
 		}
 		return err
