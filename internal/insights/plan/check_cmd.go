@@ -63,6 +63,9 @@ func (c *checker) stats(cmd *isyntax.Stats) {
 		if !HasAgg(x) {
 			c.fail(it.X, "%s is not an aggregate: stats needs count(), sum(), avg(), min(), max(), pct(), … (group keys go after \"by\")", it.X)
 		}
+		if bare := bareField(x, keys); bare != "" {
+			c.fail(it.X, "%s uses %s outside an aggregate function; put it inside one (max(%s)) or group by it", it.X, bare, bare)
+		}
 		if x.Type() == TypeBool {
 			x = &Call{Fn: "bool2int", Args: []Expr{x}, T: TypeNumber}
 		}
@@ -86,6 +89,33 @@ func (c *checker) stats(cmd *isyntax.Stats) {
 	c.nstats++
 	c.statsSpan = cmd.Span
 	c.fields, c.display, c.hasDisp, c.parsed, c.explicit = nil, nil, false, nil, false
+}
+
+// bareField returns a field that x reads outside any aggregate and that is
+// not a group key, or "".
+func bareField(x Expr, keys []Named) string {
+	for _, k := range keys {
+		if k.X.String() == x.String() {
+			return ""
+		}
+	}
+	switch x := x.(type) {
+	case *Column, *Sys, *Ref:
+		return x.String()
+	case *Call:
+		if x.Agg {
+			return ""
+		}
+		if x.Fn == "bin" {
+			return "bin() (@timestamp)"
+		}
+		for _, a := range x.Args {
+			if b := bareField(a, keys); b != "" {
+				return b
+			}
+		}
+	}
+	return ""
 }
 
 // parse [field] "glob" as a, b | parse [field] /(?<a>re)/
@@ -145,7 +175,9 @@ func (c *checker) parse(cmd *isyntax.ParseCmd) {
 		re = canonRegex(cmd.Regex.Pattern)
 	}
 	for i, n := range names {
-		c.define(n, &Call{Fn: "regexp_extract", Args: []Expr{src, strLit(re), &Lit{Value: int64(groups[i]), T: TypeNumber}}, T: TypeString})
+		// Each field gets the pattern with its group as the only capturing
+		// one: back ends number at most 9 groups.
+		c.define(n, &Call{Fn: "regexp_extract", Args: []Expr{src, strLit(onlyGroup(re, groups[i])), &Lit{Value: int64(1), T: TypeNumber}}, T: TypeString})
 		c.addParsed(n)
 	}
 }
@@ -211,6 +243,30 @@ func canonRegex(p string) string {
 		return p
 	}
 	return re.String()
+}
+
+// onlyGroup rewrites pattern so that capture group n is its only group
+// (group 1); the other groups become non-capturing.
+func onlyGroup(pattern string, n int) string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return pattern
+	}
+	var walk func(r *syntax.Regexp) *syntax.Regexp
+	walk = func(r *syntax.Regexp) *syntax.Regexp {
+		for i, sub := range r.Sub {
+			r.Sub[i] = walk(sub)
+		}
+		if r.Op != syntax.OpCapture {
+			return r
+		}
+		if r.Cap == n {
+			r.Cap, r.Name = 1, ""
+			return r
+		}
+		return r.Sub[0]
+	}
+	return walk(re).String()
 }
 
 func regexErr(err error) string {

@@ -71,20 +71,30 @@ func (c *checker) expr(e isyntax.Expr, ctx exprCtx) Expr {
 		return c.match(e, ctx)
 	case *isyntax.In:
 		x := c.expr(e.X, ctx)
-		args := []Expr{x}
+		var lhs []Expr
+		var rhs []Expr
 		for _, el := range e.List.Elems {
 			x2, y, ok := c.coerce(el, x, c.expr(el, ctx))
 			if !ok {
 				continue // can never match
 			}
-			args[0] = x2
-			args = append(args, y)
+			lhs, rhs = append(lhs, x2), append(rhs, y)
 		}
 		var r Expr
-		if len(args) == 1 {
+		switch {
+		case len(rhs) == 0:
 			r = &Lit{Value: false, T: TypeBool}
-		} else {
-			r = &Call{Fn: "in", Args: args, T: TypeBool}
+		case sameType(lhs):
+			r = &Call{Fn: "in", Args: append([]Expr{lhs[0]}, rhs...), T: TypeBool}
+		default: // elements of different types: one comparison each
+			for i := range rhs {
+				eq := &Call{Fn: "=", Args: []Expr{lhs[i], rhs[i]}, T: TypeBool}
+				if r == nil {
+					r = eq
+				} else {
+					r = &Call{Fn: "or", Args: []Expr{r, eq}, T: TypeBool}
+				}
+			}
 		}
 		if e.Not {
 			return not(r)
@@ -109,6 +119,16 @@ func (c *checker) hyphenated(e *isyntax.Binary) {
 			c.fail(e, "%s reads as a subtraction: quote the field name in backticks, `%s`, or write %s", text, f.Name, f.Insights)
 		}
 	}
+}
+
+// sameType reports whether every coerced left operand is the same expression.
+func sameType(xs []Expr) bool {
+	for _, x := range xs[1:] {
+		if x.String() != xs[0].String() || x.Type() != xs[0].Type() {
+			return false
+		}
+	}
+	return true
 }
 
 func not(x Expr) Expr {

@@ -183,7 +183,12 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 		if e.Star || n == 0 {
 			return &Call{Fn: "count_star", T: TypeNumber, Agg: true}
 		}
-	case "min", "max", "earliest", "latest", "sortsfirst", "sortslast":
+	case "earliest", "latest":
+		if c.sc.afterStats {
+			c.fail(e, "%s() reads @timestamp, which is gone after the first stats", e.Name)
+		}
+		ret = args[0].Type()
+	case "min", "max", "sortsfirst", "sortslast":
 		ret = args[0].Type()
 	case "pct":
 		l, ok := args[1].(*Lit)

@@ -29,6 +29,10 @@ func (ClickHouse) Dedup(keys []string, order string) (string, string) {
 func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	one := func(name string) (string, bool) { return name + "(" + a[0] + ")", true }
 	switch fn {
+	case "checked":
+		return a[0], true
+	case "tobigint":
+		return "toInt64OrNull(toString(" + a[0] + "))", true
 	case "fdiv":
 		return "(" + a[0] + " / " + a[1] + ")", true
 	case "intdiv":

@@ -54,8 +54,16 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 		return "TRY_CAST(trunc(TRY_CAST(" + a[0] + " AS DOUBLE)) AS INTEGER)", true
 	case "tolong":
 		return "TRY_CAST(trunc(TRY_CAST(" + a[0] + " AS DOUBLE)) AS BIGINT)", true
+	case "checked":
+		return "try(" + a[0] + ")", true
+	case "tobigint":
+		return "try(CAST(" + a[0] + " AS BIGINT))", true
 	case "log":
-		return "ln(" + a[0] + ")", true
+		return "try(ln(" + a[0] + "))", true
+	case "sqrt":
+		return "try(sqrt(" + a[0] + "))", true
+	case "round":
+		return "try(round(" + a[0] + ", CAST(" + a[1] + " AS INTEGER)))", true
 	case "strlen":
 		return "length(" + a[0] + ")", true
 	case "messagesize":
@@ -69,17 +77,17 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 	case "urlencode":
 		return "url_encode(" + a[0] + ")", true
 	case "urldecode":
-		return "url_decode(" + a[0] + ")", true
+		return "try(url_decode(" + a[0] + "))", true
 	case "base64encode":
 		return "to_base64(encode(" + a[0] + "))", true
 	case "base64decode":
-		return "decode(from_base64(" + a[0] + "))", true
+		return "try(decode(from_base64(" + a[0] + ")))", true
 	case "hextoascii":
-		return "decode(unhex(" + a[0] + "))", true
+		return "try(decode(unhex(" + a[0] + ")))", true
 	case "hextodec":
 		return "TRY_CAST(('0x' || regexp_replace(" + a[0] + ", '^0[xX]', '')) AS BIGINT)", true
 	case "dectohex":
-		return "CASE WHEN " + a[0] + " < 0 THEN '-0x' || lower(hex(CAST(trunc(- " + a[0] + ") AS BIGINT))) ELSE '0x' || lower(hex(CAST(trunc(" + a[0] + ") AS BIGINT))) END", true
+		return "try(CASE WHEN " + a[0] + " < 0 THEN '-0x' || lower(hex(CAST(trunc(- " + a[0] + ") AS BIGINT))) ELSE '0x' || lower(hex(CAST(trunc(" + a[0] + ") AS BIGINT))) END)", true
 	case "count_distinct":
 		return "count(DISTINCT " + a[0] + ")", true
 	case "stddev":
@@ -95,14 +103,19 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 	case "latest":
 		return "arg_max(" + a[0] + ", " + a[1] + ")", true
 	case "substr":
-		return "substring(" + strings.Join(a, ", ") + ")", true
+		args := make([]string, len(a))
+		args[0] = a[0]
+		for i := 1; i < len(a); i++ {
+			args[i] = "CAST(" + a[i] + " AS BIGINT)"
+		}
+		return "try(substring(" + strings.Join(args, ", ") + "))", true
 	case "formatdate":
-		return "strftime(make_timestamp(" + a[0] + " * 1000), " + a[1] + ")", true
+		return "try(strftime(make_timestamp(CAST(" + a[0] + " AS BIGINT) * 1000), " + a[1] + "))", true
 	case "month_index":
-		ts := "make_timestamp(" + a[0] + " * 1000)"
-		return "(year(" + ts + ") * 12 + month(" + ts + ") - 1)", true
+		ts := "make_timestamp(CAST(" + a[0] + " AS BIGINT) * 1000)"
+		return "try(year(" + ts + ") * 12 + month(" + ts + ") - 1)", true
 	case "month_start":
-		return "epoch_ms(make_timestamp(CAST((" + a[0] + ") // 12 AS BIGINT), CAST((" + a[0] + ") % 12 + 1 AS BIGINT), 1, 0, 0, 0))", true
+		return "try(epoch_ms(make_timestamp(CAST((" + a[0] + ") // 12 AS BIGINT), CAST((" + a[0] + ") % 12 + 1 AS BIGINT), 1, 0, 0, 0)))", true
 	case "ipv4num":
 		x := a[0]
 		part := func(i string) string { return "CAST(split_part(" + x + ", '.', " + i + ") AS BIGINT)" }

@@ -140,15 +140,17 @@ func asFlag(cond string) string { return "CASE WHEN " + cond + " THEN 1 ELSE 0 E
 // window renders a window function.
 func (g *gen) window(c *plan.Call) string {
 	var over []string
-	if len(c.Win.Partition) > 0 {
-		parts := make([]string, len(c.Win.Partition))
-		for i, p := range c.Win.Partition {
-			parts[i] = g.expr(p)
+	var parts []string
+	for _, p := range c.Win.Partition {
+		if !isConst(p) {
+			parts = append(parts, g.expr(p))
 		}
+	}
+	if len(parts) > 0 {
 		over = append(over, "PARTITION BY "+strings.Join(parts, ", "))
 	}
-	if len(c.Win.Order) > 0 {
-		over = append(over, "ORDER BY "+g.order(c.Win.Order))
+	if o := g.order(c.Win.Order); o != "" {
+		over = append(over, "ORDER BY "+o)
 	}
 	const running = " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 	a := g.args(c)
@@ -166,6 +168,17 @@ func (g *gen) window(c *plan.Call) string {
 	return ""
 }
 
+// hasWindow reports whether x contains a window function.
+func hasWindow(x plan.Expr) bool {
+	found := false
+	plan.Walk(x, func(e plan.Expr) {
+		if c, ok := e.(*plan.Call); ok && c.Win != nil {
+			found = true
+		}
+	})
+	return found
+}
+
 func (g *gen) call(c *plan.Call) string {
 	if c.Win != nil {
 		return g.window(c)
@@ -178,9 +191,16 @@ func (g *gen) call(c *plan.Call) string {
 		return "(" + a[0] + " " + strings.ToUpper(c.Fn) + " " + a[1] + ")"
 	case "not":
 		return "(NOT " + g.expr(c.Args[0]) + ")"
-	case "=", "<", "<=", ">", ">=", "+", "-", "*", "%":
+	case "=", "<", "<=", ">", ">=", "%":
 		a := g.args(c)
 		return "(" + a[0] + " " + c.Fn + " " + a[1] + ")"
+	case "+", "-", "*":
+		a := g.args(c)
+		e := "(" + a[0] + " " + c.Fn + " " + a[1] + ")"
+		if hasWindow(c) { // try() cannot hold a window function
+			return e
+		}
+		return g.fn("checked", e)
 	case "!=":
 		a := g.args(c)
 		return "(" + a[0] + " <> " + a[1] + ")"
@@ -191,7 +211,7 @@ func (g *gen) call(c *plan.Call) string {
 		a := g.args(c)
 		return g.fn("pow", a[0], a[1])
 	case "neg":
-		return "(- " + g.expr(c.Args[0]) + ")"
+		return g.fn("checked", "(- "+g.expr(c.Args[0])+")")
 	case "in":
 		a := g.args(c)
 		return "(" + a[0] + " IN (" + strings.Join(a[1:], ", ") + "))"
@@ -200,7 +220,9 @@ func (g *gen) call(c *plan.Call) string {
 		"regexreplace", "urlencode", "urldecode", "base64encode", "base64decode", "hextoascii",
 		"hextodec", "md5", "sha256", "count_distinct", "stddev", "sortsfirst", "sortslast", "concat":
 		return g.fn(c.Fn, g.args(c)...)
-	case "abs", "ceil", "floor", "sqrt", "greatest", "least", "sum", "avg", "min", "max", "count":
+	case "sqrt":
+		return g.fn("sqrt", g.expr(c.Args[0]))
+	case "abs", "ceil", "floor", "greatest", "least", "sum", "avg", "min", "max", "count":
 		return c.Fn + "(" + strings.Join(g.args(c), ", ") + ")"
 	case "round":
 		a := g.args(c)
@@ -357,7 +379,7 @@ func (g *gen) floorTime(ts plan.Expr, p plan.Period, offMs int64, ceil bool) str
 			}
 			return "(" + g.fn("intdiv", "(start - "+itoa(sh)+")", itoa(sec)) + " * " + itoa(ms) + " + " + itoa(anchor) + ")"
 		}
-		t := g.expr(ts)
+		t := g.fn("tobigint", g.expr(ts))
 		if shift != 0 {
 			t = "(" + t + " - " + itoa(shift) + ")"
 		}

@@ -174,19 +174,26 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(where, " AND "))
 	}
-	if s.Grouped && len(s.Keys) > 0 {
-		keys := make([]string, len(s.Keys))
-		for i, k := range s.Keys {
-			keys[i] = g.expr(k.X)
+	var keys []string
+	for _, k := range s.Keys {
+		if !isConst(k.X) { // a constant would read as a column position
+			keys = append(keys, g.expr(k.X))
 		}
+	}
+	if s.Grouped && len(keys) > 0 {
 		b.WriteString(" GROUP BY ")
 		b.WriteString(strings.Join(keys, ", "))
 	}
 	var limitBy string
 	if len(s.Dedup) > 0 {
-		keys := make([]string, len(s.Dedup))
-		for i, k := range s.Dedup {
-			keys[i] = g.expr(k)
+		var keys []string
+		for _, k := range s.Dedup {
+			if !isConst(k) {
+				keys = append(keys, g.expr(k))
+			}
+		}
+		if len(keys) == 0 {
+			keys = []string{"NULL"}
 		}
 		var qualify string
 		qualify, limitBy = g.d.Dedup(keys, g.order(s.DedupOrder))
@@ -199,9 +206,9 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	if limitBy != "" && len(order) == 0 {
 		order = s.DedupOrder
 	}
-	if len(order) > 0 {
+	if o := g.order(order); o != "" {
 		b.WriteString(" ORDER BY ")
-		b.WriteString(g.order(order))
+		b.WriteString(o)
 	}
 	if limitBy != "" {
 		b.WriteString(" ")
@@ -218,9 +225,29 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	return b.String()
 }
 
+// isConst reports whether x has no column in it (sorting or grouping by
+// it changes nothing).
+func isConst(x plan.Expr) bool {
+	c := true
+	plan.Walk(x, func(e plan.Expr) {
+		switch e.(type) {
+		case *plan.Column, *plan.Sys, *plan.Ref:
+			c = false
+		case *plan.Call:
+			if e.(*plan.Call).Agg || e.(*plan.Call).Win != nil {
+				c = false
+			}
+		}
+	})
+	return c
+}
+
 func (g *gen) order(keys []plan.SortKey) string {
-	parts := make([]string, len(keys))
-	for i, k := range keys {
+	var parts []string
+	for _, k := range keys {
+		if isConst(k.X) {
+			continue
+		}
 		var e string
 		if s, ok := k.X.(*plan.Sys); ok && s.Name == "@timestamp" {
 			e = "start" // same order as start * 1000, and cheaper
@@ -230,7 +257,7 @@ func (g *gen) order(keys []plan.SortKey) string {
 		if k.Desc {
 			e += " DESC NULLS FIRST"
 		}
-		parts[i] = e
+		parts = append(parts, e)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -1,11 +1,15 @@
 package duckdb
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/flowlens/flowlens/internal/insights/syntax"
 	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/store/storetest"
 )
@@ -73,5 +77,54 @@ func BenchmarkInsightsVsSQL(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// FuzzQueryBackend: whatever a user writes, the database never rejects
+// the SQL the compiler generated (a user mistake is the checker's to catch).
+func FuzzQueryBackend(f *testing.F) {
+	for _, c := range storetest.Cases() {
+		f.Add(c.Query)
+	}
+	for _, q := range storetest.EdgeQueries {
+		f.Add(q)
+	}
+	s, err := Open(f.Context(), Config{Dir: f.TempDir(), MemoryLimit: "512MB", Threads: 1}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	if err := storetest.Load(f.Context(), s); err != nil {
+		f.Fatal(err)
+	}
+	cfg := query.DefaultConfig()
+	cfg.Timeout = 5 * time.Second
+	eng := query.New(cfg, s, s)
+	f.Fuzz(func(t *testing.T, q string) {
+		if len(q) > 1000 {
+			return
+		}
+		_, _, err := eng.Run(t.Context(), query.Request{Query: q, Limit: 50})
+		if err == nil || errors.Is(err, syntax.ErrQuery) || errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		t.Fatalf("%q: %v", q, err)
+	})
+}
+
+func TestEdgeQueries(t *testing.T) {
+	s, err := Open(t.Context(), Config{Dir: t.TempDir(), MemoryLimit: "512MB", Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := storetest.Load(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	eng := query.New(query.DefaultConfig(), s, s)
+	for _, q := range storetest.EdgeQueries {
+		if _, _, err := eng.Run(t.Context(), query.Request{Query: q}); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
 	}
 }

@@ -520,3 +520,22 @@ func head(rows [][]any) [][]any {
 	}
 	return rows
 }
+
+// Load writes the corpus records through w (for fuzzing and benchmarks).
+func Load(ctx context.Context, w store.Writer) error { return load(ctx, w, makeRecords()) }
+
+// EdgeQueries are queries at the edges of the functions' domains (overflow,
+// invalid input, huge periods); none may reach the database as an error.
+var EdgeQueries = []string{
+	`fields bytes * bytes * bytes * bytes as x, -9223372036854775807 - 10 as y | limit 3`,
+	`fields bytes / 0 as x, bytes % 0 as y, 2 ^ 5000 as p, sqrt(-1) as s, log(0) as l | limit 3`,
+	`fields substr(action, -5, -2) as a, substr(action, 1e30) as b, round(bytes, 1.5) as r | limit 3`,
+	`fields datefloor(fromMillis(1e18), 1mo) as x, dateceil(fromMillis(-5), 1w) as y, formatDate(fromMillis(9e18), "%Y") as z | limit 3`,
+	`fields toInt("99999999999") as x, toLong("1e30") as y, hexToDec("zz") as h, decToHex(1e30) as d | limit 3`,
+	`fields base64decode("!!") as b, urldecode("%zz") as u, hexToAscii("zz") as a | limit 3`,
+	`filter srcAddr in ["10.0.0.1", 5, "x"] or dstPort in ["443", "https", 22] | limit 3`,
+	`fields coalesce(srcAddr, bytes, @timestamp) as c, if(bytes > 1, "a", 2) as i, case(bytes > 1, 1, "x") as k | limit 3`,
+	`stats pct(srcAddr, 50) as p, avg(@timestamp) as t, sum(action) as s, min(@message) as m`,
+	`stats count(*) as n by srcAddr | dedup n | limit 3`,
+	`fields isIpInSubnet(interfaceId, "::/0") as a, ipv4ToNumber(action) as b, isPublicIP(action) as c | limit 3`,
+}
