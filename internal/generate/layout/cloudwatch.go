@@ -74,7 +74,7 @@ func (c *CloudWatch) Add(recs []flowrec.Record) error {
 		s.buf = strconv.AppendInt(s.buf, r.End*1000+300_000+int64(r.ENI.Index%997)*61, 10)
 		s.buf = append(s.buf, '}')
 		s.events++
-		if len(s.buf) > 256<<10 {
+		if len(s.buf) > 64<<10 { // bounds memory at about 64 KiB per interface
 			if err := c.flush(s); err != nil {
 				return err
 			}
