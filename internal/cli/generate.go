@@ -36,8 +36,20 @@ Layouts:
   cloudwatch  <out>/<log-group>/<eni>-all.json per interface, shaped like 'aws logs get-log-events' output
               ({"events":[{"timestamp": start×1000, "message": "<record>", "ingestionTime": …}], …})
   stdout      plain record lines, no header
-  --per-hour adds the hour level (HH/ or hour=HH/) to s3, hive and parquet keys; --hive gives parquet keys hive prefixes. Every layout except
-  stdout also writes <out>/inventory.json ('aws ec2 describe-network-interfaces' JSON) unless --inventory -.
+  --per-hour adds the hour level (HH/ or hour=HH/) to s3, hive and parquet keys; --hive gives parquet
+  keys hive prefixes. Every layout except stdout also writes <out>/inventory.json (the JSON of
+  'aws ec2 describe-network-interfaces') unless --inventory says elsewhere or -.
+
+The model: VPCs (10.N.0.0/16) across accounts and regions, public, private and data subnets in
+three AZs, a NAT gateway, a load balancer and an endpoint interface per AZ, instances by tier
+(public web, web behind the load balancer, app with ECS tasks, database, cache, broker,
+workers, a bastion) whose activity is Zipf-distributed, internet and on-premises peers, and a
+diurnal load (quiet around 04:00 UTC, busiest late afternoon). Conversations use ephemeral
+ports and appear at both ends (each direction, each logged interface); NAT gateway and load
+balancer interfaces show the real ends in pkt-srcaddr/pkt-dstaddr; S3 and DynamoDB traffic
+through gateway endpoints names the service in pkt-*-aws-service; egress records carry
+traffic-path; rejected probes, network ACL denies, NODATA and SKIPDATA records are mixed in.
+A --preset sets everything; flags given with it override the preset's values.
 
 Formats (--format): a ${field} string, or a preset:
 `)
