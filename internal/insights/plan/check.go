@@ -163,6 +163,8 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.addtotals(cmd)
 	case *syntax.Sessionize:
 		c.sessionize(cmd)
+	case *syntax.Outlier:
+		c.outlier(cmd)
 	case *syntax.Estimate:
 		c.plan.Estimate = true
 	case *syntax.Other:

@@ -220,3 +220,63 @@ func (c *checker) sessionize(cmd *isyntax.Sessionize) {
 	c.define(out, &Call{Fn: "running_sum", Args: []Expr{c.sc.defs[flag]}, T: TypeNumber, Win: &Window{Partition: keys(), Order: []SortKey{{X: ts}}}})
 	c.addOutput(out)
 }
+
+// outlier clamps, removes or marks values beyond the IQR fences.
+func (c *checker) outlier(cmd *isyntax.Outlier) {
+	c.windowStage()
+	type fence struct {
+		name      string
+		x, lo, hi Expr
+		hasLo     bool
+	}
+	var fences []fence
+	for _, f := range cmd.Fields {
+		x := c.num(c.expr(f, exprCtx{aggOK: c.cur.Grouped}))
+		q := func(p float64) Expr {
+			return &Call{Fn: "quantile_all", Args: []Expr{x, &Lit{Value: p, T: TypeNumber}}, T: TypeNumber, Agg: c.cur.Grouped, Win: &Window{}}
+		}
+		q1, q3 := q(0.25), q(0.75)
+		iqr := &Call{Fn: "-", Args: []Expr{q3, q1}, T: TypeNumber}
+		k := &Call{Fn: "*", Args: []Expr{&Lit{Value: cmd.Param, T: TypeNumber}, iqr}, T: TypeNumber}
+		fences = append(fences, fence{name: f.Name, x: x,
+			hi: &Call{Fn: "+", Args: []Expr{q3, k}, T: TypeNumber},
+			lo: &Call{Fn: "-", Args: []Expr{q1, k}, T: TypeNumber}, hasLo: cmd.UseLower})
+	}
+	outside := func(fe fence) Expr {
+		var r Expr = &Call{Fn: ">", Args: []Expr{fe.x, fe.hi}, T: TypeBool}
+		if fe.hasLo {
+			r = &Call{Fn: "or", Args: []Expr{r, &Call{Fn: "<", Args: []Expr{fe.x, fe.lo}, T: TypeBool}}, T: TypeBool}
+		}
+		return r
+	}
+	if cmd.Mark {
+		for _, fe := range fences {
+			name := fe.name + "_outlier"
+			c.define(name, &Call{Fn: "coalesce", Args: []Expr{outside(fe), &Lit{Value: false, T: TypeBool}}, T: TypeBool})
+			c.addOutput(name)
+		}
+	}
+	switch cmd.Action {
+	case "transform":
+		for _, fe := range fences {
+			v := &Call{Fn: "least", Args: []Expr{fe.x, fe.hi}, T: TypeNumber}
+			if fe.hasLo {
+				v = &Call{Fn: "greatest", Args: []Expr{v, fe.lo}, T: TypeNumber}
+			}
+			c.define(fe.name, v)
+		}
+	case "remove":
+		var keep Expr
+		for _, fe := range fences {
+			in := not(&Call{Fn: "coalesce", Args: []Expr{outside(fe), &Lit{Value: false, T: TypeBool}}, T: TypeBool})
+			if keep == nil {
+				keep = in
+			} else {
+				keep = &Call{Fn: "and", Args: []Expr{keep, in}, T: TypeBool}
+			}
+		}
+		c.define("_outlier_keep", keep)
+		c.newStage()
+		c.cur.Filters = append(c.cur.Filters, c.sc.defs["_outlier_keep"])
+	}
+}

@@ -139,6 +139,8 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		return "pow(" + a[0] + ", " + a[1] + ")", true
 	case "filldown":
 		return one("anyLast")
+	case "quantile_cont":
+		return "quantile(" + a[1] + ")(" + a[0] + ")", true
 	}
 	return "", false
 }

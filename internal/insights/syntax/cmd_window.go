@@ -253,3 +253,91 @@ func (p *parser) parseSessionize(kw token) Command {
 	c.Span = p.span(kw.pos)
 	return c
 }
+
+// Outlier is `outlier [action=remove|transform] [param=n] [uselower=true|false] [mark=true|false] field {field}`:
+// values beyond Q3 + param·IQR (and Q1 − param·IQR with uselower) are
+// clamped (transform), dropped (remove) or flagged (mark).
+type Outlier struct {
+	Span
+	Action   string // "transform" or "remove"
+	Param    float64
+	UseLower bool
+	Mark     bool
+	Fields   []*Field
+}
+
+func (*Outlier) command()     {}
+func (*Outlier) Name() string { return "outlier" }
+
+func (c *Outlier) String() string {
+	var b strings.Builder
+	b.WriteString("outlier")
+	if c.Action != "transform" {
+		b.WriteString(" action=" + c.Action)
+	}
+	if c.Param != 2.5 {
+		b.WriteString(" param=" + strconv.FormatFloat(c.Param, 'g', -1, 64))
+	}
+	if c.UseLower {
+		b.WriteString(" uselower=true")
+	}
+	if c.Mark {
+		b.WriteString(" mark=true")
+	}
+	b.WriteString(" " + nameList(c.Fields))
+	return b.String()
+}
+
+func (c *Outlier) children() []Node { return fieldNodes(c.Fields) }
+
+// outlier = "outlier" { option "=" value } ident { [ "," ] ident } ;
+func (p *parser) parseOutlier(kw token) Command {
+	c := &Outlier{Action: "transform", Param: 2.5}
+	for !p.atEnd() {
+		name := p.parseName("an option or a field name")
+		eq := p.peek()
+		if !eq.isOp("=") || name.Quoted {
+			c.Fields = append(c.Fields, name)
+			p.accept(tComma)
+			continue
+		}
+		p.consume(eq)
+		switch strings.ToLower(name.Name) {
+		case "action":
+			v := p.parseName("remove or transform")
+			if a := strings.ToLower(v.Name); a == "remove" || a == "transform" {
+				c.Action = a
+			} else {
+				p.failAt(v.Span, "action= takes remove or transform")
+			}
+		case "param":
+			t := p.peekOperand()
+			if t.kind != tNumber {
+				p.unexpected(t, "a number after param=")
+			}
+			p.consume(t)
+			c.Param = p.number(t).Float
+			if c.Param < 0 {
+				p.failAt(Span{t.pos, t.end}, "param= must not be negative")
+			}
+		case "uselower", "mark":
+			v := p.parseName("true or false")
+			b := strings.ToLower(v.Name)
+			if b != "true" && b != "false" {
+				p.failAt(v.Span, "%s= takes true or false", name.Name)
+			}
+			if strings.EqualFold(name.Name, "mark") {
+				c.Mark = b == "true"
+			} else {
+				c.UseLower = b == "true"
+			}
+		default:
+			p.failAt(name.Span, "unknown outlier option %q (action, param, uselower, mark)", name.Name)
+		}
+	}
+	if len(c.Fields) == 0 {
+		p.failAt(p.span(kw.pos), "outlier needs at least one field")
+	}
+	c.Span = p.span(kw.pos)
+	return c
+}

@@ -210,8 +210,10 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseAddtotals
 	case "sessionize":
 		return (*parser).parseSessionize
+	case "outlier":
+		return (*parser).parseOutlier
 	case "unnest", "lookup", "cidrlookup", "join", "diff", "anomaly",
-		"expand", "fillmissing", "outlier", "appendcols", "logcompare", "relevantfields":
+		"expand", "fillmissing", "appendcols", "logcompare", "relevantfields":
 		return (*parser).parseOther
 	}
 	return nil

@@ -438,6 +438,38 @@ func Cases() []Case {
 				}
 				return rows
 			}},
+		{Name: "outlier_transform", Query: `stats sum(bytes) as b by interfaceId | outlier param=0 b`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("interface_id"))
+				rows := rowsOf(k, g, agg(sum, "bytes"))
+				var vals []float64
+				for _, r := range rows {
+					vals = append(vals, float64(r[1].(int64)))
+				}
+				hi := quantileCont(vals, 0.75)
+				for _, r := range rows {
+					r[1] = min(float64(r[1].(int64)), hi)
+				}
+				return rows
+			}},
+		{Name: "outlier_remove", Query: `stats count(*) as n by dstPort | outlier action=remove param=0.5 uselower=true n`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("dstport"))
+				rows := rowsOf(k, g, countOf)
+				var vals []float64
+				for _, r := range rows {
+					vals = append(vals, float64(r[1].(int64)))
+				}
+				q1, q3 := quantileCont(vals, 0.25), quantileCont(vals, 0.75)
+				lo, hi := q1-0.5*(q3-q1), q3+0.5*(q3-q1)
+				var out [][]any
+				for _, r := range rows {
+					if v := float64(r[1].(int64)); v >= lo && v <= hi {
+						out = append(out, r)
+					}
+				}
+				return out
+			}},
 	}
 }
 

@@ -264,3 +264,16 @@ func less(a, b []any, keys []int, desc []bool) int {
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 func sortInts(s []int64) { sort.Slice(s, func(i, j int) bool { return s[i] < s[j] }) }
+
+// quantileCont interpolates linearly between the closest ranks, as SQL's
+// quantile_cont does.
+func quantileCont(vals []float64, q float64) float64 {
+	s := append([]float64(nil), vals...)
+	sort.Float64s(s)
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	if lo+1 >= len(s) {
+		return s[lo]
+	}
+	return s[lo] + (pos-float64(lo))*(s[lo+1]-s[lo])
+}
