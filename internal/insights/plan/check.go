@@ -84,6 +84,7 @@ type checker struct {
 	explicit  bool // a sort was written for the current rows
 	nextID    int
 	lastLimit bool
+	nested    bool // checking a subquery
 }
 
 // scope maps the names visible at a point of the query to expressions over

@@ -70,6 +70,13 @@ func (c *checker) expr(e isyntax.Expr, ctx exprCtx) Expr {
 	case *isyntax.Match:
 		return c.match(e, ctx)
 	case *isyntax.In:
+		if e.Sub != nil {
+			r := c.subquery(e, c.expr(e.X, ctx))
+			if e.Not {
+				return not(r)
+			}
+			return r
+		}
 		x := c.expr(e.X, ctx)
 		var lhs []Expr
 		var rhs []Expr
@@ -119,6 +126,51 @@ func (c *checker) hyphenated(e *isyntax.Binary) {
 			c.fail(e, "%s reads as a subtraction: quote the field name in backticks, `%s`, or write %s", text, f.Name, f.Insights)
 		}
 	}
+}
+
+// subquery checks x in ( query ): the subquery runs over the same time
+// range, on its SOURCE datasets or the query's own, and must produce one
+// column.
+func (c *checker) subquery(e *isyntax.In, x Expr) Expr {
+	if c.nested {
+		c.fail(e.Sub, "subqueries cannot nest")
+	}
+	sub := &checker{src: c.src, opt: c.opt, plan: &Plan{}, nested: true}
+	sub.cur = &Stage{}
+	sub.plan.Stages = []*Stage{sub.cur}
+	sub.sc = newScope()
+	sub.nextID = c.nextID + 1000
+	for i, cmd := range e.Sub.Commands {
+		sub.command(i, e.Sub.Commands, cmd)
+	}
+	sub.finish()
+	c.errs = append(c.errs, sub.errs...)
+	p := sub.plan
+	if len(p.Output) != 1 {
+		c.fail(e.Sub, "a subquery after in must produce one field, this one produces %d: end it with fields <name>", len(p.Output))
+	}
+	if len(p.Prefixes) > 0 {
+		c.fail(e.Sub, "logGroups() is not supported in a subquery: name the datasets")
+	}
+	if p.SourceStart != "" || p.SourceEnd != "" {
+		c.fail(e.Sub, "START= and END= are not supported in a subquery: it runs over the query's time range")
+	}
+	if p.Formats != nil && c.plan.Formats == nil {
+		c.plan.Formats = p.Formats
+	}
+	last := p.Stages[len(p.Stages)-1]
+	if last.Limit == 0 && len(last.Dedup) == 0 {
+		last.Order = nil // order does not matter to membership
+	}
+	col := &Ref{Name: p.Output[0].Name, T: p.Output[0].Type}
+	x2, _, ok := c.coerce(e, x, col)
+	if !ok {
+		return &Lit{Value: false, T: TypeBool}
+	}
+	if isNum(x2.Type()) != isNum(col.Type()) {
+		x2 = c.str(x)
+	}
+	return &Call{Fn: "in_query", Args: []Expr{x2}, T: TypeBool, Sub: p}
 }
 
 // sameType reports whether every coerced left operand is the same expression.

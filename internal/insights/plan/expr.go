@@ -98,6 +98,8 @@ type Call struct {
 	Agg  bool
 	// Win makes the call a window function over the rows of its stage.
 	Win *Window
+	// Sub is the subquery of in_query(x): x is in its only column.
+	Sub *Plan
 }
 
 // Window is the OVER clause of a window function.
@@ -148,6 +150,9 @@ func (c *Call) String() string {
 		parts[i] = a.String()
 	}
 	s := c.Fn + "(" + strings.Join(parts, ", ") + ")"
+	if c.Sub != nil {
+		s = c.Fn + "(" + strings.Join(parts, ", ") + ", {" + strings.ReplaceAll(strings.TrimSpace(c.Sub.String()), "\n", "; ") + "})"
+	}
 	if c.Win != nil {
 		s += " over(" + exprList(c.Win.Partition) + "; " + sortList(c.Win.Order) + ")"
 	}

@@ -170,6 +170,26 @@ func (g *gen) window(c *plan.Call) string {
 	return ""
 }
 
+// inQuery renders x IN (SELECT col FROM (subquery)); the subquery scans
+// its SOURCE datasets or the query's, over the same time range.
+func (g *gen) inQuery(c *plan.Call) string {
+	opt := g.opt
+	opt.Limit = 0
+	if len(c.Sub.Datasets) > 0 {
+		opt.Datasets = c.Sub.Datasets
+	}
+	if c.Sub.Formats == nil {
+		c.Sub.Formats = g.p.Formats
+	}
+	sub := &gen{d: g.d, p: c.Sub, opt: opt}
+	var sql string
+	for i, s := range c.Sub.Stages {
+		sql = sub.stage(i, s, sql, i == len(c.Sub.Stages)-1)
+	}
+	col := g.d.Ident(c.Sub.Output[0].Name)
+	return "(" + g.expr(c.Args[0]) + " IN (SELECT " + col + " FROM (" + sql + ") AS " + g.d.Ident("_q") + "))"
+}
+
 // hasWindow reports whether x contains a window function.
 func hasWindow(x plan.Expr) bool {
 	found := false
@@ -186,6 +206,8 @@ func (g *gen) call(c *plan.Call) string {
 		return g.window(c)
 	}
 	switch c.Fn {
+	case "in_query":
+		return g.inQuery(c)
 	case "pattern_text":
 		return g.fn("regexreplace", g.expr(c.Args[0]), g.d.Str("[^ ]*[0-9][^ ]*"), g.d.Str("<*>"))
 	case "and", "or":

@@ -108,12 +108,14 @@ type Match struct {
 	Pattern Expr   // *String or *Regex
 }
 
-// In is x in [..] or x not in [..].
+// In is x in [..], x not in [..], or x in (subquery).
 type In struct {
 	Span
 	X    Expr
 	Not  bool
 	List *List
+	// Sub is the subquery of x in ( query ); List is nil then.
+	Sub *Query
 }
 
 // Paren is (x); kept so that the printer writes what the user wrote.
@@ -171,7 +173,11 @@ func Inspect(n Node, f func(Node) bool) {
 		Inspect(n.Pattern, f)
 	case *In:
 		Inspect(n.X, f)
-		Inspect(n.List, f)
+		if n.Sub != nil {
+			Inspect(n.Sub, f)
+		} else {
+			Inspect(n.List, f)
+		}
 	case *Paren:
 		Inspect(n.X, f)
 	case *Index:

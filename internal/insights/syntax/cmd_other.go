@@ -88,7 +88,7 @@ func (p *parser) parseOther(kw token) Command {
 	depth := 0
 	for {
 		t := p.peekOperand()
-		if t.kind == tEOF || t.kind == tPipe && depth == 0 {
+		if t.kind == tEOF || (t.kind == tPipe || t.kind == tRParen) && depth == 0 {
 			break
 		}
 		switch t.kind {

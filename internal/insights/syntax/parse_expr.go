@@ -99,8 +99,16 @@ func (p *parser) parseCmp() Expr {
 		p.consume(t)
 		if t.is("in") {
 			l := p.peekOperand()
+			if l.kind == tLParen {
+				p.consume(l)
+				p.enter(l)
+				sub := p.parseQueryUntil(true)
+				p.leave()
+				end := p.expect(tRParen, `")" after the subquery`)
+				return &In{Span: Span{x.Pos(), end.end}, X: x, Not: not, Sub: sub}
+			}
 			if l.kind != tLBrack {
-				p.unexpected(l, `a list [a, b, …] after "in"`)
+				p.unexpected(l, `a list [a, b, …] or a (subquery) after "in"`)
 			}
 			list := p.parseList()
 			return &In{Span: Span{x.Pos(), list.EndPos()}, X: x, Not: not, List: list}

@@ -143,7 +143,10 @@ func (p *parser) enter(t token) {
 func (p *parser) leave() { p.depth-- }
 
 // query = [ "|" ] command { "|" command } ;
-func (p *parser) parseQuery() *Query {
+func (p *parser) parseQuery() *Query { return p.parseQueryUntil(false) }
+
+// parseQueryUntil parses a query; a nested one (a subquery) ends at ")".
+func (p *parser) parseQueryUntil(nested bool) *Query {
 	q := &Query{}
 	p.accept(tPipe)
 	for {
@@ -156,10 +159,13 @@ func (p *parser) parseQuery() *Query {
 		}
 		q.Commands = append(q.Commands, p.parseCommand())
 		t = p.peek()
-		if t.kind == tEOF {
+		if t.kind == tEOF || nested && t.kind == tRParen {
 			break
 		}
 		if t.kind != tPipe {
+			if nested {
+				p.unexpected(t, `"|" or ")"`)
+			}
 			p.unexpected(t, `"|" or end of query`)
 		}
 		p.consume(t)

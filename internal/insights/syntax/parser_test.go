@@ -43,6 +43,8 @@ func TestParsePrint(t *testing.T) {
 	f(`pattern @message | diff previousDay`, `pattern @message | diff previousDay`)
 	f(`fields concat(srcAddr, ":", srcPort) as src, a[0] as first, "q\"\\x" as s`, `fields concat(srcAddr, ":", srcPort) as src, a[0] as first, "q\"\\x" as s`)
 	f(`where x > 1.5e3 and y <= .5`, `where x > 1.5e3 and y <= .5`)
+	f("filter srcAddr in (SOURCE 'threats' | filter score > 5 | fields addr) | stats count(*)", `filter srcAddr in (source "threats" | filter score > 5 | fields addr) | stats count(*)`)
+	f(`filter srcAddr not in (filter action = "REJECT" | dedup srcAddr | fields srcAddr)`, `filter srcAddr not in (filter action = "REJECT" | dedup srcAddr | fields srcAddr)`)
 }
 
 func TestParseErrors(t *testing.T) {
@@ -71,6 +73,8 @@ func TestParseErrors(t *testing.T) {
 	f(`filter a <> 1`, `1:10: "<>" is not an operator: write "!="`)
 	f("fields a\n| filter b = (1", `2:16: unexpected end of query, expected ")"`)
 	f(`fields a b`, `1:10: unexpected "b", expected "|" or end of query`)
+	f(`filter a in (fields b c)`, `1:23: unexpected "c", expected "|" or ")"`)
+	f(`filter a in (fields b`, `1:22: unexpected end of query, expected ")" after the subquery`)
 	f(`filter `+strings.Repeat("(", 300)+"1"+strings.Repeat(")", 300), `1:208: expression nested too deeply (more than 200 levels)`)
 }
 

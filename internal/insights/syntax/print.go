@@ -65,10 +65,16 @@ func (m *Match) String() string {
 }
 
 func (i *In) String() string {
-	if i.Not {
-		return i.X.String() + " not in " + i.List.String()
+	rhs := ""
+	if i.Sub != nil {
+		rhs = "(" + i.Sub.String() + ")"
+	} else {
+		rhs = i.List.String()
 	}
-	return i.X.String() + " in " + i.List.String()
+	if i.Not {
+		return i.X.String() + " not in " + rhs
+	}
+	return i.X.String() + " in " + rhs
 }
 
 func (p *Paren) String() string { return "(" + p.X.String() + ")" }

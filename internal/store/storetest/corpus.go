@@ -470,6 +470,30 @@ func Cases() []Case {
 				}
 				return out
 			}},
+		{Name: "subquery_in", Datasets: []string{dsProd}, Query: `filter srcAddr in (filter action = "REJECT" and dstPort = 22 | fields srcAddr) | stats count(*) as n by srcAddr`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, inDS(dsProd))
+				bad := map[any]bool{}
+				for _, r := range rs {
+					if p, _ := num(r, "dstport"); reject(r) && p == 22 {
+						bad[r.v["srcaddr"]] = true
+					}
+				}
+				k, g := groupBy(where(rs, func(r record) bool { return bad[r.v["srcaddr"]] }), cols("srcaddr"))
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "subquery_source_not_in", Query: `filter interfaceId not in (SOURCE 'edge' | filter trafficPath = 8 and (interfaceId like "0ffee" or interfaceId like "9988") | fields interfaceId) | stats count(*) as n by interfaceId`,
+			Want: func(rs []record) [][]any {
+				in := map[any]bool{}
+				for _, r := range where(rs, inDS(dsEdge)) {
+					e := str(r, "interface_id")
+					if tp, _ := num(r, "traffic_path"); tp == 8 && (strings.Contains(e, "0ffee") || strings.Contains(e, "9988")) {
+						in[r.v["interface_id"]] = true
+					}
+				}
+				k, g := groupBy(where(rs, func(r record) bool { return !in[r.v["interface_id"]] }), cols("interface_id"))
+				return rowsOf(k, g, countOf)
+			}},
 	}
 }
 
