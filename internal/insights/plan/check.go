@@ -166,6 +166,10 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.sessionize(cmd)
 	case *syntax.Outlier:
 		c.outlier(cmd)
+	case *syntax.Unnest:
+		c.unnest(cmd.Field, cmd.Into.Name)
+	case *syntax.Expand:
+		c.unnest(cmd.Field, cmd.Field.Name)
 	case *syntax.Estimate:
 		c.plan.Estimate = true
 	case *syntax.Other:

@@ -35,7 +35,11 @@ func (c *checker) expr(e isyntax.Expr, ctx exprCtx) Expr {
 	case *isyntax.List:
 		c.fail(e, "a list can only follow in")
 	case *isyntax.Index:
-		c.fail(e, "indexing needs a list from split() or jsonParse(), which flow logs do not have")
+		l := c.expr(e.X, ctx)
+		if l.Type() != TypeList {
+			c.fail(e.X, "%s is not a list: only lists from split() can be indexed", e.X)
+		}
+		return &Call{Fn: "list_get", Args: []Expr{l, c.num(c.expr(e.Index, ctx))}, T: TypeString}
 	case *isyntax.Paren:
 		return c.expr(e.X, ctx)
 	case *isyntax.Unary:
@@ -270,6 +274,9 @@ func (c *checker) compare(n isyntax.Node, op string, x, y Expr) Expr {
 // coerce brings two operands of a comparison to one type; ok is false when
 // they can never compare true (a number against non-numeric text).
 func (c *checker) coerce(n isyntax.Node, x, y Expr) (_, _ Expr, ok bool) {
+	if x.Type() == TypeList || y.Type() == TypeList {
+		c.fail(n, "a list cannot be compared: unnest or index it (list[0]) first")
+	}
 	if x.Type() == TypeBool {
 		x = c.num(x)
 	}

@@ -280,3 +280,18 @@ func (c *checker) outlier(cmd *isyntax.Outlier) {
 		c.cur.Filters = append(c.cur.Filters, c.sc.defs["_outlier_keep"])
 	}
 }
+
+// unnest emits one row per element of a list field (none for an empty or
+// absent list).
+func (c *checker) unnest(f *isyntax.Field, into string) {
+	if c.cur.Grouped {
+		c.newStage()
+	}
+	x := c.expr(f, exprCtx{})
+	if x.Type() != TypeList {
+		c.fail(f, "%s is not a list: unnest takes a list from split()", f.Name)
+	}
+	c.windowStage()
+	c.define(into, &Call{Fn: "unnest", Args: []Expr{x}, T: TypeString})
+	c.addOutput(into)
+}

@@ -32,10 +32,12 @@ const (
 	TypeTime
 	// TypeFlag is a 1/0 number produced by the string-test functions.
 	TypeFlag
+	// TypeList is a list of strings (from split()).
+	TypeList
 )
 
 func (t Type) String() string {
-	return [...]string{"any", "number", "string", "bool", "time", "flag"}[t]
+	return [...]string{"any", "number", "string", "bool", "time", "flag", "list"}[t]
 }
 
 // Expr is a checked expression.

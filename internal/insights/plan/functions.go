@@ -72,6 +72,7 @@ var functions = map[string]fnSpec{
 	"base64decode": {1, 1, TypeString, "s", false}, "hextoascii": {1, 1, TypeString, "s", false},
 	"hextodec": {1, 1, TypeNumber, "s", false}, "dectohex": {1, 1, TypeString, "n", false},
 	"md5": {1, 1, TypeString, "s", false}, "sha256": {1, 1, TypeString, "s", false},
+	"split": {2, 2, TypeList, "ss", false},
 }
 
 // fnAliases maps other spellings to the table's names.
@@ -81,7 +82,7 @@ var fnAliases = map[string]string{"regex_replace": "regexreplace", "strftime": "
 var unsupported = map[string]string{
 	"jsonparse": "flow logs have no JSON", "jsonstringify": "flow logs have no JSON",
 	"jsonarraysize": "flow logs have no JSON", "jsonarraycontains": "flow logs have no JSON",
-	"split": "lists are not supported yet", "parsedate": "Java date patterns are not supported yet",
+"parsedate": "Java date patterns are not supported yet",
 	"rate": "time-series aggregates are not supported yet", "countovertime": "time-series aggregates are not supported yet",
 	"sumovertime": "time-series aggregates are not supported yet", "histogram": "time-series aggregates are not supported yet",
 }
@@ -164,6 +165,9 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 			x = c.cond(a, ctx)
 		} else {
 			x = c.expr(a, ctx)
+		}
+		if x.Type() == TypeList && name != "ispresent" && name != "count" {
+			c.fail(a, "%s is a list: unnest or index it (list[0]) first", a)
 		}
 		switch kind {
 		case 'n':

@@ -139,6 +139,14 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		return "pow(" + a[0] + ", " + a[1] + ")", true
 	case "filldown":
 		return one("anyLast")
+	case "split":
+		return "splitByString(" + a[1] + ", " + a[0] + ")", true
+	case "unnest":
+		return one("arrayJoin")
+	case "list_get":
+		return "arrayElement(" + a[0] + ", toInt64(" + a[1] + ") + 1)", true
+	case "list_text":
+		return one("toString")
 	case "quantile_cont":
 		return "quantile(" + a[1] + ")(" + a[0] + ")", true
 	}

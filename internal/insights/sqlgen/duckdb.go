@@ -131,6 +131,12 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 		return "(" + a[0] + " & " + a[1] + ")", true
 	case "filldown":
 		return "last_value(" + a[0] + " IGNORE NULLS)", true
+	case "split":
+		return "string_split(" + a[0] + ", " + a[1] + ")", true
+	case "list_get":
+		return "try(list_extract(" + a[0] + ", CAST(" + a[1] + " AS BIGINT) + 1))", true
+	case "list_text":
+		return "CAST(to_json(" + a[0] + ") AS VARCHAR)", true
 	}
 	return "", false
 }

@@ -206,6 +206,11 @@ func (g *gen) call(c *plan.Call) string {
 		return g.window(c)
 	}
 	switch c.Fn {
+	case "split", "unnest":
+		return g.fn(c.Fn, g.args(c)...)
+	case "list_get":
+		a := g.args(c)
+		return g.fn("list_get", a[0], a[1])
 	case "in_query":
 		return g.inQuery(c)
 	case "pattern_text":

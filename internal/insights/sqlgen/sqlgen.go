@@ -149,6 +149,9 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	for _, c := range s.Cols {
 		name := c.Name
 		e := g.value(c.X)
+		if last && c.X.Type() == plan.TypeList {
+			e = g.fn("list_text", e)
+		}
 		if !last || e != g.d.Ident(name) {
 			e += " AS " + g.d.Ident(name)
 		}

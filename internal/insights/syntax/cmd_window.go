@@ -341,3 +341,40 @@ func (p *parser) parseOutlier(kw token) Command {
 	c.Span = p.span(kw.pos)
 	return c
 }
+
+// Unnest is `unnest listField into newField`: one row per element.
+type Unnest struct {
+	Span
+	Field, Into *Field
+}
+
+// Expand is `expand listField`: one row per element, in place.
+type Expand struct {
+	Span
+	Field *Field
+}
+
+func (*Unnest) command()           {}
+func (*Expand) command()           {}
+func (*Unnest) Name() string       { return "unnest" }
+func (*Expand) Name() string       { return "expand" }
+func (c *Unnest) String() string   { return "unnest " + c.Field.String() + " into " + c.Into.String() }
+func (c *Expand) String() string   { return "expand " + c.Field.String() }
+func (c *Unnest) children() []Node { return []Node{c.Field, c.Into} }
+func (c *Expand) children() []Node { return []Node{c.Field} }
+
+// unnest = "unnest" ident "into" ident ;
+func (p *parser) parseUnnest(kw token) Command {
+	c := &Unnest{Field: p.parseName("a list field")}
+	p.expectKeyword("into")
+	c.Into = p.parseName("a name after \"into\"")
+	c.Span = p.span(kw.pos)
+	return c
+}
+
+// expand = "expand" ident ;
+func (p *parser) parseExpand(kw token) Command {
+	c := &Expand{Field: p.parseName("a list field")}
+	c.Span = p.span(kw.pos)
+	return c
+}

@@ -218,8 +218,11 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseSessionize
 	case "outlier":
 		return (*parser).parseOutlier
-	case "unnest", "lookup", "cidrlookup", "join", "diff", "anomaly",
-		"expand", "fillmissing", "appendcols", "logcompare", "relevantfields":
+	case "unnest":
+		return (*parser).parseUnnest
+	case "expand":
+		return (*parser).parseExpand
+	case "lookup", "cidrlookup", "join", "diff", "anomaly", "fillmissing", "appendcols", "logcompare", "relevantfields":
 		return (*parser).parseOther
 	}
 	return nil

@@ -494,6 +494,50 @@ func Cases() []Case {
 				k, g := groupBy(where(rs, func(r record) bool { return !in[r.v["interface_id"]] }), cols("interface_id"))
 				return rowsOf(k, g, countOf)
 			}},
+		{Name: "expand_split", Datasets: []string{dsProd}, Query: `fields split(concat(srcAddr, ",", dstAddr), ",") as addr | expand addr | stats sum(bytes) as b, count(*) as n by addr`,
+			Want: func(rs []record) [][]any {
+				type kv struct {
+					b   any
+					n   int64
+					set bool
+				}
+				acc := map[string]*kv{}
+				var order []string
+				for _, r := range where(rs, inDS(dsProd)) {
+					for _, a := range []string{str(r, "srcaddr"), str(r, "dstaddr")} {
+						e, ok := acc[a]
+						if !ok {
+							e = &kv{}
+							acc[a] = e
+							order = append(order, a)
+						}
+						e.n++
+						if b, ok := num(r, "bytes"); ok {
+							if !e.set {
+								e.b, e.set = int64(0), true
+							}
+							e.b = e.b.(int64) + b
+						}
+					}
+				}
+				var out [][]any
+				for _, a := range order {
+					out = append(out, []any{a, acc[a].b, acc[a].n})
+				}
+				return out
+			}},
+		{Name: "unnest_index", Datasets: []string{dsEdge}, Query: `fields split(interfaceId, "-") as parts, parts[0] as prefix | unnest parts into part | stats count(*) as n by prefix, part`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, inDS(dsEdge)), func(r record) []any { return []any{"eni"} })
+				_ = k
+				var out [][]any
+				kk, gg := groupBy(g[0], cols("interface_id"))
+				out = append(out, []any{"eni", "eni", countOf(g[0])})
+				for i, e := range kk {
+					out = append(out, []any{"eni", strings.TrimPrefix(e[0].(string), "eni-"), countOf(gg[i])})
+				}
+				return out
+			}},
 	}
 }
 
