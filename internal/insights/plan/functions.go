@@ -82,8 +82,8 @@ var fnAliases = map[string]string{"regex_replace": "regexreplace", "strftime": "
 var unsupported = map[string]string{
 	"jsonparse": "flow logs have no JSON", "jsonstringify": "flow logs have no JSON",
 	"jsonarraysize": "flow logs have no JSON", "jsonarraycontains": "flow logs have no JSON",
-"parsedate": "Java date patterns are not supported yet",
-	"rate": "time-series aggregates are not supported yet", "countovertime": "time-series aggregates are not supported yet",
+	"parsedate": "Java date patterns are not supported yet",
+	"rate":      "time-series aggregates are not supported yet", "countovertime": "time-series aggregates are not supported yet",
 	"sumovertime": "time-series aggregates are not supported yet", "histogram": "time-series aggregates are not supported yet",
 }
 
