@@ -32,7 +32,7 @@ const decodeBatchSize = 4096
 
 func runDecode(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "decode", "decode [--format F] [FILE...|-]", decodeExamples)
-	formatFlag := fs.String("format", "", "format of header-less input: a '${field} ${field} …' string, 'default', or 'tgw-default' (a header line or Parquet schema wins)")
+	formatFlag := fs.String("format", "", "format of header-less input: a '${field} ${field} …' string, S3 header field names, 'default' or 'tgw-default' (a file's header line or Parquet schema wins)")
 	summary := fs.Bool("summary", false, "after each file, print to stderr what it was: container, formats, records, rejected lines")
 	if err := parseFlags(fs, args); err != nil {
 		return err
