@@ -107,7 +107,7 @@ func (n *Network) Inventory() Inventory {
 		if e.PublicIP != 0 {
 			pub := Addr(e.PublicIP).String()
 			assoc = &Association{IPOwnerID: "amazon", PublicIP: pub,
-				PublicDNSName: "ec2-" + strings.ReplaceAll(pub, ".", "-") + ".compute-1.amazonaws.com"}
+				PublicDNSName: "ec2-" + strings.ReplaceAll(pub, ".", "-") + "." + publicDomain(e.VPC.Region)}
 			ni.Association = assoc
 		}
 		ni.PrivateIPAddresses = []PrivateIPAddress{{Association: assoc, Primary: true, PrivateDNSName: dns, PrivateIPAddress: ip}}
@@ -149,6 +149,13 @@ func internalDomain(region string) string {
 		return "ec2.internal"
 	}
 	return region + ".compute.internal"
+}
+
+func publicDomain(region string) string {
+	if region == "us-east-1" {
+		return "compute-1.amazonaws.com"
+	}
+	return region + ".compute.amazonaws.com"
 }
 
 // WriteInventory writes the inventory as indented JSON.

@@ -151,3 +151,36 @@ func TestSpecValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestInventory(t *testing.T) {
+	spec := DefaultSpec()
+	spec.Regions = []string{"eu-west-1"}
+	n := build(t, spec, 4)
+	inv := n.Inventory()
+	if len(inv.NetworkInterfaces) != len(n.ENIs) {
+		t.Fatalf("%d interfaces", len(inv.NetworkInterfaces))
+	}
+	for i, ni := range inv.NetworkInterfaces {
+		e := n.ENIs[i]
+		if ni.NetworkInterfaceID != e.ID || ni.VpcID != e.VPC.ID || ni.SubnetID != e.Subnet.ID || ni.PrivateIPAddress != Addr(e.IP).String() ||
+			ni.AvailabilityZoneID != e.Subnet.AZID || !strings.HasPrefix(ni.AvailabilityZone, "eu-west-1") {
+			t.Fatalf("interface %d: %+v", i, ni)
+		}
+		if !strings.HasSuffix(ni.PrivateDNSName, ".eu-west-1.compute.internal") {
+			t.Errorf("private DNS %s", ni.PrivateDNSName)
+		}
+		if ni.Association != nil && !strings.HasSuffix(ni.Association.PublicDNSName, ".eu-west-1.compute.amazonaws.com") {
+			t.Errorf("public DNS %s", ni.Association.PublicDNSName)
+		}
+		switch e.Role {
+		case RoleNAT:
+			if ni.InterfaceType != "natGateway" || !ni.RequesterManaged || ni.SourceDestCheck || ni.Association == nil {
+				t.Errorf("NAT gateway interface %+v", ni)
+			}
+		case RoleApp, RoleWeb, RoleDB:
+			if e.InstanceID != "" && (ni.Attachment == nil || ni.Attachment.InstanceID != e.InstanceID || ni.InterfaceType != "interface") {
+				t.Errorf("instance interface %+v", ni)
+			}
+		}
+	}
+}
