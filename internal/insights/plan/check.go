@@ -170,6 +170,8 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.unnest(cmd.Field, cmd.Into.Name)
 	case *syntax.Expand:
 		c.unnest(cmd.Field, cmd.Field.Name)
+	case *syntax.Fillmissing:
+		c.fillmissing(cmd)
 	case *syntax.Estimate:
 		c.plan.Estimate = true
 	case *syntax.Other:

@@ -295,3 +295,51 @@ func (c *checker) unnest(f *isyntax.Field, into string) {
 	c.define(into, &Call{Fn: "unnest", Args: []Expr{x}, T: TypeString})
 	c.addOutput(into)
 }
+
+// fillmissing adds the empty bins of a stats … by bin() (a fixed period,
+// bin() the only key) between its first and last bin.
+func (c *checker) fillmissing(cmd *isyntax.Fillmissing) {
+	s := c.cur
+	if !s.Grouped || len(s.Keys) != 1 || s.Limit > 0 || len(s.Dedup) > 0 || s.Windowed {
+		c.fail(cmd, "fillmissing follows a stats grouped by bin() alone (stats … by bin(5m) | fillmissing)")
+	}
+	bin, ok := s.Keys[0].X.(*Call)
+	if !ok || bin.Fn != "bin" {
+		c.fail(cmd, "fillmissing follows a stats grouped by bin() alone (stats … by bin(5m) | fillmissing)")
+	}
+	step := bin.Args[1].(*Lit).Value.(Period).Millis()
+	if step == 0 || len(bin.Args) == 3 {
+		c.fail(cmd, "fillmissing needs a bin() of fixed length without offset (ms, s, m, h, d, w)")
+	}
+	keyName := s.Keys[0].Name
+	values := map[string]Expr{}
+	for _, v := range cmd.Values {
+		if _, ok := c.sc.defs[v.Field.Name]; !ok || v.Field.Name == keyName {
+			c.fail(v.Field, "%s is not a value column of the stats before fillmissing", v.Field.Name)
+		}
+		x := c.expr(v.Value, exprCtx{})
+		if _, ok := x.(*Lit); !ok {
+			c.fail(v.Value, "fillmissing fills with a constant such as 0")
+		}
+		values[v.Field.Name] = x
+	}
+	s.Order = nil
+	c.newStage()
+	fill := &Fill{Key: c.sc.defs[keyName].(*Ref).Name, StepMs: step, Values: map[string]Expr{}}
+	for name, x := range values {
+		ref := c.sc.defs[name].(*Ref)
+		if isNum(ref.T) != isNum(x.Type()) {
+			if isNum(ref.T) {
+				x = c.num(x)
+			} else {
+				x = c.str(x)
+			}
+		}
+		fill.Values[ref.Name] = x
+	}
+	c.cur.Fill = fill
+	c.cur.Windowed = true
+	c.newStage()
+	c.cur.Order = []SortKey{{X: c.sc.defs[keyName]}}
+	c.explicit = true
+}

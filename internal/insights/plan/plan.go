@@ -40,6 +40,17 @@ type Stage struct {
 	// Windowed marks a stage whose columns hold window functions: rows
 	// can no longer be filtered or grouped in it.
 	Windowed bool
+	// Fill makes the stage add the empty bins of the previous one.
+	Fill *Fill
+}
+
+// Fill is fillmissing over a stats stage grouped by bin(): every bin from
+// the first to the last, in order; Key names the bin column of the
+// previous stage and Values give constants for the other columns.
+type Fill struct {
+	Key    string
+	StepMs int64
+	Values map[string]Expr
 }
 
 // Plan is a checked query.
@@ -111,6 +122,9 @@ func (p *Plan) String() string {
 		fmt.Fprintf(&b, "  project %s\n", namedList(s.Cols))
 		if len(s.Dedup) > 0 {
 			fmt.Fprintf(&b, "  dedup %s order %s\n", exprList(s.Dedup), sortList(s.DedupOrder))
+		}
+		if s.Fill != nil {
+			fmt.Fprintf(&b, "  fill %s every %dms\n", s.Fill.Key, s.Fill.StepMs)
 		}
 		if len(s.Order) > 0 {
 			fmt.Fprintf(&b, "  order %s\n", sortList(s.Order))

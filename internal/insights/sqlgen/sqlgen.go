@@ -138,8 +138,39 @@ func mod(a, b int64) int64 {
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
+// fillStage renders fillmissing: every bin from the first to the last of
+// the previous stage, joined with its rows.
+func (g *gen) fillStage(s *plan.Stage, inner string) string {
+	f, r, t := g.d.Ident("_f"), g.d.Ident("_r"), g.d.Ident("_t")
+	key := g.d.Ident(s.Fill.Key)
+	step := itoa(s.Fill.StepMs)
+	var cols []string
+	for _, c := range s.Cols {
+		ref, ok := c.X.(*plan.Ref)
+		if !ok {
+			g.fail("fill column %s", c.X)
+		}
+		var e string
+		switch v, filled := s.Fill.Values[ref.Name]; {
+		case ref.Name == s.Fill.Key:
+			e = r + "." + t
+		case filled:
+			e = "coalesce(" + f + "." + g.d.Ident(ref.Name) + ", " + g.expr(v) + ")"
+		default:
+			e = f + "." + g.d.Ident(ref.Name)
+		}
+		cols = append(cols, e+" AS "+g.d.Ident(c.Name))
+	}
+	return "WITH " + f + " AS (" + inner + ") SELECT " + strings.Join(cols, ", ") +
+		" FROM (SELECT " + g.fn("unnest", g.fn("range", "min("+key+")", "max("+key+") + "+step, step)) + " AS " + t + " FROM " + f + ") AS " + r +
+		" LEFT JOIN " + f + " ON " + f + "." + key + " = " + r + "." + t + " ORDER BY " + r + "." + t
+}
+
 // stage renders one SELECT; inner is the previous stage's SQL.
 func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
+	if s.Fill != nil {
+		return g.fillStage(s, inner)
+	}
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	var cols []string

@@ -378,3 +378,56 @@ func (p *parser) parseExpand(kw token) Command {
 	c.Span = p.span(kw.pos)
 	return c
 }
+
+// FillValue is one "value for field" of fillmissing.
+type FillValue struct {
+	Value Expr
+	Field *Field
+}
+
+// Fillmissing is `fillmissing [with value for field {, value for field}]`:
+// after stats … by bin(), rows for the empty bins between the first and
+// the last.
+type Fillmissing struct {
+	Span
+	Values []FillValue
+}
+
+func (*Fillmissing) command()     {}
+func (*Fillmissing) Name() string { return "fillmissing" }
+
+func (c *Fillmissing) String() string {
+	if len(c.Values) == 0 {
+		return "fillmissing"
+	}
+	parts := make([]string, len(c.Values))
+	for i, v := range c.Values {
+		parts[i] = v.Value.String() + " for " + v.Field.String()
+	}
+	return "fillmissing with " + strings.Join(parts, ", ")
+}
+
+func (c *Fillmissing) children() []Node {
+	var out []Node
+	for _, v := range c.Values {
+		out = append(out, v.Value, v.Field)
+	}
+	return out
+}
+
+// fillmissing = "fillmissing" [ "with" expr "for" ident { "," expr "for" ident } ] ;
+func (p *parser) parseFillmissing(kw token) Command {
+	c := &Fillmissing{}
+	if p.acceptKeyword("with") {
+		for {
+			v := p.parseUnary()
+			p.expectKeyword("for")
+			c.Values = append(c.Values, FillValue{Value: v, Field: p.parseName("a field name")})
+			if !p.accept(tComma) {
+				break
+			}
+		}
+	}
+	c.Span = p.span(kw.pos)
+	return c
+}

@@ -222,7 +222,9 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseUnnest
 	case "expand":
 		return (*parser).parseExpand
-	case "lookup", "cidrlookup", "join", "diff", "anomaly", "fillmissing", "appendcols", "logcompare", "relevantfields":
+	case "fillmissing":
+		return (*parser).parseFillmissing
+	case "lookup", "cidrlookup", "join", "diff", "anomaly", "appendcols", "logcompare", "relevantfields":
 		return (*parser).parseOther
 	}
 	return nil

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -538,6 +539,27 @@ func Cases() []Case {
 				}
 				return out
 			}},
+		{Name: "fillmissing_bins", Query: `filter srcAddr = "` + NeedleAddr + `" | stats count(*) as n, sum(bytes) as b by bin(10m) as t | fillmissing with 0 for n`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool { return r.v["srcaddr"] == NeedleAddr })
+				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 600)} })
+				have := map[int64][]any{}
+				lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+				for i, kk := range k {
+					ts := kk[0].(time.Time).Unix()
+					lo, hi = min(lo, ts), max(hi, ts)
+					have[ts] = []any{countOf(g[i]), sum(g[i], "bytes")}
+				}
+				var out [][]any
+				for ts := lo; ts <= hi; ts += 600 {
+					if v, ok := have[ts]; ok {
+						out = append(out, []any{time.Unix(ts, 0).UTC(), v[0], v[1]})
+					} else {
+						out = append(out, []any{time.Unix(ts, 0).UTC(), int64(0), nil})
+					}
+				}
+				return out
+			}, Order: []int{0}, Desc: []bool{false}},
 	}
 }
 
