@@ -102,9 +102,14 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	// Check the query before opening the database: a mistake is reported
-	// even when the database is busy or missing.
-	if _, err := query.New(query.Config{}, nil, nil).Compile(ctx, query.Request{Query: text}); err != nil && errors.Is(err, syntax.ErrQuery) && !strings.Contains(strings.ToLower(text), "source") {
+	// even when the database is busy or missing. (SOURCE logGroups()
+	// needs the catalog, so the check counts only without SOURCE.)
+	if q, err := syntax.Parse(text); err != nil {
 		return queryError(err)
+	} else if _, isSource := q.Commands[0].(*syntax.Source); !isSource {
+		if _, err := query.New(query.Config{}, nil, nil).Compile(ctx, query.Request{Query: text}); err != nil && errors.Is(err, syntax.ErrQuery) {
+			return queryError(err)
+		}
 	}
 	st, err := openStore(ctx, env, *data, true)
 	if err != nil {

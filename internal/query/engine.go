@@ -235,6 +235,9 @@ func shape(res *store.Result, st *sqlgen.Statement) {
 		if t != plan.TypeTime || i >= len(res.Columns) {
 			continue
 		}
+		if i < len(res.Types) {
+			res.Types[i] = "TIMESTAMP"
+		}
 		for _, row := range res.Rows {
 			switch v := row[i].(type) {
 			case int64:

@@ -130,6 +130,23 @@ func TestCheckErrors(t *testing.T) {
 	f(`fields srcAddr | source 'x'`, `1:18: SOURCE must be the first command`)
 }
 
+func TestJavaDatePatterns(t *testing.T) {
+	for in, want := range map[string]string{
+		"yyyy-MM-dd HH:mm:ss":      "%Y-%m-%d %H:%M:%S",
+		"dd/MMM/yyyy:HH:mm:ss.SSS": "%d/%b/%Y:%H:%M:%S.%g",
+		"yyyy-MM-dd'T'HH:mmXXX":    "%Y-%m-%dT%H:%M%z",
+		"yy%":                      "%y%%",
+	} {
+		got, err := javaToStrftime(in)
+		if err != nil || got != want {
+			t.Errorf("javaToStrftime(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := javaToStrftime("EEE yyyy"); err == nil {
+		t.Error("javaToStrftime accepted EEE")
+	}
+}
+
 func TestBinClampWarns(t *testing.T) {
 	p, err := Compile(`stats count(*) by bin(300s)`, Options{})
 	if err != nil {

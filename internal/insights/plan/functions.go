@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"sort"
@@ -34,6 +35,8 @@ var functions = map[string]fnSpec{
 	"latest":         {1, 1, TypeAny, "a", true},
 	"sortsfirst":     {1, 1, TypeAny, "a", true},
 	"sortslast":      {1, 1, TypeAny, "a", true},
+	"countovertime":  {1, 1, TypeNumber, "a", true},
+	"sumovertime":    {1, 1, TypeNumber, "n", true},
 	// numeric
 	"abs": {1, 1, TypeNumber, "n", false}, "ceil": {1, 1, TypeNumber, "n", false},
 	"floor": {1, 1, TypeNumber, "n", false}, "greatest": {1, -1, TypeNumber, "n", false},
@@ -72,7 +75,8 @@ var functions = map[string]fnSpec{
 	"base64decode": {1, 1, TypeString, "s", false}, "hextoascii": {1, 1, TypeString, "s", false},
 	"hextodec": {1, 1, TypeNumber, "s", false}, "dectohex": {1, 1, TypeString, "n", false},
 	"md5": {1, 1, TypeString, "s", false}, "sha256": {1, 1, TypeString, "s", false},
-	"split": {2, 2, TypeList, "ss", false},
+	"split":     {2, 2, TypeList, "ss", false},
+	"parsedate": {2, 3, TypeTime, "sss", false},
 }
 
 // fnAliases maps other spellings to the table's names.
@@ -82,8 +86,7 @@ var fnAliases = map[string]string{"regex_replace": "regexreplace", "strftime": "
 var unsupported = map[string]string{
 	"jsonparse": "flow logs have no JSON", "jsonstringify": "flow logs have no JSON",
 	"jsonarraysize": "flow logs have no JSON", "jsonarraycontains": "flow logs have no JSON",
-	"parsedate": "Java date patterns are not supported yet",
-	"rate":      "time-series aggregates are not supported yet", "countovertime": "time-series aggregates are not supported yet",
+	"rate": "time-series aggregates are not supported yet", "countovertime": "time-series aggregates are not supported yet",
 	"sumovertime": "time-series aggregates are not supported yet", "histogram": "time-series aggregates are not supported yet",
 }
 
@@ -222,6 +225,26 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 		if _, ok := args[1].(*Lit); !ok {
 			c.fail(e.Args[1], "formatDate() needs a literal format string such as \"%%Y-%%m-%%d\"")
 		}
+	case "countovertime":
+		return &Call{Fn: "count", Args: args, T: TypeNumber, Agg: true}
+	case "sumovertime":
+		return &Call{Fn: "sum", Args: args, T: TypeNumber, Agg: true}
+	case "parsedate":
+		l, ok := args[1].(*Lit)
+		pat, _ := l.Value.(string)
+		if !ok || pat == "" {
+			c.fail(e.Args[1], "parseDate() needs a literal pattern such as \"yyyy-MM-dd HH:mm:ss\"")
+		}
+		f, err := javaToStrftime(pat)
+		if err != nil {
+			c.fail(e.Args[1], "%v", err)
+		}
+		if len(args) == 3 {
+			if l, ok := args[2].(*Lit); !ok || l.Value != "UTC" && l.Value != "Z" {
+				c.fail(e.Args[2], "parseDate() reads times in UTC only")
+			}
+		}
+		return &Call{Fn: "parsedate", Args: []Expr{args[0], strLit(f)}, T: TypeTime}
 	case "regexreplace":
 		l, ok := args[1].(*Lit)
 		if !ok {
@@ -236,6 +259,55 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 		// the engine binds the range; the dialect renders these from Plan
 	}
 	return &Call{Fn: name, Args: args, T: ret, Agg: spec.agg}
+}
+
+// javaToStrftime converts a Java DateTimeFormatter pattern into strptime
+// directives.
+func javaToStrftime(p string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(p); {
+		c := p[i]
+		j := i
+		for j < len(p) && p[j] == c {
+			j++
+		}
+		n := j - i
+		switch {
+		case c == 'y' && (n == 4 || n == 2):
+			b.WriteString(map[int]string{4: "%Y", 2: "%y"}[n])
+		case c == 'M' && n <= 2:
+			b.WriteString("%m")
+		case c == 'M' && n == 3:
+			b.WriteString("%b")
+		case c == 'd' && n <= 2:
+			b.WriteString("%d")
+		case c == 'H' && n <= 2:
+			b.WriteString("%H")
+		case c == 'm' && n <= 2:
+			b.WriteString("%M")
+		case c == 's' && n <= 2:
+			b.WriteString("%S")
+		case c == 'S' && n == 3:
+			b.WriteString("%g")
+		case c == 'X' || c == 'Z':
+			b.WriteString("%z")
+		case c == '\'':
+			k := strings.IndexByte(p[i+1:], '\'')
+			if k < 0 {
+				return "", fmt.Errorf("unterminated quote in the date pattern %q", p)
+			}
+			b.WriteString(strings.ReplaceAll(p[i+1:i+1+k], "%", "%%"))
+			j = i + k + 2
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			return "", fmt.Errorf("date pattern letter %q is not supported (y M d H m s SSS X and quoted text are)", p[i:j])
+		case c == '%':
+			b.WriteString(strings.Repeat("%%", n))
+		default:
+			b.WriteString(p[i:j])
+		}
+		i = j
+	}
+	return b.String(), nil
 }
 
 func toFloat(l *Lit) (float64, bool) {

@@ -120,6 +120,8 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		return "substringUTF8(" + strings.Join(a, ", ") + ")", true
 	case "formatdate":
 		return "formatDateTime(toDateTime(intDiv(" + a[0] + ", 1000), 'UTC'), " + a[1] + ")", true
+	case "parsedate":
+		return "(toUnixTimestamp64Milli(parseDateTime64BestEffortOrNull(" + a[0] + ", 3, 'UTC')))", true
 	case "month_index":
 		ts := "toDateTime(intDiv(" + a[0] + ", 1000), 'UTC')"
 		return "(toYear(" + ts + ") * 12 + toMonth(" + ts + ") - 1)", true

@@ -111,6 +111,8 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 		return "try(substring(" + strings.Join(args, ", ") + "))", true
 	case "formatdate":
 		return "try(strftime(make_timestamp(CAST(" + a[0] + " AS BIGINT) * 1000), " + a[1] + "))", true
+	case "parsedate":
+		return "epoch_ms(try_strptime(" + a[0] + ", " + a[1] + "))", true
 	case "month_index":
 		ts := "make_timestamp(CAST(" + a[0] + " AS BIGINT) * 1000)"
 		return "try(year(" + ts + ") * 12 + month(" + ts + ") - 1)", true

@@ -336,6 +336,9 @@ func (g *gen) call(c *plan.Call) string {
 	case "formatdate":
 		a := g.args(c)
 		return g.fn("formatdate", a[0], a[1])
+	case "parsedate":
+		a := g.args(c)
+		return g.fn("parsedate", a[0], a[1])
 	case "ipv4_range":
 		return g.ipv4Range(c)
 	case "ipv6_prefix":
