@@ -282,18 +282,39 @@ func (g *gen) order(keys []plan.SortKey) string {
 		if isConst(k.X) {
 			continue
 		}
-		var e string
-		if s, ok := k.X.(*plan.Sys); ok && s.Name == "@timestamp" {
-			e = "start" // same order as start * 1000, and cheaper
-		} else {
-			e = g.expr(k.X)
+		var es []string
+		switch x := k.X.(type) {
+		case *plan.Sys:
+			if x.Name == "@timestamp" {
+				es = []string{"start"} // same order as start * 1000, and cheaper
+			} else {
+				es = g.natural(g.expr(k.X))
+			}
+		default:
+			if t := k.X.Type(); t == plan.TypeString || t == plan.TypeAny {
+				es = g.natural(g.expr(k.X))
+			} else {
+				es = []string{g.expr(k.X)}
+			}
 		}
-		if k.Desc {
-			e += " DESC NULLS FIRST"
+		for _, e := range es {
+			if k.Desc {
+				e += " DESC NULLS FIRST"
+			}
+			parts = append(parts, e)
 		}
-		parts = append(parts, e)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// natural returns the keys of the Logs Insights "natural" order of text:
+// values that are not numbers first, numbers by value, text with its runs
+// of digits compared by length then value (left-padded to 20 digits).
+func (g *gen) natural(e string) []string {
+	num := g.fn("tonumber", e)
+	padded := g.fn("regexreplace", e, g.d.Str(`([0-9]+)`), g.d.Str(strings.Repeat("0", 19)+`\1`))
+	padded = g.fn("regexreplace", padded, g.d.Str(`0*([0-9]{20})`), g.d.Str(`\1`))
+	return []string{"(" + num + " IS NOT NULL)", num, padded}
 }
 
 // estimate renders `estimate`: the text size of the records the query

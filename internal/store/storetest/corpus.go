@@ -560,6 +560,16 @@ func Cases() []Case {
 				}
 				return out
 			}, Order: []int{0}, Desc: []bool{false}},
+		{Name: "natural_sort_addresses", Query: `stats count(*) as n by srcAddr | sort srcAddr | limit 12`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("srcaddr"))
+				return rowsOf(k, g, countOf)
+			}, Order: []int{0}, Desc: []bool{false}, Limit: 12},
+		{Name: "natural_sort_desc", Query: `stats sum(bytes) as b by interfaceId, dstAddr | sort dstAddr desc, interfaceId | limit 15`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("interface_id", "dstaddr"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{1, 0}, Desc: []bool{true, false}, Limit: 15},
 	}
 }
 

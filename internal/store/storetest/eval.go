@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -226,7 +227,60 @@ func cmpVal(a, b any) int {
 		}
 		return 0
 	}
-	return strings.Compare(normal(a), normal(b))
+	return naturalCompare(normal(a), normal(b))
+}
+
+var numberRE = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$`)
+
+// naturalCompare is the "natural" order of the spec (§5.5): text that is
+// not a number first, numbers by value, other text chunk by chunk with
+// runs of digits compared by length, then value.
+func naturalCompare(a, b string) int {
+	na, nb := numberRE.MatchString(a), numberRE.MatchString(b)
+	switch {
+	case na && nb:
+		fa, _ := strconv.ParseFloat(a, 64)
+		fb, _ := strconv.ParseFloat(b, 64)
+		switch {
+		case fa < fb:
+			return -1
+		case fa > fb:
+			return 1
+		}
+		return 0
+	case na:
+		return 1
+	case nb:
+		return -1
+	}
+	ca, cb := chunks(a), chunks(b)
+	for i := 0; i < len(ca) && i < len(cb); i++ {
+		x, y := ca[i], cb[i]
+		if isDigits(x) && isDigits(y) {
+			if len(x) != len(y) {
+				return len(x) - len(y)
+			}
+		}
+		if c := strings.Compare(x, y); c != 0 {
+			return c
+		}
+	}
+	return len(ca) - len(cb)
+}
+
+func isDigits(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
+
+func chunks(s string) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		j := i + 1
+		for j < len(s) && isDigits(s[j:j+1]) == isDigits(s[i:i+1]) {
+			j++
+		}
+		out = append(out, s[i:j])
+		i = j
+	}
+	return out
 }
 
 func toF(v any) (float64, bool) {
