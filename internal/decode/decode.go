@@ -106,10 +106,33 @@ type sink struct {
 	defFormat *flowlog.Format
 	// size is the batch size.
 	size int
+	// expect is the expected number of records (0 when unknown).
+	expect int64
 }
 
+// minCapacity is the smallest capacity of a first batch; unknownCapacity
+// is used when the input size is unknown.
+const (
+	minCapacity     = 1024
+	unknownCapacity = 8192
+)
+
+func newSink(ctx context.Context, opts *Options, emit func(*flowlog.Batch) error, st *Stats, expect int64) *sink {
+	if expect <= 0 {
+		expect = unknownCapacity
+	}
+	return &sink{ctx: ctx, opts: opts, emit: emit, stats: st, size: opts.batchSize(), expect: expect}
+}
+
+// newBatch returns an empty batch of format f. Until a batch has been
+// emitted, its capacity follows the expected number of records, so that a
+// small input (one subscription payload) does not pay for a full batch;
+// columns still grow past it when the guess was low.
 func (s *sink) newBatch(f *flowlog.Format) *flowlog.Batch {
-	n := s.opts.batchSize()
+	n := s.size
+	if s.stats.Records == 0 {
+		n = int(min(max(s.expect, minCapacity), int64(s.size)))
+	}
 	if s.opts.NewBatch != nil {
 		if b := s.opts.NewBatch(f, n); b != nil {
 			return b
@@ -187,8 +210,13 @@ func (c countingReader) Read(p []byte) (int, error) {
 // counted; they never stop the read. The error is about the input as a
 // whole (I/O, corrupt gzip, unreadable Parquet) or comes from emit or ctx.
 func Read(ctx context.Context, r io.Reader, opts Options, emit func(*flowlog.Batch) error) (Stats, error) {
+	return readSized(ctx, r, opts, emit, 0)
+}
+
+// readSized is Read with the expected number of records (0 when unknown).
+func readSized(ctx context.Context, r io.Reader, opts Options, emit func(*flowlog.Batch) error, expect int64) (Stats, error) {
 	var st Stats
-	s := &sink{ctx: ctx, opts: &opts, emit: emit, stats: &st, size: opts.batchSize()}
+	s := newSink(ctx, &opts, emit, &st, expect)
 	err := readAny(ctx, countingReader{r, &st.InputBytes}, s, false)
 	if err == nil {
 		err = s.flush()
@@ -209,14 +237,21 @@ func ReadFile(ctx context.Context, path string, opts Options, emit func(*flowlog
 		return Stats{}, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Stats{}, err
+	}
+	// Records expected from the size: ~100 bytes of text per record,
+	// ~25 bytes of gzip.
+	expect := fi.Size() / 100
 	var magic [4]byte
-	if n, _ := f.ReadAt(magic[:], 0); n == 4 && string(magic[:]) == "PAR1" {
-		fi, err := f.Stat()
-		if err != nil {
-			return Stats{}, err
-		}
+	n, _ := f.ReadAt(magic[:], 0)
+	if n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		expect = fi.Size() / 25
+	}
+	if n == 4 && string(magic[:]) == "PAR1" {
 		var st Stats
-		s := &sink{ctx: ctx, opts: &opts, emit: emit, stats: &st, size: opts.batchSize()}
+		s := newSink(ctx, &opts, emit, &st, fi.Size()/20)
 		st.InputBytes = fi.Size()
 		err = readParquet(ctx, f, fi.Size(), s)
 		if err == nil {
@@ -227,7 +262,7 @@ func ReadFile(ctx context.Context, path string, opts Options, emit func(*flowlog
 		}
 		return st, nil
 	}
-	return Read(ctx, f, opts, emit)
+	return readSized(ctx, f, opts, emit, max(expect, 1))
 }
 
 // peekSize is how much of the input container detection looks at.

@@ -380,3 +380,32 @@ func TestEmptyInput(t *testing.T) {
 }
 
 var _ = io.EOF
+
+func TestFirstBatchCapacityGrows(t *testing.T) {
+	var in []string
+	for len(in) < 20000 {
+		in = append(in, goodLines...)
+	}
+	var caps []int
+	opts := Options{BatchSize: 16000, NewBatch: func(f *flowlog.Format, n int) *flowlog.Batch {
+		caps = append(caps, n)
+		return flowlog.NewBatch(f, n)
+	}}
+	r := read(t, lines(in...), opts)
+	if r.err != nil || len(r.lines) != len(in) || len(r.batches) != 2 || r.batches[0].N != 16000 {
+		t.Fatalf("err %v, %d records in %d batches", r.err, len(r.lines), len(r.batches))
+	}
+	// Unknown size: a small first batch that grew, then full ones.
+	if len(caps) != 2 || caps[0] != unknownCapacity || caps[1] != 16000 {
+		t.Errorf("capacities %v", caps)
+	}
+	// A file's size sets the first capacity.
+	p := filepath.Join(t.TempDir(), "small.log")
+	if err := os.WriteFile(p, lines(goodLines...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	caps = nil
+	if r := readFile(t, p, opts); r.err != nil || len(caps) != 1 || caps[0] != minCapacity {
+		t.Errorf("small file: %v, capacities %v", r.err, caps)
+	}
+}
