@@ -141,6 +141,8 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		return "pow(" + a[0] + ", " + a[1] + ")", true
 	case "filldown":
 		return one("anyLast")
+	case "lag":
+		return "lagInFrame(" + a[0] + ", " + a[1] + ")", true
 	case "split":
 		return "splitByString(" + a[1] + ", " + a[0] + ")", true
 	case "unnest":

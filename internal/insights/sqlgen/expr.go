@@ -158,7 +158,7 @@ func (g *gen) window(c *plan.Call) string {
 	case "running_sum":
 		return "sum(" + a[0] + ") OVER (" + strings.Join(over, " ") + running + ")"
 	case "lag":
-		return "lag(" + a[0] + ", " + a[1] + ") OVER (" + strings.Join(over, " ") + ")"
+		return g.fn("lag", a[0], a[1]) + " OVER (" + strings.Join(over, " ") + running + ")"
 	case "filldown":
 		return g.fn("filldown", a[0]) + " OVER (" + strings.Join(over, " ") + running + ")"
 	case "ratio":
