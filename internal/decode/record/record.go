@@ -437,37 +437,50 @@ func parseIPv4(t []byte) (uint32, bool) {
 
 // scanIPv4 parses a dotted quad without leading zeros that starts at
 // line[pos] and ends at a space or the end of line; it returns the end.
+// Each octet is read as one to three digits, unrolled.
 func scanIPv4(line []byte, pos int) (int, uint32, bool) {
-	var v, oct uint32
-	digits, dots := 0, 0
-	j := pos
-	for ; j < len(line); j++ {
-		c := line[j]
-		if c-'0' <= 9 {
-			if digits == 1 && oct == 0 {
-				return 0, 0, false // leading zero
-			}
-			oct = oct*10 + uint32(c-'0')
-			digits++
-			if oct > 255 {
-				return 0, 0, false
-			}
-			continue
-		}
-		if c == ' ' {
-			break
-		}
-		if c != '.' || digits == 0 || dots == 3 {
+	var v uint32
+	j, n := pos, len(line)
+	for k := 0; k < 4; k++ {
+		if j >= n {
 			return 0, 0, false
 		}
+		c := line[j] - '0'
+		if c > 9 {
+			return 0, 0, false
+		}
+		oct := uint32(c)
+		j++
+		if j < n {
+			if c := line[j] - '0'; c <= 9 {
+				if oct == 0 {
+					return 0, 0, false // leading zero
+				}
+				oct = oct*10 + uint32(c)
+				j++
+				if j < n {
+					if c := line[j] - '0'; c <= 9 {
+						oct = oct*10 + uint32(c)
+						j++
+						if oct > 255 {
+							return 0, 0, false
+						}
+					}
+				}
+			}
+		}
 		v = v<<8 | oct
-		oct, digits = 0, 0
-		dots++
+		if k < 3 {
+			if j >= n || line[j] != '.' {
+				return 0, 0, false
+			}
+			j++
+		}
 	}
-	if dots != 3 || digits == 0 {
+	if j < n && line[j] != ' ' {
 		return 0, 0, false
 	}
-	return j, v<<8 | oct, true
+	return j, v, true
 }
 
 // parseIPv6 parses IPv6 text (no zone) without allocating.

@@ -339,3 +339,39 @@ func TestTypedValues(t *testing.T) {
 	DropPartial(b)
 	checkShape(t, b)
 }
+
+func TestScanIPv4MatchesParseIPv4(t *testing.T) {
+	for _, s := range []string{"1.2.3.4", "255.255.255.255", "0.0.0.0", "10.0.0.10", "256.0.0.0", "1.2.3.256",
+		"1.2.3", "1.2.3.4.", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", "1.2.3.0", "00.1.2.3", "1..2.3", ".1.2.3",
+		"1.2.3.4x", "1.2.3.", "1000.1.1.1", "1.2.3.4444", "", "1", "a.b.c.d", "1.2.3.-"} {
+		wantV, wantOK := parseIPv4([]byte(s))
+		for _, suffix := range []string{"", " next"} {
+			j, v, ok := scanIPv4([]byte("x "+s+suffix), 2)
+			if ok != wantOK || (ok && (v != wantV || j != 2+len(s))) {
+				t.Errorf("scanIPv4(%q%s) = %d, %#x, %v; parseIPv4 says %#x, %v", s, suffix, j, v, ok, wantV, wantOK)
+			}
+		}
+	}
+}
+
+func TestParseEight(t *testing.T) {
+	for _, s := range []string{"00000000", "12345678", "99999999", "17171712", "00000001", "10000000"} {
+		x := uint64(0)
+		for i := 7; i >= 0; i-- {
+			x = x<<8 | uint64(s[i])
+		}
+		want, _ := strconv.ParseUint(s, 10, 64)
+		if !eightDigits(x) || parseEight(x) != want {
+			t.Errorf("%s: eightDigits %v, parseEight %d", s, eightDigits(x), parseEight(x))
+		}
+	}
+	for _, s := range []string{"1234567a", "/2345678", ":2345678", "1234 678", "-1234567"} {
+		x := uint64(0)
+		for i := 7; i >= 0; i-- {
+			x = x<<8 | uint64(s[i])
+		}
+		if eightDigits(x) {
+			t.Errorf("%q taken for eight digits", s)
+		}
+	}
+}
