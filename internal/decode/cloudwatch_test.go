@@ -151,3 +151,22 @@ func TestSubscriptionPayloads(t *testing.T) {
 		t.Errorf("unknown message type: %v", r.rejectText())
 	}
 }
+
+// TestFirehoseRecordBodies covers what one Firehose record's data can be
+// (spec 11.5): a JSON {"message"} document, raw text lines, or a gzip
+// CloudWatch Logs subscription payload. Read takes each as it is.
+func TestFirehoseRecordBodies(t *testing.T) {
+	bodies := map[string][]byte{
+		"json message": []byte(`{"message":"` + goodLines[0] + `"}`),
+		"raw text":     []byte(goodLines[0] + "\n" + goodLines[1]),
+		"subscription": gz(t, jsonOf(t, subscription(dataMessage, goodLines[0], goodLines[1]))),
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			r := read(t, body, Options{})
+			if r.err != nil || len(r.rejects) != 0 || len(r.lines) == 0 || r.lines[0] != goodLines[0] {
+				t.Errorf("%v %v %v", r.err, r.rejectText(), r.lines)
+			}
+		})
+	}
+}

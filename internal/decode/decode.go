@@ -209,6 +209,8 @@ func (c countingReader) Read(p []byte) (int, error) {
 // takes ownership of each batch). Rejected lines go to opts.OnReject and are
 // counted; they never stop the read. The error is about the input as a
 // whole (I/O, corrupt gzip, unreadable Parquet) or comes from emit or ctx.
+// The data of one Firehose record (a {"message": …} document, raw lines or
+// a gzip subscription payload) is also read as it is.
 func Read(ctx context.Context, r io.Reader, opts Options, emit func(*flowlog.Batch) error) (Stats, error) {
 	return readSized(ctx, r, opts, emit, 0)
 }
