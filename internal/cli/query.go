@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 	explain := fs.Bool("explain", false, "print the plan and the SQL instead of running the query")
 	file := fs.String("f", "", "read the query from `file` (- for standard input)")
 	timeout := fs.Duration("timeout", 0, "stop the query after this `duration` (default: no limit)")
+	lookups := fs.String("lookups", "", "`directory` of lookup tables NAME.csv for lookup and cidrlookup (default: DIR/lookups of --data)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,16 +85,19 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 	if !req.Start.IsZero() && !req.End.IsZero() && req.End.Before(req.Start) {
 		return usageError("--end (%s) is before --start (%s)", req.End.Format(time.RFC3339), req.Start.Format(time.RFC3339))
 	}
+	if *lookups == "" {
+		*lookups = filepath.Join(*data, "lookups")
+	}
 	if *explain {
 		// Compile without opening the database when it is not there yet.
-		eng := query.New(query.Config{}, nil, nil)
+		eng := query.New(query.Config{LookupDir: *lookups}, nil, nil)
 		if _, err := os.Stat(*data); err == nil {
 			st, err := openStore(ctx, env, *data, true)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			eng = query.New(query.Config{}, st, st)
+			eng = query.New(query.Config{LookupDir: *lookups}, st, st)
 		}
 		c, err := eng.Compile(ctx, req)
 		if err != nil {
@@ -107,7 +112,7 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 	if q, err := syntax.Parse(text); err != nil {
 		return queryError(err)
 	} else if _, isSource := q.Commands[0].(*syntax.Source); !isSource {
-		if _, err := query.New(query.Config{}, nil, nil).Compile(ctx, query.Request{Query: text}); err != nil && errors.Is(err, syntax.ErrQuery) {
+		if _, err := query.New(query.Config{LookupDir: *lookups}, nil, nil).Compile(ctx, query.Request{Query: text}); err != nil && errors.Is(err, syntax.ErrQuery) {
 			return queryError(err)
 		}
 	}
@@ -116,7 +121,7 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	eng := query.New(query.Config{Timeout: *timeout}, st, st)
+	eng := query.New(query.Config{Timeout: *timeout, LookupDir: *lookups}, st, st)
 	res, c, err := eng.Run(ctx, req)
 	if err != nil {
 		if c != nil && errors.Is(err, query.ErrBackend) {

@@ -120,3 +120,27 @@ func TestQueryExplainAndFile(t *testing.T) {
 		}
 	}
 }
+
+func TestQueryLookups(t *testing.T) {
+	data := queryDB(t)
+	dir := filepath.Join(data, "lookups")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nets.csv"), []byte("cidr,owner\n10.0.0.0/16,vpc-a\n10.0.1.0/24,web\n203.0.113.0/24,scanner\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ports.csv"), []byte("port,service\n443,https\n22,ssh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := mustStore(t, nil, "query", "--data", data, "--output", "csv",
+		"cidrlookup nets srcAddr as cidr OUTPUT owner | lookup ports port as dstPort OUTPUT service | stats count(*) as n by owner, service | sort owner")
+	want := "owner,service,n\nscanner,ssh,2\nweb,https,2\n,,1\n"
+	if got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+	}
+	code, _, errs := storeRun(t, nil, "query", "--data", data, "lookup nope port OUTPUT x")
+	if code != 2 || !strings.Contains(errs, `unknown lookup table "nope"`) {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}

@@ -41,6 +41,8 @@ type Config struct {
 	Dialect sqlgen.Dialect
 	// Now returns the current time (nil: time.Now).
 	Now func() time.Time
+	// LookupDir holds the lookup tables of lookup and cidrlookup (NAME.csv).
+	LookupDir string
 }
 
 // DefaultConfig returns the configuration of the CLI.
@@ -154,6 +156,11 @@ func (e *Engine) Compile(ctx context.Context, req Request) (*Compiled, error) {
 	opt := plan.Options{LoadFormats: func() map[int]*flowlog.Format {
 		return formatsOf(datasets(), c.Datasets)
 	}}
+	if names := plan.LookupNames(q); len(names) > 0 {
+		if opt.Lookups, err = loadLookups(e.cfg.LookupDir, names); err != nil {
+			return nil, err
+		}
+	}
 	p, err := plan.Check(q, req.Query, opt)
 	if catErr != nil {
 		return nil, fmt.Errorf("list datasets: %w", catErr)

@@ -23,6 +23,14 @@ type Options struct {
 	// the query needs formats (so that a query that does not touch
 	// @message costs no catalog lookup).
 	LoadFormats func() map[int]*flowlog.Format
+	// Lookups are the lookup tables lookup and cidrlookup may name.
+	Lookups map[string]*Table
+}
+
+// Table is a lookup table: a header and rows of text.
+type Table struct {
+	Columns []string
+	Rows    [][]string
 }
 
 // Compile parses and checks a query.
@@ -172,6 +180,8 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.unnest(cmd.Field, cmd.Field.Name)
 	case *syntax.Fillmissing:
 		c.fillmissing(cmd)
+	case *syntax.Lookup:
+		c.lookup(cmd)
 	case *syntax.Estimate:
 		c.plan.Estimate = true
 	case *syntax.Other:

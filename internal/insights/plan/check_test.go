@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -185,5 +186,22 @@ func TestParseMapsOntoColumns(t *testing.T) {
 	loaded := false
 	if _, err := Compile(`stats count(*) by srcAddr`, Options{LoadFormats: func() map[int]*flowlog.Format { loaded = true; return nil }}); err != nil || loaded {
 		t.Fatalf("formats loaded for a query without @message (err %v)", err)
+	}
+}
+
+func TestCIDRIntervals(t *testing.T) {
+	tab := &Table{Columns: []string{"cidr", "owner"}, Rows: [][]string{
+		{"10.0.0.0/8", "corp"},
+		{"10.1.0.0/16", "vpc1"},
+		{"10.1.2.0/24", "subnet"},
+		{"10.1.0.0/16", "dup"},
+		{"2001:db8::/32", "v6"},
+		{"bad", "x"},
+		{"192.168.0.0/16", "home"},
+	}}
+	got := fmt.Sprint(cidrIntervals(tab, 0, []int{1}))
+	want := "[[167772160 167837695 corp] [167837696 167838207 vpc1] [167838208 167838463 subnet] [167838464 167903231 vpc1] [167903232 184549375 corp] [3232235520 3232301055 home]]"
+	if got != want {
+		t.Fatalf("intervals\n got %s\nwant %s", got, want)
 	}
 }

@@ -42,6 +42,19 @@ type Stage struct {
 	Windowed bool
 	// Fill makes the stage add the empty bins of the previous one.
 	Fill *Fill
+	// Joins are lookup tables joined to the stage's input (LEFT JOIN, at
+	// most one row per input row).
+	Joins []*Join
+}
+
+// Join is a lookup table inlined into the query. Cols are generated
+// column names; values are strings, or int64 for CIDR bounds.
+type Join struct {
+	Alias string
+	Cols  []string
+	Types []Type
+	Rows  [][]any
+	On    Expr
 }
 
 // Fill is fillmissing over a stats stage grouped by bin(): every bin from
@@ -110,6 +123,9 @@ func (p *Plan) String() string {
 			fmt.Fprintf(&b, " (stage %d)", i-1)
 		}
 		b.WriteByte('\n')
+		for _, j := range s.Joins {
+			fmt.Fprintf(&b, "  join %s (%d rows) on %s\n", j.Alias, len(j.Rows), j.On)
+		}
 		for _, f := range s.Filters {
 			fmt.Fprintf(&b, "  filter %s\n", f)
 		}

@@ -1,6 +1,10 @@
 package sqlgen
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/flowlens/flowlens/internal/insights/plan"
+)
 
 // ClickHouse renders SQL for a ClickHouse store (MergeTree tables behind
 // the same flows view).
@@ -23,6 +27,27 @@ func (ClickHouse) Str(s string) string { return "'" + chEscaper.Replace(s) + "'"
 // are grouped together here: a documented difference from DuckDB).
 func (ClickHouse) Dedup(keys []string, order string) (string, string) {
 	return "", "LIMIT 1 BY " + strings.Join(keys, ", ")
+}
+
+// Values renders an inline table with the values() table function.
+func (d ClickHouse) Values(alias string, cols []string, types []plan.Type, rows [][]string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		t := "Nullable(String)"
+		if types[i] == plan.TypeNumber {
+			t = "Nullable(Int64)"
+		}
+		parts[i] = c + " " + t
+	}
+	structure := d.Str(strings.Join(parts, ", "))
+	if len(rows) == 0 {
+		return "(SELECT * FROM values(" + structure + ", (" + strings.Repeat("NULL, ", len(cols)-1) + "NULL)) LIMIT 0) AS " + d.Ident(alias)
+	}
+	tuples := make([]string, len(rows))
+	for i, r := range rows {
+		tuples[i] = "(" + strings.Join(r, ", ") + ")"
+	}
+	return "(SELECT * FROM values(" + structure + ", " + strings.Join(tuples, ", ") + ")) AS " + d.Ident(alias)
 }
 
 // Func implements Dialect.

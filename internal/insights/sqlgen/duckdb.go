@@ -1,6 +1,10 @@
 package sqlgen
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/flowlens/flowlens/internal/insights/plan"
+)
 
 // DuckDB renders SQL for the embedded store (DuckDB 1.5).
 type DuckDB struct{}
@@ -29,6 +33,35 @@ func (DuckDB) Dedup(keys []string, order string) (string, string) {
 		q += " OR " + k + " IS NULL"
 	}
 	return q, ""
+}
+
+// Values renders an inline table.
+func (d DuckDB) Values(alias string, cols []string, types []plan.Type, rows [][]string) string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = d.Ident(c)
+	}
+	if len(rows) == 0 {
+		parts := make([]string, len(cols))
+		for i := range cols {
+			t := "VARCHAR"
+			if types[i] == plan.TypeNumber {
+				t = "BIGINT"
+			}
+			parts[i] = "CAST(NULL AS " + t + ") AS " + names[i]
+		}
+		return "(SELECT " + strings.Join(parts, ", ") + " LIMIT 0) AS " + d.Ident(alias)
+	}
+	var b strings.Builder
+	b.WriteString("(VALUES ")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + strings.Join(r, ", ") + ")")
+	}
+	b.WriteString(") AS " + d.Ident(alias) + "(" + strings.Join(names, ", ") + ")")
+	return b.String()
 }
 
 const ipv4Regex = `((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])`

@@ -341,6 +341,8 @@ func (g *gen) call(c *plan.Call) string {
 		return g.fn("parsedate", a[0], a[1])
 	case "ipv4_range":
 		return g.ipv4Range(c)
+	case "ipv4_between":
+		return g.ipv4Range(c)
 	case "ipv6_prefix":
 		return g.ipv6Prefix(c)
 	case "ipv4tonumber":
@@ -454,7 +456,7 @@ func (g *gen) ipv4Range(c *plan.Call) string {
 	} else {
 		v = g.fn("ipv4num", g.expr(c.Args[0]))
 	}
-	if lo == hi {
+	if lo == hi && c.Fn == "ipv4_range" {
 		return "(" + v + " = " + lo + ")"
 	}
 	return "(" + v + " BETWEEN " + lo + " AND " + hi + ")"

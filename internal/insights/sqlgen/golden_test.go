@@ -18,6 +18,14 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // datasets, no time range, the engine's default limit.
 var goldenOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000}
 
+// goldenLookups are the lookup tables golden queries may use.
+var goldenLookups = map[string]*plan.Table{
+	"owners": {Columns: []string{"addr", "team", "app"}, Rows: [][]string{
+		{"10.0.1.5", "payments", "api"}, {"10.0.1.6", "search", "it's \"quoted\""}, {"10.0.1.5", "dup", "ignored"}}},
+	"nets": {Columns: []string{"cidr", "owner"}, Rows: [][]string{
+		{"10.0.0.0/8", "corp"}, {"10.1.0.0/16", "vpc1"}, {"2001:db8::/32", "v6 is skipped"}}},
+}
+
 // section is one "-- name --" part of a txtar file.
 type section struct {
 	name string
@@ -67,7 +75,7 @@ func formatTxtar(comment string, secs []section) []byte {
 // sections it returns are what the golden files hold.
 func compileAll(query string) []section {
 	secs := []section{{name: "query", data: query}}
-	p, err := plan.Compile(strings.TrimSpace(query), plan.Options{})
+	p, err := plan.Compile(strings.TrimSpace(query), plan.Options{Lookups: goldenLookups})
 	if err != nil {
 		return append(secs, section{name: "error", data: syntax.Detail(err) + "\n"})
 	}

@@ -41,6 +41,9 @@ type Dialect interface {
 	// Dedup renders keeping the first row per key: a QUALIFY condition or
 	// a LIMIT 1 BY clause (one of the two is empty).
 	Dedup(keys []string, order string) (qualify, limitBy string)
+	// Values renders an inline table (rendered literals, row by row) as a
+	// FROM item named alias with columns cols of types types.
+	Values(alias string, cols []string, types []plan.Type, rows [][]string) string
 }
 
 // Options are the query's context outside its text.
@@ -196,6 +199,19 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		b.WriteString(" FROM flows")
 	} else {
 		fmt.Fprintf(&b, " FROM (%s) AS %s", inner, g.d.Ident(fmt.Sprintf("_s%d", i)))
+	}
+	for _, j := range s.Joins {
+		rows := make([][]string, len(j.Rows))
+		for r, row := range j.Rows {
+			rows[r] = make([]string, len(row))
+			for c, v := range row {
+				rows[r][c] = g.lit(v)
+			}
+		}
+		b.WriteString(" LEFT JOIN ")
+		b.WriteString(g.d.Values(j.Alias, j.Cols, j.Types, rows))
+		b.WriteString(" ON ")
+		b.WriteString(g.expr(j.On))
 	}
 	var where []string
 	if i == 0 {

@@ -224,7 +224,9 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseExpand
 	case "fillmissing":
 		return (*parser).parseFillmissing
-	case "lookup", "cidrlookup", "join", "diff", "anomaly", "appendcols", "logcompare", "relevantfields":
+	case "lookup", "cidrlookup":
+		return (*parser).parseLookup
+	case "join", "diff", "anomaly", "appendcols", "logcompare", "relevantfields":
 		return (*parser).parseOther
 	}
 	return nil

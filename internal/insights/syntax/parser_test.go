@@ -41,6 +41,8 @@ func TestParsePrint(t *testing.T) {
 	f(`SOURCE logGroups(namePrefix: ["prod", "nat"]) | unmask @message`, `source logGroups(namePrefix: ["prod", "nat"]) | unmask @message`)
 	f(`countFrequent srcAddr | accum _approxcount as run`, `countFrequent srcAddr | accum _approxcount as run`)
 	f(`pattern @message | diff previousDay`, `pattern @message | diff previousDay`)
+	f(`lookup owners addr as srcAddr, port as dstPort OUTPUT team, app as application`, `lookup owners addr as srcAddr, port as dstPort OUTPUT team, app as application`)
+	f(`cidrlookup nets srcAddr as cidr outputnew owner`, `cidrlookup nets srcAddr as cidr OUTPUTNEW owner`)
 	f(`fields concat(srcAddr, ":", srcPort) as src, a[0] as first, "q\"\\x" as s`, `fields concat(srcAddr, ":", srcPort) as src, a[0] as first, "q\"\\x" as s`)
 	f(`where x > 1.5e3 and y <= .5`, `where x > 1.5e3 and y <= .5`)
 	f("filter srcAddr in (SOURCE 'threats' | filter score > 5 | fields addr) | stats count(*)", `filter srcAddr in (source "threats" | filter score > 5 | fields addr) | stats count(*)`)

@@ -3,6 +3,9 @@ package storetest
 import (
 	"context"
 	"math"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -570,7 +573,53 @@ func Cases() []Case {
 				k, g := groupBy(rs, cols("interface_id", "dstaddr"))
 				return rowsOf(k, g, agg(sum, "bytes"))
 			}, Order: []int{1, 0}, Desc: []bool{true, false}, Limit: 15},
+		{Name: "cidrlookup_longest_prefix", Query: `cidrlookup nets srcAddr as cidr OUTPUT owner | lookup ports port as dstPort OUTPUT service | stats count(*) as n by owner, service`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, func(r record) []any {
+					var owner, service any
+					best := -1
+					for _, row := range lookupNets {
+						p := netip.MustParsePrefix(row[0])
+						if inSubnet(r.v["srcaddr"], row[0]) && p.Bits() > best {
+							best, owner = p.Bits(), row[1]
+						}
+					}
+					if p, ok := num(r, "dstport"); ok {
+						for _, row := range lookupPorts {
+							if row[0] == itoa(p) {
+								service = row[1]
+								break
+							}
+						}
+					}
+					return []any{owner, service}
+				})
+				return rowsOf(k, g, countOf)
+			}},
 	}
+}
+
+// Lookup tables of the corpus, written as NAME.csv into the engine's lookup folder.
+var (
+	lookupNets  = [][]string{{"10.0.0.0/8", "corp"}, {"10.1.0.0/16", "vpc-b"}, {"10.1.2.0/24", "db"}, {"10.0.1.0/24", "web"}, {"203.0.113.0/24", "scanner"}}
+	lookupPorts = [][]string{{"443", "https"}, {"22", "ssh"}, {"53", "dns"}, {"22", "ignored: the first row of a key wins"}}
+)
+
+func writeLookups(t *testing.T) string {
+	dir := t.TempDir()
+	write := func(name, header string, rows [][]string) {
+		var b strings.Builder
+		b.WriteString(header + "\n")
+		for _, r := range rows {
+			b.WriteString(strings.Join(r, ",") + "\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".csv"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("nets", "cidr,owner", lookupNets)
+	write("ports", "port,service", lookupPorts)
+	return dir
 }
 
 func itoa(v int64) string { return normal(v) }
@@ -583,7 +632,9 @@ func RunCorpus(t *testing.T, b Backend) {
 	if err := load(ctx, b, recs); err != nil {
 		t.Fatalf("load the corpus: %v", err)
 	}
-	eng := query.New(query.DefaultConfig(), b, b)
+	cfg := query.DefaultConfig()
+	cfg.LookupDir = writeLookups(t)
+	eng := query.New(cfg, b, b)
 	for _, c := range Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			runCase(ctx, t, eng, c, recs)
