@@ -192,7 +192,7 @@ func cidrIntervals(t *Table, ci int, outIdx []int) [][]any {
 		owners = append(owners, b.row)
 	}
 	var stack []block
-	pos := int64(0) // first address not yet assigned
+	pos := int64(0)                // first address not yet assigned
 	flushTo := func(limit int64) { // assign [pos, limit) to the open blocks
 		for len(stack) > 0 && pos < limit {
 			top := stack[len(stack)-1]
