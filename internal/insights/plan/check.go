@@ -93,6 +93,7 @@ type checker struct {
 	nextID    int
 	lastLimit bool
 	nested    bool // checking a subquery
+	joinLeft  string
 }
 
 // scope maps the names visible at a point of the query to expressions over
@@ -182,6 +183,8 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.fillmissing(cmd)
 	case *syntax.Lookup:
 		c.lookup(cmd)
+	case *syntax.JoinCmd:
+		c.join(cmd)
 	case *syntax.Estimate:
 		c.plan.Estimate = true
 	case *syntax.Other:
@@ -451,6 +454,9 @@ type exprCtx struct {
 func (c *checker) resolveName(n syntax.Node, name string, quoted bool) Expr {
 	if x, ok := c.sc.defs[name]; ok {
 		return x
+	}
+	if c.joinLeft != "" && strings.HasPrefix(name, c.joinLeft+".") {
+		return c.resolveName(n, strings.TrimPrefix(name, c.joinLeft+"."), quoted)
 	}
 	if strings.HasPrefix(name, "@") {
 		switch name {

@@ -136,31 +136,9 @@ func (c *checker) hyphenated(e *isyntax.Binary) {
 // range, on its SOURCE datasets or the query's own, and must produce one
 // column.
 func (c *checker) subquery(e *isyntax.In, x Expr) Expr {
-	if c.nested {
-		c.fail(e.Sub, "subqueries cannot nest")
-	}
-	sub := &checker{src: c.src, opt: c.opt, plan: &Plan{}, nested: true}
-	sub.cur = &Stage{}
-	sub.plan.Stages = []*Stage{sub.cur}
-	sub.sc = newScope()
-	sub.nextID = c.nextID + 1000
-	for i, cmd := range e.Sub.Commands {
-		sub.command(i, e.Sub.Commands, cmd)
-	}
-	sub.finish()
-	c.errs = append(c.errs, sub.errs...)
-	p := sub.plan
+	p := c.compileSub(e.Sub)
 	if len(p.Output) != 1 {
 		c.fail(e.Sub, "a subquery after in must produce one field, this one produces %d: end it with fields <name>", len(p.Output))
-	}
-	if len(p.Prefixes) > 0 {
-		c.fail(e.Sub, "logGroups() is not supported in a subquery: name the datasets")
-	}
-	if p.SourceStart != "" || p.SourceEnd != "" {
-		c.fail(e.Sub, "START= and END= are not supported in a subquery: it runs over the query's time range")
-	}
-	if p.Formats != nil && c.plan.Formats == nil {
-		c.plan.Formats = p.Formats
 	}
 	last := p.Stages[len(p.Stages)-1]
 	if last.Limit == 0 && len(last.Dedup) == 0 {
@@ -175,6 +153,35 @@ func (c *checker) subquery(e *isyntax.In, x Expr) Expr {
 		x2 = c.str(x)
 	}
 	return &Call{Fn: "in_query", Args: []Expr{x2}, T: TypeBool, Sub: p}
+}
+
+// compileSub checks a subquery (of in or join) with its own scope.
+func (c *checker) compileSub(q *isyntax.Query) *Plan {
+	if c.nested {
+		c.fail(q, "subqueries cannot nest")
+	}
+	sub := &checker{src: c.src, opt: c.opt, plan: &Plan{}, nested: true}
+	sub.cur = &Stage{}
+	sub.plan.Stages = []*Stage{sub.cur}
+	sub.sc = newScope()
+	sub.nextID = c.nextID + 1000
+	for i, cmd := range q.Commands {
+		sub.command(i, q.Commands, cmd)
+	}
+	sub.finish()
+	c.errs = append(c.errs, sub.errs...)
+	c.nextID = sub.nextID + 1
+	p := sub.plan
+	if len(p.Prefixes) > 0 {
+		c.fail(q, "logGroups() is not supported in a subquery: name the datasets")
+	}
+	if p.SourceStart != "" || p.SourceEnd != "" {
+		c.fail(q, "START= and END= are not supported in a subquery: it runs over the query's time range")
+	}
+	if p.Formats != nil && c.plan.Formats == nil {
+		c.plan.Formats = p.Formats
+	}
+	return p
 }
 
 // sameType reports whether every coerced left operand is the same expression.

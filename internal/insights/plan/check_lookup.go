@@ -214,3 +214,81 @@ func cidrIntervals(t *Table, ci int, outIdx []int) [][]any {
 	flushTo(math.MaxUint32 + 1)
 	return out
 }
+
+// join joins the current rows with a subquery's rows on equal keys; the
+// subquery's fields are then right.field.
+func (c *checker) join(cmd *isyntax.JoinCmd) {
+	if c.joinLeft != "" {
+		c.fail(cmd, "a query can have one join")
+	}
+	sub := c.compileSub(cmd.Sub)
+	if s := c.cur; s.Grouped || s.Limit > 0 || len(s.Dedup) > 0 || s.Windowed || len(s.Order) > 0 {
+		c.newStage()
+	}
+	c.nextID++
+	alias := fmt.Sprintf("_j%d", c.nextID)
+	j := &Join{Alias: alias, Sub: sub, Inner: cmd.Type == "inner"}
+	right := map[string]*Ref{}
+	for i, o := range sub.Output {
+		name := fmt.Sprintf("%s_%d", alias, i)
+		j.Cols = append(j.Cols, name)
+		j.Types = append(j.Types, o.Type)
+		right[o.Name] = &Ref{Name: name, T: o.Type}
+	}
+	c.joinLeft = cmd.Left
+	side := func(f *isyntax.Field) (Expr, bool) {
+		if rest, ok := strings.CutPrefix(f.Name, cmd.Right+"."); ok {
+			r, ok := right[rest]
+			if !ok {
+				c.fail(f, "the subquery has no field %q (it has %s)", rest, outNames(sub))
+			}
+			return r, true
+		}
+		return c.resolveName(f, f.Name, f.Quoted), false
+	}
+	var on Expr
+	var walk func(e isyntax.Expr)
+	walk = func(e isyntax.Expr) {
+		b := e.(*isyntax.Binary)
+		if b.Op == "and" {
+			walk(b.X)
+			walk(b.Y)
+			return
+		}
+		lf, rf := b.X.(*isyntax.Field), b.Y.(*isyntax.Field)
+		l, lr := side(lf)
+		r, rr := side(rf)
+		if lr == rr {
+			c.fail(b, "a join condition compares a field of %s with one of %s", cmd.Left, cmd.Right)
+		}
+		if lr {
+			l, r = r, l
+		}
+		l2, r2, ok := c.coerce(b, l, r)
+		var eq Expr = &Call{Fn: "=", Args: []Expr{l2, r2}, T: TypeBool}
+		if !ok {
+			eq = &Lit{Value: false, T: TypeBool}
+		}
+		if on == nil {
+			on = eq
+		} else {
+			on = &Call{Fn: "and", Args: []Expr{on, eq}, T: TypeBool}
+		}
+	}
+	walk(cmd.On)
+	j.On = on
+	c.cur.Joins = append(c.cur.Joins, j)
+	for _, o := range sub.Output {
+		name := cmd.Right + "." + o.Name
+		c.define(name, right[o.Name])
+		c.addOutput(name)
+	}
+}
+
+func outNames(p *Plan) string {
+	names := make([]string, len(p.Output))
+	for i, o := range p.Output {
+		names[i] = o.Name
+	}
+	return strings.Join(names, ", ")
+}

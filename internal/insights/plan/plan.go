@@ -55,6 +55,10 @@ type Join struct {
 	Types []Type
 	Rows  [][]any
 	On    Expr
+	// Sub, for join, is the subquery whose output columns (in order) are
+	// Cols; Inner makes it an inner join.
+	Sub   *Plan
+	Inner bool
 }
 
 // Fill is fillmissing over a stats stage grouped by bin(): every bin from
@@ -124,6 +128,14 @@ func (p *Plan) String() string {
 		}
 		b.WriteByte('\n')
 		for _, j := range s.Joins {
+			if j.Sub != nil {
+				kind := "left"
+				if j.Inner {
+					kind = "inner"
+				}
+				fmt.Fprintf(&b, "  %s join %s on %s: {%s}\n", kind, j.Alias, j.On, strings.ReplaceAll(strings.TrimSpace(j.Sub.String()), "\n", "; "))
+				continue
+			}
 			fmt.Fprintf(&b, "  join %s (%d rows) on %s\n", j.Alias, len(j.Rows), j.On)
 		}
 		for _, f := range s.Filters {

@@ -141,6 +141,33 @@ func mod(a, b int64) int64 {
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
+// joinSub renders a join with a subquery whose output columns are renamed
+// to the join's generated names (so they never clash with the left side).
+func (g *gen) joinSub(j *plan.Join) string {
+	opt := g.opt
+	opt.Limit = 0
+	if len(j.Sub.Datasets) > 0 {
+		opt.Datasets = j.Sub.Datasets
+	}
+	if j.Sub.Formats == nil {
+		j.Sub.Formats = g.p.Formats
+	}
+	sub := &gen{d: g.d, p: j.Sub, opt: opt}
+	var sql string
+	for i, s := range j.Sub.Stages {
+		sql = sub.stage(i, s, sql, i == len(j.Sub.Stages)-1)
+	}
+	cols := make([]string, len(j.Cols))
+	for i, c := range j.Cols {
+		cols[i] = g.d.Ident(j.Sub.Output[i].Name) + " AS " + g.d.Ident(c)
+	}
+	kind := " LEFT JOIN "
+	if j.Inner {
+		kind = " INNER JOIN "
+	}
+	return kind + "(SELECT " + strings.Join(cols, ", ") + " FROM (" + sql + ") AS " + g.d.Ident(j.Alias+"_q") + ") AS " + g.d.Ident(j.Alias) + " ON " + g.expr(j.On)
+}
+
 // fillStage renders fillmissing: every bin from the first to the last of
 // the previous stage, joined with its rows.
 func (g *gen) fillStage(s *plan.Stage, inner string) string {
@@ -201,6 +228,10 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		fmt.Fprintf(&b, " FROM (%s) AS %s", inner, g.d.Ident(fmt.Sprintf("_s%d", i)))
 	}
 	for _, j := range s.Joins {
+		if j.Sub != nil {
+			b.WriteString(g.joinSub(j))
+			continue
+		}
 		rows := make([][]string, len(j.Rows))
 		for r, row := range j.Rows {
 			rows[r] = make([]string, len(row))

@@ -226,7 +226,9 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseFillmissing
 	case "lookup", "cidrlookup":
 		return (*parser).parseLookup
-	case "join", "diff", "anomaly", "appendcols", "logcompare", "relevantfields":
+	case "join":
+		return (*parser).parseJoin
+	case "diff", "anomaly", "appendcols", "logcompare", "relevantfields":
 		return (*parser).parseOther
 	}
 	return nil

@@ -42,6 +42,7 @@ func TestParsePrint(t *testing.T) {
 	f(`countFrequent srcAddr | accum _approxcount as run`, `countFrequent srcAddr | accum _approxcount as run`)
 	f(`pattern @message | diff previousDay`, `pattern @message | diff previousDay`)
 	f(`lookup owners addr as srcAddr, port as dstPort OUTPUT team, app as application`, `lookup owners addr as srcAddr, port as dstPort OUTPUT team, app as application`)
+	f("join type=left left=f right=t where f.srcAddr = t.addr (SOURCE 'threats' | fields addr, score) | fields t.score", `join type=left left=f right=t where f.srcAddr = t.addr (source "threats" | fields addr, score) | fields t.score`)
 	f(`cidrlookup nets srcAddr as cidr outputnew owner`, `cidrlookup nets srcAddr as cidr OUTPUTNEW owner`)
 	f(`fields concat(srcAddr, ":", srcPort) as src, a[0] as first, "q\"\\x" as s`, `fields concat(srcAddr, ":", srcPort) as src, a[0] as first, "q\"\\x" as s`)
 	f(`where x > 1.5e3 and y <= .5`, `where x > 1.5e3 and y <= .5`)

@@ -596,6 +596,18 @@ func Cases() []Case {
 				})
 				return rowsOf(k, g, countOf)
 			}},
+		{Name: "join_inner", Datasets: []string{dsProd}, Query: `join left=a right=b where a.srcAddr = b.addr (filter action = "REJECT" and dstPort = 22 | stats count(*) as hits by srcAddr as addr) | stats count(*) as n, max(b.hits) as h by a.srcAddr`,
+			Want: func(rs []record) [][]any {
+				rs = where(rs, inDS(dsProd))
+				hits := map[any]int64{}
+				for _, r := range rs {
+					if p, _ := num(r, "dstport"); reject(r) && p == 22 {
+						hits[r.v["srcaddr"]]++
+					}
+				}
+				k, g := groupBy(where(rs, func(r record) bool { return hits[r.v["srcaddr"]] > 0 }), cols("srcaddr"))
+				return rowsOf(k, g, countOf, func(g []record) any { return hits[g[0].v["srcaddr"]] })
+			}},
 	}
 }
 
