@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	pq "github.com/parquet-go/parquet-go"
+
 	"github.com/flowlens/flowlens/internal/decode/inflate"
 	"github.com/flowlens/flowlens/internal/flowlog"
 )
@@ -135,4 +137,28 @@ func BenchmarkGzip(b *testing.B) {
 		b.ReportMetric(0, inflate.Impl)
 	})
 	b.Run("decode", func(b *testing.B) { benchRead(b, in, len(text)) })
+}
+
+// benchParquet is the benchmark text as AWS's Parquet (gzip codec).
+var benchParquet = sync.OnceValue(func() []byte {
+	var rows []awsRow
+	lines := bytes.Split(bytes.TrimSpace(benchText()), []byte{'\n'})
+	for _, l := range lines[1:] {
+		rows = append(rows, rowOf(string(l)))
+	}
+	var buf bytes.Buffer
+	w := pq.NewGenericWriter[awsRow](&buf, pq.Compression(&pq.Gzip))
+	if _, err := w.Write(rows); err != nil {
+		panic(err)
+	}
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+})
+
+// BenchmarkReadParquet decodes the benchmark data from AWS-style Parquet.
+// MB/s are of the equivalent text.
+func BenchmarkReadParquet(b *testing.B) {
+	benchRead(b, benchParquet(), len(benchText()))
 }
