@@ -1,0 +1,43 @@
+package plan
+
+// Semantics decided here (the spec's "project" points and approximations):
+//
+//   - Names: a field resolves, in order, to a name the query defined
+//     (fields … as, parse, stats outputs, lookup outputs), a system field,
+//     then any spelling of a catalog field (srcAddr, srcaddr, `log-status`,
+//     log_status). An unknown name is an error with the nearest name.
+//   - @timestamp is the record's start (milliseconds); @message is the
+//     record rebuilt in its own format ('-' for NULL); @logStream is
+//     "<interface-id>-all"; @log is "<account-id>:<dataset>";
+//     @ingestionTime is the store's ingest time. @ptr does not exist.
+//   - Typing (§6.2): numeric text compares as a number, a number never
+//     equals non-numeric text, NULL compares false (also with !=).
+//   - Sort: numbers by value; text in the spec's natural order (non-numbers
+//     first, then numbers, digit runs by length then value; runs longer
+//     than 20 digits compare as text); NULL last ascending, first
+//     descending; ascending by default. Rows without stats or sort come
+//     newest first.
+//   - stats: count_distinct is exact; pct is quantile_disc (the value at
+//     rank floor(p·(n−1))); stddev is the sample deviation; earliest and
+//     latest use start; sortsFirst/sortsLast are min/max; groups with NULL
+//     keys are kept. Up to 10 stats per query.
+//   - bin() floors epoch time (weeks start on Monday, months, quarters and
+//     years on the first day, UTC); units over their cap are clamped with
+//     a warning; stats … offset d floors @timestamp − d.
+//   - parse "* * …" over @message maps onto stored columns when every
+//     format in play has those fields in that order; otherwise globs and
+//     regexes run over the rebuilt @message (a field per named group).
+//   - Heuristic commands are deterministic approximations: pattern turns
+//     every token containing a digit into <*> and counts (with @ratio and
+//     @severityLabel UNKNOWN); countFrequent is an exact count.
+//   - Row-wise commands (accum, autoregress, filldown, sessionize, outlier)
+//     are window functions over the current row order; sessionize numbers
+//     the sessions of each key 1, 2, …; outlier uses quantile_cont fences;
+//     addtotals adds row totals (col=true is refused).
+//   - lookup and cidrlookup read CSV tables (the engine loads them); the
+//     first row of a key wins; cidrlookup matches IPv4 blocks, the most
+//     specific block winning. join joins a subquery on equal keys (one per
+//     query); subqueries cannot nest and run over the query's time range.
+//   - Not supported (a positioned error says so): appendcols, diff,
+//     anomaly, relevantfields, logcompare, parse logfmt/csv, rate(),
+//     histogram(), the JSON functions.
