@@ -17,8 +17,9 @@ package plan
 //     than 20 digits compare as text); NULL last ascending, first
 //     descending; ascending by default. Rows without stats or sort come
 //     newest first.
-//   - stats: count_distinct is exact; pct is quantile_disc (the value at
-//     rank floor(p·(n−1))); stddev is the sample deviation; earliest and
+//   - stats: count_distinct is exact; pct is the nearest rank (DuckDB's
+//     quantile_disc; ClickHouse's quantileExact may pick the next value
+//     up); stddev is the sample deviation; earliest and
 //     latest use start; sortsFirst/sortsLast are min/max; groups with NULL
 //     keys are kept. Up to 10 stats per query.
 //   - bin() floors epoch time (weeks start on Monday, months, quarters and
