@@ -69,14 +69,15 @@ V4=$("$BIN" sql --data "$FL" --output csv "SELECT ip4_int('$NEEDLE')" | tail -1)
 LO=167837696; HI=167903231
 
 # Each query: flowlens SQL over the flows view (the forms the Logs Insights
-# compiler emits: integer addresses for lookups and subnets), and the same
+# compiler emits: integer addresses for lookups and subnets, the 5-minute
+# rollup for traffic over time), and the same
 # question over the plain table.
 declare -a NAMES FLQ PLQ
 NAMES+=(Q1); FLQ+=("SELECT srcaddr, dstaddr, sum(bytes) AS b FROM flows GROUP BY srcaddr, dstaddr ORDER BY b DESC LIMIT 10")
 PLQ+=("SELECT srcaddr, dstaddr, sum(bytes) AS b FROM plain GROUP BY srcaddr, dstaddr ORDER BY b DESC LIMIT 10")
 NAMES+=(Q2); FLQ+=("SELECT srcaddr, count(*) AS n FROM flows WHERE action = 'REJECT' GROUP BY srcaddr ORDER BY n DESC LIMIT 20")
 PLQ+=("SELECT srcaddr, count(*) AS n FROM plain WHERE action = 'REJECT' GROUP BY srcaddr ORDER BY n DESC LIMIT 20")
-NAMES+=(Q3); FLQ+=("SELECT start - start % 300 AS t, sum(bytes) AS b FROM flows GROUP BY 1 ORDER BY 1")
+NAMES+=(Q3); FLQ+=("SELECT bin AS t, sum(bytes) AS b FROM flows_5m GROUP BY 1 ORDER BY 1")
 PLQ+=("SELECT start - start % 300 AS t, sum(bytes) AS b FROM plain GROUP BY 1 ORDER BY 1")
 NAMES+=(Q4); FLQ+=("SELECT srcaddr, count(*) AS n FROM flows WHERE action = 'REJECT' AND dstport = 22 GROUP BY srcaddr ORDER BY n DESC LIMIT 20")
 PLQ+=("SELECT srcaddr, count(*) AS n FROM plain WHERE action = 'REJECT' AND dstport = 22 GROUP BY srcaddr ORDER BY n DESC LIMIT 20")

@@ -211,9 +211,20 @@ func TestIngestIdempotentAndForce(t *testing.T) {
 	if !strings.Contains(out, fmt.Sprintf("ingested %d files", sum.Files)) {
 		t.Errorf("forced ingest:\n%s", out)
 	}
-	rows := sqlCSV(t, data, `SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM ingest_registry)`)
-	if fmt.Sprint(rows[0]) != fmt.Sprint([]string{fmt.Sprint(sum.Records), fmt.Sprint(sum.Files)}) {
-		t.Errorf("after --force: %v (want %d records, %d files)", rows[0], sum.Records, sum.Files)
+	rows := sqlCSV(t, data, `SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM ingest_registry),
+		(SELECT sum(records) FROM flows_5m), (SELECT sum(bytes) FROM flows_5m)`)
+	if fmt.Sprint(rows[0]) != fmt.Sprint([]string{fmt.Sprint(sum.Records), fmt.Sprint(sum.Files), fmt.Sprint(sum.Records), fmt.Sprint(sum.Bytes)}) {
+		t.Errorf("after --force: %v (want %d records, %d files, rollup %d records %d bytes)", rows[0], sum.Records, sum.Files, sum.Records, sum.Bytes)
+	}
+	// The rollup answers traffic over time exactly like the records.
+	rows = sqlCSV(t, data, `SELECT count(*) FROM (
+		(SELECT bin, action, sum(records), sum(bytes), sum(packets) FROM flows_5m GROUP BY ALL
+		 EXCEPT ALL SELECT start - start % 300, action, count(*), sum(bytes), sum(packets) FROM flows GROUP BY ALL)
+		UNION ALL
+		(SELECT start - start % 300, action, count(*), sum(bytes), sum(packets) FROM flows GROUP BY ALL
+		 EXCEPT ALL SELECT bin, action, sum(records), sum(bytes), sum(packets) FROM flows_5m GROUP BY ALL))`)
+	if rows[0][0] != "0" {
+		t.Errorf("rollup and records disagree on %s rows", rows[0][0])
 	}
 }
 
@@ -250,8 +261,8 @@ func TestRetention(t *testing.T) {
 	cut := c.Start.Add(time.Hour)
 	before := sqlCSV(t, data, fmt.Sprintf(`SELECT count(*) FROM flows WHERE start >= %d`, cut.Unix()))
 	out := mustStore(t, nil, "retention", "--data", data, "--before", cut.Format(time.RFC3339))
-	rows := sqlCSV(t, data, `SELECT count(*), min(start), count(DISTINCT _hour) FROM flows`)
-	if rows[0][0] != before[0][0] || rows[0][1] < fmt.Sprint(cut.Unix()) || rows[0][2] != "1" {
+	rows := sqlCSV(t, data, `SELECT count(*), min(start), count(DISTINCT _hour), (SELECT sum(records) FROM flows_5m) FROM flows`)
+	if rows[0][0] != before[0][0] || rows[0][1] < fmt.Sprint(cut.Unix()) || rows[0][2] != "1" || rows[0][3] != before[0][0] {
 		t.Errorf("after retention: %v (want %s records from %d on)\n%s", rows[0], before[0][0], cut.Unix(), out)
 	}
 	removed := sum.Records - atoi(t, before[0][0])

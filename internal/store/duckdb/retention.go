@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/flowlens/flowlens/internal/store"
@@ -36,6 +37,11 @@ func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time
 		}
 		k, _ := res.RowsAffected()
 		n += k
+	}
+	// The rollup's bins divide hours, so the same cutoff removes them.
+	rq := strings.Replace(q, "_hour", "coalesce(_bin, 0)", 1)
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM rollup_5m"+rq, args...); err != nil {
+		return n, fmt.Errorf("retention: %w", err)
 	}
 	if n > 0 {
 		if _, err := s.db.ExecContext(ctx, "CHECKPOINT"); err != nil {

@@ -164,15 +164,24 @@ func schemaDDL() []string {
 			key VARCHAR NOT NULL, size BIGINT NOT NULL, checksum VARCHAR NOT NULL, mod_time_ms BIGINT,
 			records BIGINT NOT NULL, min_start BIGINT, max_start BIGINT, ingested_ms BIGINT NOT NULL,
 			UNIQUE (dataset_id, key))`,
+		// The 5-minute rollup: per file, bin, action and log status, the
+		// record count and the sums of bytes and packets. Queries that need
+		// only these keys and sums (traffic over time) read it instead of
+		// the records; it is maintained in the commit of its files.
+		`CREATE TABLE IF NOT EXISTS rollup_5m (_dataset_id USMALLINT NOT NULL, _file_id UINTEGER NOT NULL,
+			_bin BIGINT, action VARCHAR, log_status VARCHAR, records BIGINT, bytes BIGINT, packets BIGINT)`,
 	}, creates...)
 }
+
+// rollupBin is the width of the rollup's bins in seconds.
+const rollupBin = 300
 
 // datasetNameRE is what a dataset name may look like: it becomes a view name.
 var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 
 // reservedNames are objects of the database a dataset may not shadow.
 var reservedNames = map[string]bool{
-	"flows": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
+	"flows": true, "flows_5m": true, "rollup_5m": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
 	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
 }
 
@@ -197,12 +206,7 @@ func ipv4TextSQL(col string) string {
 // (NULL for the fields t lacks); datasets maps _dataset_id to names.
 func flowsSelect(t table, datasets map[int]string) string {
 	var b strings.Builder
-	b.WriteString("CASE _dataset_id WHEN 0 THEN NULL")
-	ids := sortedKeys(datasets)
-	for _, id := range ids {
-		fmt.Fprintf(&b, " WHEN %d THEN %s", id, quoteString(datasets[id]))
-	}
-	b.WriteString(" END AS dataset")
+	b.WriteString(datasetCase(datasets))
 	for i := range flowlog.Fields() {
 		f := &flowlog.Fields()[i]
 		b.WriteString(", ")
@@ -222,6 +226,17 @@ func flowsSelect(t table, datasets map[int]string) string {
 	return b.String()
 }
 
+// datasetCase maps _dataset_id to the dataset name.
+func datasetCase(datasets map[int]string) string {
+	var b strings.Builder
+	b.WriteString("CASE _dataset_id WHEN 0 THEN NULL")
+	for _, id := range sortedKeys(datasets) {
+		fmt.Fprintf(&b, " WHEN %d THEN %s", id, quoteString(datasets[id]))
+	}
+	b.WriteString(" END AS dataset")
+	return b.String()
+}
+
 // viewDDL returns the statements that (re)create the views for the given
 // datasets.
 func viewDDL(datasets map[int]string, dropped []string) []string {
@@ -234,6 +249,8 @@ func viewDDL(datasets map[int]string, dropped []string) []string {
 		parts = append(parts, "SELECT "+flowsSelect(t, datasets)+" FROM "+t.name)
 	}
 	stmts = append(stmts, "CREATE OR REPLACE VIEW flows AS "+strings.Join(parts, " UNION ALL "))
+	stmts = append(stmts, "CREATE OR REPLACE VIEW flows_5m AS SELECT "+datasetCase(datasets)+
+		", _bin AS bin, action, log_status, records, bytes, packets, _dataset_id, _file_id FROM rollup_5m")
 	def := ""
 	for _, id := range sortedKeys(datasets) {
 		name := datasets[id]

@@ -266,8 +266,8 @@ func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
 			return fmt.Errorf("look up %s in the ingest registry: %w", t.src.Key, err)
 		}
 		if old.Valid {
-			for _, tb := range tables {
-				if err := w.exec(ctx, `DELETE FROM `+tb.name+` WHERE _file_id = ?`, old.Int64); err != nil {
+			for _, tb := range []string{narrowTable.name, wideTable.name, "rollup_5m"} {
+				if err := w.exec(ctx, `DELETE FROM `+tb+` WHERE _file_id = ?`, old.Int64); err != nil {
 					return fmt.Errorf("remove the previous ingest of %s: %w", t.src.Key, err)
 				}
 			}
@@ -384,6 +384,9 @@ func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 
 // register writes the registry entries of txs.
 func (w *writeTx) register(ctx context.Context, txs []*fileTx) error {
+	if err := w.rollup(ctx, txs); err != nil {
+		return err
+	}
 	for _, t := range txs {
 		var minT, maxT any
 		if t.minT <= t.maxT {
@@ -413,6 +416,24 @@ func (w *writeTx) register(ctx context.Context, txs []*fileTx) error {
 			if err := w.exec(ctx, stmt); err != nil {
 				return fmt.Errorf("create views: %w", err)
 			}
+		}
+	}
+	return nil
+}
+
+// rollup adds the 5-minute rollup rows of the files of txs (whose rows are
+// all inserted by now).
+func (w *writeTx) rollup(ctx context.Context, txs []*fileTx) error {
+	lo, hi := uint32(math.MaxUint32), uint32(0)
+	for _, t := range txs {
+		lo, hi = min(lo, w.fileIDs[t]), max(hi, w.fileIDs[t])
+	}
+	for _, tb := range tables {
+		q := fmt.Sprintf(`INSERT INTO rollup_5m SELECT _dataset_id, _file_id, start - start %% %d, action, log_status,
+			count(*), CAST(sum(bytes) AS BIGINT), CAST(sum(packets) AS BIGINT)
+			FROM %s WHERE _file_id BETWEEN ? AND ? GROUP BY ALL`, rollupBin, tb.name)
+		if err := w.exec(ctx, q, lo, hi); err != nil {
+			return fmt.Errorf("update the rollup: %w", err)
 		}
 	}
 	return nil
