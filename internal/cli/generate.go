@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -97,7 +98,7 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 	peers := fs.Int("peers", 0, "number of remote peers, half on the internet (default 5000)")
 	rejectShare := fs.Float64("reject-share", 0.05, "share of REJECT records")
 	nodataShare := fs.Float64("nodata-share", 0.005, "share of NODATA records")
-	workers := fs.Int("workers", 2, "files generated in parallel")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "files generated in parallel (the output does not depend on it)")
 	gzipLevel := fs.Int("gzip-level", 0, "gzip level 1-9 (0: fastest)")
 	logGroup := fs.String("log-group", "vpc-flow-logs", "log group directory of the cloudwatch layout")
 	jsonOut := fs.Bool("json", false, "print the summary as JSON")

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"time"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
@@ -72,7 +73,7 @@ type Config struct {
 	// RejectShare and NoDataShare are the targeted shares of REJECT and
 	// NODATA records (scenarios included for REJECT).
 	RejectShare, NoDataShare float64
-	// Workers generate files in parallel (0: 2). The output does not depend on it.
+	// Workers generate files in parallel (0: GOMAXPROCS). The output does not depend on it.
 	Workers int
 	// GzipLevel for .log.gz files (0: fastest).
 	GzipLevel int
@@ -109,7 +110,7 @@ func DefaultConfig() Config {
 		Start: DefaultStart, Hours: 24, Window: time.Minute,
 		Accounts: spec.Accounts, Regions: spec.Regions, VPCs: spec.VPCs, ENIs: spec.ENIs, Peers: spec.Peers,
 		Scenarios:   StandardScenarios(),
-		RejectShare: 0.05, NoDataShare: 0.005, Workers: 2,
+		RejectShare: 0.05, NoDataShare: 0.005, Workers: runtime.GOMAXPROCS(0),
 	}
 }
 
