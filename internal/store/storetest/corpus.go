@@ -608,6 +608,26 @@ func Cases() []Case {
 				k, g := groupBy(where(rs, func(r record) bool { return hits[r.v["srcaddr"]] > 0 }), cols("srcaddr"))
 				return rowsOf(k, g, countOf, func(g []record) any { return hits[g[0].v["srcaddr"]] })
 			}},
+		{Name: "pct_nearest_rank", Query: `stats pct(bytes, 90) as p90, pct(bytes, 50) as p50, pct(packets, 99) as p99 by action`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("action"))
+				rank := func(col string, q float64) func([]record) any {
+					return func(rs []record) any {
+						var v []int64
+						for _, r := range rs {
+							if x, ok := num(r, col); ok {
+								v = append(v, x)
+							}
+						}
+						if len(v) == 0 {
+							return nil
+						}
+						sortInts(v)
+						return v[max(int(math.Ceil(q*float64(len(v))))-1, 0)]
+					}
+				}
+				return rowsOf(k, g, rank("bytes", 0.9), rank("bytes", 0.5), rank("packets", 0.99))
+			}},
 	}
 }
 
