@@ -169,6 +169,9 @@ func (e *Engine) Compile(ctx context.Context, req Request) (*Compiled, error) {
 		return nil, err
 	}
 	c.Plan = p
+	if p.Compare != nil && (c.Start.IsZero() || c.End.IsZero()) {
+		return nil, errors.New("diff and logcompare compare two time ranges: give the query's range with --since or --start and --end")
+	}
 	limit := e.cfg.DefaultLimit
 	if req.Limit > 0 {
 		limit = req.Limit

@@ -185,6 +185,11 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.lookup(cmd)
 	case *syntax.JoinCmd:
 		c.join(cmd)
+	case *syntax.Diff:
+		c.diff(cmd, cmd.Mode, 0)
+	case *syntax.LogCompare:
+		c.pattern(&syntax.Pattern{Span: cmd.Span})
+		c.diff(cmd, "", c.period(cmd.Shift).Millis())
 	case *syntax.Estimate:
 		c.plan.Estimate = true
 	case *syntax.Other:

@@ -343,3 +343,55 @@ func (c *checker) fillmissing(cmd *isyntax.Fillmissing) {
 	c.cur.Order = []SortKey{{X: c.sc.defs[keyName]}}
 	c.explicit = true
 }
+
+// diff turns the pattern stage into a comparison of the query's range with
+// an earlier one: counts of both, their difference and a description.
+func (c *checker) diff(cmd isyntax.Node, mode string, shift int64) {
+	s := c.cur
+	if !s.Grouped || len(s.Keys) != 1 || s.Keys[0].Name != "@pattern" || c.plan.Compare != nil {
+		c.fail(cmd, "diff follows pattern (pattern @message | diff)")
+	}
+	switch mode {
+	case "previousDay":
+		shift = 86_400_000
+	case "previousWeek":
+		shift = 7 * 86_400_000
+	case "previousMonth":
+		shift = 30 * 86_400_000
+	}
+	if shift == 0 && mode == "" {
+		if _, ok := cmd.(*isyntax.LogCompare); ok {
+			c.fail(cmd, "logcompare needs a fixed timeshift (ms, s, m, h, d, w)")
+		}
+	}
+	c.plan.Compare = &Compare{ShiftMs: shift}
+	cur := &Call{Fn: "current_range", T: TypeBool}
+	num := func(x Expr) *Call { return &Call{Fn: "count_if", Args: []Expr{x}, T: TypeNumber, Agg: true} }
+	now, before := num(cur), num(not(cur))
+	delta := &Call{Fn: "-", Args: []Expr{now, before}, T: TypeNumber}
+	zero := &Lit{Value: int64(0), T: TypeNumber}
+	desc := &Call{Fn: "case", T: TypeString, Args: []Expr{
+		&Call{Fn: "=", Args: []Expr{before, zero}, T: TypeBool}, strLit("new"),
+		&Call{Fn: "=", Args: []Expr{now, zero}, T: TypeBool}, strLit("gone"),
+		&Call{Fn: ">", Args: []Expr{delta, zero}, T: TypeBool}, strLit("increased"),
+		&Call{Fn: "<", Args: []Expr{delta, zero}, T: TypeBool}, strLit("decreased"),
+		strLit("unchanged"),
+	}}
+	ratio := &Call{Fn: "ratio", Args: []Expr{now}, T: TypeNumber, Agg: true, Win: &Window{}}
+	cols := []Named{
+		s.Keys[0],
+		{Name: "@ratio", X: ratio},
+		{Name: "@sampleCount", X: now},
+		{Name: "@severityLabel", X: &Lit{Value: "UNKNOWN", T: TypeString}},
+		{Name: "@previousSampleCount", X: before},
+		{Name: "@diffEventCount", X: delta},
+		{Name: "@differenceDescription", X: desc},
+	}
+	s.Cols = cols
+	c.statsOut = nil
+	for _, col := range cols {
+		c.sc.defs[col.Name] = col.X
+		c.statsOut = append(c.statsOut, col.Name)
+	}
+	s.Order = []SortKey{{X: delta, Desc: true}}
+}

@@ -88,6 +88,15 @@ type Plan struct {
 	Limit    int64
 	Estimate bool
 	Warnings []string
+	// Compare (diff, logcompare) makes the scan also read an earlier
+	// range: the same length just before the query's range when ShiftMs
+	// is 0, else the range shifted back by ShiftMs.
+	Compare *Compare
+}
+
+// Compare describes the earlier range of diff and logcompare.
+type Compare struct {
+	ShiftMs int64
 }
 
 // OutCol is a result column.
@@ -168,6 +177,9 @@ func (p *Plan) String() string {
 	fmt.Fprintf(&b, "output %s\n", strings.Join(names, ", "))
 	if p.Limit > 0 {
 		fmt.Fprintf(&b, "limit %d\n", p.Limit)
+	}
+	if p.Compare != nil {
+		fmt.Fprintf(&b, "compare with the range shifted back by %dms (0: the previous range)\n", p.Compare.ShiftMs)
 	}
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)

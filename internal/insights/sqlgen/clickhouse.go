@@ -54,8 +54,10 @@ func (d ClickHouse) Values(alias string, cols []string, types []plan.Type, rows 
 func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	one := func(name string) (string, bool) { return name + "(" + a[0] + ")", true }
 	switch fn {
-	case "checked":
+	case "checked", "try":
 		return a[0], true
+	case "todouble_raw":
+		return "toFloat64(" + a[0] + ")", true
 	case "tobigint":
 		return "toInt64OrNull(toString(" + a[0] + "))", true
 	case "fdiv":
@@ -168,6 +170,8 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		return one("anyLast")
 	case "lag":
 		return "lagInFrame(" + a[0] + ", " + a[1] + ")", true
+	case "count_if":
+		return one("countIf")
 	case "split":
 		return "splitByString(" + a[1] + ", " + a[0] + ")", true
 	case "unnest":

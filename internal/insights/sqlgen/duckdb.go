@@ -88,15 +88,19 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 	case "tolong":
 		return "TRY_CAST(trunc(TRY_CAST(" + a[0] + " AS DOUBLE)) AS BIGINT)", true
 	case "checked":
+		return a[0], true
+	case "try":
 		return "try(" + a[0] + ")", true
+	case "todouble_raw":
+		return "CAST(" + a[0] + " AS DOUBLE)", true
 	case "tobigint":
-		return "try(CAST(" + a[0] + " AS BIGINT))", true
+		return "CAST(" + a[0] + " AS BIGINT)", true
 	case "log":
-		return "try(ln(" + a[0] + "))", true
+		return "ln(" + a[0] + ")", true
 	case "sqrt":
-		return "try(sqrt(" + a[0] + "))", true
+		return "sqrt(" + a[0] + ")", true
 	case "round":
-		return "try(round(" + a[0] + ", CAST(" + a[1] + " AS INTEGER)))", true
+		return "round(" + a[0] + ", CAST(" + a[1] + " AS INTEGER))", true
 	case "strlen":
 		return "length(" + a[0] + ")", true
 	case "messagesize":
@@ -110,17 +114,17 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 	case "urlencode":
 		return "url_encode(" + a[0] + ")", true
 	case "urldecode":
-		return "try(url_decode(" + a[0] + "))", true
+		return "url_decode(" + a[0] + ")", true
 	case "base64encode":
 		return "to_base64(encode(" + a[0] + "))", true
 	case "base64decode":
-		return "try(decode(from_base64(" + a[0] + ")))", true
+		return "decode(from_base64(" + a[0] + "))", true
 	case "hextoascii":
-		return "try(decode(unhex(" + a[0] + ")))", true
+		return "decode(unhex(" + a[0] + "))", true
 	case "hextodec":
 		return "TRY_CAST(('0x' || regexp_replace(" + a[0] + ", '^0[xX]', '')) AS BIGINT)", true
 	case "dectohex":
-		return "try(CASE WHEN " + a[0] + " < 0 THEN '-0x' || lower(hex(CAST(trunc(- " + a[0] + ") AS BIGINT))) ELSE '0x' || lower(hex(CAST(trunc(" + a[0] + ") AS BIGINT))) END)", true
+		return "CASE WHEN " + a[0] + " < 0 THEN '-0x' || lower(hex(CAST(trunc(- " + a[0] + ") AS BIGINT))) ELSE '0x' || lower(hex(CAST(trunc(" + a[0] + ") AS BIGINT))) END", true
 	case "count_distinct":
 		return "count(DISTINCT " + a[0] + ")", true
 	case "stddev":
@@ -141,16 +145,16 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 		for i := 1; i < len(a); i++ {
 			args[i] = "CAST(" + a[i] + " AS BIGINT)"
 		}
-		return "try(substring(" + strings.Join(args, ", ") + "))", true
+		return "substring(" + strings.Join(args, ", ") + ")", true
 	case "formatdate":
-		return "try(strftime(make_timestamp(CAST(" + a[0] + " AS BIGINT) * 1000), " + a[1] + "))", true
+		return "strftime(make_timestamp(CAST(" + a[0] + " AS BIGINT) * 1000), " + a[1] + ")", true
 	case "parsedate":
 		return "epoch_ms(try_strptime(" + a[0] + ", " + a[1] + "))", true
 	case "month_index":
 		ts := "make_timestamp(CAST(" + a[0] + " AS BIGINT) * 1000)"
-		return "try(year(" + ts + ") * 12 + month(" + ts + ") - 1)", true
+		return "(year(" + ts + ") * 12 + month(" + ts + ") - 1)", true
 	case "month_start":
-		return "try(epoch_ms(make_timestamp(CAST((" + a[0] + ") // 12 AS BIGINT), CAST((" + a[0] + ") % 12 + 1 AS BIGINT), 1, 0, 0, 0)))", true
+		return "epoch_ms(make_timestamp(CAST((" + a[0] + ") // 12 AS BIGINT), CAST((" + a[0] + ") % 12 + 1 AS BIGINT), 1, 0, 0, 0))", true
 	case "ipv4num":
 		x := a[0]
 		part := func(i string) string { return "CAST(split_part(" + x + ", '.', " + i + ") AS BIGINT)" }
@@ -169,7 +173,7 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 	case "split":
 		return "string_split(" + a[0] + ", " + a[1] + ")", true
 	case "list_get":
-		return "try(list_extract(" + a[0] + ", CAST(" + a[1] + " AS BIGINT) + 1))", true
+		return "list_extract(" + a[0] + ", CAST(" + a[1] + " AS BIGINT) + 1)", true
 	case "list_text":
 		return "CAST(to_json(" + a[0] + ") AS VARCHAR)", true
 	}

@@ -18,12 +18,25 @@ func (g *gen) fail(format string, args ...any) {
 // value renders an expression for a SELECT list.
 func (g *gen) value(x plan.Expr) string { return g.expr(x) }
 
+// partial lists the primitives that fail on some input (overflow, invalid
+// text): the dialect turns such a failure into NULL with "try", which
+// cannot hold an aggregate or window function.
+var partial = map[string]bool{
+	"checked": true, "tobigint": true, "log": true, "sqrt": true, "round": true, "urldecode": true,
+	"base64decode": true, "hextoascii": true, "dectohex": true, "substr": true, "formatdate": true,
+	"month_index": true, "month_start": true, "list_get": true,
+}
+
 // fn renders a dialect primitive.
 func (g *gen) fn(name string, args ...string) string {
-	if s, ok := g.d.Func(name, args); ok {
-		return s
+	s, ok := g.d.Func(name, args)
+	if !ok {
+		s = name + "(" + strings.Join(args, ", ") + ")"
 	}
-	return name + "(" + strings.Join(args, ", ") + ")"
+	if partial[name] && !g.noTry {
+		s, _ = g.d.Func("try", []string{s})
+	}
+	return s
 }
 
 func (g *gen) lit(v any) string {
@@ -202,10 +215,18 @@ func hasWindow(x plan.Expr) bool {
 }
 
 func (g *gen) call(c *plan.Call) string {
+	// try() cannot hold an aggregate or a window function.
+	saved := g.noTry
+	g.noTry = plan.HasAgg(c) || hasWindow(c)
+	defer func() { g.noTry = saved }()
 	if c.Win != nil {
 		return g.window(c)
 	}
 	switch c.Fn {
+	case "current_range":
+		return "(start >= " + itoa(g.opt.Start) + " AND start <= " + itoa(g.opt.End) + ")"
+	case "count_if":
+		return g.fn("count_if", g.expr(c.Args[0]))
 	case "split", "unnest":
 		return g.fn(c.Fn, g.args(c)...)
 	case "list_get":
@@ -225,11 +246,10 @@ func (g *gen) call(c *plan.Call) string {
 		return "(" + a[0] + " " + c.Fn + " " + a[1] + ")"
 	case "+", "-", "*":
 		a := g.args(c)
-		e := "(" + a[0] + " " + c.Fn + " " + a[1] + ")"
-		if hasWindow(c) { // try() cannot hold a window function
-			return e
+		if g.noTry { // no try() here: compute in floating point, which cannot overflow
+			return "(" + g.fn("todouble_raw", a[0]) + " " + c.Fn + " " + a[1] + ")"
 		}
-		return g.fn("checked", e)
+		return g.fn("checked", "("+a[0]+" "+c.Fn+" "+a[1]+")")
 	case "!=":
 		a := g.args(c)
 		return "(" + a[0] + " <> " + a[1] + ")"
@@ -240,6 +260,9 @@ func (g *gen) call(c *plan.Call) string {
 		a := g.args(c)
 		return g.fn("pow", a[0], a[1])
 	case "neg":
+		if g.noTry {
+			return "(- " + g.fn("todouble_raw", g.expr(c.Args[0])) + ")"
+		}
 		return g.fn("checked", "(- "+g.expr(c.Args[0])+")")
 	case "in":
 		a := g.args(c)

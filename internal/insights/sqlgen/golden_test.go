@@ -18,6 +18,9 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // datasets, no time range, the engine's default limit.
 var goldenOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000}
 
+// rangeOptions are used for queries that need a time range (diff).
+var rangeOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Start: 1_699_999_200, End: 1_700_002_799}
+
 // goldenLookups are the lookup tables golden queries may use.
 var goldenLookups = map[string]*plan.Table{
 	"owners": {Columns: []string{"addr", "team", "app"}, Rows: [][]string{
@@ -81,7 +84,11 @@ func compileAll(query string) []section {
 	}
 	secs = append(secs, section{name: "plan", data: p.String()})
 	for _, d := range []Dialect{DuckDB{}, ClickHouse{}} {
-		st, err := Generate(p, d, goldenOptions)
+		opt := goldenOptions
+		if p.Compare != nil {
+			opt = rangeOptions
+		}
+		st, err := Generate(p, d, opt)
 		if err != nil {
 			secs = append(secs, section{name: d.Name(), data: "ERROR: " + err.Error() + "\n"})
 			continue

@@ -97,6 +97,9 @@ type gen struct {
 	d   Dialect
 	p   *plan.Plan
 	opt Options
+	// noTry is set while rendering an expression that holds an aggregate
+	// or window function.
+	noTry bool
 }
 
 // scanFilters are the dataset and time predicates on the flows view,
@@ -116,6 +119,14 @@ func (g *gen) scanFilters() []string {
 			out = append(out, "dataset IN ("+strings.Join(parts, ", ")+")")
 		}
 	}
+	if g.p.Compare != nil {
+		// diff: the query's range and the earlier one
+		shift := g.compareShift()
+		s, e := g.opt.Start, g.opt.End
+		out = append(out, "_hour >= "+itoa(s-shift-mod(s-shift, 3600)), "_hour <= "+itoa(e-mod(e, 3600)),
+			"((start >= "+itoa(s)+" AND start <= "+itoa(e)+") OR (start >= "+itoa(s-shift)+" AND start <= "+itoa(e-shift)+"))")
+		return out
+	}
 	if g.opt.Start != 0 {
 		out = append(out, "_hour >= "+itoa(g.opt.Start-mod(g.opt.Start, 3600)))
 	}
@@ -129,6 +140,17 @@ func (g *gen) scanFilters() []string {
 		out = append(out, "start <= "+itoa(g.opt.End))
 	}
 	return out
+}
+
+// compareShift is how far back (seconds) diff's earlier range lies.
+func (g *gen) compareShift() int64 {
+	if g.opt.Start == 0 || g.opt.End == 0 {
+		g.fail("diff without a time range")
+	}
+	if g.p.Compare.ShiftMs > 0 {
+		return g.p.Compare.ShiftMs / 1000
+	}
+	return g.opt.End - g.opt.Start + 1
 }
 
 func mod(a, b int64) int64 {

@@ -228,7 +228,11 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseLookup
 	case "join":
 		return (*parser).parseJoin
-	case "diff", "anomaly", "appendcols", "logcompare", "relevantfields":
+	case "diff":
+		return (*parser).parseDiff
+	case "logcompare":
+		return (*parser).parseLogCompare
+	case "anomaly", "appendcols", "relevantfields":
 		return (*parser).parseOther
 	}
 	return nil

@@ -628,7 +628,68 @@ func Cases() []Case {
 				}
 				return rowsOf(k, g, rank("bytes", 0.9), rank("bytes", 0.5), rank("packets", 0.99))
 			}},
+		{Name: "diff_previous_range", Datasets: []string{dsProd}, Start: Base.Add(90 * time.Minute), End: Base.Add(3*time.Hour - time.Second),
+			Query: `pattern @message | diff`,
+			Want: func(rs []record) [][]any {
+				return diffRows(where(rs, inDS(dsProd)), Base.Add(90*time.Minute).Unix(), Base.Add(3*time.Hour-time.Second).Unix(), 90*60)
+			}, Order: []int{5}, Desc: []bool{true}},
+		{Name: "logcompare_shift", Datasets: []string{dsEdge}, Start: Base.Add(2 * time.Hour), End: Base.Add(3*time.Hour - time.Second),
+			Query: `logcompare timeshift 2h`,
+			Want: func(rs []record) [][]any {
+				return diffRows(where(rs, inDS(dsEdge)), Base.Add(2*time.Hour).Unix(), Base.Add(3*time.Hour-time.Second).Unix(), 2*3600)
+			}, Order: []int{5}, Desc: []bool{true}},
 	}
+}
+
+// diffRows computes diff's answer: patterns of [s, e] against [s-shift, e-shift].
+func diffRows(rs []record, s, e, shift int64) [][]any {
+	re := regexp.MustCompile(`[^ ]*[0-9][^ ]*`)
+	type counts struct{ now, before int64 }
+	byPat := map[string]*counts{}
+	var order []string
+	var total int64
+	for _, r := range rs {
+		st := r.start()
+		inNow, inBefore := st >= s && st <= e, st >= s-shift && st <= e-shift
+		if !inNow && !inBefore {
+			continue
+		}
+		p := re.ReplaceAllString(r.message(), "<*>")
+		c, ok := byPat[p]
+		if !ok {
+			c = &counts{}
+			byPat[p] = c
+			order = append(order, p)
+		}
+		if inNow {
+			c.now++
+			total++
+		} else {
+			c.before++
+		}
+	}
+	var out [][]any
+	for _, p := range order {
+		c := byPat[p]
+		d := c.now - c.before
+		desc := "unchanged"
+		switch {
+		case c.before == 0:
+			desc = "new"
+		case c.now == 0:
+			desc = "gone"
+		case d > 0:
+			desc = "increased"
+		case d < 0:
+			desc = "decreased"
+		}
+		var ratio any
+		if total > 0 {
+			ratio = float64(c.now) / float64(total)
+		}
+		out = append(out, []any{p, ratio, c.now, "UNKNOWN", c.before, d, desc})
+	}
+	return out
 }
 
 // Lookup tables of the corpus, written as NAME.csv into the engine's lookup folder.
@@ -753,4 +814,6 @@ var EdgeQueries = []string{
 	`stats pct(srcAddr, 50) as p, avg(@timestamp) as t, sum(action) as s, min(@message) as m`,
 	`stats count(*) as n by srcAddr | dedup n | limit 3`,
 	`fields isIpInSubnet(interfaceId, "::/0") as a, ipv4ToNumber(action) as b, isPublicIP(action) as c | limit 3`,
+	`stats sum(bytes) - sum(packets) as d, -sum(bytes) as n, sqrt(sum(bytes)) as s, round(avg(bytes), 2) as r, log(count(*)) as l, count(*) * 9223372036854775807 as big by action`,
+	`stats count(*) as n by bin(1h) as t | fields datefloor(t, 1mo) as m, n * n * n * n * n as p, -n as neg, substr(concat(n), 0, 1) as s`,
 }
