@@ -185,6 +185,8 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.lookup(cmd)
 	case *syntax.JoinCmd:
 		c.join(cmd)
+	case *syntax.Appendcols:
+		c.appendcols(cmd)
 	case *syntax.Diff:
 		c.diff(cmd, cmd.Mode, 0)
 	case *syntax.LogCompare:

@@ -292,3 +292,40 @@ func outNames(p *Plan) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// appendcols appends the subquery's columns to the rows by position: row
+// i gets the subquery's row i (in the order of each side), up to max rows.
+func (c *checker) appendcols(cmd *isyntax.Appendcols) {
+	sub := c.compileSub(cmd.Sub)
+	last := sub.Stages[len(sub.Stages)-1]
+	last.Cols = append(last.Cols, Named{Name: "_rn", X: &Call{Fn: "row_number", T: TypeNumber, Agg: last.Grouped, Win: &Window{Order: last.Order}}})
+	sub.Output = append(sub.Output, OutCol{Name: "_rn", Type: TypeNumber})
+	c.windowStage()
+	c.define("_rn", &Call{Fn: "row_number", T: TypeNumber, Agg: c.cur.Grouped, Win: &Window{Order: c.rowOrder()}})
+	c.newStage()
+	c.nextID++
+	alias := fmt.Sprintf("_j%d", c.nextID)
+	j := &Join{Alias: alias, Sub: sub}
+	refs := make([]*Ref, len(sub.Output))
+	for i, o := range sub.Output {
+		name := fmt.Sprintf("%s_%d", alias, i)
+		j.Cols = append(j.Cols, name)
+		j.Types = append(j.Types, o.Type)
+		refs[i] = &Ref{Name: name, T: o.Type}
+	}
+	rn := refs[len(refs)-1]
+	j.On = &Call{Fn: "and", T: TypeBool, Args: []Expr{
+		&Call{Fn: "=", Args: []Expr{c.sc.defs["_rn"], rn}, T: TypeBool},
+		&Call{Fn: "<=", Args: []Expr{rn, &Lit{Value: cmd.Max, T: TypeNumber}}, T: TypeBool},
+	}}
+	c.cur.Joins = append(c.cur.Joins, j)
+	for i, o := range sub.Output[:len(sub.Output)-1] {
+		if _, exists := c.sc.defs[o.Name]; exists && !cmd.Override {
+			continue
+		}
+		c.define(o.Name, refs[i])
+		c.addOutput(o.Name)
+	}
+	c.cur.Order = []SortKey{{X: c.sc.defs["_rn"]}}
+	c.explicit = true
+}

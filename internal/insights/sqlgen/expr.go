@@ -176,6 +176,8 @@ func (g *gen) window(c *plan.Call) string {
 		return g.fn("filldown", a[0]) + " OVER (" + strings.Join(over, " ") + running + ")"
 	case "ratio":
 		return "(" + a[0] + " / sum(" + a[0] + ") OVER ())"
+	case "row_number":
+		return "row_number() OVER (" + strings.Join(over, " ") + ")"
 	case "quantile_all":
 		return g.fn("quantile_cont", a[0], a[1]) + " OVER (" + strings.Join(over, " ") + ")"
 	}

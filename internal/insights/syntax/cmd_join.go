@@ -1,6 +1,9 @@
 package syntax
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // JoinCmd is `join [type=inner|left] left=a right=b where a.key = b.key ( subquery )`.
 type JoinCmd struct {
@@ -84,6 +87,65 @@ func (p *parser) parseJoin(kw token) Command {
 	p.expectKeyword("where")
 	c.On = p.parseJoinOn()
 	t := p.expect(tLParen, `"(" and the subquery to join`)
+	p.enter(t)
+	c.Sub = p.parseQueryUntil(true)
+	p.leave()
+	p.expect(tRParen, `")" after the subquery`)
+	c.Span = p.span(kw.pos)
+	return c
+}
+
+// Appendcols is `appendcols [override=true|false] [max=N] ( subquery )`:
+// the subquery's columns appended to the rows by position.
+type Appendcols struct {
+	Span
+	Override bool
+	Max      int64
+	Sub      *Query
+}
+
+func (*Appendcols) command()           {}
+func (*Appendcols) Name() string       { return "appendcols" }
+func (c *Appendcols) children() []Node { return []Node{c.Sub} }
+
+func (c *Appendcols) String() string {
+	s := "appendcols "
+	if c.Override {
+		s += "override=true "
+	}
+	if c.Max != 10000 {
+		s += "max=" + strconv.FormatInt(c.Max, 10) + " "
+	}
+	return s + "(" + c.Sub.String() + ")"
+}
+
+// appendcols = "appendcols" { ( "override" "=" bool | "max" "=" integer ) } "(" query ")" ;
+func (p *parser) parseAppendcols(kw token) Command {
+	c := &Appendcols{Max: 10000}
+	for p.peek().kind == tIdent {
+		key := p.parseName("override= or max=")
+		if eq := p.peek(); !eq.isOp("=") {
+			p.unexpected(eq, `"="`)
+		}
+		p.next()
+		switch strings.ToLower(key.Name) {
+		case "override":
+			v := p.parseName("true or false")
+			b := strings.ToLower(v.Name)
+			if b != "true" && b != "false" {
+				p.failAt(v.Span, "override= takes true or false")
+			}
+			c.Override = b == "true"
+		case "max":
+			c.Max = p.smallInt()
+			if c.Max < 1 || c.Max > 100000 {
+				p.failAt(p.span(kw.pos), "max= takes 1 to 100000")
+			}
+		default:
+			p.failAt(key.Span, "unknown appendcols option %q (override, max)", key.Name)
+		}
+	}
+	t := p.expect(tLParen, `"(" and the subquery`)
 	p.enter(t)
 	c.Sub = p.parseQueryUntil(true)
 	p.leave()

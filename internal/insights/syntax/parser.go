@@ -230,9 +230,11 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseJoin
 	case "diff":
 		return (*parser).parseDiff
+	case "appendcols":
+		return (*parser).parseAppendcols
 	case "logcompare":
 		return (*parser).parseLogCompare
-	case "anomaly", "appendcols", "relevantfields":
+	case "anomaly", "relevantfields":
 		return (*parser).parseOther
 	}
 	return nil
