@@ -38,7 +38,12 @@ package plan
 //   - lookup and cidrlookup read CSV tables (the engine loads them); the
 //     first row of a key wins; cidrlookup matches IPv4 blocks, the most
 //     specific block winning. join joins a subquery on equal keys (one per
-//     query); subqueries cannot nest and run over the query's time range.
-//   - Not supported (a positioned error says so): appendcols, diff,
-//     anomaly, relevantfields, logcompare, parse logfmt/csv, rate(),
-//     histogram(), the JSON functions.
+//     query); appendcols pairs rows by position; subqueries cannot nest
+//     and run over the query's time range.
+//   - diff and logcompare compare the patterns of the query's range with
+//     an earlier one (the previous range of equal length, a day, a week,
+//     30 days, or the timeshift): counts of both, their difference and
+//     new/gone/increased/decreased/unchanged. They need a time range.
+//   - Not supported (a positioned error says so): anomaly,
+//     relevantfields, parse logfmt/csv, rate(), histogram(), the JSON
+//     functions.
