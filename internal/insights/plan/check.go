@@ -187,6 +187,8 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.join(cmd)
 	case *syntax.Appendcols:
 		c.appendcols(cmd)
+	case *syntax.Anomaly:
+		c.anomaly(cmd)
 	case *syntax.Diff:
 		c.diff(cmd, cmd.Mode, 0)
 	case *syntax.LogCompare:

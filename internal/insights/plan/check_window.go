@@ -395,3 +395,32 @@ func (c *checker) diff(cmd isyntax.Node, mode string, shift int64) {
 	}
 	s.Order = []SortKey{{X: delta, Desc: true}}
 }
+
+// anomaly flags patterns (a deterministic stand-in for AWS's models): after
+// diff, a new pattern, or a count that tripled or fell to a third; without
+// diff, a pattern under 0.1% of the events.
+func (c *checker) anomaly(cmd *isyntax.Anomaly) {
+	s := c.cur
+	if !s.Grouped || len(s.Keys) != 1 || s.Keys[0].Name != "@pattern" {
+		c.fail(cmd, "anomaly follows pattern (pattern @message | anomaly)")
+	}
+	now := c.sc.defs["@sampleCount"]
+	three := &Lit{Value: int64(3), T: TypeNumber}
+	var kind Expr
+	if before, ok := c.sc.defs["@previousSampleCount"]; ok {
+		zero := &Lit{Value: int64(0), T: TypeNumber}
+		kind = &Call{Fn: "case", T: TypeString, Args: []Expr{
+			&Call{Fn: "=", Args: []Expr{before, zero}, T: TypeBool}, strLit("new pattern"),
+			&Call{Fn: ">", Args: []Expr{now, &Call{Fn: "*", Args: []Expr{before, three}, T: TypeNumber}}, T: TypeBool}, strLit("pattern frequency"),
+			&Call{Fn: "<", Args: []Expr{&Call{Fn: "*", Args: []Expr{now, three}, T: TypeNumber}, before}, T: TypeBool}, strLit("pattern frequency"),
+		}}
+	} else {
+		kind = &Call{Fn: "case", T: TypeString, Args: []Expr{
+			&Call{Fn: "<", Args: []Expr{c.sc.defs["@ratio"], &Lit{Value: 0.001, T: TypeNumber}}, T: TypeBool}, strLit("rare pattern"),
+		}}
+	}
+	is := &Call{Fn: "ispresent", Args: []Expr{kind}, T: TypeBool}
+	s.Cols = append(s.Cols, Named{Name: "@anomalyType", X: kind}, Named{Name: "@isAnomaly", X: is})
+	c.sc.defs["@anomalyType"], c.sc.defs["@isAnomaly"] = kind, is
+	c.statsOut = append(c.statsOut, "@anomalyType", "@isAnomaly")
+}

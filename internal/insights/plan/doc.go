@@ -44,6 +44,7 @@ package plan
 //     an earlier one (the previous range of equal length, a day, a week,
 //     30 days, or the timeshift): counts of both, their difference and
 //     new/gone/increased/decreased/unchanged. They need a time range.
-//   - Not supported (a positioned error says so): anomaly,
-//     relevantfields, parse logfmt/csv, rate(), histogram(), the JSON
+//   - anomaly (after pattern) flags, after diff, new patterns and counts
+//     that tripled or fell to a third, else patterns under 0.1% of events.
+//   - Not supported (a positioned error says so): relevantfields, parse logfmt/csv, rate(), histogram(), the JSON
 //     functions.

@@ -64,3 +64,13 @@ func (p *parser) parseLogCompare(kw token) Command {
 	c.Span = p.span(kw.pos)
 	return c
 }
+
+// Anomaly is `anomaly` after pattern (and diff): flags unusual patterns.
+type Anomaly struct{ Span }
+
+func (*Anomaly) command()       {}
+func (*Anomaly) Name() string   { return "anomaly" }
+func (*Anomaly) String() string { return "anomaly" }
+
+// anomaly = "anomaly" ;
+func (p *parser) parseAnomaly(kw token) Command { return &Anomaly{Span: p.span(kw.pos)} }

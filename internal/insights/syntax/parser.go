@@ -232,9 +232,11 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseDiff
 	case "appendcols":
 		return (*parser).parseAppendcols
+	case "anomaly":
+		return (*parser).parseAnomaly
 	case "logcompare":
 		return (*parser).parseLogCompare
-	case "anomaly", "relevantfields":
+	case "relevantfields":
 		return (*parser).parseOther
 	}
 	return nil
