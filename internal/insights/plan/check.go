@@ -189,6 +189,8 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.appendcols(cmd)
 	case *syntax.Anomaly:
 		c.anomaly(cmd)
+	case *syntax.RelevantFields:
+		c.relevantFields(cmd)
 	case *syntax.Diff:
 		c.diff(cmd, cmd.Mode, 0)
 	case *syntax.LogCompare:
@@ -196,8 +198,6 @@ func (c *checker) command(i int, all []syntax.Command, cmd syntax.Command) {
 		c.diff(cmd, "", c.period(cmd.Shift).Millis())
 	case *syntax.Estimate:
 		c.plan.Estimate = true
-	case *syntax.Other:
-		c.fail(cmd, "the %s command is not supported yet", cmd.Cmd)
 	default:
 		c.fail(cmd, "BUG: unhandled command %T", cmd)
 	}

@@ -2,7 +2,10 @@ package plan
 
 import (
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
 
 	isyntax "github.com/flowlens/flowlens/internal/insights/syntax"
 )
@@ -423,4 +426,91 @@ func (c *checker) anomaly(cmd *isyntax.Anomaly) {
 	s.Cols = append(s.Cols, Named{Name: "@anomalyType", X: kind}, Named{Name: "@isAnomaly", X: is})
 	c.sc.defs["@anomalyType"], c.sc.defs["@isAnomaly"] = kind, is
 	c.statsOut = append(c.statsOut, "@anomalyType", "@isAnomaly")
+}
+
+// relevantFields ranks the numeric fields by how far their median over the
+// matching events (the filters so far) lies from their median over every
+// event of the range: |matching − all| / (|all| + 1).
+func (c *checker) relevantFields(cmd *isyntax.RelevantFields) {
+	s := c.cur
+	if len(c.plan.Stages) != 1 || s.Grouped || len(s.Order) > 0 || s.Limit > 0 || len(s.Dedup) > 0 || s.Windowed || len(s.Joins) > 0 {
+		c.fail(cmd, "relevantfields follows filters only (filter … | relevantfields)")
+	}
+	var cond Expr = &Lit{Value: true, T: TypeBool}
+	for _, f := range s.Filters {
+		if l, ok := cond.(*Lit); ok && l.Value == true {
+			cond = f
+		} else {
+			cond = &Call{Fn: "and", Args: []Expr{cond, f}, T: TypeBool}
+		}
+	}
+	s.Filters = nil
+	var names []string
+	seen := map[string]bool{}
+	for _, id := range sortedFormatIDs(c.formats()) {
+		for i, f := range c.formats()[id].Fields {
+			if c.formats()[id].Extra[i] || f.Kind != flowlog.KindInt || f.Name == "version" || seen[f.Column] {
+				continue
+			}
+			seen[f.Column] = true
+			names = append(names, f.Column)
+		}
+	}
+	if len(names) == 0 {
+		c.fail(cmd, "relevantfields found no numeric field in the formats of the data")
+	}
+	sort.Strings(names)
+	s.Grouped = true
+	s.Cols = nil
+	for i, n := range names {
+		col := c.resolveName(cmd, n, false)
+		s.Cols = append(s.Cols,
+			Named{Name: fmt.Sprintf("_m%d", 2*i), X: &Call{Fn: "median_if", Args: []Expr{col, cond}, T: TypeNumber, Agg: true}},
+			Named{Name: fmt.Sprintf("_m%d", 2*i+1), X: &Call{Fn: "median", Args: []Expr{col}, T: TypeNumber, Agg: true}})
+	}
+	sc := newScope()
+	sc.afterStats = true
+	for _, col := range s.Cols {
+		sc.defs[col.Name] = col.X
+	}
+	c.sc = sc
+	c.newStage()
+	var args []Expr
+	for _, n := range names {
+		args = append(args, strLit(n))
+	}
+	for i := range names {
+		args = append(args, c.sc.defs[fmt.Sprintf("_m%d", 2*i)])
+	}
+	for i := range names {
+		args = append(args, c.sc.defs[fmt.Sprintf("_m%d", 2*i+1)])
+	}
+	part := func(k int64, t Type) Expr {
+		return &Call{Fn: "unpivot", Args: append([]Expr{&Lit{Value: k, T: TypeNumber}}, args...), T: t}
+	}
+	c.define("@fieldName", part(1, TypeString))
+	c.define("@conditionalMedian", part(2, TypeNumber))
+	c.define("@baselineMedian", part(3, TypeNumber))
+	c.cur.Windowed = true
+	c.newStage()
+	cm, bm := c.sc.defs["@conditionalMedian"], c.sc.defs["@baselineMedian"]
+	score := &Call{Fn: "/", T: TypeNumber, Args: []Expr{
+		&Call{Fn: "abs", Args: []Expr{&Call{Fn: "-", Args: []Expr{cm, bm}, T: TypeNumber}}, T: TypeNumber},
+		&Call{Fn: "+", Args: []Expr{&Call{Fn: "abs", Args: []Expr{bm}, T: TypeNumber}, &Lit{Value: int64(1), T: TypeNumber}}, T: TypeNumber},
+	}}
+	c.define("@relevanceScore", score)
+	c.define("@topRelevanceContributors", &Lit{T: TypeString})
+	c.cur.Order = []SortKey{{X: score, Desc: true}}
+	c.explicit = true
+	c.nstats++
+	c.statsOut = []string{"@fieldName", "@relevanceScore", "@topRelevanceContributors", "@conditionalMedian", "@baselineMedian"}
+}
+
+func sortedFormatIDs(m map[int]*flowlog.Format) []int {
+	ids := make([]int, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	return ids
 }

@@ -172,6 +172,10 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		return "lagInFrame(" + a[0] + ", " + a[1] + ")", true
 	case "count_if":
 		return one("countIf")
+	case "quantile_if":
+		return "quantileIf(" + a[1] + ")(" + a[0] + ", " + a[2] + ")", true
+	case "unpivot":
+		return "tupleElement(arrayJoin(arrayZip(" + a[1] + ", " + a[2] + ", " + a[3] + ")), " + a[0] + ")", true
 	case "split":
 		return "splitByString(" + a[1] + ", " + a[0] + ")", true
 	case "unnest":

@@ -170,6 +170,11 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 		return "(" + a[0] + " & " + a[1] + ")", true
 	case "filldown":
 		return "last_value(" + a[0] + " IGNORE NULLS)", true
+	case "quantile_if":
+		return "quantile_cont(" + a[0] + ", " + a[1] + ") FILTER (WHERE " + a[2] + ")", true
+	case "unpivot":
+		k := map[string]int{"1": 1, "2": 2, "3": 3}[a[0]]
+		return "unnest(" + a[k] + ")", true
 	case "split":
 		return "string_split(" + a[0] + ", " + a[1] + ")", true
 	case "list_get":

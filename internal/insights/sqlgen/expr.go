@@ -225,6 +225,18 @@ func (g *gen) call(c *plan.Call) string {
 		return g.window(c)
 	}
 	switch c.Fn {
+	case "median":
+		return g.fn("quantile_cont", g.expr(c.Args[0]), "0.5")
+	case "median_if":
+		return g.fn("quantile_if", g.expr(c.Args[0]), "0.5", g.expr(c.Args[1]))
+	case "unpivot":
+		a := g.args(c)
+		n := (len(a) - 1) / 3
+		lists := []string{a[0]}
+		for i := 0; i < 3; i++ {
+			lists = append(lists, "["+strings.Join(a[1+i*n:1+(i+1)*n], ", ")+"]")
+		}
+		return g.fn("unpivot", lists...)
 	case "current_range":
 		return "(start >= " + itoa(g.opt.Start) + " AND start <= " + itoa(g.opt.End) + ")"
 	case "count_if":

@@ -74,3 +74,16 @@ func (*Anomaly) String() string { return "anomaly" }
 
 // anomaly = "anomaly" ;
 func (p *parser) parseAnomaly(kw token) Command { return &Anomaly{Span: p.span(kw.pos)} }
+
+// RelevantFields is `relevantfields`: the fields whose values differ most
+// between the matching events and all events of the range.
+type RelevantFields struct{ Span }
+
+func (*RelevantFields) command()       {}
+func (*RelevantFields) Name() string   { return "relevantfields" }
+func (*RelevantFields) String() string { return "relevantfields" }
+
+// relevantfields = "relevantfields" ;
+func (p *parser) parseRelevantFields(kw token) Command {
+	return &RelevantFields{Span: p.span(kw.pos)}
+}

@@ -234,10 +234,10 @@ func commandParser(name string) func(*parser, token) Command {
 		return (*parser).parseAppendcols
 	case "anomaly":
 		return (*parser).parseAnomaly
+	case "relevantfields":
+		return (*parser).parseRelevantFields
 	case "logcompare":
 		return (*parser).parseLogCompare
-	case "relevantfields":
-		return (*parser).parseOther
 	}
 	return nil
 }
