@@ -46,5 +46,8 @@ package plan
 //     new/gone/increased/decreased/unchanged. They need a time range.
 //   - anomaly (after pattern) flags, after diff, new patterns and counts
 //     that tripled or fell to a third, else patterns under 0.1% of events.
-//   - Not supported (a positioned error says so): relevantfields, parse logfmt/csv, rate(), histogram(), the JSON
-//     functions.
+//   - relevantfields (after filters) ranks the numeric fields by
+//     |median of the matching events − median of all events| /
+//     (|median of all| + 1); @topRelevanceContributors is empty.
+//   - Not supported (a positioned error says so): parse logfmt/csv/multi,
+//     rate(), histogram(), the JSON functions.
