@@ -136,6 +136,13 @@ func (c *checker) parse(cmd *isyntax.ParseCmd) {
 	var names []string
 	var re string
 	var groups []int
+	if cmd.CSV {
+		for i, n := range cmd.Names {
+			c.define(n.Name, &Call{Fn: "csv_field", Args: []Expr{src, &Lit{Value: int64(i + 1), T: TypeNumber}}, T: TypeString})
+			c.addParsed(n.Name)
+		}
+		return
+	}
 	if cmd.Glob != nil {
 		stars := strings.Count(cmd.Glob.Value, "*")
 		if stars == 0 {

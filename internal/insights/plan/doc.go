@@ -49,5 +49,5 @@ package plan
 //   - relevantfields (after filters) ranks the numeric fields by
 //     |median of the matching events − median of all events| /
 //     (|median of all| + 1); @topRelevanceContributors is empty.
-//   - Not supported (a positioned error says so): parse logfmt/csv/multi,
+//   - Not supported (a positioned error says so): parse logfmt and multi (csv splits on commas, no quoting),
 //     rate(), histogram(), the JSON functions.

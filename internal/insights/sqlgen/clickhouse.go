@@ -172,6 +172,8 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		return "lagInFrame(" + a[0] + ", " + a[1] + ")", true
 	case "count_if":
 		return one("countIf")
+	case "csv_field":
+		return "trimBoth(arrayElement(splitByChar(',', " + a[0] + "), " + a[1] + "))", true
 	case "quantile_if":
 		return "quantileIf(" + a[1] + ")(" + a[0] + ", " + a[2] + ")", true
 	case "unpivot":

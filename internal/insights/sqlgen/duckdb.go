@@ -170,6 +170,8 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 		return "(" + a[0] + " & " + a[1] + ")", true
 	case "filldown":
 		return "last_value(" + a[0] + " IGNORE NULLS)", true
+	case "csv_field":
+		return "CASE WHEN length(" + a[0] + ") - length(replace(" + a[0] + ", ',', '')) + 1 >= " + a[1] + " THEN trim(split_part(" + a[0] + ", ',', " + a[1] + ")) END", true
 	case "quantile_if":
 		return "quantile_cont(" + a[0] + ", " + a[1] + ") FILTER (WHERE " + a[2] + ")", true
 	case "unpivot":

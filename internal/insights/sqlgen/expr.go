@@ -225,6 +225,8 @@ func (g *gen) call(c *plan.Call) string {
 		return g.window(c)
 	}
 	switch c.Fn {
+	case "csv_field":
+		return g.fn("csv_field", g.args(c)...)
 	case "median":
 		return g.fn("quantile_cont", g.expr(c.Args[0]), "0.5")
 	case "median_if":

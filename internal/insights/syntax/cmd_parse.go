@@ -7,9 +7,11 @@ type ParseCmd struct {
 	Span
 	// Field is the parsed field; nil means @message.
 	Field Expr
-	// Glob is set for the glob form, Regex for the regex form.
+	// Glob is set for the glob form, Regex for the regex form; CSV for
+	// `parse [field] csv as a, b`.
 	Glob  *String
 	Regex *Regex
+	CSV   bool
 	Names []*Field
 }
 
@@ -23,7 +25,10 @@ func (c *ParseCmd) String() string {
 		b.WriteString(c.Field.String())
 		b.WriteByte(' ')
 	}
-	if c.Glob != nil {
+	if c.CSV {
+		b.WriteString("csv as ")
+		b.WriteString(nameList(c.Names))
+	} else if c.Glob != nil {
 		b.WriteString(c.Glob.String())
 		b.WriteString(" as ")
 		b.WriteString(nameList(c.Names))
@@ -40,20 +45,28 @@ func (c *ParseCmd) children() []Node {
 	}
 	if c.Glob != nil {
 		out = append(out, c.Glob)
-	} else {
+	} else if c.Regex != nil {
 		out = append(out, c.Regex)
 	}
 	return append(out, fieldNodes(c.Names)...)
 }
 
-// parse = "parse" [ fieldref ] ( string "as" ident { "," ident } | regex ) ;
+// parse = "parse" [ fieldref ] ( string "as" ident { "," ident } | regex | "csv" "as" ident { "," ident } ) ;
 func (p *parser) parseParse(kw token) Command {
 	c := &ParseCmd{}
 	t := p.peekOperand()
-	if t.kind == tIdent || t.kind == tBacktick {
+	if (t.kind == tIdent || t.kind == tBacktick) && !t.is("csv") {
 		p.consume(t)
 		c.Field = &Field{Span: Span{t.pos, t.end}, Name: t.text, Quoted: t.kind == tBacktick}
 		t = p.peekOperand()
+	}
+	if t.is("csv") {
+		p.consume(t)
+		p.expectKeyword("as")
+		c.CSV = true
+		c.Names = p.parseNameList("a field name")
+		c.Span = p.span(kw.pos)
+		return c
 	}
 	switch t.kind {
 	case tString:

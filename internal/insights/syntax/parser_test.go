@@ -44,6 +44,7 @@ func TestParsePrint(t *testing.T) {
 	f(`lookup owners addr as srcAddr, port as dstPort OUTPUT team, app as application`, `lookup owners addr as srcAddr, port as dstPort OUTPUT team, app as application`)
 	f("join type=left left=f right=t where f.srcAddr = t.addr (SOURCE 'threats' | fields addr, score) | fields t.score", `join type=left left=f right=t where f.srcAddr = t.addr (source "threats" | fields addr, score) | fields t.score`)
 	f(`stats count(*) as n by bin(1h) | appendcols max=24 (stats sum(bytes) as b by bin(1h))`, `stats count(*) as n by bin(1h) | appendcols max=24 (stats sum(bytes) as b by bin(1h))`)
+	f(`parse interfaceId csv as a, b | parse csv as c`, `parse interfaceId csv as a, b | parse csv as c`)
 	f(`cidrlookup nets srcAddr as cidr outputnew owner`, `cidrlookup nets srcAddr as cidr OUTPUTNEW owner`)
 	f(`fields concat(srcAddr, ":", srcPort) as src, a[0] as first, "q\"\\x" as s`, `fields concat(srcAddr, ":", srcPort) as src, a[0] as first, "q\"\\x" as s`)
 	f(`where x > 1.5e3 and y <= .5`, `where x > 1.5e3 and y <= .5`)
