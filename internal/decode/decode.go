@@ -268,7 +268,7 @@ func ReadFile(ctx context.Context, path string, opts Options, emit func(*flowlog
 }
 
 // peekSize is how much of the input container detection looks at.
-const peekSize = 64 << 10
+const peekSize = 8 << 10
 
 // readAny dispatches on the first bytes of r; gzipped tells that r is the
 // content of a gzip stream.

@@ -21,8 +21,14 @@ func newInflater(ctx context.Context, r io.Reader) (io.ReadCloser, error) {
 	return newAsyncReader(ctx, zr), nil
 }
 
-// chunkSize is the unit the inflating goroutine hands over.
-const chunkSize = 512 << 10
+// The inflating goroutine hands over chunks of up to chunkSize bytes, at
+// most numChunks at a time; buffers are allocated as needed, the first one
+// small so that a small payload stays cheap.
+const (
+	firstChunk = 32 << 10
+	chunkSize  = 512 << 10
+	numChunks  = 4
+)
 
 type chunk struct {
 	buf []byte
@@ -36,6 +42,7 @@ type asyncReader struct {
 	free chan []byte
 	stop chan struct{}
 	done chan struct{}
+	made int // buffers allocated by the goroutine
 	cur  []byte
 	back []byte // the buffer cur points into
 	err  error
@@ -44,13 +51,10 @@ type asyncReader struct {
 func newAsyncReader(ctx context.Context, src io.ReadCloser) *asyncReader {
 	a := &asyncReader{
 		src:  src,
-		full: make(chan chunk, 3),
-		free: make(chan []byte, 4),
+		full: make(chan chunk, numChunks),
+		free: make(chan []byte, numChunks),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
-	}
-	for range 4 {
-		a.free <- make([]byte, chunkSize)
 	}
 	go a.run(ctx)
 	return a
@@ -59,17 +63,38 @@ func newAsyncReader(ctx context.Context, src io.ReadCloser) *asyncReader {
 func (a *asyncReader) run(ctx context.Context) {
 	defer close(a.done)
 	for {
-		var buf []byte
-		select {
-		case buf = <-a.free:
-		case <-a.stop:
-			return
-		case <-ctx.Done():
+		if err := ctx.Err(); err != nil {
 			select {
-			case a.full <- chunk{err: ctx.Err()}:
+			case a.full <- chunk{err: err}:
 			case <-a.stop:
 			}
 			return
+		}
+		var buf []byte
+		select {
+		case buf = <-a.free:
+		default:
+		}
+		if buf == nil && a.made < numChunks {
+			size := chunkSize
+			if a.made == 0 {
+				size = firstChunk
+			}
+			buf = make([]byte, size)
+			a.made++
+		}
+		if buf == nil {
+			select {
+			case buf = <-a.free:
+			case <-a.stop:
+				return
+			case <-ctx.Done():
+				select {
+				case a.full <- chunk{err: ctx.Err()}:
+				case <-a.stop:
+				}
+				return
+			}
 		}
 		n, err := fill(a.src, buf)
 		if err != nil && !errors.Is(err, io.EOF) {

@@ -11,11 +11,14 @@ import (
 	"github.com/flowlens/flowlens/internal/flowlog"
 )
 
-// Buffer sizes of the text reader: lines are found in a buffer of
-// readBuffer bytes, which grows for longer lines up to maxLine.
+// Buffer sizes of the text reader: lines are found in a buffer that starts
+// at firstBuffer bytes (a small input stays cheap), doubles while reads
+// fill it up to readBuffer, and grows further only for a longer line, up to
+// maxLine.
 const (
-	readBuffer = 1 << 20
-	maxLine    = 16 << 20
+	firstBuffer = 64 << 10
+	readBuffer  = 1 << 20
+	maxLine     = 16 << 20
 )
 
 // guessHint is appended to field-count errors when no header line and no
@@ -175,10 +178,11 @@ func isBlank(line []byte) bool {
 // readText decodes newline-separated records from r.
 func readText(ctx context.Context, r io.Reader, s *sink) error {
 	ls := &lineState{s: s}
-	buf := make([]byte, readBuffer)
+	buf := make([]byte, firstBuffer)
 	start, end := 0, 0
 	eof := false
 	skipping := false // inside a line longer than maxLine
+	filled := false   // the last read filled the buffer
 	var since int
 	for {
 		if i := bytes.IndexByte(buf[start:end], '\n'); i >= 0 {
@@ -219,7 +223,7 @@ func readText(ctx context.Context, r io.Reader, s *sink) error {
 			end = copy(buf, buf[start:end])
 			start = 0
 		}
-		if end == len(buf) {
+		if end == len(buf) || (len(buf) < readBuffer && filled) {
 			if len(buf) < maxLine {
 				nb := make([]byte, 2*len(buf))
 				copy(nb, buf[:end])
@@ -231,6 +235,7 @@ func readText(ctx context.Context, r io.Reader, s *sink) error {
 		}
 		n, err := r.Read(buf[end:])
 		end += n
+		filled = end == len(buf)
 		if errors.Is(err, io.EOF) {
 			eof = true
 		} else if err != nil {

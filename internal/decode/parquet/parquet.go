@@ -7,6 +7,7 @@ package parquet
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,9 @@ func Read(ctx context.Context, r io.ReaderAt, size int64, opts Options) (err err
 			err = fmt.Errorf("parquet: damaged file: %v", p)
 		}
 	}()
+	if err := checkFooter(r, size); err != nil {
+		return err
+	}
 	file, err := pq.OpenFile(r, size)
 	if err != nil {
 		return fmt.Errorf("parquet: %w", err)
@@ -117,6 +121,26 @@ func Read(ctx context.Context, r io.ReaderAt, size int64, opts Options) (err err
 		if err := rr.Close(); err != nil {
 			return fmt.Errorf("parquet: %w", err)
 		}
+	}
+	return nil
+}
+
+// checkFooter validates the file's footer before parquet-go trusts it:
+// parquet-go allocates the metadata length the footer claims before
+// comparing it with the file size (8 bytes can ask for 800 MB).
+func checkFooter(r io.ReaderAt, size int64) error {
+	if size < 12 {
+		return fmt.Errorf("parquet: %w: %d bytes is too short", ErrSchema, size)
+	}
+	var tail [8]byte
+	if _, err := r.ReadAt(tail[:], size-8); err != nil {
+		return fmt.Errorf("parquet: read footer: %w", err)
+	}
+	if string(tail[4:]) != "PAR1" {
+		return fmt.Errorf("parquet: no PAR1 at the end of the file (truncated?)")
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-12 {
+		return fmt.Errorf("parquet: footer claims %d bytes of metadata in a %d-byte file (truncated?)", n, size)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package parquet
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -81,5 +82,23 @@ func TestReadRows(t *testing.T) {
 	}
 	if rows != 4 || len(rejects) != 1 || rejects[0].Line != 2 || rejects[0].Field != "srcport" || rejects[0].Text != "-1 REJECT" {
 		t.Errorf("rows %d rejects %+v", rows, rejects)
+	}
+}
+
+// TestFooterCheckedBeforeParquetGo: parquet-go allocates the metadata size
+// a footer claims before comparing it with the file size; eight bytes
+// must not cost 800 MB.
+func TestFooterCheckedBeforeParquetGo(t *testing.T) {
+	for _, in := range []string{"PAR1PAR1", "PAR1\xff\xff\xff\x7fPAR1", "PAR1" + strings.Repeat("x", 20) + "\x10\x00\x00\x00PAR1", "PAR1 truncated"} {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		err := Read(t.Context(), strings.NewReader(in), int64(len(in)), Options{})
+		runtime.ReadMemStats(&m1)
+		if err == nil {
+			t.Errorf("%q: no error", in)
+		}
+		if d := m1.TotalAlloc - m0.TotalAlloc; d > 1<<20 {
+			t.Errorf("%q: allocated %d bytes", in, d)
+		}
 	}
 }
