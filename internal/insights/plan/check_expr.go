@@ -18,6 +18,14 @@ func isNum(t Type) bool { return t == TypeNumber || t == TypeTime || t == TypeFl
 
 // expr checks an expression and returns its plan form.
 func (c *checker) expr(e isyntax.Expr, ctx exprCtx) Expr {
+	if c.sc.afterStats {
+		// a stats output named by its expression: sort bin(5m), sort count(*)
+		if _, isField := e.(*isyntax.Field); !isField {
+			if x, ok := c.sc.defs[e.String()]; ok {
+				return x
+			}
+		}
+	}
 	switch e := e.(type) {
 	case *isyntax.Field:
 		return c.resolveName(e, e.Name, e.Quoted)

@@ -148,6 +148,16 @@ func TestJavaDatePatterns(t *testing.T) {
 	}
 }
 
+func TestStatsOutputByExpression(t *testing.T) {
+	p, err := Compile(`stats count(*), sum(bytes) by bin(5m) | sort bin(5m) desc, count(*)`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sortList(p.Stages[0].Order); got != "bin(@timestamp, 5m) desc, count_star()" {
+		t.Fatalf("order %s", got)
+	}
+}
+
 func TestBinClampWarns(t *testing.T) {
 	p, err := Compile(`stats count(*) by bin(300s)`, Options{})
 	if err != nil {
