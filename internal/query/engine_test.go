@@ -3,6 +3,8 @@ package query
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +163,39 @@ func TestRunErrors(t *testing.T) {
 	_, _, err = engine(f).Run(ctx, Request{Query: "fields srcAddr"})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancel: %v", err)
+	}
+}
+
+func TestDiffNeedsARange(t *testing.T) {
+	_, err := engine(newFake()).Compile(t.Context(), Request{Query: "pattern @message | diff"})
+	if err == nil || !strings.Contains(err.Error(), "--since") {
+		t.Fatalf("diff without a range: %v", err)
+	}
+	c, err := engine(newFake()).Compile(t.Context(), Request{Query: "logcompare timeshift 1d", Start: now.Add(-time.Hour), End: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Statement.SQL, "(start >= 1717066800 AND start <= 1717070400)") {
+		t.Fatalf("the earlier range is not scanned:\n%s", c.Statement.SQL)
+	}
+}
+
+func TestLookupTables(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ports.csv"), []byte("port,service\n22,ssh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := New(Config{Now: func() time.Time { return now }, LookupDir: dir}, newFake(), newFake())
+	c, err := e.Compile(t.Context(), Request{Query: "lookup ports port as dstPort OUTPUT service | stats count(*) by service"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Statement.SQL, "LEFT JOIN (VALUES ('22', 'ssh'))") {
+		t.Fatalf("SQL:\n%s", c.Statement.SQL)
+	}
+	_, err = e.Compile(t.Context(), Request{Query: "lookup ../etc port OUTPUT x"})
+	if !errors.Is(err, syntax.ErrQuery) {
+		t.Fatalf("a path in a table name: %v", err)
 	}
 }
 
