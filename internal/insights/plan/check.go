@@ -457,6 +457,8 @@ type exprCtx struct {
 	inAgg bool // inside an aggregate's arguments
 	// binOffset shifts bin() (stats … offset d), in milliseconds.
 	binOffset int64
+	// binMs is the length of the stats' bin() key, for rate().
+	binMs int64
 }
 
 // resolveName finds what a field name refers to.

@@ -58,8 +58,14 @@ func (c *checker) stats(cmd *isyntax.Stats) {
 		}
 	}
 	cols = append(cols, keys...)
+	var binMs int64
+	for _, k := range keys {
+		if b, ok := k.X.(*Call); ok && b.Fn == "bin" {
+			binMs = b.Args[1].(*Lit).Value.(Period).Millis()
+		}
+	}
 	for _, it := range cmd.Aggs {
-		x := c.expr(it.X, exprCtx{aggOK: true})
+		x := c.expr(it.X, exprCtx{aggOK: true, binMs: binMs})
 		if !HasAgg(x) {
 			c.fail(it.X, "%s is not an aggregate: stats needs count(), sum(), avg(), min(), max(), pct(), … (group keys go after \"by\")", it.X)
 		}

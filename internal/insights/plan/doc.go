@@ -49,5 +49,7 @@ package plan
 //   - relevantfields (after filters) ranks the numeric fields by
 //     |median of the matching events − median of all events| /
 //     (|median of all| + 1); @topRelevanceContributors is empty.
-//   - Not supported (a positioned error says so): parse logfmt and multi (csv splits on commas, no quoting),
-//     rate(), histogram(), the JSON functions.
+//   - rate(f, p) is sum(f) per period p: over the stats bin() when there
+//     is one, else over the time the group's records span.
+//   - Not supported (a positioned error says so): parse logfmt and multi
+//     (csv splits on commas, no quoting), histogram(), the JSON functions.

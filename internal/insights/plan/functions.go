@@ -36,6 +36,7 @@ var functions = map[string]fnSpec{
 	"sortsfirst":     {1, 1, TypeAny, "a", true},
 	"sortslast":      {1, 1, TypeAny, "a", true},
 	"countovertime":  {1, 1, TypeNumber, "a", true},
+	"rate":           {2, 2, TypeNumber, "na", true},
 	"sumovertime":    {1, 1, TypeNumber, "n", true},
 	// numeric
 	"abs": {1, 1, TypeNumber, "n", false}, "ceil": {1, 1, TypeNumber, "n", false},
@@ -86,8 +87,8 @@ var fnAliases = map[string]string{"regex_replace": "regexreplace", "strftime": "
 var unsupported = map[string]string{
 	"jsonparse": "flow logs have no JSON", "jsonstringify": "flow logs have no JSON",
 	"jsonarraysize": "flow logs have no JSON", "jsonarraycontains": "flow logs have no JSON",
-	"rate": "time-series aggregates are not supported yet", "countovertime": "time-series aggregates are not supported yet",
-	"sumovertime": "time-series aggregates are not supported yet", "histogram": "time-series aggregates are not supported yet",
+	"countovertime": "time-series aggregates are not supported yet",
+	"sumovertime":   "time-series aggregates are not supported yet", "histogram": "time-series aggregates are not supported yet",
 }
 
 func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
@@ -138,7 +139,7 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 		if !ctx.aggOK {
 			c.fail(e, "%s() is an aggregate function: it can only be used in stats", e.Name)
 		}
-		ctx = exprCtx{inAgg: true}
+		ctx = exprCtx{inAgg: true, binMs: ctx.binMs}
 	}
 	if name == "bin" {
 		return c.bin(e, ctx)
@@ -155,7 +156,7 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 				kind = 'b'
 			}
 		}
-		if (name == "datefloor" || name == "dateceil") && i == 1 {
+		if (name == "datefloor" || name == "dateceil" || name == "rate") && i == 1 {
 			d, ok := a.(*isyntax.Duration)
 			if !ok {
 				c.fail(a, "%s() needs a time period such as 5m as its second argument", e.Name)
@@ -225,6 +226,21 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 		if _, ok := args[1].(*Lit); !ok {
 			c.fail(e.Args[1], "formatDate() needs a literal format string such as \"%%Y-%%m-%%d\"")
 		}
+	case "rate":
+		// the sum per period p: over the stats bin when there is one, else
+		// over the time the group's records span
+		per := args[1].(*Lit).Value.(Period).Millis()
+		if per == 0 {
+			c.fail(e.Args[1], "rate() needs a fixed period (ms, s, m, h, d, w)")
+		}
+		total := &Call{Fn: "sum", Args: args[:1], T: TypeNumber, Agg: true}
+		if ctx.binMs > 0 {
+			return &Call{Fn: "*", Args: []Expr{total, &Lit{Value: float64(per) / float64(ctx.binMs), T: TypeNumber}}, T: TypeNumber, Agg: true}
+		}
+		if c.sc.afterStats {
+			c.fail(e, "rate() without bin() reads @timestamp, which is gone after the first stats")
+		}
+		return &Call{Fn: "rate_span", Args: []Expr{total, &Lit{Value: per, T: TypeNumber}}, T: TypeNumber, Agg: true}
 	case "countovertime":
 		return &Call{Fn: "count", Args: args, T: TypeNumber, Agg: true}
 	case "sumovertime":

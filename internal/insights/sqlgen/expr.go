@@ -227,6 +227,9 @@ func (g *gen) call(c *plan.Call) string {
 	switch c.Fn {
 	case "csv_field":
 		return g.fn("csv_field", g.args(c)...)
+	case "rate_span":
+		a := g.args(c)
+		return "(" + g.fn("todouble_raw", a[0]) + " * " + a[1] + " / ((max(start) - min(start) + 1) * 1000))"
 	case "median":
 		return g.fn("quantile_cont", g.expr(c.Args[0]), "0.5")
 	case "median_if":

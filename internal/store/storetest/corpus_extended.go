@@ -346,6 +346,17 @@ func extendedCases() []Case {
 				}
 				return out
 			}, Order: []int{1}, Desc: []bool{true}},
+		{Name: "rate_per_second", Query: `stats rate(bytes, 1s) as bps by bin(5m) as t`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 300)} })
+				return rowsOf(k, g, func(g []record) any {
+					s, ok := sum(g, "bytes").(int64)
+					if !ok {
+						return nil
+					}
+					return float64(s) / 300
+				})
+			}},
 		{Name: "parse_csv", Datasets: []string{dsEdge}, Query: `fields concat(srcAddr, ", ", dstAddr, ",", dstPort) as row | parse row csv as a, b, c, d | filter srcAddr = "` + NeedleAddr + `" | display a, b, c, d`,
 			Want: func(rs []record) [][]any {
 				var out [][]any
