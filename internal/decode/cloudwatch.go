@@ -19,127 +19,254 @@ type cwEvent struct {
 	Message *string `json:"message"`
 }
 
-// cwDoc is any JSON object flowlens accepts: a get-log-events or
-// filter-log-events response (events), a subscription payload (messageType,
-// logEvents), a Lambda subscription wrapper (awslogs.data), or one event
-// ({"message": …}, also what Firehose delivers per record).
-type cwDoc struct {
-	Events      []cwEvent `json:"events"`
-	LogEvents   []cwEvent `json:"logEvents"`
-	MessageType string    `json:"messageType"`
-	Message     *string   `json:"message"`
-	AWSLogs     *struct {
-		Data []byte `json:"data"` // base64 of a gzip subscription payload
-	} `json:"awslogs"`
-}
-
 // Subscription payload message types.
 const (
 	dataMessage    = "DATA_MESSAGE"
 	controlMessage = "CONTROL_MESSAGE"
 )
 
-// readJSON decodes a stream of JSON values: objects (one document or JSON
-// lines) and arrays of events. Line numbers in errors are the 1-based
-// positions of the events.
+// readJSON decodes a stream of JSON values, each of which is
+//   - a get-log-events or filter-log-events response ({"events": […]}),
+//   - a subscription payload ({"messageType", "logEvents": […]}),
+//   - a Lambda subscription wrapper ({"awslogs": {"data": base64 gzip}}),
+//   - one event ({"message": …}, also what Firehose delivers per record),
+//   - or an array of events;
+//
+// one document or JSON lines. Events are streamed: a large response is never
+// held in memory whole. Line numbers in errors are the 1-based positions of
+// the events.
 func readJSON(ctx context.Context, r io.Reader, s *sink) error {
-	ls := &lineState{s: s}
-	dec := json.NewDecoder(r)
+	return (&lineState{s: s}).jsonStream(ctx, json.NewDecoder(r))
+}
+
+func (ls *lineState) jsonStream(ctx context.Context, dec *json.Decoder) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("JSON after event %d: %w", ls.lineNo, err)
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
-		raw = bytes.TrimLeft(raw, " \t\r\n")
-		if len(raw) > 0 && raw[0] == '[' {
-			var evs []cwEvent
-			if err := json.Unmarshal(raw, &evs); err != nil {
-				return fmt.Errorf("JSON array after event %d: %w", ls.lineNo, err)
-			}
-			if err := ls.events(evs); err != nil {
+		if err != nil {
+			return ls.jsonError(err)
+		}
+		switch tok {
+		case json.Delim('['):
+			if err := ls.eventArray(ctx, dec); err != nil {
 				return err
 			}
-			continue
-		}
-		var doc cwDoc
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			ls.lineNo++
-			s.stats.Lines++
-			s.reject(record.Reject(ls.lineNo, "", "JSON value is not a CloudWatch Logs event: "+err.Error(), string(raw)))
-			continue
-		}
-		if err := ls.doc(ctx, &doc, raw); err != nil {
-			return err
+		case json.Delim('{'):
+			if err := ls.object(ctx, dec); err != nil {
+				return err
+			}
+		default:
+			ls.rejectJSON(fmt.Sprintf("JSON value %v is not a CloudWatch Logs event", tok))
 		}
 	}
 }
 
-func (ls *lineState) doc(ctx context.Context, doc *cwDoc, raw []byte) error {
+func (ls *lineState) jsonError(err error) error {
+	return fmt.Errorf("JSON after event %d: %w", ls.lineNo, err)
+}
+
+// rejectJSON rejects a JSON value that holds no event, counting it as a line.
+func (ls *lineState) rejectJSON(reason string) {
+	ls.lineNo++
+	ls.s.stats.Lines++
+	ls.s.reject(record.Reject(ls.lineNo, "", reason, ""))
+}
+
+// eventArray streams the events of an array whose '[' has been read, up to
+// and including its ']'. With keep set it collects them instead.
+func (ls *lineState) eventArray(ctx context.Context, dec *json.Decoder) error {
+	_, err := ls.eventArrayKeep(ctx, dec, false)
+	return err
+}
+
+func (ls *lineState) eventArrayKeep(ctx context.Context, dec *json.Decoder, keep bool) ([]cwEvent, error) {
+	var kept []cwEvent
+	for n := 0; dec.More(); n++ {
+		if n%4096 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		var ev cwEvent
+		var bad string
+		if err := decodeMember(dec, "event", &ev, &bad); err != nil {
+			return nil, ls.jsonError(err)
+		}
+		if bad != "" {
+			ev = cwEvent{} // not an object with a string message
+		}
+		if keep {
+			kept = append(kept, ev)
+			continue
+		}
+		if err := ls.event(ev); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return nil, ls.jsonError(err)
+	}
+	return kept, nil
+}
+
+// object reads the members of an object whose '{' has been read, up to and
+// including its '}', and decodes the events it holds.
+func (ls *lineState) object(ctx context.Context, dec *json.Decoder) error {
+	var (
+		msgType   string
+		message   *string
+		awslogs   []byte
+		logEvents []cwEvent
+		events    bool // an events or logEvents array was seen
+		bad       string
+	)
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return ls.jsonError(err)
+		}
+		key, _ := kt.(string)
+		switch key {
+		case "events", "logEvents":
+			t, err := dec.Token()
+			if err != nil {
+				return ls.jsonError(err)
+			}
+			if t != json.Delim('[') {
+				if err := skipValue(dec, t); err != nil {
+					return ls.jsonError(err)
+				}
+				bad = key + " is not an array"
+				continue
+			}
+			events = true
+			switch {
+			case key == "events" || msgType == dataMessage:
+				err = ls.eventArray(ctx, dec)
+			default:
+				// A subscription payload's events wait for its
+				// messageType when it comes later (control messages
+				// hold no records).
+				var kept []cwEvent
+				kept, err = ls.eventArrayKeep(ctx, dec, true)
+				logEvents = append(logEvents, kept...)
+			}
+			if err != nil {
+				return err
+			}
+		case "messageType":
+			if err := decodeMember(dec, key, &msgType, &bad); err != nil {
+				return ls.jsonError(err)
+			}
+			if bad == "" && msgType != dataMessage && msgType != controlMessage {
+				bad = fmt.Sprintf("unknown subscription messageType %q", msgType)
+			}
+		case "message":
+			var m string
+			if err := decodeMember(dec, key, &m, &bad); err != nil {
+				return ls.jsonError(err)
+			}
+			message = &m
+		case "awslogs":
+			var w struct {
+				Data []byte `json:"data"` // base64
+			}
+			if err := decodeMember(dec, key, &w, &bad); err != nil {
+				return ls.jsonError(err)
+			}
+			awslogs = w.Data
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return ls.jsonError(err)
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return ls.jsonError(err)
+	}
 	s := ls.s
 	switch {
-	case doc.MessageType == controlMessage:
+	case bad != "":
+		ls.rejectJSON(bad)
+	case msgType == controlMessage:
 		s.stats.Container = ContainerSubscription
-		return nil
-	case doc.MessageType != "":
-		if doc.MessageType != dataMessage {
-			ls.lineNo++
-			s.stats.Lines++
-			s.reject(record.Reject(ls.lineNo, "", fmt.Sprintf("unknown subscription messageType %q", doc.MessageType), string(raw)))
-			return nil
-		}
-		if strings.HasPrefix(s.stats.Container, "gzip+") {
+	case msgType == dataMessage:
+		if s.stats.Container == ContainerGzipJSON {
 			s.stats.Container = ContainerSubscription
 		}
-		return ls.events(doc.LogEvents)
-	case doc.Events != nil:
-		return ls.events(doc.Events)
-	case doc.Message != nil:
-		return ls.message(*doc.Message)
-	case doc.AWSLogs != nil:
-		zr, err := newInflater(ctx, bytes.NewReader(doc.AWSLogs.Data))
+		for _, ev := range logEvents {
+			if err := ls.event(ev); err != nil {
+				return err
+			}
+		}
+	case events:
+	case message != nil:
+		return ls.message(*message)
+	case awslogs != nil:
+		zr, err := newInflater(ctx, bytes.NewReader(awslogs))
 		if err != nil {
 			return fmt.Errorf("awslogs.data: %w", err)
 		}
 		defer zr.Close()
-		dec := json.NewDecoder(zr)
-		for {
-			var inner cwDoc
-			if err := dec.Decode(&inner); err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return fmt.Errorf("awslogs.data: %w", err)
-			}
-			if err := ls.doc(ctx, &inner, nil); err != nil {
-				return err
-			}
-		}
+		return ls.jsonStream(ctx, json.NewDecoder(zr))
+	default:
+		ls.rejectJSON("JSON object has no events, logEvents or message")
 	}
-	ls.lineNo++
-	s.stats.Lines++
-	s.reject(record.Reject(ls.lineNo, "", "JSON object has no events, logEvents or message", string(raw)))
 	return nil
 }
 
-func (ls *lineState) events(evs []cwEvent) error {
-	for i := range evs {
-		if evs[i].Message == nil {
-			ls.lineNo++
-			ls.s.stats.Lines++
-			ls.s.reject(record.Reject(ls.lineNo, "", "event has no message", ""))
-			continue
-		}
-		if err := ls.message(*evs[i].Message); err != nil {
-			return err
+// decodeMember decodes the next value, the member key, into v. A value of
+// another type is not an error of the stream (the value is consumed): it
+// sets *bad instead.
+func decodeMember(dec *json.Decoder, key string, v any, bad *string) error {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return err // syntax or input
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			*bad = fmt.Sprintf("%s has an unexpected JSON %s", key, te.Value)
+		} else {
+			*bad = fmt.Sprintf("%s: %v", key, err)
 		}
 	}
 	return nil
+}
+
+// skipValue consumes the rest of a value whose first token was t.
+func skipValue(dec *json.Decoder, t json.Token) error {
+	if t != json.Delim('{') && t != json.Delim('[') {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return nil
+}
+
+// event decodes one event.
+func (ls *lineState) event(ev cwEvent) error {
+	if ev.Message == nil {
+		ls.rejectJSON("event has no message")
+		return nil
+	}
+	return ls.message(*ev.Message)
 }
 
 // message decodes one event's message: normally one record without a

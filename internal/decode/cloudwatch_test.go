@@ -85,11 +85,20 @@ func TestCloudWatchJSONLinesAndArrays(t *testing.T) {
 	equalLines(t, r.lines, goodLines)
 
 	// Firehose-style records: {"message": …} with no timestamp.
-	r = read(t, []byte(`{"message":"`+goodLines[0]+`"}`+"\n"+`{"nothing":1}`+"\n"+`{"events":[{"timestamp":1}]}`), Options{})
-	equalLines(t, r.lines, goodLines[:1])
+	r = read(t, []byte(`{"message":"`+goodLines[0]+`"}`+"\n"+`{"nothing":1}`+"\n"+`{"events":[{"timestamp":1},{"message":5}]}`+
+		"\n"+`{"message":5}`+"\n"+`{"events":{"a":[1,{}]}}`+"\n"+`7`+"\n"+`{"awslogs":{"data":"not base64"}}`+"\n"+`{"message":"`+goodLines[1]+`"}`), Options{})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	equalLines(t, r.lines, goodLines[:2])
 	equalLines(t, r.rejectText(), []string{
 		"in:2: JSON object has no events, logEvents or message",
 		"in:3: event has no message",
+		"in:4: event has no message",
+		"in:5: message has an unexpected JSON number",
+		"in:6: events is not an array",
+		"in:7: JSON value 7 is not a CloudWatch Logs event",
+		"in:8: awslogs: illegal base64 data at input byte 3",
 	})
 }
 
