@@ -88,25 +88,27 @@ PLQ+=("SELECT dstaddr, sum(bytes) AS b FROM plain WHERE srcaddr LIKE '10.1.%' GR
 NAMES+=(Q7); FLQ+=("SELECT start, srcaddr, dstaddr, srcport, dstport, bytes FROM flows WHERE _srcaddr_v4 = $V4")
 PLQ+=("SELECT start, srcaddr, dstaddr, srcport, dstport, bytes FROM plain WHERE srcaddr = '$NEEDLE'")
 
-# measure DATA SQL: sets FIRST, MEDIAN (seconds) and PEAK (MiB).
+# measure I: runs flowlens and plain alternately (first runs, then RUNS warm
+# runs each) so that load on a shared machine hits both alike; sets F1 FM FP
+# and P1 PM PP (first, median seconds, peak MiB).
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 measure() {
-  local data=$1 q=$2 times=() peak=0
-  run "$BIN" sql --data "$data" --output csv "$q"; FIRST=$SECS; peak=$RSS_MB
+  local i=$1 ft=() pt=()
+  run "$BIN" sql --data "$FL" --output csv "${FLQ[$i]}"; F1=$SECS; FP=$RSS_MB
+  run "$BIN" sql --data "$PLAIN" --output csv "${PLQ[$i]}"; P1=$SECS; PP=$RSS_MB
   for _ in $(seq "$RUNS"); do
-    run "$BIN" sql --data "$data" --output csv "$q"
-    times+=("$SECS"); [ "$RSS_MB" -gt "$peak" ] && peak=$RSS_MB
+    run "$BIN" sql --data "$FL" --output csv "${FLQ[$i]}"; ft+=("$SECS"); [ "$RSS_MB" -gt "$FP" ] && FP=$RSS_MB
+    run "$BIN" sql --data "$PLAIN" --output csv "${PLQ[$i]}"; pt+=("$SECS"); [ "$RSS_MB" -gt "$PP" ] && PP=$RSS_MB
   done
-  MEDIAN=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  PEAK=$peak
+  FM=$(median "${ft[@]}"); PM=$(median "${pt[@]}")
 }
 
 echo
-echo "== queries (each run is a fresh process: open + query; first run, median of $RUNS warm runs, peak RSS)"
+echo "== queries (each run is a fresh process: open + query; flowlens and plain alternate; first run, median of $RUNS warm runs, peak RSS)"
 echo "| query | flowlens first | flowlens median | flowlens RSS MiB | plain first | plain median | plain RSS MiB | plain/flowlens |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for i in "${!NAMES[@]}"; do
-  measure "$FL" "${FLQ[$i]}"; F1=$FIRST; FM=$MEDIAN; FP=$PEAK
-  measure "$PLAIN" "${PLQ[$i]}"; P1=$FIRST; PM=$MEDIAN; PP=$PEAK
+  measure "$i"
   awk -v n="${NAMES[$i]}" -v f1="$F1" -v fm="$FM" -v fp="$FP" -v p1="$P1" -v pm="$PM" -v pp="$PP" \
     'BEGIN { printf "| %s | %.2f s | %.2f s | %d | %.2f s | %.2f s | %d | %.1fx |\n", n, f1, fm, fp, p1, pm, pp, pm/fm }'
 done
