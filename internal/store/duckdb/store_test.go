@@ -185,3 +185,63 @@ func TestIdempotent(t *testing.T) {
 		t.Errorf("after rollback: %s", got)
 	}
 }
+
+// TestSpillAndGroup: a FileTx past SpillRecords writes into its own open
+// transaction and commits with its registry entry and rollup rows; a group
+// commit mixes it with small files and a wide-format file.
+func TestSpillAndGroup(t *testing.T) {
+	s, err := Open(t.Context(), Config{Dir: t.TempDir(), SpillRecords: 3}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	mk := func(n int, base int64) *flowlog.Batch {
+		var recs []rec
+		for i := range n {
+			recs = append(recs, rec{"10.0.0." + fmt.Sprint(i%7), "10.9.0.1", 1000, 443, 6, 100, base + int64(i)*60, "ACCEPT", "OK"})
+		}
+		return defaultBatch(t, recs)
+	}
+	big, err := s.BeginFile(ctx, "", store.Source{Key: "big", Size: 1, Checksum: "b"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if err := big.Append(ctx, mk(2, t0+int64(i)*600)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	small, err := s.BeginFile(ctx, "", store.Source{Key: "small", Size: 1, Checksum: "s"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := small.Append(ctx, mk(2, t0)); err != nil {
+		t.Fatal(err)
+	}
+	// A version 3 format goes to the wide table.
+	wideFmt := flowlog.MustFormat(flowlog.SrcAddr, flowlog.DstAddr, flowlog.Start, flowlog.Bytes, flowlog.VPCID)
+	wb := flowlog.NewBatch(wideFmt, 1)
+	wb.Cols[0].AppendIPv4(0x0a000001)
+	wb.Cols[1].AppendIPv4(0x0a000002)
+	wb.Cols[2].AppendInt(t0)
+	wb.Cols[3].AppendInt(5)
+	wb.Cols[4].AppendString("vpc-1")
+	wb.EndRecord()
+	wide, err := s.BeginFile(ctx, "other", store.Source{Key: "wide", Size: 1, Checksum: "w"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wide.Append(ctx, wb); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CommitGroup(ctx, []store.FileTx{big, small, wide}); err != nil {
+		t.Fatal(err)
+	}
+	got := fmtRows(queryRows(t, s, `SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM records), (SELECT count(*) FROM records_ext),
+		(SELECT sum(records) FROM flows_5m), (SELECT sum(bytes) FROM flows_5m), (SELECT string_agg(key || ':' || records, ',' ORDER BY key) FROM ingest_registry),
+		(SELECT vpc_id FROM other), (SELECT count(*) FROM "default")`))
+	if got != "[[11 10 1 11 1005 big:8,small:2,wide:1 vpc-1 10]]" {
+		t.Errorf("after the group: %s", got)
+	}
+}
