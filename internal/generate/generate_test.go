@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -340,5 +341,26 @@ func TestAccountsAndRegions(t *testing.T) {
 	}
 	if !accounts["111122223333/us-east-1"] || !accounts["444455556666/eu-west-1"] {
 		t.Errorf("flow logs %v", accounts)
+	}
+}
+
+// TestSmallNetworks runs every scenario on the smallest networks: the run
+// succeeds or says the network is too small, and never panics.
+func TestSmallNetworks(t *testing.T) {
+	for _, enis := range []int{13, 14, 16, 20, 30} {
+		c := testConfig(t)
+		c.VPCs, c.ENIs, c.Peers, c.Records, c.Hours = 1, enis, 10, 20_000, 2
+		c.Layout, c.Stdout = LayoutStdout, io.Discard
+		s, err := Run(context.Background(), c)
+		switch {
+		case err != nil && !errors.Is(err, ErrConfig):
+			t.Errorf("%d interfaces: %v", enis, err)
+		case err == nil && s.Records != c.Records:
+			t.Errorf("%d interfaces: %d records", enis, s.Records)
+		}
+		c.Scenarios = nil // the baseline alone always fits
+		if s, err := Run(context.Background(), c); err != nil || s.Records != c.Records {
+			t.Errorf("%d interfaces, no scenario: %d records, %v", enis, s.Records, err)
+		}
 	}
 }

@@ -80,7 +80,7 @@ func (p *plan) bytesOf(k int) int64 {
 }
 
 // planScenarios places every scenario source in the network and in time.
-func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
+func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64, error) {
 	r := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x7363656e6172696f))
 	span := int64(cfg.Hours * 3600)
 	t0 := cfg.Start.Unix()
@@ -98,7 +98,16 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 		}
 		return es
 	}
-	pickFrom := func(es []*netmodel.ENI) *netmodel.ENI { return es[r.IntN(len(es))] }
+	var missing error
+	pickFrom := func(es []*netmodel.ENI) *netmodel.ENI {
+		if len(es) == 0 {
+			if missing == nil {
+				missing = configErr("the network is too small for the scenarios (no interface of a needed tier): raise --enis")
+			}
+			return nil
+		}
+		return es[r.IntN(len(es))]
+	}
 	var plans []*plan
 	var total int64
 	for _, s := range cfg.Scenarios {
@@ -120,7 +129,11 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 					p.port, targets = 3389, all(netmodel.RoleEdge)
 				}
 				for j := 0; j < max(1, s.Targets); j++ {
-					p.targets = append(p.targets, pickFrom(targets))
+					t := pickFrom(targets)
+					if t == nil {
+						return nil, 0, missing
+					}
+					p.targets = append(p.targets, t)
 				}
 				p.src = nextHostile()
 				events = eventsFor(s.Rate, dur, span, perSource)
@@ -131,6 +144,9 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 					ports = int(clamp(N*0.0002, 100, 4000))
 				}
 				t := pickFrom(all(netmodel.RoleEdge))
+				if t == nil {
+					return nil, 0, missing
+				}
 				p.targets, p.src = []*netmodel.ENI{t}, nextHostile()
 				perm := r.Perm(65535)
 				// the open service port is always among the probed ones
@@ -147,7 +163,10 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 				events = len(p.ports)
 			case HorizontalScan:
 				dur = orDur(s.Duration, 10*time.Minute)
-				src := pickFrom(all(netmodel.RoleWorker))
+				src := pickFrom(append(all(netmodel.RoleWorker), all(netmodel.RoleApp)...))
+				if src == nil {
+					return nil, 0, missing
+				}
 				p.srcENI, p.src = src, src.IP
 				p.port = uint16(s.Port)
 				if p.port == 0 {
@@ -164,6 +183,9 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 					want = int(clamp(N*0.0001, 16, 512))
 				}
 				want = min(want, len(cands))
+				if want == 0 {
+					return nil, 0, configErr("hscan: no interface to scan in the source's VPC: raise --enis")
+				}
 				for _, j := range r.Perm(len(cands))[:want] {
 					p.targets = append(p.targets, cands[j])
 				}
@@ -183,6 +205,9 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 					}
 				}
 				src := pickFrom(append(all(netmodel.RoleWorker), all(netmodel.RoleApp)...))
+				if src == nil {
+					return nil, 0, missing
+				}
 				p.srcENI, p.src, p.ext = src, src.IP, nextHostile()
 				perMinute := float64(int64(min(dur.Seconds(), float64(span))/60) + 1)
 				events = eventsFor(s.Rate, dur, span, math.Min(perMinute, math.Max(3, N*0.0005)))
@@ -190,7 +215,9 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 				dur = orDur(s.Duration, time.Duration(span)*time.Second)
 				var src, dst *netmodel.ENI
 				for tries := 0; tries < 1000; tries++ {
-					src = pickFrom(all(netmodel.RoleApp))
+					if src = pickFrom(all(netmodel.RoleApp)); src == nil {
+						return nil, 0, missing
+					}
 					cands := src.VPC.ByRole[netmodel.RoleCache]
 					if len(cands) == 0 {
 						continue
@@ -199,6 +226,9 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 					if dst.Subnet.AZIdx != src.Subnet.AZIdx {
 						break
 					}
+				}
+				if dst == nil {
+					return nil, 0, configErr("cross-az needs an app tier and a cache in one VPC: raise --enis")
 				}
 				p.srcENI, p.src, p.targets = src, src.IP, []*netmodel.ENI{dst}
 				events = eventsFor(s.Rate, dur, span, clamp(N*0.04/4, 1, 1e9))
@@ -219,7 +249,7 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64) {
 			plans = append(plans, p)
 		}
 	}
-	return plans, total
+	return plans, total, nil
 }
 
 // eventsFor returns the number of events: rate·minutes when a rate is

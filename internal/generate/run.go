@@ -115,7 +115,10 @@ func newRun(cfg Config) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	plans, scenRecs := planScenarios(&cfg, net)
+	plans, scenRecs, err := planScenarios(&cfg, net)
+	if err != nil {
+		return nil, err
+	}
 	nodata := int64(math.Round(float64(cfg.Records) * cfg.NoDataShare))
 	skip := nodata / 20
 	if scenRecs+nodata+skip > cfg.Records {
