@@ -15,7 +15,9 @@ const sqlExamples = `  flowlens sql 'SELECT srcaddr, sum(bytes) AS b FROM flows 
 
 Views: flows (every dataset, with a dataset column), one view per dataset, and
 vpc_flow_logs (the "default" dataset). Columns have Athena's names; year, month,
-day, hour and "date" are the partition columns. Presto functions Athena users
+day, hour and "date" are the partition columns; _srcaddr_v4 and _dstaddr_v4 hold
+IPv4 addresses as integers (ip4_int('10.1.0.0') converts). flows_5m is the
+5-minute rollup (dataset, bin, action, log_status, records, bytes, packets). Presto functions Athena users
 write (from_unixtime, to_unixtime, date_format, day_of_week, approx_distinct,
 regexp_like, bitwise_and, arbitrary, …) work. Fields written as '-' are NULL.
 `
