@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func event(msg string, i int) map[string]any {
@@ -178,4 +180,45 @@ func TestFirehoseRecordBodies(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSqueezeReader(t *testing.T) {
+	cases := map[string]string{
+		"{  \"events\" :\n\n\t[ ]   }": `{ "events" :
+[ ]` + " }",
+		`{"message":"a  b\t\tc\"  d\\"}   `: `{"message":"a  b\t\tc\"  d\\"} `,
+		"\"a \t  b\"   x":                   "\"a \t  b\" x",
+		"1    2\n\n\n3":                     "1 2\n3",
+		`"\\"    "x  y"`:                    `"\\" "x  y"`,
+	}
+	for in, want := range cases {
+		for _, chunk := range []int{1, 3, 1024} {
+			got, err := io.ReadAll(&squeezeReader{r: iotest.HalfReader(&chunkReader{s: in, n: chunk})})
+			if err != nil || string(got) != want {
+				t.Errorf("squeeze(%q) chunk %d = %q, %v; want %q", in, chunk, got, err, want)
+			}
+		}
+	}
+	// A long run of blanks (what made encoding/json rescan its buffer
+	// quadratically) decodes like a short one.
+	in := `{"events":[` + strings.Repeat(" \n", 5<<20) + `{"message":"` + goodLines[0] + `"}]}`
+	r := read(t, gz(t, []byte(in)), Options{})
+	if r.err != nil || len(r.lines) != 1 {
+		t.Errorf("%v %v", r.err, r.lines)
+	}
+}
+
+// chunkReader returns s in reads of at most n bytes.
+type chunkReader struct {
+	s string
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if c.s == "" {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), c.n)], c.s)
+	c.s = c.s[k:]
+	return k, nil
 }
