@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"runtime"
 	"time"
 
@@ -219,8 +218,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Records < 0 || c.Records > 10_000_000_000 {
 		return c, configErr("records must be 0 to 10,000,000,000, got %d", c.Records)
 	}
-	if c.Hours <= 0 || c.Hours > 24*366 || math.IsNaN(c.Hours) {
-		return c, configErr("hours must be > 0 and at most a year, got %v", c.Hours)
+	if !(c.Hours*3600 >= 60) || c.Hours > 24*366 {
+		return c, configErr("hours must cover at least a minute and at most a year, got %v", c.Hours)
 	}
 	if c.Window != time.Minute && c.Window != 10*time.Minute {
 		return c, configErr("window must be 1m or 10m (the two AWS aggregation intervals), got %v", c.Window)
