@@ -50,6 +50,14 @@ func (w *writeTx) appendGroup(ctx context.Context, tb table, g *group) error {
 					row[i] = p.format
 				case ckIngestTime:
 					row[i] = g.now
+				case ckEndDelta:
+					if d, ok, _, _ := endForms(p, rf.r); ok {
+						row[i] = d
+					}
+				case ckEndRaw:
+					if _, _, raw, ok := endForms(p, rf.r); ok {
+						row[i] = raw
+					}
 				default:
 					j := idx[i][rf.p]
 					if j < 0 {

@@ -202,6 +202,30 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 	bm := make([]byte, (n+7)/8)
 	nulls := 0
 	switch c.kind {
+	case ckEndDelta:
+		v := make([]int32, n)
+		for i, rf := range rows {
+			d, ok, _, _ := endForms(&g.parts[rf.p], rf.r)
+			if !ok {
+				nulls++
+				continue
+			}
+			v[i] = d
+			bm[i>>3] |= 1 << (i & 7)
+		}
+		return primitive(arrow.PrimitiveTypes.Int32, n, arrow.Int32Traits.CastToBytes(v), bm, nulls)
+	case ckEndRaw:
+		v := make([]int64, n)
+		for i, rf := range rows {
+			_, _, raw, ok := endForms(&g.parts[rf.p], rf.r)
+			if !ok {
+				nulls++
+				continue
+			}
+			v[i] = raw
+			bm[i>>3] |= 1 << (i & 7)
+		}
+		return primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(v), bm, nulls)
 	case ckInt32:
 		v := make([]int32, n)
 		for i, rf := range rows {
@@ -297,7 +321,7 @@ func presentColumns(tb table, g *group) []physCol {
 	var out []physCol
 	for _, c := range tb.cols {
 		switch c.kind {
-		case ckInt32, ckInt64, ckText, ckIPv4:
+		case ckInt32, ckInt64, ckText, ckIPv4, ckEndDelta, ckEndRaw:
 			if _, ok := g.colIndex(c.field); !ok {
 				continue
 			}

@@ -113,3 +113,20 @@ func (g *group) colIndex(id flowlog.FieldID) ([]int, bool) {
 	}
 	return idx, any
 }
+
+// endForms returns the stored forms of record r's `end` in part p: the
+// delta from `start` when both are present and it fits an int32, else the
+// raw value.
+func endForms(p *part, r uint32) (delta int32, hasDelta bool, raw int64, hasRaw bool) {
+	e := p.b.Col(flowlog.End)
+	if e == nil || !e.Valid[r] {
+		return 0, false, 0, false
+	}
+	if st := p.b.Col(flowlog.Start); st != nil && st.Valid[r] {
+		d := e.Ints[r] - st.Ints[r]
+		if d >= -1<<31 && d < 1<<31 {
+			return int32(d), true, 0, false
+		}
+	}
+	return 0, false, e.Ints[r], true
+}

@@ -182,8 +182,16 @@ func (s *Store) openError(err error) error {
 	return fmt.Errorf("open store %s: %w", s.cfg.Dir, err)
 }
 
+// schemaVersion is the layout version of the record tables.
+const schemaVersion = "2"
+
 // migrate creates the schema, macros and views.
 func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
+	var v string
+	err := conn.QueryRowContext(ctx, `SELECT value FROM flowlens_meta WHERE key = 'schema_version'`).Scan(&v)
+	if err == nil && v != schemaVersion {
+		return fmt.Errorf("open store %s: the database has layout version %s, this flowlens writes version %s: ingest into a new data directory", s.cfg.Dir, v, schemaVersion)
+	}
 	stmts := schemaDDL()
 	stmts = append(stmts, athena.Macros()...)
 	for _, stmt := range stmts {
@@ -191,7 +199,7 @@ func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
 			return s.openError(fmt.Errorf("create schema: %w", err))
 		}
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO flowlens_meta VALUES ('schema_version', '1')`); err != nil {
+	if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO flowlens_meta VALUES ('schema_version', '`+schemaVersion+`')`); err != nil {
 		return s.openError(fmt.Errorf("create schema: %w", err))
 	}
 	return nil
