@@ -148,15 +148,12 @@ func planScenarios(cfg *Config, n *netmodel.Network) ([]*plan, int64, error) {
 					return nil, 0, missing
 				}
 				p.targets, p.src = []*netmodel.ENI{t}, nextHostile()
-				perm := r.Perm(65535)
-				// the open service port is always among the probed ones
+				// like a scanner's default: the low ports upwards, always
+				// including the open service port
 				p.ports = append(p.ports, t.Port)
-				for _, x := range perm {
-					if len(p.ports) == ports {
-						break
-					}
-					if uint16(x+1) != t.Port {
-						p.ports = append(p.ports, uint16(x+1))
+				for x := 1; len(p.ports) < ports && x <= 65535; x++ {
+					if uint16(x) != t.Port {
+						p.ports = append(p.ports, uint16(x))
 					}
 				}
 				r.Shuffle(len(p.ports), func(a, b int) { p.ports[a], p.ports[b] = p.ports[b], p.ports[a] })
