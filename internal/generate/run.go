@@ -301,6 +301,10 @@ func (r *run) runFiles(ctx context.Context) error {
 					return err
 				}
 				recs = r.generate(i, recs)
+				if len(recs) == 0 { // AWS delivers no file for an empty bucket
+					r.finished(recs, 0, 0)
+					continue
+				}
 				path := filepath.Join(r.cfg.Out, filepath.FromSlash(r.key(i).Path()))
 				n, err := layout.WriteFileAtomic(path, func(w io.Writer) error {
 					if r.cfg.Layout == LayoutParquet {
