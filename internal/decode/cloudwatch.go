@@ -122,7 +122,7 @@ func (ls *lineState) jsonError(err error) error {
 func (ls *lineState) rejectJSON(reason string) {
 	ls.lineNo++
 	ls.s.stats.Lines++
-	ls.s.reject(record.Reject(ls.lineNo, "", reason, ""))
+	ls.s.reject(record.Reject(ls.lineNo, "", record.Problem{Kind: record.KindNotRecord, Reason: reason}, ""))
 }
 
 // eventArray streams the events of an array whose '[' has been read, up to

@@ -102,6 +102,11 @@ func TestCloudWatchJSONLinesAndArrays(t *testing.T) {
 		"in:7: JSON value 7 is not a CloudWatch Logs event",
 		"in:8: awslogs: illegal base64 data at input byte 3",
 	})
+	for _, e := range r.rejects {
+		if e.Kind != KindNotRecord {
+			t.Errorf("%v: kind %q", e, e.Kind)
+		}
+	}
 }
 
 func TestCloudWatchBrokenJSON(t *testing.T) {

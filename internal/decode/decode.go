@@ -25,6 +25,19 @@ import (
 // Error() returns "FILE:LINE: reason" (with the field when there is one).
 type LineError = record.LineError
 
+// Kinds of rejection (LineError.Kind), stable keys for grouping and counting.
+const (
+	KindFieldCount = record.KindFieldCount
+	KindEmpty      = record.KindEmpty
+	KindNumber     = record.KindNumber
+	KindRange      = record.KindRange
+	KindTime       = record.KindTime
+	KindAddress    = record.KindAddress
+	KindEnum       = record.KindEnum
+	KindTooLong    = record.KindTooLong
+	KindNotRecord  = record.KindNotRecord
+)
+
 // Decoder decodes lines of one format into batches; see record.Decoder.
 type Decoder = record.Decoder
 

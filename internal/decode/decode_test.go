@@ -329,7 +329,7 @@ func TestLongLineIsRejected(t *testing.T) {
 	in = append(in, lines(goodLines[1])...)
 	r := read(t, in, Options{})
 	equalLines(t, r.lines, goodLines[:2])
-	if len(r.rejects) != 1 || r.rejects[0].Line != 3 || !strings.Contains(r.rejects[0].Reason, "longer") {
+	if len(r.rejects) != 1 || r.rejects[0].Line != 3 || r.rejects[0].Kind != KindTooLong || !strings.Contains(r.rejects[0].Reason, "longer") {
 		t.Errorf("rejects %v", r.rejectText())
 	}
 	// At the end of the input too.

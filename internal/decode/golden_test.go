@@ -61,7 +61,7 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			for _, e := range r.rejects {
-				fmt.Fprintf(&sb, "reject: %s\n", e)
+				fmt.Fprintf(&sb, "reject %s: %s\n", e.Kind, e)
 			}
 			golden := in + ".golden"
 			if *update {

@@ -192,7 +192,7 @@ func readText(ctx context.Context, r io.Reader, s *sink) error {
 				skipping = false
 				ls.lineNo++
 				s.stats.Lines++
-				s.reject(record.Reject(ls.lineNo, "", fmt.Sprintf("line longer than %d bytes", maxLine), ""))
+				s.reject(record.Reject(ls.lineNo, "", record.Problem{Kind: record.KindTooLong, Reason: fmt.Sprintf("line longer than %d bytes", maxLine)}, ""))
 				continue
 			}
 			if err := ls.line(line); err != nil {
@@ -210,7 +210,7 @@ func readText(ctx context.Context, r io.Reader, s *sink) error {
 			if skipping {
 				ls.lineNo++
 				s.stats.Lines++
-				s.reject(record.Reject(ls.lineNo, "", fmt.Sprintf("line longer than %d bytes", maxLine), ""))
+				s.reject(record.Reject(ls.lineNo, "", record.Problem{Kind: record.KindTooLong, Reason: fmt.Sprintf("line longer than %d bytes", maxLine)}, ""))
 				return nil
 			}
 			if start < end {

@@ -153,10 +153,10 @@ func appendRow(dec *record.Decoder, b *flowlog.Batch, row pq.Row, rowNo int64, t
 		col := v.Column()
 		if col < 0 || col >= ncol || col != seen {
 			record.DropPartial(b)
-			return record.Reject(rowNo, "", fmt.Sprintf("row has an unexpected value for column %d", col), rowText(row, text))
+			return record.Reject(rowNo, "", record.Problem{Kind: record.KindNotRecord, Reason: fmt.Sprintf("row has an unexpected value for column %d", col)}, rowText(row, text))
 		}
 		seen++
-		var reason string
+		var reason record.Problem
 		switch {
 		case v.IsNull():
 			dec.AppendNull(b, col)
@@ -167,16 +167,16 @@ func appendRow(dec *record.Decoder, b *flowlog.Batch, row pq.Row, rowNo int64, t
 		case v.Kind() == pq.ByteArray || v.Kind() == pq.FixedLenByteArray:
 			reason = dec.AppendBytes(b, col, v.ByteArray())
 		default:
-			reason = fmt.Sprintf("unsupported Parquet type %s", v.Kind())
+			reason = record.Problem{Kind: record.KindNotRecord, Reason: fmt.Sprintf("unsupported Parquet type %s", v.Kind())}
 		}
-		if reason != "" {
+		if reason.Reason != "" {
 			record.DropPartial(b)
 			return record.Reject(rowNo, b.Cols[col].Field.Column, reason, rowText(row, text))
 		}
 	}
 	if seen != ncol {
 		record.DropPartial(b)
-		return record.Reject(rowNo, "", fmt.Sprintf("row has %d values, the schema has %d columns", seen, ncol), rowText(row, text))
+		return record.Reject(rowNo, "", record.Problem{Kind: record.KindFieldCount, Reason: fmt.Sprintf("row has %d values, the schema has %d columns", seen, ncol)}, rowText(row, text))
 	}
 	b.EndRecord()
 	return nil

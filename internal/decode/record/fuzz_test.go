@@ -89,7 +89,7 @@ func decodeSlow(d *Decoder, line []byte) *flowlog.Batch {
 	}
 	b := flowlog.NewBatch(d.format, 1)
 	for i, tok := range toks {
-		if appendToken(&b.Cols[i], &d.slots[i], tok) != "" {
+		if appendToken(&b.Cols[i], &d.slots[i], tok).Reason != "" {
 			return nil
 		}
 	}

@@ -27,6 +27,9 @@ type LineError struct {
 	// Field is the canonical column name of the offending value, or "" when
 	// the record as a whole is wrong (field count, line length).
 	Field string
+	// Kind classifies the problem (KindFieldCount, KindRange, …): a stable
+	// key for grouping and counting, where Reason carries the value.
+	Kind string
 	// Reason says what is wrong, in words meant for the user.
 	Reason string
 	// Text is the rejected line (clipped to 512 bytes).
@@ -39,6 +42,28 @@ func (e *LineError) Error() string {
 		return fmt.Sprintf("%s:%d: field %s: %s", e.File, e.Line, e.Field, e.Reason)
 	}
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
+}
+
+// Kinds of rejection (LineError.Kind).
+const (
+	KindFieldCount = "field-count"   // wrong number of fields, empty line
+	KindEmpty      = "empty-value"   // nothing between two spaces
+	KindNumber     = "not-a-number"  // not a non-negative whole number
+	KindRange      = "out-of-range"  // a number outside its field's range
+	KindTime       = "bad-time"      // not Unix seconds or milliseconds
+	KindAddress    = "bad-address"   // not an IPv4 or IPv6 address
+	KindEnum       = "unknown-value" // not one of a closed enumeration's values
+	KindTooLong    = "line-too-long" // longer than the decoder's line limit
+	KindNotRecord  = "not-a-record"  // a JSON value or Parquet row that holds no record
+)
+
+// Problem is why one value was refused (empty Reason: no problem).
+type Problem struct {
+	Kind, Reason string
+}
+
+func problem(kind, format string, args ...any) Problem {
+	return Problem{Kind: kind, Reason: fmt.Sprintf(format, args...)}
 }
 
 // maxText bounds LineError.Text.
@@ -120,14 +145,14 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 	}
 	n := len(line)
 	if n == 0 {
-		return d.reject(b, 0, line, lineNo, "", "empty line")
+		return d.reject(b, 0, line, lineNo, "", Problem{KindFieldCount, "empty line"})
 	}
 	pos := 0
 	slots := d.slots
 	cols := b.Cols[:len(slots)]
 	for i := range slots {
 		if pos > n {
-			return d.reject(b, i, line, lineNo, "", d.countReason(line))
+			return d.reject(b, i, line, lineNo, "", Problem{KindFieldCount, d.countReason(line)})
 		}
 		s := &slots[i]
 		c := &cols[i]
@@ -206,17 +231,17 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 				continue
 			}
 		}
-		if reason := appendToken(c, s, tok); reason != "" {
+		if p := appendToken(c, s, tok); p.Reason != "" {
 			// A line with the wrong number of fields is reported as such,
 			// not by the first value that happens not to fit.
 			if bytes.Count(line, []byte{' '})+1 != len(d.slots) {
-				return d.reject(b, i+1, line, lineNo, "", d.countReason(line))
+				return d.reject(b, i+1, line, lineNo, "", Problem{KindFieldCount, d.countReason(line)})
 			}
-			return d.reject(b, i+1, line, lineNo, d.slots[i].field.Column, reason)
+			return d.reject(b, i+1, line, lineNo, d.slots[i].field.Column, p)
 		}
 	}
 	if pos <= n {
-		return d.reject(b, len(d.slots), line, lineNo, "", d.countReason(line))
+		return d.reject(b, len(d.slots), line, lineNo, "", Problem{KindFieldCount, d.countReason(line)})
 	}
 	b.EndRecord()
 	return nil
@@ -240,11 +265,11 @@ func (d *Decoder) countReason(line []byte) string {
 
 // reject drops the values appended to the first ncols columns for the
 // record being decoded and builds the error.
-func (d *Decoder) reject(b *flowlog.Batch, ncols int, line []byte, lineNo int64, field, reason string) *LineError {
+func (d *Decoder) reject(b *flowlog.Batch, ncols int, line []byte, lineNo int64, field string, p Problem) *LineError {
 	for i := 0; i < ncols; i++ {
 		dropLast(&b.Cols[i], b.N)
 	}
-	return &LineError{Line: lineNo, Field: field, Reason: reason, Text: clipText(line)}
+	return &LineError{Line: lineNo, Field: field, Kind: p.Kind, Reason: p.Reason, Text: clipText(line)}
 }
 
 // dropLast truncates c to n values.
@@ -282,15 +307,15 @@ func appendNull(c *flowlog.Column, o op) {
 	}
 }
 
-// appendToken decodes tok into c; it returns "" or the reason tok is bad
+// appendToken decodes tok into c; it returns the zero Problem or why tok is bad
 // (in which case c may hold a partial value that reject drops).
-func appendToken(c *flowlog.Column, s *slot, tok []byte) string {
+func appendToken(c *flowlog.Column, s *slot, tok []byte) Problem {
 	if len(tok) == 1 && tok[0] == '-' {
 		appendNull(c, s.op)
-		return ""
+		return Problem{}
 	}
 	if len(tok) == 0 {
-		return "empty value (fields are separated by exactly one space)"
+		return Problem{KindEmpty, "empty value (fields are separated by exactly one space)"}
 	}
 	switch s.op {
 	case opInt:
@@ -299,7 +324,7 @@ func appendToken(c *flowlog.Column, s *slot, tok []byte) string {
 			return notNumber(tok)
 		}
 		if v < s.min || v > s.max {
-			return fmt.Sprintf("%q is out of range %d-%d", clipText(tok), s.min, s.max)
+			return problem(KindRange, "%q is out of range %d-%d", clipText(tok), s.min, s.max)
 		}
 		c.Valid = append(c.Valid, true)
 		c.Ints = append(c.Ints, v)
@@ -312,7 +337,7 @@ func appendToken(c *flowlog.Column, s *slot, tok []byte) string {
 		case len(tok) == 13:
 			v /= 1000 // milliseconds
 		case len(tok) > 13:
-			return fmt.Sprintf("%q is not a Unix time in seconds or milliseconds", clipText(tok))
+			return problem(KindTime, "%q is not a Unix time in seconds or milliseconds", clipText(tok))
 		}
 		c.Valid = append(c.Valid, true)
 		c.Ints = append(c.Ints, v)
@@ -323,29 +348,29 @@ func appendToken(c *flowlog.Column, s *slot, tok []byte) string {
 			c.Fam = append(c.Fam, 4)
 			c.Data = append(c.Data, tok...)
 			c.Offsets = append(c.Offsets, int32(len(c.Data)))
-			return ""
+			return Problem{}
 		}
 		a, ok := parseIPv6(tok)
 		if !ok {
-			return fmt.Sprintf("%q is not an IPv4 or IPv6 address", clipText(tok))
+			return problem(KindAddress, "%q is not an IPv4 or IPv6 address", clipText(tok))
 		}
 		c.AppendIP(a)
 	case opEnum:
 		if !s.field.ValidEnum(tok) {
-			return fmt.Sprintf("%q is not one of %v", clipText(tok), s.field.Enum)
+			return problem(KindEnum, "%q is not one of %v", clipText(tok), s.field.Enum)
 		}
 		c.AppendBytes(tok)
 	default:
 		c.AppendBytes(tok)
 	}
-	return ""
+	return Problem{}
 }
 
-func notNumber(tok []byte) string {
+func notNumber(tok []byte) Problem {
 	if tok[0] == '-' {
-		return fmt.Sprintf("%q is negative", clipText(tok))
+		return problem(KindNumber, "%q is negative", clipText(tok))
 	}
-	return fmt.Sprintf("%q is not a whole number", clipText(tok))
+	return problem(KindNumber, "%q is not a whole number", clipText(tok))
 }
 
 // eightDigits reports whether the 8 bytes of x are all ASCII digits.
@@ -499,13 +524,13 @@ func parseIPv6(t []byte) (netip.Addr, bool) {
 
 // AppendValue appends one value that arrived typed (from Parquet): nil is
 // NULL, int64 goes to numeric fields (and is written as text to text
-// fields), []byte is decoded like a text token ('-' is NULL). It returns ""
-// or the reason the value is bad; on a bad value c is unchanged.
-func (d *Decoder) AppendValue(b *flowlog.Batch, col int, v any) string {
+// fields), []byte is decoded like a text token ('-' is NULL). It returns
+// the zero Problem, or why the value is bad (and then b is unchanged).
+func (d *Decoder) AppendValue(b *flowlog.Batch, col int, v any) Problem {
 	c := &b.Cols[col]
 	s := &d.slots[col]
 	n := b.N
-	var reason string
+	var reason Problem
 	switch x := v.(type) {
 	case nil:
 		appendNull(c, s.op)
@@ -514,29 +539,29 @@ func (d *Decoder) AppendValue(b *flowlog.Batch, col int, v any) string {
 	case []byte:
 		reason = appendToken(c, s, x)
 	default:
-		reason = fmt.Sprintf("unsupported value type %T", v)
+		reason = problem(KindNotRecord, "unsupported value type %T", v)
 	}
-	if reason != "" {
+	if reason.Reason != "" {
 		dropLast(c, n)
 	}
 	return reason
 }
 
 // AppendInt appends a typed integer to column col of b (see AppendValue).
-func (d *Decoder) AppendInt(b *flowlog.Batch, col int, v int64) string {
+func (d *Decoder) AppendInt(b *flowlog.Batch, col int, v int64) Problem {
 	c := &b.Cols[col]
 	reason := appendInt(c, &d.slots[col], v)
-	if reason != "" {
+	if reason.Reason != "" {
 		dropLast(c, b.N)
 	}
 	return reason
 }
 
 // AppendBytes appends a value given as text to column col of b ('-' is NULL).
-func (d *Decoder) AppendBytes(b *flowlog.Batch, col int, v []byte) string {
+func (d *Decoder) AppendBytes(b *flowlog.Batch, col int, v []byte) Problem {
 	c := &b.Cols[col]
 	reason := appendToken(c, &d.slots[col], v)
-	if reason != "" {
+	if reason.Reason != "" {
 		dropLast(c, b.N)
 	}
 	return reason
@@ -556,22 +581,22 @@ func DropPartial(b *flowlog.Batch) {
 }
 
 // Reject builds the LineError of a record assembled value by value.
-func Reject(lineNo int64, field, reason, text string) *LineError {
+func Reject(lineNo int64, field string, p Problem, text string) *LineError {
 	if len(text) > maxText {
 		text = text[:maxText] + "…"
 	}
-	return &LineError{Line: lineNo, Field: field, Reason: reason, Text: text}
+	return &LineError{Line: lineNo, Field: field, Kind: p.Kind, Reason: p.Reason, Text: text}
 }
 
-func appendInt(c *flowlog.Column, s *slot, v int64) string {
+func appendInt(c *flowlog.Column, s *slot, v int64) Problem {
 	switch s.op {
 	case opInt:
 		if v < s.min || v > s.max {
-			return fmt.Sprintf("%d is out of range %d-%d", v, s.min, s.max)
+			return problem(KindRange, "%d is out of range %d-%d", v, s.min, s.max)
 		}
 	case opTime:
 		if v < 0 {
-			return fmt.Sprintf("%d is not a Unix time", v)
+			return problem(KindTime, "%d is not a Unix time", v)
 		}
 		if v >= 1e12 && v < 1e13 {
 			v /= 1000
@@ -582,5 +607,5 @@ func appendInt(c *flowlog.Column, s *slot, v int64) string {
 	}
 	c.Valid = append(c.Valid, true)
 	c.Ints = append(c.Ints, v)
-	return ""
+	return Problem{}
 }

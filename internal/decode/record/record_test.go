@@ -264,6 +264,9 @@ func TestRejects(t *testing.T) {
 			if le == nil {
 				t.Fatalf("accepted %q", c.line)
 			}
+			if want := wantKind(c.reason); le.Kind != want {
+				t.Errorf("kind %q, want %q", le.Kind, want)
+			}
 			if le.Line != 2 || le.Field != c.field || !strings.Contains(le.Reason, c.reason) {
 				t.Errorf("got line %d field %q reason %q; want field %q reason containing %q", le.Line, le.Field, le.Reason, c.field, c.reason)
 			}
@@ -321,19 +324,22 @@ func TestTypedValues(t *testing.T) {
 	b := flowlog.NewBatch(f, 2)
 	vals := []any{int64(443), int64(1717171205000), []byte("10.0.0.1"), []byte("-"), int64(111122223333)}
 	for i, v := range vals {
-		if r := d.AppendValue(b, i, v); r != "" {
-			t.Fatalf("col %d: %s", i, r)
+		if r := d.AppendValue(b, i, v); r.Reason != "" {
+			t.Fatalf("col %d: %s", i, r.Reason)
 		}
 	}
 	b.EndRecord()
 	if got := string(b.AppendLine(nil, 0)); got != "443 1717171205 10.0.0.1 - 111122223333" {
 		t.Errorf("record = %q", got)
 	}
-	if r := d.AppendValue(b, 0, int64(70000)); !strings.Contains(r, "out of range") {
-		t.Errorf("port 70000: %q", r)
+	if r := d.AppendValue(b, 0, int64(70000)); r.Kind != KindRange || !strings.Contains(r.Reason, "out of range") {
+		t.Errorf("port 70000: %+v", r)
 	}
-	if r := d.AppendValue(b, 2, []byte("nope")); r == "" {
-		t.Error("bad address accepted")
+	if r := d.AppendValue(b, 2, []byte("nope")); r.Kind != KindAddress {
+		t.Errorf("bad address: %+v", r)
+	}
+	if r := d.AppendValue(b, 1, int64(-5)); r.Kind != KindTime {
+		t.Errorf("negative time: %+v", r)
 	}
 	d.AppendNull(b, 0)
 	DropPartial(b)
@@ -374,4 +380,23 @@ func TestParseEight(t *testing.T) {
 			t.Errorf("%q taken for eight digits", s)
 		}
 	}
+}
+
+// wantKind is the kind TestRejects expects for a reason.
+func wantKind(reason string) string {
+	switch {
+	case strings.Contains(reason, "fields, the format has") || reason == "empty line":
+		return KindFieldCount
+	case strings.Contains(reason, "out of range"):
+		return KindRange
+	case strings.Contains(reason, "not a Unix time"):
+		return KindTime
+	case strings.Contains(reason, "not an IPv4"):
+		return KindAddress
+	case strings.Contains(reason, "not one of"):
+		return KindEnum
+	case strings.Contains(reason, "negative") || strings.Contains(reason, "not a whole number"):
+		return KindNumber
+	}
+	return "?"
 }
