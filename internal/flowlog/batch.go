@@ -89,10 +89,10 @@ func (b *Batch) Col(id FieldID) *Column {
 	return &b.Cols[i]
 }
 
-// Truncate drops records from n on. It is how a producer discards a
-// partially appended record.
+// Truncate drops records from n on. Truncate(b.N) discards the values of a
+// record that was partially appended (EndRecord not called yet).
 func (b *Batch) Truncate(n int) {
-	if n >= b.N {
+	if n > b.N {
 		return
 	}
 	for i := range b.Cols {

@@ -139,3 +139,29 @@ func TestBatchRoundTrip(t *testing.T) {
 		t.Fatal("reset")
 	}
 }
+
+func TestTruncatePartialRecord(t *testing.T) {
+	b := NewBatch(DefaultFormat(), 2)
+	for i := range b.Cols {
+		c := &b.Cols[i]
+		if c.Field.Kind.Numeric() {
+			c.AppendInt(2)
+		} else {
+			c.AppendNull()
+		}
+	}
+	b.EndRecord()
+	// A second record gets two values, then is abandoned.
+	b.Cols[0].AppendInt(2)
+	b.Cols[1].AppendString("111122223333")
+	b.Truncate(b.N)
+	for i := range b.Cols {
+		c := &b.Cols[i]
+		if len(c.Valid) != 1 || (c.Offsets != nil && len(c.Offsets) != 2) || (c.Ints != nil && len(c.Ints) != 1) {
+			t.Fatalf("column %s not truncated: valid %d offsets %d ints %d", c.Field.Name, len(c.Valid), len(c.Offsets), len(c.Ints))
+		}
+	}
+	if len(b.Cols[1].Data) != 0 {
+		t.Fatalf("data of the abandoned record kept: %q", b.Cols[1].Data)
+	}
+}
