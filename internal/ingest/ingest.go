@@ -50,7 +50,7 @@ type Config struct {
 	// transaction (0 → 1 M). A file with more records commits alone.
 	GroupRecords int
 	// Rejects receives each rejected line as a JSON object
-	// {"file","line","field","reason","text"} (nil: not kept).
+	// {"file","line","field","kind","reason","text"} (nil: not kept).
 	Rejects io.Writer
 	// Progress is called about every ProgressEvery (0 → 1 s) and once at
 	// the end; it must not block.
@@ -73,11 +73,12 @@ type Progress struct {
 	Done             bool
 }
 
-// Reason counts rejected lines with one reason.
+// Reason counts rejected lines of one kind (decode.LineError.Kind, with the
+// field when there is one: "out-of-range srcport").
 type Reason struct {
 	Reason   string
 	Count    int64
-	Examples []string // the first few, as "file:line: text"
+	Examples []string // the first few, as "file:line: reason: text"
 }
 
 // FileError is a file that could not be ingested.
@@ -421,9 +422,12 @@ func (r *run) reject(e *decode.LineError) {
 	defer r.mu.Unlock()
 	r.sum.Rejected++
 	r.prog.Rejected++
-	reason := e.Reason
+	reason := e.Kind
+	if reason == "" {
+		reason = e.Reason
+	}
 	if e.Field != "" {
-		reason = "field " + e.Field + ": " + e.Reason
+		reason += " " + e.Field
 	}
 	rs := r.reasons[reason]
 	if rs == nil {
@@ -432,16 +436,17 @@ func (r *run) reject(e *decode.LineError) {
 	}
 	rs.Count++
 	if len(rs.Examples) < maxExamples {
-		rs.Examples = append(rs.Examples, fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Text))
+		rs.Examples = append(rs.Examples, fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Reason, e.Text))
 	}
 	if r.rejEnc != nil {
 		_ = r.rejEnc.Encode(struct {
 			File   string `json:"file"`
 			Line   int64  `json:"line"`
 			Field  string `json:"field,omitempty"`
+			Kind   string `json:"kind,omitempty"`
 			Reason string `json:"reason"`
 			Text   string `json:"text"`
-		}{e.File, e.Line, e.Field, e.Reason, e.Text})
+		}{e.File, e.Line, e.Field, e.Kind, e.Reason, e.Text})
 	}
 }
 
