@@ -140,6 +140,43 @@ func (g *gen) message() string {
 	return b.String()
 }
 
+// messagePattern is the pattern of @message (every token with a digit
+// turned into <*>) built field by field: values hold no spaces, numbers
+// always become <*>, so only text fields need a look.
+func (g *gen) messagePattern() string {
+	ids := make([]int, 0, len(g.p.Formats))
+	for id := range g.p.Formats {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	star, dash := g.d.Str("<*>"), g.d.Str("-")
+	line := func(f *flowlog.Format) string {
+		parts := make([]string, len(f.Fields))
+		for i, fl := range f.Fields {
+			c := g.column(fl)
+			switch {
+			case f.Extra[i]:
+				parts[i] = dash
+			case fl.Kind.Numeric():
+				parts[i] = "CASE WHEN " + c + " IS NULL THEN " + dash + " ELSE " + star + " END"
+			default:
+				parts[i] = "CASE WHEN " + c + " IS NULL THEN " + dash + " WHEN " + g.fn("regexp", c, g.d.Str("[0-9]")) + " THEN " + star + " ELSE " + c + " END"
+			}
+		}
+		return g.fn("concat_ws", append([]string{g.d.Str(" ")}, parts...)...)
+	}
+	if len(ids) == 1 {
+		return line(g.p.Formats[ids[0]])
+	}
+	var b strings.Builder
+	b.WriteString("CASE _format_id")
+	for _, id := range ids {
+		fmt.Fprintf(&b, " WHEN %d THEN %s", id, line(g.p.Formats[id]))
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
 func (g *gen) args(c *plan.Call) []string {
 	out := make([]string, len(c.Args))
 	for i, a := range c.Args {
@@ -254,6 +291,9 @@ func (g *gen) call(c *plan.Call) string {
 	case "in_query":
 		return g.inQuery(c)
 	case "pattern_text":
+		if sys, ok := c.Args[0].(*plan.Sys); ok && sys.Name == "@message" {
+			return g.messagePattern()
+		}
 		return g.fn("regexreplace", g.expr(c.Args[0]), g.d.Str("[^ ]*[0-9][^ ]*"), g.d.Str("<*>"))
 	case "and", "or":
 		a := g.args(c)

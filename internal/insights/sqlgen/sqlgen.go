@@ -100,6 +100,8 @@ type gen struct {
 	// noTry is set while rendering an expression that holds an aggregate
 	// or window function.
 	noTry bool
+	// late is set while rendering the outer SELECT of lateColumns.
+	late bool
 }
 
 // scanFilters are the dataset and time predicates on the flows view,
@@ -222,6 +224,15 @@ func (g *gen) fillStage(s *plan.Stage, inner string) string {
 func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	if s.Fill != nil {
 		return g.fillStage(s, inner)
+	}
+	if g.lateColumns(s, last) {
+		// Order and limit the rows first, then compute the costly columns
+		// (@message, parse) for the rows kept only.
+		rows := &plan.Stage{Star: true, Filters: s.Filters, Order: s.Order, Limit: s.Limit}
+		kept := g.stage(i, rows, inner, last)
+		g.late = true
+		defer func() { g.late = false }()
+		return g.stage(i+1, &plan.Stage{Cols: s.Cols, Order: s.Order, Limit: s.Limit}, kept, last)
 	}
 	var b strings.Builder
 	b.WriteString("SELECT ")
@@ -374,6 +385,32 @@ func (g *gen) order(keys []plan.SortKey) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// lateColumns reports whether a stage that orders and limits raw rows
+// computes columns worth computing after the limit only.
+func (g *gen) lateColumns(s *plan.Stage, last bool) bool {
+	if g.late || s.Grouped || s.Star || len(s.Dedup) > 0 || len(s.Joins) > 0 || s.Windowed || len(s.Order) == 0 {
+		return false
+	}
+	if s.Limit == 0 && !(last && g.opt.Limit > 0) {
+		return false
+	}
+	for _, c := range s.Cols {
+		costly := false
+		plan.Walk(c.X, func(e plan.Expr) {
+			switch e := e.(type) {
+			case *plan.Call:
+				costly = true
+			case *plan.Sys:
+				costly = costly || e.Name != "@timestamp"
+			}
+		})
+		if costly {
+			return true
+		}
+	}
+	return false
 }
 
 // natural returns the keys of the Logs Insights "natural" order of text:
