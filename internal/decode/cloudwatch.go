@@ -264,6 +264,12 @@ func (ls *lineState) object(ctx context.Context, dec *json.Decoder) error {
 		defer zr.Close()
 		return ls.jsonStream(ctx, json.NewDecoder(&squeezeReader{r: zr}))
 	default:
+		if ls.lineNo == 0 {
+			// The first JSON value of the input is not CloudWatch Logs
+			// output at all (an inventory, a config file): the file is
+			// not a flow log, rather than one bad line of one.
+			return fmt.Errorf("%w: JSON without events, logEvents or message (not CloudWatch Logs output)", ErrNotFlowLog)
+		}
 		ls.rejectJSON("JSON object has no events, logEvents or message")
 	}
 	return nil

@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -226,4 +227,13 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	k := copy(p[:min(len(p), c.n)], c.s)
 	c.s = c.s[k:]
 	return k, nil
+}
+
+// A JSON document that is not CloudWatch Logs output (an interface inventory
+// beside the logs, say) is not a flow log file: an error, not a rejected line.
+func TestCloudWatchNotFlowLogJSON(t *testing.T) {
+	r := read(t, []byte(`{"NetworkInterfaces":[{"NetworkInterfaceId":"eni-0a1b2c3d4e5f60718"}]}`), Options{Name: "inventory.json"})
+	if !errors.Is(r.err, ErrNotFlowLog) || len(r.rejects) != 0 {
+		t.Fatalf("err %v, rejects %v", r.err, r.rejectText())
+	}
 }
