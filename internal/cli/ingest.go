@@ -129,6 +129,17 @@ func printIngestSummary(w io.Writer, s ingest.Summary, rejects string) {
 		}
 		fmt.Fprintln(w)
 	}
+	if n := len(s.NotFlowLogs); n > 0 {
+		fmt.Fprintf(w, "skipped %d file%s holding no flow logs:", n, plural(n))
+		for i, p := range s.NotFlowLogs {
+			if i == 3 {
+				fmt.Fprintf(w, " …")
+				break
+			}
+			fmt.Fprintf(w, " %s", p)
+		}
+		fmt.Fprintln(w)
+	}
 	if !s.MinTime.IsZero() {
 		fmt.Fprintf(w, "time range: %s – %s UTC\n", s.MinTime.Format("2006-01-02 15:04:05"), s.MaxTime.Format("2006-01-02 15:04:05"))
 	}

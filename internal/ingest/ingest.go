@@ -94,9 +94,12 @@ type Summary struct {
 	// be read (see Errors).
 	Files, Skipped, Failed int
 	SkippedPaths           []string
-	Records, Rejected      int64
-	InputBytes             int64
-	Reasons                []Reason
+	// NotFlowLogs are files found in folders that hold no flow logs (an
+	// interface inventory beside the logs, a README): skipped, not failed.
+	NotFlowLogs       []string
+	Records, Rejected int64
+	InputBytes        int64
+	Reasons           []Reason
 	// MinTime and MaxTime bound the `start` of the committed records.
 	MinTime, MaxTime time.Time
 	Containers       map[string]int
@@ -302,6 +305,10 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if f.Found && d.records == 0 && errors.Is(err, decode.ErrNotFlowLog) {
+			r.notFlowLog(name, f.Size)
+			return nil, nil
+		}
 		r.fail(name, f.Size, err)
 		return nil, nil
 	}
@@ -412,6 +419,14 @@ func (r *run) fail(name string, size int64, err error) {
 	defer r.mu.Unlock()
 	r.sum.Failed++
 	r.sum.Errors = append(r.sum.Errors, FileError{Path: name, Err: err})
+	r.prog.FilesDone++
+	r.prog.BytesDone += size
+}
+
+func (r *run) notFlowLog(name string, size int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.NotFlowLogs = append(r.sum.NotFlowLogs, name)
 	r.prog.FilesDone++
 	r.prog.BytesDone += size
 }

@@ -32,6 +32,9 @@ type File struct {
 	ModTime time.Time
 	// Stdin marks standard input spooled to Path.
 	Stdin bool
+	// Found marks a file found by walking a folder (not named directly):
+	// one that turns out not to hold flow logs is skipped, not an error.
+	Found bool
 }
 
 // StdinName is the argument that stands for standard input.
@@ -103,7 +106,7 @@ func Walk(ctx context.Context, paths []string) ([]File, error) {
 			if !fi.Mode().IsRegular() {
 				return nil
 			}
-			files = append(files, File{Path: q, Size: fi.Size(), ModTime: fi.ModTime()})
+			files = append(files, File{Path: q, Size: fi.Size(), ModTime: fi.ModTime(), Found: true})
 			return ctx.Err()
 		})
 		if err != nil {
