@@ -12,7 +12,7 @@ import (
 
 // dataFlag registers --data on a verb's flag set.
 func dataFlag(fs *flag.FlagSet, env *Env) *string {
-	return fs.String("data", defaultDataDir(env), "data `directory` of the database (default $FLOWLENS_DATA, else ./flowlens-data)")
+	return fs.String("data", defaultDataDir(env), "data `directory` of the database ($FLOWLENS_DATA sets the default)")
 }
 
 // openStore opens the embedded store of dir. A database held by another
