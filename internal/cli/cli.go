@@ -26,6 +26,17 @@ type Env struct {
 	StderrIsTerminal bool
 	// Logger receives diagnostics (text handler on stderr by default).
 	Logger *slog.Logger
+	// Program is how the user ran flowlens (os.Args[0]), for the commands
+	// that suggest next commands; empty means "flowlens".
+	Program string
+}
+
+// program returns the name to show in suggested commands.
+func (e *Env) program() string {
+	if e.Program == "" {
+		return "flowlens"
+	}
+	return e.Program
 }
 
 // StdEnv returns the process's real environment.
@@ -41,6 +52,7 @@ func StdEnv() *Env {
 		Getenv:           os.Getenv,
 		StderrIsTerminal: tty,
 		Logger:           slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Program:          os.Args[0],
 	}
 }
 

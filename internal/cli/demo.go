@@ -149,13 +149,13 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(out, `
 Next steps
-  Explore this day:     flowlens query --data %[1]s 'filter dstPort = 443 | stats sum(bytes) as b by bin(1h)'
-                        flowlens sql --data %[1]s 'SELECT action, count(*) FROM flows GROUP BY 1'
-                        flowlens datasets --data %[1]s
-  Your own flow logs:   aws s3 sync s3://YOUR-BUCKET/AWSLogs/ ./AWSLogs/ && flowlens ingest ./AWSLogs
-  From CloudWatch Logs: aws logs get-log-events --log-group-name G --log-stream-name eni-…-all > eni.json && flowlens ingest eni.json
-  What flowlens makes of a line: echo '2 123456789012 eni-0a1b2c3d 10.0.1.5 10.0.2.9 443 49152 6 10 840 1717171200 1717171260 ACCEPT OK' | flowlens decode
-`, dbDir)
+  Explore this day:     %[2]s query --data %[1]s 'filter dstPort = 443 | stats sum(bytes) as b by bin(1h)'
+                        %[2]s sql --data %[1]s 'SELECT action, count(*) FROM flows GROUP BY 1'
+                        %[2]s datasets --data %[1]s
+  Your own flow logs:   aws s3 sync s3://YOUR-BUCKET/AWSLogs/ ./AWSLogs/ && %[2]s ingest ./AWSLogs
+  From CloudWatch Logs: aws logs get-log-events --log-group-name G --log-stream-name eni-…-all > eni.json && %[2]s ingest eni.json
+  What flowlens makes of a line: echo '2 123456789012 eni-0a1b2c3d 10.0.1.5 10.0.2.9 443 49152 6 10 840 1717171200 1717171260 ACCEPT OK' | %[2]s decode
+`, dbDir, env.program())
 	return nil
 }
 
