@@ -342,6 +342,9 @@ func (g *gen) call(c *plan.Call) string {
 		}
 		return g.fn("round", a...)
 	case "count_star":
+		if g.rollup {
+			return "CAST(sum(records) AS BIGINT)"
+		}
 		return "count(*)"
 	case "pct":
 		p, _ := c.Args[1].(*plan.Lit).Value.(float64)
@@ -490,10 +493,14 @@ func (g *gen) floorTime(ts plan.Expr, p plan.Period, offMs int64, ceil bool) str
 		if s, ok := ts.(*plan.Sys); ok && s.Name == "@timestamp" && ms%1000 == 0 && shift%1000 == 0 && !ceil {
 			// on start (seconds) directly: integer arithmetic, no multiplication per row before the division
 			sec, sh := ms/1000, shift/1000
-			if sh == 0 {
-				return "(" + g.fn("intdiv", "start", itoa(sec)) + " * " + itoa(ms) + ")"
+			start := "start"
+			if g.rollup {
+				start = "bin" // the 5-minute bin of start; useRollup checked the widths divide
 			}
-			return "(" + g.fn("intdiv", "(start - "+itoa(sh)+")", itoa(sec)) + " * " + itoa(ms) + " + " + itoa(anchor) + ")"
+			if sh == 0 {
+				return "(" + g.fn("intdiv", start, itoa(sec)) + " * " + itoa(ms) + ")"
+			}
+			return "(" + g.fn("intdiv", "("+start+" - "+itoa(sh)+")", itoa(sec)) + " * " + itoa(ms) + " + " + itoa(anchor) + ")"
 		}
 		t := g.fn("tobigint", g.expr(ts))
 		if shift != 0 {

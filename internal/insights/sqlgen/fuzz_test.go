@@ -27,7 +27,8 @@ replaceAll replaceRegexpAll replaceRegexpOne reverse round row_number rtrim sha2
 startsWith starts_with stddevSamp stddev_samp strftime strlen strpos substring substringUTF8 sum
 toDateTime toFloat64OrNull toInt32 toInt32OrNull toInt64 toInt64OrNull toMonth toString toUInt64
 toUnixTimestamp toYear to_base64 trim trimBoth trimLeft trimRight trunc unhex uniqExact upper
-url_decode url_encode year try splitByChar FILTER quantileIf tupleElement arrayZip toFloat64 count_if countIf INNER VALUES values lagInFrame try_strptime toUnixTimestamp64Milli parseDateTime64BestEffortOrNull range WITH LEFT JOIN ON string_split list_extract to_json unnest splitByString arrayJoin arrayElement lag quantile_cont quantile last_value anyLast IGNORE ROWS UNBOUNDED PRECEDING CURRENT ROW flows dataset _hour _srcaddr_v4 _dstaddr_v4 _format_id _ingest_time`)
+url_decode url_encode year try splitByChar FILTER quantileIf tupleElement arrayZip toFloat64 count_if countIf INNER VALUES values lagInFrame try_strptime toUnixTimestamp64Milli parseDateTime64BestEffortOrNull range WITH LEFT JOIN ON string_split list_extract to_json unnest splitByString arrayJoin arrayElement lag quantile_cont quantile last_value anyLast IGNORE ROWS UNBOUNDED PRECEDING CURRENT ROW flows dataset _hour _srcaddr_v4 _dstaddr_v4 _format_id _ingest_time
+flows_5m bin records printf`)
 
 // checkSQL lexes sql with the dialect's rules and reports the first bare
 // word outside the vocabulary, or an unterminated literal.

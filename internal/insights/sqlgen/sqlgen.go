@@ -79,11 +79,14 @@ func Generate(p *plan.Plan, d Dialect, opt Options) (st *Statement, err error) {
 		st.SQL = g.estimate()
 		return st, nil
 	}
+	rollup := g.useRollup()
 	var sql string
 	for i, s := range p.Stages {
 		last := i == len(p.Stages)-1
+		g.rollup = i == 0 && rollup
 		sql = g.stage(i, s, sql, last)
 	}
+	g.rollup = false
 	st.SQL = sql
 	return st, nil
 }
@@ -102,25 +105,15 @@ type gen struct {
 	noTry bool
 	// late is set while rendering the outer SELECT of lateColumns.
 	late bool
+	// rollup is set while rendering a first stage that reads `flows_5m`
+	// (see useRollup).
+	rollup bool
 }
 
 // scanFilters are the dataset and time predicates on the flows view,
 // placed before the query's own filters so that pruning happens first.
 func (g *gen) scanFilters() []string {
-	var out []string
-	if len(g.opt.Datasets) > 0 {
-		ds := append([]string(nil), g.opt.Datasets...)
-		sort.Strings(ds)
-		if len(ds) == 1 {
-			out = append(out, "dataset = "+g.d.Str(ds[0]))
-		} else {
-			parts := make([]string, len(ds))
-			for i, s := range ds {
-				parts[i] = g.d.Str(s)
-			}
-			out = append(out, "dataset IN ("+strings.Join(parts, ", ")+")")
-		}
-	}
+	out := g.datasetFilters()
 	if g.p.Compare != nil {
 		// diff: the query's range and the earlier one
 		shift := g.compareShift()
@@ -142,6 +135,23 @@ func (g *gen) scanFilters() []string {
 		out = append(out, "start <= "+itoa(g.opt.End))
 	}
 	return out
+}
+
+// datasetFilters restrict the scan to the selected datasets.
+func (g *gen) datasetFilters() []string {
+	if len(g.opt.Datasets) == 0 {
+		return nil
+	}
+	ds := append([]string(nil), g.opt.Datasets...)
+	sort.Strings(ds)
+	if len(ds) == 1 {
+		return []string{"dataset = " + g.d.Str(ds[0])}
+	}
+	parts := make([]string, len(ds))
+	for i, s := range ds {
+		parts[i] = g.d.Str(s)
+	}
+	return []string{"dataset IN (" + strings.Join(parts, ", ") + ")"}
 }
 
 // compareShift is how far back (seconds) diff's earlier range lies.
@@ -255,7 +265,9 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		cols = append(cols, "count(*) AS "+g.d.Ident("_empty"))
 	}
 	b.WriteString(strings.Join(cols, ", "))
-	if i == 0 {
+	if i == 0 && g.rollup {
+		b.WriteString(" FROM flows_5m")
+	} else if i == 0 {
 		b.WriteString(" FROM flows")
 	} else {
 		fmt.Fprintf(&b, " FROM (%s) AS %s", inner, g.d.Ident(fmt.Sprintf("_s%d", i)))
@@ -278,7 +290,9 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		b.WriteString(g.expr(j.On))
 	}
 	var where []string
-	if i == 0 {
+	if i == 0 && g.rollup {
+		where = g.rollupScanFilters()
+	} else if i == 0 {
 		where = g.scanFilters()
 	}
 	for _, f := range s.Filters {

@@ -35,6 +35,9 @@ type Case struct {
 	Order []int
 	Desc  []bool
 	Limit int
+	// SQL, when set, is text the generated SQL must contain (to check
+	// that the compiler took the path the case is about).
+	SQL string
 }
 
 var (
@@ -271,6 +274,35 @@ func coreCases() []Case {
 				rs = where(rs, func(r record) bool { return r.start() >= lo && r.start() <= hi })
 				return [][]any{{countOf(rs), minOf(rs, "start"), maxOf(rs, "start")}}
 			}},
+		// The 5-minute rollup (flows_5m) answers stats of counts and sums
+		// by bin, action and log status; a range off the 5-minute bounds
+		// must read the records.
+		{Name: "rollup_bins_action_status", Query: `stats count(*) as n, sum(bytes) as b, sum(packets) as p by bin(10m) as t, action, logStatus`,
+			SQL: "FROM flows_5m",
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 600), r.v["action"], r.v["log_status"]} })
+				return rowsOf(k, g, countOf, agg(sum, "bytes"), agg(sum, "packets"))
+			}},
+		{Name: "rollup_aligned_range", Datasets: []string{dsEdge}, Start: Base.Add(time.Hour), End: Base.Add(2*time.Hour - time.Second),
+			Query: `filter action = "REJECT" or logStatus = "NODATA" | stats count() as n, sum(bytes) as b by bin(15m) as t | sort t`,
+			SQL:   "FROM flows_5m",
+			Want: func(rs []record) [][]any {
+				lo, hi := Base.Add(time.Hour).Unix(), Base.Add(2*time.Hour-time.Second).Unix()
+				rs = where(rs, func(r record) bool {
+					return r.start() >= lo && r.start() <= hi && (reject(r) || r.v["log_status"] == "NODATA")
+				})
+				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 900)} })
+				return rowsOf(k, g, countOf, agg(sum, "bytes"))
+			}, Order: []int{0}, Desc: []bool{false}},
+		{Name: "rollup_misaligned_range", Start: Base.Add(67*time.Minute + 13*time.Second), End: Base.Add(2*time.Hour + 61*time.Second),
+			Query: `stats count(*) as n, sum(bytes) as b by bin(5m) as t`,
+			SQL:   "FROM flows WHERE",
+			Want: func(rs []record) [][]any {
+				lo, hi := Base.Add(67*time.Minute+13*time.Second).Unix(), Base.Add(2*time.Hour+61*time.Second).Unix()
+				rs = where(rs, func(r record) bool { return r.start() >= lo && r.start() <= hi })
+				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 300)} })
+				return rowsOf(k, g, countOf, agg(sum, "bytes"))
+			}},
 		{Name: "dataset_selection", Datasets: []string{dsEdge}, Query: `stats count(*) as n by action`,
 			Want: func(rs []record) [][]any {
 				k, g := groupBy(where(rs, inDS(dsEdge)), cols("action"))
@@ -475,6 +507,9 @@ func runCase(ctx context.Context, t *testing.T, eng *query.Engine, c Case, recs 
 	fail := func(format string, args ...any) {
 		t.Helper()
 		t.Fatalf("%s\n%s\nSQL: %s", c.Query, sprintf(format, args...), comp.Statement.SQL)
+	}
+	if c.SQL != "" && !strings.Contains(comp.Statement.SQL, c.SQL) {
+		fail("the SQL does not contain %q", c.SQL)
 	}
 	if len(want) > 0 && len(got) > 0 && len(got[0]) != len(want[0]) {
 		fail("got %d columns %v, want %d", len(got[0]), res.Columns, len(want[0]))
