@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/flowlens/flowlens/internal/termchart"
 )
 
 // progressLine renders one line of progress: a bar on a terminal (redrawn
@@ -76,30 +78,11 @@ func (p *progressLine) Update(s progressState) {
 	}
 }
 
-func humanCount(v float64) string {
-	switch {
-	case v >= 1e9:
-		return fmt.Sprintf("%.2fG", v/1e9)
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
-}
+// humanCount and humanBytes format counts and sizes the same way everywhere
+// in the CLI (SI units: 1.5M records, 52.9 MB).
+func humanCount(v float64) string { return termchart.HumanCount(v) }
 
-func humanBytes(v int64) string {
-	f := float64(v)
-	switch {
-	case f >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", f/(1<<30))
-	case f >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", f/(1<<20))
-	case f >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", f/(1<<10))
-	}
-	return fmt.Sprintf("%d B", v)
-}
+func humanBytes(v int64) string { return termchart.HumanBytes(float64(v)) }
 
 func formatDuration(d time.Duration) string {
 	switch {
