@@ -235,7 +235,7 @@ func TestExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := c.Explain()
-	for _, s := range []string{"-- plan\n", "filter =(dstport, 22)", "range: 2024-05-31T11:00:00Z .. 2024-05-31T12:00:00Z", "-- sql\nSELECT srcaddr"} {
+	for _, s := range []string{"-- plan\n", "filter =(dstport, 22)", "range: 2024-05-31T11:00:00Z .. 2024-05-31T12:00:00Z", "-- sql\nSELECT ", "GROUP BY _srcaddr_v4"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("explain lacks %q:\n%s", s, out)
 		}

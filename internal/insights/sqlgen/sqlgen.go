@@ -235,6 +235,9 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	if s.Fill != nil {
 		return g.fillStage(s, inner)
 	}
+	if g.useAddrGroup(i, s) {
+		return g.addrGroupStage(s, last)
+	}
 	if g.lateColumns(s, last) {
 		// Order and limit the rows first, then compute the costly columns
 		// (@message, parse) for the rows kept only.
@@ -376,22 +379,7 @@ func (g *gen) order(keys []plan.SortKey) string {
 		if isConst(k.X) {
 			continue
 		}
-		var es []string
-		switch x := k.X.(type) {
-		case *plan.Sys:
-			if x.Name == "@timestamp" {
-				es = []string{"start"} // same order as start * 1000, and cheaper
-			} else {
-				es = g.natural(g.expr(k.X))
-			}
-		default:
-			if t := k.X.Type(); t == plan.TypeString || t == plan.TypeAny {
-				es = g.natural(g.expr(k.X))
-			} else {
-				es = []string{g.expr(k.X)}
-			}
-		}
-		for _, e := range es {
+		for _, e := range g.orderKeys(k.X) {
 			if k.Desc {
 				e += " DESC NULLS FIRST"
 			}
@@ -399,6 +387,18 @@ func (g *gen) order(keys []plan.SortKey) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// orderKeys renders the ORDER BY keys of one sort key (several for the
+// natural order of text).
+func (g *gen) orderKeys(x plan.Expr) []string {
+	if s, ok := x.(*plan.Sys); ok && s.Name == "@timestamp" {
+		return []string{"start"} // same order as start * 1000, and cheaper
+	}
+	if t := x.Type(); t == plan.TypeString || t == plan.TypeAny {
+		return g.natural(g.expr(x))
+	}
+	return []string{g.expr(x)}
 }
 
 // lateColumns reports whether a stage that orders and limits raw rows

@@ -303,6 +303,20 @@ func coreCases() []Case {
 				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 300)} })
 				return rowsOf(k, g, countOf, agg(sum, "bytes"))
 			}},
+		// Grouping by addresses runs on the integer IPv4 columns; IPv6 and
+		// NULL addresses keep their own groups and text.
+		{Name: "addr_groups_v4_v6_null", Query: "stats count(*) as n, sum(bytes) as b by srcAddr, dstaddr, action",
+			SQL: "GROUP BY _srcaddr_v4",
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("srcaddr", "dstaddr", "action"))
+				return rowsOf(k, g, countOf, agg(sum, "bytes"))
+			}},
+		{Name: "addr_groups_top_with_ties", Query: `stats count(*) as n by dstaddr | sort n desc | limit 3`,
+			SQL: "GROUP BY _dstaddr_v4",
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("dstaddr"))
+				return rowsOf(k, g, countOf)
+			}, Order: []int{1}, Desc: []bool{true}, Limit: 3},
 		{Name: "dataset_selection", Datasets: []string{dsEdge}, Query: `stats count(*) as n by action`,
 			Want: func(rs []record) [][]any {
 				k, g := groupBy(where(rs, inDS(dsEdge)), cols("action"))
