@@ -33,6 +33,13 @@ type GroupCommitter interface {
 	CommitGroup(ctx context.Context, txs []store.FileTx) error
 }
 
+// GroupSorter is implemented by group committers that can order the rows
+// of a group ahead of CommitGroup, outside their write lock: the ingest
+// sorts the next group while the current one is written.
+type GroupSorter interface {
+	SortGroup(txs []store.FileTx)
+}
+
 // Config configures Run.
 type Config struct {
 	// Paths are files, folders (read recursively) and "-" for Stdin.
@@ -332,62 +339,106 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 	return d, nil
 }
 
-// commitLoop commits decoded files in groups of about GroupRecords records.
+// commitLoop gathers decoded files into groups of about GroupRecords
+// records and hands each group to a committer goroutine, so that the files
+// of the next group are decoded while the current one is written. At most
+// one group waits behind the one being committed (bounded memory).
 func (r *run) commitLoop(ctx context.Context, results <-chan *done) error {
 	gc, grouped := r.w.(GroupCommitter)
-	var pending []*done
-	var n int64
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		var err error
-		if grouped {
-			txs := make([]store.FileTx, len(pending))
-			for i, d := range pending {
-				txs[i] = d.tx
-			}
-			err = gc.CommitGroup(ctx, txs)
-		} else {
-			for _, d := range pending {
-				if err = d.tx.Commit(ctx); err != nil {
-					break
+	g, gctx := errgroup.WithContext(ctx)
+	groups := make(chan []*done)
+	g.Go(func() error {
+		for ds := range groups {
+			if err := r.commitGroup(gctx, gc, grouped, ds); err != nil {
+				for ds := range groups {
+					rollbackAll(ds)
 				}
+				return err
 			}
 		}
-		if err != nil {
-			for _, d := range pending {
-				_ = d.tx.Rollback()
-			}
-			pending = nil
-			return err
-		}
-		r.committed(pending)
-		pending, n = nil, 0
 		return nil
-	}
-	for {
-		select {
-		case d, ok := <-results:
-			if !ok {
-				return flush()
+	})
+	g.Go(func() error {
+		defer close(groups)
+		var pending []*done
+		var n int64
+		send := func() error {
+			if len(pending) == 0 {
+				return nil
 			}
-			pending = append(pending, d)
-			n += d.records
-			if n >= int64(r.cfg.GroupRecords) || !grouped {
-				if err := flush(); err != nil {
-					return err
+			if sorter, ok := r.w.(GroupSorter); ok && grouped {
+				txs := make([]store.FileTx, len(pending))
+				for i, d := range pending {
+					txs[i] = d.tx
 				}
+				sorter.SortGroup(txs)
 			}
-		case <-ctx.Done():
-			for _, d := range pending {
-				_ = d.tx.Rollback()
+			select {
+			case groups <- pending:
+				pending, n = nil, 0
+				return nil
+			case <-gctx.Done():
+				rollbackAll(pending)
+				pending = nil
+				return gctx.Err()
 			}
-			for d := range results {
-				_ = d.tx.Rollback()
-			}
-			return ctx.Err()
 		}
+		for {
+			select {
+			case d, ok := <-results:
+				if !ok {
+					return send()
+				}
+				pending = append(pending, d)
+				n += d.records
+				if n >= int64(r.cfg.GroupRecords) || !grouped {
+					if err := send(); err != nil {
+						return err
+					}
+				}
+			case <-gctx.Done():
+				rollbackAll(pending)
+				if ctx.Err() != nil {
+					// The whole ingest stops: the decoders stop too.
+					for d := range results {
+						_ = d.tx.Rollback()
+					}
+				}
+				return gctx.Err()
+			}
+		}
+	})
+	return g.Wait()
+}
+
+// commitGroup commits the files of one group (in one transaction when the
+// store can) or rolls them all back.
+func (r *run) commitGroup(ctx context.Context, gc GroupCommitter, grouped bool, ds []*done) error {
+	var err error
+	if grouped {
+		txs := make([]store.FileTx, len(ds))
+		for i, d := range ds {
+			txs[i] = d.tx
+		}
+		err = gc.CommitGroup(ctx, txs)
+	} else {
+		for _, d := range ds {
+			if err = d.tx.Commit(ctx); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		rollbackAll(ds)
+		return err
+	}
+	r.committed(ds)
+	return nil
+}
+
+func rollbackAll(ds []*done) {
+	for _, d := range ds {
+		_ = d.tx.Rollback()
 	}
 }
 

@@ -169,3 +169,34 @@ func TestRunStdinAndFailures(t *testing.T) {
 		t.Errorf("canceled: %v", err)
 	}
 }
+
+// failStore fails its second group commit.
+type failStore struct {
+	*memStore
+	commits int
+}
+
+func (f *failStore) CommitGroup(ctx context.Context, txs []store.FileTx) error {
+	f.commits++
+	if f.commits == 2 {
+		return errors.New("disk full")
+	}
+	return f.memStore.CommitGroup(ctx, txs)
+}
+
+// TestRunCommitFailure: a failed group commit stops the ingest with its
+// error while the next group is decoded; committed groups stay committed.
+func TestRunCommitFailure(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 20 {
+		must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.log", i)), []byte(header+line(i)+line(i+1)), 0o644))
+	}
+	f := &failStore{memStore: newMem()}
+	sum, err := Run(t.Context(), Config{Paths: []string{dir}, Workers: 2, GroupRecords: 4}, f)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("error: %v", err)
+	}
+	if sum.Files != 2 || sum.Records != 4 || len(f.registry) != 2 {
+		t.Errorf("summary %+v, registry %d", sum, len(f.registry))
+	}
+}

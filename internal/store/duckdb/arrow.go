@@ -15,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
 )
 
 // arrowChunk is the number of rows per Arrow record handed to DuckDB.
@@ -199,13 +201,27 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 		return primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(v), nil, 0)
 	}
 	idx, _ := g.colIndex(c.field)
+	// cols[p] is part p's column (nil when its format lacks the field).
+	cols := make([]*flowlog.Column, len(g.parts))
+	for p, j := range idx {
+		if j >= 0 {
+			cols[p] = &g.parts[p].b.Cols[j]
+		}
+	}
 	bm := make([]byte, (n+7)/8)
 	nulls := 0
+	var starts []*flowlog.Column
+	if c.kind == ckEndDelta || c.kind == ckEndRaw {
+		starts = make([]*flowlog.Column, len(g.parts))
+		for p := range g.parts {
+			starts[p] = g.parts[p].b.Col(flowlog.Start)
+		}
+	}
 	switch c.kind {
 	case ckEndDelta:
 		v := make([]int32, n)
 		for i, rf := range rows {
-			d, ok, _, _ := endForms(&g.parts[rf.p], rf.r)
+			d, ok, _, _ := endFormsOf(cols[rf.p], starts[rf.p], rf.r)
 			if !ok {
 				nulls++
 				continue
@@ -217,7 +233,7 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 	case ckEndRaw:
 		v := make([]int64, n)
 		for i, rf := range rows {
-			_, _, raw, ok := endForms(&g.parts[rf.p], rf.r)
+			_, _, raw, ok := endFormsOf(cols[rf.p], starts[rf.p], rf.r)
 			if !ok {
 				nulls++
 				continue
@@ -229,12 +245,11 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 	case ckInt32:
 		v := make([]int32, n)
 		for i, rf := range rows {
-			j := idx[rf.p]
-			if j < 0 {
+			col := cols[rf.p]
+			if col == nil {
 				nulls++
 				continue
 			}
-			col := &g.parts[rf.p].b.Cols[j]
 			if !col.Valid[rf.r] {
 				nulls++
 				continue
@@ -246,12 +261,11 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 	case ckInt64:
 		v := make([]int64, n)
 		for i, rf := range rows {
-			j := idx[rf.p]
-			if j < 0 {
+			col := cols[rf.p]
+			if col == nil {
 				nulls++
 				continue
 			}
-			col := &g.parts[rf.p].b.Cols[j]
 			if !col.Valid[rf.r] {
 				nulls++
 				continue
@@ -263,12 +277,11 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 	case ckIPv4:
 		v := make([]uint32, n)
 		for i, rf := range rows {
-			j := idx[rf.p]
-			if j < 0 {
+			col := cols[rf.p]
+			if col == nil {
 				nulls++
 				continue
 			}
-			col := &g.parts[rf.p].b.Cols[j]
 			if !col.Valid[rf.r] || col.Fam[rf.r] != 4 {
 				nulls++
 				continue
@@ -280,11 +293,9 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 	}
 	// Text.
 	offs := make([]int32, n+1)
-	data := make([]byte, 0, n*12)
+	data := make([]byte, 0, textCapacity(g, idx, n))
 	for i, rf := range rows {
-		j := idx[rf.p]
-		if j >= 0 {
-			col := &g.parts[rf.p].b.Cols[j]
+		if col := cols[rf.p]; col != nil {
 			if col.Valid[rf.r] {
 				data = append(data, col.Data[col.Offsets[rf.r]:col.Offsets[rf.r+1]]...)
 				bm[i>>3] |= 1 << (i & 7)
@@ -303,6 +314,26 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 		[]*memory.Buffer{nb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs)), memory.NewBufferBytes(data)}, nil, nulls, 0)
 	defer d.Release()
 	return array.MakeFromData(d)
+}
+
+// textCapacity estimates the bytes of n text values of a column from the
+// average length of its values in the group's parts, with some slack, so
+// that the data buffer rarely grows.
+func textCapacity(g *group, idx []int, n int) int {
+	var bytes, rows int
+	for i, p := range g.parts {
+		if j := idx[i]; j >= 0 {
+			col := &p.b.Cols[j]
+			if len(col.Offsets) > p.b.N {
+				bytes += int(col.Offsets[p.b.N] - col.Offsets[0])
+				rows += p.b.N
+			}
+		}
+	}
+	if rows == 0 {
+		return 64
+	}
+	return int(float64(bytes)/float64(rows)*float64(n)*1.1) + 64
 }
 
 func primitive(t arrow.DataType, n int, vals, bm []byte, nulls int) arrow.Array {

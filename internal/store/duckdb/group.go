@@ -1,7 +1,9 @@
 package duckdb
 
 import (
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
 )
@@ -39,18 +41,85 @@ func hourOf(t int64) int64 {
 	return h
 }
 
-// newGroup orders the rows of parts by (hour, srcaddr, dstaddr, start): the
+// keyed is a row of a group with its sort key.
+type keyed struct {
+	k1, k2 uint64
+	ref    rowRef
+	hour   int64
+}
+
+func cmpKeyed(a, b keyed) int {
+	switch {
+	case a.k1 < b.k1:
+		return -1
+	case a.k1 > b.k1:
+		return 1
+	case a.k2 < b.k2:
+		return -1
+	case a.k2 > b.k2:
+		return 1
+	}
+	return 0
+}
+
+// minParallelSort is the smallest slice sortKeyed splits over goroutines.
+const minParallelSort = 1 << 16
+
+// sortDepth is how many times sortKeyed halves n keys: one part per
+// processor (the sort runs under the store's write lock, while DuckDB
+// waits).
+func sortDepth(n int) int {
+	d := 0
+	for p := runtime.GOMAXPROCS(0); p > 1 && n>>d >= 2*minParallelSort; p = (p + 1) / 2 {
+		d++
+	}
+	return d
+}
+
+// sortKeyed sorts ks by (k1, k2): below depth 0 in place, else both halves
+// concurrently and then merged through buf (len(buf) >= len(ks)).
+func sortKeyed(ks, buf []keyed, depth int) {
+	if depth <= 0 || len(ks) < 2*minParallelSort {
+		slices.SortFunc(ks, cmpKeyed)
+		return
+	}
+	h := len(ks) / 2
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sortKeyed(ks[:h], buf[:h], depth-1)
+	}()
+	sortKeyed(ks[h:], buf[h:], depth-1)
+	wg.Wait()
+	a, b, out := ks[:h], ks[h:], buf[:0]
+	for len(a) > 0 && len(b) > 0 {
+		if cmpKeyed(b[0], a[0]) < 0 {
+			out = append(out, b[0])
+			b = b[1:]
+		} else {
+			out = append(out, a[0])
+			a = a[1:]
+		}
+	}
+	out = append(out, a...)
+	out = append(out, b...)
+	copy(ks, out)
+}
+
+// newGroup returns the group of parts, its rows ordered by (hour, srcaddr, dstaddr, start): the
 // clustering that makes the address columns compress and lets zone maps
 // skip data for address lookups. IPv6 and NULL addresses sort after IPv4.
 func newGroup(parts []part, now int64) *group {
+	rows, hours := sortRows(parts)
+	return &group{parts: parts, rows: rows, hours: hours, now: now}
+}
+
+// sortRows returns the rows of parts in group order and the hour of each.
+func sortRows(parts []part) ([]rowRef, []int64) {
 	n := 0
 	for _, p := range parts {
 		n += p.b.N
-	}
-	type keyed struct {
-		k1, k2 uint64
-		ref    rowRef
-		hour   int64
 	}
 	ks := make([]keyed, 0, n)
 	for pi, p := range parts {
@@ -79,25 +148,18 @@ func newGroup(parts []part, now int64) *group {
 			})
 		}
 	}
-	slices.SortFunc(ks, func(a, b keyed) int {
-		switch {
-		case a.k1 < b.k1:
-			return -1
-		case a.k1 > b.k1:
-			return 1
-		case a.k2 < b.k2:
-			return -1
-		case a.k2 > b.k2:
-			return 1
-		}
-		return 0
-	})
-	g := &group{parts: parts, rows: make([]rowRef, n), hours: make([]int64, n), now: now}
-	for i, k := range ks {
-		g.rows[i] = k.ref
-		g.hours[i] = k.hour
+	var buf []keyed
+	depth := sortDepth(len(ks))
+	if depth > 0 {
+		buf = make([]keyed, len(ks))
 	}
-	return g
+	sortKeyed(ks, buf, depth)
+	rows, hours := make([]rowRef, n), make([]int64, n)
+	for i, k := range ks {
+		rows[i] = k.ref
+		hours[i] = k.hour
+	}
+	return rows, hours
 }
 
 // colIndex returns, per part, the position of the catalog field in the
@@ -118,11 +180,16 @@ func (g *group) colIndex(id flowlog.FieldID) ([]int, bool) {
 // delta from `start` when both are present and it fits an int32, else the
 // raw value.
 func endForms(p *part, r uint32) (delta int32, hasDelta bool, raw int64, hasRaw bool) {
-	e := p.b.Col(flowlog.End)
+	return endFormsOf(p.b.Col(flowlog.End), p.b.Col(flowlog.Start), r)
+}
+
+// endFormsOf is endForms with the part's `end` and `start` columns (nil
+// when absent).
+func endFormsOf(e, st *flowlog.Column, r uint32) (delta int32, hasDelta bool, raw int64, hasRaw bool) {
 	if e == nil || !e.Valid[r] {
 		return 0, false, 0, false
 	}
-	if st := p.b.Col(flowlog.Start); st != nil && st.Valid[r] {
+	if st != nil && st.Valid[r] {
 		d := e.Ints[r] - st.Ints[r]
 		if d >= -1<<31 && d < 1<<31 {
 			return int32(d), true, 0, false

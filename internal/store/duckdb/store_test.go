@@ -245,3 +245,58 @@ func TestSpillAndGroup(t *testing.T) {
 		t.Errorf("after the group: %s", got)
 	}
 }
+
+// TestSortGroup: rows sorted ahead by SortGroup are stored in the same
+// order as rows sorted at commit; an order computed for other files, or
+// before another Append, is not used.
+func TestSortGroup(t *testing.T) {
+	ctx := t.Context()
+	mk := func(n, seed int) *flowlog.Batch {
+		var recs []rec
+		for i := range n {
+			k := (i*7919 + seed*104729) % 1000
+			recs = append(recs, rec{fmt.Sprintf("10.0.%d.%d", k%5, k%250), fmt.Sprintf("10.9.%d.1", k%3), 1000, 443, 6, int64(k), t0 + int64(k)*37, "ACCEPT", "OK"})
+		}
+		return defaultBatch(t, recs)
+	}
+	load := func(sortAhead, stale bool) string {
+		s, err := Open(ctx, Config{Dir: t.TempDir()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var txs []store.FileTx
+		for i := range 3 {
+			tx, err := s.BeginFile(ctx, "", store.Source{Key: fmt.Sprint("f", i), Size: 1, Checksum: "c"}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Append(ctx, mk(300, i)); err != nil {
+				t.Fatal(err)
+			}
+			txs = append(txs, tx)
+		}
+		if sortAhead {
+			s.SortGroup(txs)
+		}
+		if stale {
+			if err := txs[1].Append(ctx, mk(50, 9)); err != nil {
+				t.Fatal(err)
+			}
+			s.SortGroup(txs[:2]) // a different set: ignored by the commit of three
+		}
+		if err := s.CommitGroup(ctx, txs); err != nil {
+			t.Fatal(err)
+		}
+		return fmtRows(queryRows(t, s, `SELECT count(*), bool_and(ok) FROM (SELECT (_hour, _srcaddr_v4, _dstaddr_v4, start) >=
+			lag((_hour, _srcaddr_v4, _dstaddr_v4, start)) OVER (ORDER BY rowid) IS NOT FALSE AS ok FROM records)`))
+	}
+	for _, c := range []struct {
+		ahead, stale bool
+		want         string
+	}{{false, false, "[[900 true]]"}, {true, false, "[[900 true]]"}, {true, true, "[[950 true]]"}} {
+		if got := load(c.ahead, c.stale); got != c.want {
+			t.Errorf("sort ahead %v, stale %v: %s, want %s", c.ahead, c.stale, got, c.want)
+		}
+	}
+}

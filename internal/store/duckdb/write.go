@@ -31,6 +31,8 @@ type fileTx struct {
 
 	// spill is the open write transaction of a spilled FileTx.
 	spill *writeTx
+	// sorted is the row order of its commit group computed by SortGroup.
+	sorted *sortedGroup
 }
 
 var _ store.FileTx = (*fileTx)(nil)
@@ -72,6 +74,7 @@ func (t *fileTx) Append(ctx context.Context, b *flowlog.Batch) error {
 		return nil
 	}
 	t.batches = append(t.batches, b)
+	t.sorted = nil
 	t.records += int64(b.N)
 	if c := b.Col(flowlog.Start); c != nil {
 		for i := 0; i < b.N; i++ {
@@ -113,7 +116,7 @@ func (t *fileTx) flushSpill(ctx context.Context) error {
 	if err := t.spill.insert(ctx, []*fileTx{t}); err != nil {
 		return err
 	}
-	t.batches = nil
+	t.batches, t.sorted = nil, nil
 	return nil
 }
 
@@ -128,7 +131,7 @@ func (t *fileTx) Rollback() error {
 		return nil
 	}
 	t.done = true
-	t.batches = nil
+	t.batches, t.sorted = nil, nil
 	if t.spill != nil {
 		t.spill.rollback()
 		t.spill = nil
@@ -172,7 +175,7 @@ func (s *Store) commitGroup(ctx context.Context, txs []*fileTx) error {
 		} else {
 			wt.rollback()
 		}
-		t.spill, t.done, t.batches = nil, true, nil
+		t.spill, t.done, t.batches, t.sorted = nil, true, nil, nil
 		if err != nil {
 			return fmt.Errorf("commit %s: %w", t.src.Key, err)
 		}
@@ -197,7 +200,7 @@ func (s *Store) commitGroup(ctx context.Context, txs []*fileTx) error {
 		wt.rollback()
 	}
 	for _, t := range plain {
-		t.done, t.batches = true, nil
+		t.done, t.batches, t.sorted = true, nil, nil
 	}
 	if err != nil {
 		if len(plain) == 1 {
@@ -338,7 +341,8 @@ func (w *writeTx) formatID(ctx context.Context, f *flowlog.Format) (int, error) 
 	return id, nil
 }
 
-// insert sorts the buffered rows of txs and appends them to `records`.
+// insert sorts the buffered rows of txs (unless SortGroup did) and appends
+// them to their tables.
 func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 	var parts []part
 	seen := map[[2]int]bool{}
@@ -361,6 +365,12 @@ func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 	if len(parts) == 0 {
 		return nil
 	}
+	sorted := txs[0].sorted
+	for _, t := range txs {
+		if t.sorted != sorted {
+			sorted = nil
+		}
+	}
 	for _, tb := range tables {
 		var mine []part
 		for _, p := range parts {
@@ -372,7 +382,12 @@ func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 			continue
 		}
 		t0 := time.Now()
-		g := newGroup(mine, w.now)
+		var g *group
+		if o := sorted.order(tb.name, mine); o != nil {
+			g = &group{parts: mine, rows: o.rows, hours: o.hours, now: w.now}
+		} else {
+			g = newGroup(mine, w.now)
+		}
 		t1 := time.Now()
 		if err := w.appendGroup(ctx, tb, g); err != nil {
 			return err
@@ -380,6 +395,74 @@ func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 		w.s.logger.Debug("append group", "table", tb.name, "records", len(g.rows), "sort", t1.Sub(t0), "append", time.Since(t1))
 	}
 	return nil
+}
+
+// sortedGroup is the row order of a commit group computed by SortGroup,
+// per table.
+type sortedGroup struct {
+	tables map[string]*tableOrder
+}
+
+type tableOrder struct {
+	batches []*flowlog.Batch // the parts the order refers to
+	rows    []rowRef
+	hours   []int64
+}
+
+// order returns the order of table tb when it was computed for exactly
+// these parts, else nil.
+func (s *sortedGroup) order(tb string, parts []part) *tableOrder {
+	if s == nil {
+		return nil
+	}
+	o := s.tables[tb]
+	if o == nil || len(o.batches) != len(parts) {
+		return nil
+	}
+	for i, p := range parts {
+		if o.batches[i] != p.b {
+			return nil
+		}
+	}
+	return o
+}
+
+// SortGroup orders the rows of a commit group ahead of CommitGroup, outside
+// the store's write lock, so that an ingest sorts the next group while the
+// current one is written. CommitGroup with the same FileTx, in the same
+// order and with nothing appended since, uses that order; otherwise it
+// sorts again. It must not run concurrently with other calls on these
+// FileTx.
+func (s *Store) SortGroup(txs []store.FileTx) {
+	sg := &sortedGroup{tables: map[string]*tableOrder{}}
+	var ft []*fileTx
+	for _, t := range txs {
+		x, ok := t.(*fileTx)
+		if !ok || x.s != s || x.done || x.spill != nil {
+			return
+		}
+		ft = append(ft, x)
+	}
+	for _, tb := range tables {
+		var mine []part
+		var batches []*flowlog.Batch
+		for _, t := range ft {
+			for _, b := range t.batches {
+				if tableFor(b.Format).name == tb.name {
+					mine = append(mine, part{b: b})
+					batches = append(batches, b)
+				}
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		rows, hours := sortRows(mine)
+		sg.tables[tb.name] = &tableOrder{batches: batches, rows: rows, hours: hours}
+	}
+	for _, t := range ft {
+		t.sorted = sg
+	}
 }
 
 // register writes the registry entries of txs.
