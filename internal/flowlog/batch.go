@@ -97,12 +97,14 @@ func (b *Batch) Truncate(n int) {
 	}
 	for i := range b.Cols {
 		c := &b.Cols[i]
-		c.truncate(n)
+		c.Truncate(n)
 	}
 	b.N = n
 }
 
-func (c *Column) truncate(n int) {
+// Truncate drops the column's values from n on (also those of a record
+// whose other columns were not appended yet).
+func (c *Column) Truncate(n int) {
 	if len(c.Valid) > n {
 		c.Valid = c.Valid[:n]
 	}

@@ -267,29 +267,9 @@ func (d *Decoder) countReason(line []byte) string {
 // record being decoded and builds the error.
 func (d *Decoder) reject(b *flowlog.Batch, ncols int, line []byte, lineNo int64, field string, p Problem) *LineError {
 	for i := 0; i < ncols; i++ {
-		dropLast(&b.Cols[i], b.N)
+		b.Cols[i].Truncate(b.N)
 	}
 	return &LineError{Line: lineNo, Field: field, Kind: p.Kind, Reason: p.Reason, Text: clipText(line)}
-}
-
-// dropLast truncates c to n values.
-func dropLast(c *flowlog.Column, n int) {
-	if len(c.Valid) > n {
-		c.Valid = c.Valid[:n]
-	}
-	if len(c.Ints) > n {
-		c.Ints = c.Ints[:n]
-	}
-	if len(c.V4) > n {
-		c.V4 = c.V4[:n]
-	}
-	if len(c.Fam) > n {
-		c.Fam = c.Fam[:n]
-	}
-	if c.Offsets != nil && len(c.Offsets) > n+1 {
-		c.Offsets = c.Offsets[:n+1]
-		c.Data = c.Data[:c.Offsets[n]]
-	}
 }
 
 // appendNull appends a NULL to c.
@@ -542,7 +522,7 @@ func (d *Decoder) AppendValue(b *flowlog.Batch, col int, v any) Problem {
 		reason = problem(KindNotRecord, "unsupported value type %T", v)
 	}
 	if reason.Reason != "" {
-		dropLast(c, n)
+		c.Truncate(n)
 	}
 	return reason
 }
@@ -552,7 +532,7 @@ func (d *Decoder) AppendInt(b *flowlog.Batch, col int, v int64) Problem {
 	c := &b.Cols[col]
 	reason := appendInt(c, &d.slots[col], v)
 	if reason.Reason != "" {
-		dropLast(c, b.N)
+		c.Truncate(b.N)
 	}
 	return reason
 }
@@ -562,7 +542,7 @@ func (d *Decoder) AppendBytes(b *flowlog.Batch, col int, v []byte) Problem {
 	c := &b.Cols[col]
 	reason := appendToken(c, &d.slots[col], v)
 	if reason.Reason != "" {
-		dropLast(c, b.N)
+		c.Truncate(b.N)
 	}
 	return reason
 }
@@ -576,7 +556,7 @@ func (d *Decoder) AppendNull(b *flowlog.Batch, col int) {
 // that was being assembled value by value and turned out bad).
 func DropPartial(b *flowlog.Batch) {
 	for i := range b.Cols {
-		dropLast(&b.Cols[i], b.N)
+		b.Cols[i].Truncate(b.N)
 	}
 }
 
