@@ -108,11 +108,6 @@ func (g *gen) sys(name string) string {
 
 // message rebuilds @message in each record's own format.
 func (g *gen) message() string {
-	ids := make([]int, 0, len(g.p.Formats))
-	for id := range g.p.Formats {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
 	line := func(f *flowlog.Format) string {
 		parts := make([]string, len(f.Fields))
 		for i, fl := range f.Fields {
@@ -128,27 +123,13 @@ func (g *gen) message() string {
 		}
 		return g.fn("concat_ws", append([]string{g.d.Str(" ")}, parts...)...)
 	}
-	if len(ids) == 1 {
-		return line(g.p.Formats[ids[0]])
-	}
-	var b strings.Builder
-	b.WriteString("CASE _format_id")
-	for _, id := range ids {
-		fmt.Fprintf(&b, " WHEN %d THEN %s", id, line(g.p.Formats[id]))
-	}
-	b.WriteString(" END")
-	return b.String()
+	return g.perFormat(line)
 }
 
 // messagePattern is the pattern of @message (every token with a digit
 // turned into <*>) built field by field: values hold no spaces, numbers
 // always become <*>, so only text fields need a look.
 func (g *gen) messagePattern() string {
-	ids := make([]int, 0, len(g.p.Formats))
-	for id := range g.p.Formats {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
 	star, dash := g.d.Str("<*>"), g.d.Str("-")
 	line := func(f *flowlog.Format) string {
 		parts := make([]string, len(f.Fields))
@@ -165,6 +146,17 @@ func (g *gen) messagePattern() string {
 		}
 		return g.fn("concat_ws", append([]string{g.d.Str(" ")}, parts...)...)
 	}
+	return g.perFormat(line)
+}
+
+// perFormat renders line for each dataset format, chosen by _format_id
+// when there is more than one.
+func (g *gen) perFormat(line func(*flowlog.Format) string) string {
+	ids := make([]int, 0, len(g.p.Formats))
+	for id := range g.p.Formats {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
 	if len(ids) == 1 {
 		return line(g.p.Formats[ids[0]])
 	}
