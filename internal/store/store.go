@@ -12,7 +12,9 @@
 //     time fields, seconds since the epoch), everything else text; NULL where
 //     the record's format lacks the field or wrote '-';
 //   - Athena's partition columns `year`, `month`, `day`, `hour` (zero-padded
-//     text, UTC, from `start`; for NODATA records too);
+//     text, UTC, from `start`; for NODATA records too), `date` (DATE), `dt`
+//     ('YYYY-MM-DD' text), `accid` and `"aws-account-id"` (= account_id),
+//     `"aws-region"` (= region) and `"aws-service"` ('vpcflowlogs');
 //   - internal columns, prefixed with '_':
 //     `_hour` (BIGINT, epoch seconds of the hour `start` falls in: prune on it),
 //     `_srcaddr_v4`, `_dstaddr_v4` (UINTEGER / UInt32 IPv4 value, NULL for IPv6

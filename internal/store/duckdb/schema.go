@@ -234,6 +234,11 @@ func flowsSelect(t table, datasets map[int]string) string {
 	fmt.Fprintf(&b, ", strftime(%s, '%%d') AS \"day\"", hourTS)
 	fmt.Fprintf(&b, ", strftime(%s, '%%H') AS \"hour\"", hourTS)
 	fmt.Fprintf(&b, ", CAST(%s AS DATE) AS \"date\"", hourTS)
+	// The rest of Athena's partition columns (spec athena.md §2): the legacy
+	// string date `dt`, the account and region under their partition names,
+	// and the constant service name.
+	fmt.Fprintf(&b, ", strftime(%s, '%%Y-%%m-%%d') AS \"dt\"", hourTS)
+	b.WriteString(`, account_id AS "accid", account_id AS "aws-account-id", region AS "aws-region", 'vpcflowlogs' AS "aws-service"`)
 	b.WriteString(", _hour, _srcaddr_v4, _dstaddr_v4, _format_id, _ingest_time, _dataset_id, _file_id")
 	return b.String()
 }
