@@ -130,7 +130,19 @@ type Index struct {
 	X, Index Expr
 }
 
+// Member is x.key on a map (from jsonParse or parse … logfmt) written
+// where the lexer does not take the dot into the name: after "]", after a
+// quoted name, or before a quoted key (j.`odd.key`). A plain a.b.c is a
+// Field named "a.b.c"; the checker splits it.
+type Member struct {
+	Span
+	X      Expr
+	Key    string
+	Quoted bool
+}
+
 func (*Field) expr()    {}
+func (*Member) expr()   {}
 func (*Number) expr()   {}
 func (*String) expr()   {}
 func (*Regex) expr()    {}
@@ -183,6 +195,8 @@ func Inspect(n Node, f func(Node) bool) {
 	case *Index:
 		Inspect(n.X, f)
 		Inspect(n.Index, f)
+	case *Member:
+		Inspect(n.X, f)
 	case interface{ children() []Node }:
 		for _, c := range n.children() {
 			Inspect(c, f)

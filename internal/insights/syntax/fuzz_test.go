@@ -18,6 +18,9 @@ func FuzzParse(f *testing.F) {
 		`SOURCE logGroups(namePrefix: ["a"]) START=-1h | countFrequent srcAddr # c`,
 		`pattern @message | diff previousDay`,
 		`filter a =~ /(?i)x/ | where not (b == 'q\'') | unmask`,
+		"fields jsonParse(@message) as j | fields j.a, j.`odd.key`, j.l[0].b, j.`x`.`y`[1]",
+		`parse multi @message "x=*," as x | parse logfmt as m | parse m.k csv as a, b`,
+		`stats histogram(bytes, 10) as h, countOverTime(bytes) by bin(5m) | unnest h into x`,
 	} {
 		f.Add(s)
 	}

@@ -228,22 +228,69 @@ func (p *parser) parsePrimary() Expr {
 				return p.parseCall(t)
 			}
 		}
-		var x Expr = &Field{Span: Span{t.pos, t.end}, Name: t.text, Quoted: t.kind == tBacktick}
-		for {
-			l := p.peek()
-			if l.kind != tLBrack {
-				return x
-			}
-			p.consume(l)
-			p.enter(l)
-			i := p.parseExpr()
-			p.leave()
-			end := p.expect(tRBrack, `"]"`)
-			x = &Index{Span: Span{x.Pos(), end.end}, X: x, Index: i}
-		}
+		return p.parseFieldRef(t)
 	}
 	p.unexpected(t, "an expression")
 	return nil
+}
+
+// parseFieldRef reads the field reference that starts with the name t
+// (just consumed) and its accesses.
+func (p *parser) parseFieldRef(t token) Expr {
+	var x Expr = &Field{Span: Span{t.pos, t.end}, Name: t.text, Quoted: t.kind == tBacktick}
+	if t.kind == tIdent && len(t.text) > 1 && strings.HasSuffix(t.text, ".") {
+		// j.`odd.key`: the name ends with the dot of a quoted key
+		if k := p.lex(int(t.end), true); k.kind == tBacktick && k.pos == t.end {
+			p.consume(k)
+			f := &Field{Span: Span{t.pos, t.end - 1}, Name: strings.TrimSuffix(t.text, ".")}
+			x = &Member{Span: Span{t.pos, k.end}, X: f, Key: k.text, Quoted: true}
+		}
+	}
+	return p.parseAccess(x)
+}
+
+// access = fieldref { "[" expr "]" | "." ( ident | backtick ) } ;
+// The dot must touch what it follows (a.b is one name to the lexer; the
+// dot after "]" or a quoted name is read here).
+func (p *parser) parseAccess(x Expr) Expr {
+	for {
+		if p.off < len(p.src) && p.src[p.off] == '.' && isMember(x) {
+			k := p.lex(p.off+1, true)
+			if k.pos != Pos(p.off+1) || k.kind != tIdent && k.kind != tBacktick || k.text == "." {
+				p.failAt(Span{Pos(p.off), Pos(p.off + 1)}, "expected a key name right after \".\" (quote odd keys in backticks: x.`odd.key`)")
+			}
+			if k.kind == tIdent && strings.HasSuffix(k.text, ".") {
+				// x[0].a.`b`: stop before the dot of the quoted key
+				k.end--
+				k.text = k.text[:len(k.text)-1]
+			}
+			p.consume(k)
+			x = &Member{Span: Span{x.Pos(), k.end}, X: x, Key: k.text, Quoted: k.kind == tBacktick}
+			continue
+		}
+		l := p.peek()
+		if l.kind != tLBrack {
+			return x
+		}
+		p.consume(l)
+		p.enter(l)
+		i := p.parseExpr()
+		p.leave()
+		end := p.expect(tRBrack, `"]"`)
+		x = &Index{Span: Span{x.Pos(), end.end}, X: x, Index: i}
+	}
+}
+
+// isMember reports whether a dot right after x starts a key: after "]"
+// or a quoted name (a dot after a plain name is part of the name).
+func isMember(x Expr) bool {
+	switch x := x.(type) {
+	case *Index, *Member:
+		return true
+	case *Field:
+		return x.Quoted
+	}
+	return false
 }
 
 // call = ident "(" [ "*" | expr { "," expr } ] ")" ;

@@ -50,6 +50,10 @@ func TestParsePrint(t *testing.T) {
 	f(`where x > 1.5e3 and y <= .5`, `where x > 1.5e3 and y <= .5`)
 	f("filter srcAddr in (SOURCE 'threats' | filter score > 5 | fields addr) | stats count(*)", `filter srcAddr in (source "threats" | filter score > 5 | fields addr) | stats count(*)`)
 	f(`filter srcAddr not in (filter action = "REJECT" | dedup srcAddr | fields srcAddr)`, `filter srcAddr not in (filter action = "REJECT" | dedup srcAddr | fields srcAddr)`)
+	f("fields jsonParse(@message) as j | fields j.a as a, j.`odd.key` as o, j.list[0].b as b, j.`x`.`y`[1] as y, j.l[0].a.`b.c` as c",
+		"fields jsonParse(@message) as j | fields j.a as a, j.`odd.key` as o, j.list[0].b as b, j.`x`.`y`[1] as y, j.l[0].a.`b.c` as c")
+	f("parse @message logfmt as m | parse LOGFMT as n | parse multi @message \"x=*,\" as x | parse MULTI /(?<d>[0-9]+)/", `parse @message logfmt as m | parse logfmt as n | parse multi @message "x=*," as x | parse multi /(?<d>[0-9]+)/`)
+	f("parse `multi` \"a*\" as a | parse multi multi /(?<d>x)/ | parse j.`k` csv as a, b", "parse `multi` \"a*\" as a | parse multi multi /(?<d>x)/ | parse j.`k` csv as a, b")
 }
 
 func TestParseErrors(t *testing.T) {
@@ -78,6 +82,10 @@ func TestParseErrors(t *testing.T) {
 	f(`filter a <> 1`, `1:10: "<>" is not an operator: write "!="`)
 	f("fields a\n| filter b = (1", `2:16: unexpected end of query, expected ")"`)
 	f(`fields a b`, `1:10: unexpected "b", expected "|" or end of query`)
+	f(`parse logfmt as m, n`, `1:20: logfmt puts every key=value pair into one map: write parse … logfmt as m, then m.key`)
+	f(`parse multi csv as a`, `1:13: multi extracts every match of a glob or regex pattern; csv takes no multi`)
+	f(`fields a[0].(b)`, `1:12: expected a key name right after "." (quote odd keys in backticks: x.`+"`odd.key`"+`)`)
+	f(`parse @message 5`, `1:16: unexpected "5", expected a "glob * pattern", a /regex/, csv or logfmt`)
 	f(`filter a in (fields b c)`, `1:23: unexpected "c", expected "|" or ")"`)
 	f(`filter a in (fields b`, `1:22: unexpected end of query, expected ")" after the subquery`)
 	f(`filter `+strings.Repeat("(", 300)+"1"+strings.Repeat(")", 300), `1:208: expression nested too deeply (more than 200 levels)`)

@@ -81,6 +81,13 @@ func (p *Paren) String() string { return "(" + p.X.String() + ")" }
 
 func (i *Index) String() string { return i.X.String() + "[" + i.Index.String() + "]" }
 
+func (m *Member) String() string {
+	if m.Quoted {
+		return m.X.String() + ".`" + m.Key + "`"
+	}
+	return m.X.String() + "." + m.Key
+}
+
 // Quote writes s as a double-quoted Logs Insights string.
 func Quote(s string) string {
 	var b strings.Builder
