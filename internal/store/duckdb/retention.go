@@ -10,15 +10,16 @@ import (
 )
 
 // DropBefore removes every record of dataset ("" for all) whose hour starts
-// before cutoff, then checkpoints so that the freed blocks are reused by
-// later ingests. Registry entries stay, so that re-ingesting an expired
-// file is still recognised as done.
+// before the hour cutoff falls in (whole hours only, so that the records and
+// the 5-minute rollup stay in step), in one transaction, then checkpoints so
+// that the freed blocks are reused by later ingests. Registry entries stay,
+// so that re-ingesting an expired file is still recognised as done.
 func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time) (int64, error) {
 	if s.cfg.ReadOnly {
 		return 0, fmt.Errorf("retention: the store is open read-only")
 	}
 	q := ` WHERE _hour < ?`
-	args := []any{cutoff.Unix()}
+	args := []any{hourOf(cutoff.Unix())}
 	if dataset != "" {
 		id, ok := s.datasetID(dataset)
 		if !ok {
@@ -29,19 +30,27 @@ func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
 	var n int64
 	for _, t := range tables {
-		res, err := s.db.ExecContext(ctx, "DELETE FROM "+t.name+q, args...)
+		res, err := tx.ExecContext(ctx, "DELETE FROM "+t.name+q, args...)
 		if err != nil {
-			return n, fmt.Errorf("retention: %w", err)
+			return 0, fmt.Errorf("retention: %w", err)
 		}
 		k, _ := res.RowsAffected()
 		n += k
 	}
 	// The rollup's bins divide hours, so the same cutoff removes them.
 	rq := strings.Replace(q, "_hour", "coalesce(_bin, 0)", 1)
-	if _, err := s.db.ExecContext(ctx, "DELETE FROM rollup_5m"+rq, args...); err != nil {
-		return n, fmt.Errorf("retention: %w", err)
+	if _, err := tx.ExecContext(ctx, "DELETE FROM rollup_5m"+rq, args...); err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
 	}
 	if n > 0 {
 		if _, err := s.db.ExecContext(ctx, "CHECKPOINT"); err != nil {

@@ -300,3 +300,29 @@ func TestSortGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestDropBeforeWholeHours: a cutoff inside an hour keeps that hour, and
+// the rollup keeps matching the records.
+func TestDropBeforeWholeHours(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	var recs []rec
+	for i := range 12 { // 13:00 … 15:50 every 15 minutes
+		recs = append(recs, rec{"10.0.0.1", "10.0.0.2", 40000, 443, 6, int64(100 + i), t0 - 3600 + int64(i)*900, "ACCEPT", "OK"})
+	}
+	ingestBatch(t, s, "", "k1", defaultBatch(t, recs))
+	n, err := s.DropBefore(t.Context(), "", time.Unix(t0+30*60, 0)) // 14:30
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 {
+		t.Errorf("removed %d records, want the 4 of hour 13:00", n)
+	}
+	if got := fmtRows(queryRows(t, s, `SELECT count(*), min(start) FROM flows`)); got != fmtRows([][]any{{int64(8), int64(t0)}}) {
+		t.Errorf("left (count, min start) %s, want 8 records from 14:00 (%d) on", got, t0)
+	}
+	flows := fmtRows(queryRows(t, s, `SELECT count(*), sum(bytes) FROM flows`))
+	rollup := fmtRows(queryRows(t, s, `SELECT sum(records), sum(bytes) FROM flows_5m`))
+	if flows != rollup {
+		t.Errorf("rollup %s out of step with the records %s", rollup, flows)
+	}
+}
