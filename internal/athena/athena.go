@@ -1,11 +1,16 @@
-// Package athena provides the Presto/Athena functions that Athena users write
-// in flow log queries as DuckDB macros (SQL text), so that their queries run
-// unchanged over flowlens's `flows` view. It is pure: it returns SQL text and
-// does no I/O.
+// Package athena makes the Athena (Presto/Trino) SQL that AWS users write for
+// their flow logs run on flowlens's DuckDB views. It provides the Presto
+// functions as DuckDB macros (Macros), a tokenizer (Tokenize) and token-level
+// rewrites (Rewrite: legacy column names, `day = 'yyyy/MM/dd'`, `col = '-'`,
+// `db.table`, backticks, date_format/date_parse) that never touch string
+// literals or comments, and a classification of statements (Prepare,
+// Classify) that tells queries from Athena's catalog DDL (accepted as
+// no-ops) and from statements that change the database. It is pure: it
+// returns SQL text and does no I/O.
 //
-// Differences macros cannot hide (see docs): `bigint / bigint` is a float
-// division in DuckDB (write `//` or CAST), and fields written as '-' are
-// NULL rather than the string '-' (write `IS NULL`).
+// Differences it cannot hide (see docs): `bigint / bigint` is a float
+// division in DuckDB (write `//` or CAST), and Athena's "$path" and other
+// pseudo-columns do not exist.
 package athena
 
 // Macro is one Presto/Athena function and the DuckDB macro that implements it.

@@ -1,143 +1,379 @@
 package athena
 
 import (
-	"regexp"
+	"slices"
 	"strings"
 )
 
-// dateFormatRE finds date_format(…, '<literal>') and date_parse(…, '<literal>')
-// calls whose format is a string literal (DuckDB needs a constant format).
-var dateFormatRE = regexp.MustCompile(`(?i)\b(date_format|date_parse)\s*\(`)
-
-// Rewrite turns the Presto calls that cannot be macros into DuckDB
-// equivalents: date_format(ts, 'fmt') → strftime(CAST(ts AS TIMESTAMP),
-// 'fmt2') and date_parse(s, 'fmt') → strptime(s, 'fmt2'), with the
-// MySQL-style format converted. Calls whose format is not a literal are left
-// alone (DuckDB then reports the unknown function).
-func Rewrite(sql string) string {
-	var out strings.Builder
-	i := 0
-	for {
-		loc := dateFormatRE.FindStringSubmatchIndex(sql[i:])
-		if loc == nil {
-			out.WriteString(sql[i:])
-			return out.String()
-		}
-		start, open := i+loc[0], i+loc[1]
-		name := strings.ToLower(sql[i+loc[2] : i+loc[3]])
-		arg, fmtLit, end, ok := splitFormatCall(sql, open)
-		if !ok {
-			out.WriteString(sql[i:open])
-			i = open
-			continue
-		}
-		out.WriteString(sql[i:start])
-		conv := quote(ConvertFormat(fmtLit))
-		if name == "date_format" {
-			out.WriteString("strftime(CAST(" + arg + " AS TIMESTAMP), " + conv + ")")
-		} else {
-			out.WriteString("strptime(" + arg + ", " + conv + ")")
-		}
-		i = end
-	}
+// Options says what the database holds, for Rewrite and Prepare.
+type Options struct {
+	// Tables are the tables and views besides the built-in ones (flows,
+	// flows_5m, vpc_flow_logs, vpc_flow_logs_parquet): the dataset views.
+	// Any database name before one of them is dropped.
+	Tables []string
+	// Databases are database names dropped before any table name.
+	Databases []string
 }
 
-// splitFormatCall parses `arg, 'literal')` starting at pos (just after the
-// opening parenthesis). It returns the first argument's text, the literal's
-// value and the position after the closing parenthesis.
-func splitFormatCall(s string, pos int) (arg, lit string, end int, ok bool) {
-	depth := 0
-	inStr := false
-	comma := -1
-	for j := pos; j < len(s); j++ {
-		c := s[j]
-		if inStr {
-			if c == '\'' {
-				if j+1 < len(s) && s[j+1] == '\'' {
-					j++
-					continue
-				}
-				inStr = false
-			}
-			continue
-		}
-		switch c {
-		case '\'':
-			inStr = true
-		case '(':
-			depth++
-		case ')':
-			if depth > 0 {
-				depth--
-			}
-		case ',':
-			if depth == 0 {
-				comma = j
-			}
-		}
-		if comma >= 0 {
-			break
+// builtinTables are the views every flowlens database has.
+var builtinTables = []string{"flows", "flows_5m", "vpc_flow_logs", "vpc_flow_logs_parquet"}
+
+// athenaTablePrefix: other tables of AWS's Athena material (vpc_flow_logs_pp
+// for partition projection, …) reach vpc_flow_logs.
+const athenaTablePrefix = "vpc_flow_logs"
+
+// rewriter holds the tokens of one SQL text and their replacement text.
+type rewriter struct {
+	sql  string
+	toks []Token
+	// out is the text written for each token (its Text unless rewritten).
+	out []string
+	// sig is the token index of each significant token.
+	sig []int
+	opt Options
+}
+
+func newRewriter(sql string, opt Options) (*rewriter, error) {
+	toks, err := Tokenize(sql)
+	if err != nil {
+		return nil, err
+	}
+	r := &rewriter{sql: sql, toks: toks, out: make([]string, len(toks)), opt: opt}
+	for i, t := range toks {
+		r.out[i] = t.Text
+		if t.Significant() {
+			r.sig = append(r.sig, i)
 		}
 	}
-	if comma < 0 {
-		return "", "", 0, false
+	return r, nil
+}
+
+// Rewrite turns Athena (Presto) SQL into DuckDB SQL over flowlens's views,
+// token by token, so that string literals and comments are never touched:
+//   - backticked identifiers become double-quoted;
+//   - `db.table`, `"db"."table"` and `catalog.db.table` lose the database
+//     part when the table is a flowlens view or the database is one of
+//     Options.Databases; other vpc_flow_logs_* tables read vpc_flow_logs;
+//   - the legacy column names of AWS's older DDL (sourceaddress, numbytes,
+//     interfaceid, account, starttime, endtime, logstatus, …) name the
+//     canonical columns, unless the query defines the name itself;
+//   - `day` compared with a 'yyyy/MM/dd' string (=, <>, <, BETWEEN, IN,
+//     LIKE) compares the record's date (on _hour, so hours are pruned);
+//   - `col = '-'` and `col <> '-'` become `col IS NULL` / `IS NOT NULL`;
+//   - date_format / date_parse with a literal format become strftime /
+//     strptime.
+//
+// Athena's pseudo-columns ("$path", …) are refused with their position.
+func Rewrite(sql string, opt Options) (string, error) {
+	r, err := newRewriter(sql, opt)
+	if err != nil {
+		return "", err
 	}
-	j := comma + 1
-	for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n') {
-		j++
+	for _, st := range r.statements() {
+		if err := r.rewriteStatement(st); err != nil {
+			return "", err
+		}
 	}
-	if j >= len(s) || s[j] != '\'' {
-		return "", "", 0, false
-	}
+	return r.text(0, len(r.toks)), nil
+}
+
+// text returns the output of tokens [from, to).
+func (r *rewriter) text(from, to int) string {
 	var b strings.Builder
-	j++
-	for ; j < len(s); j++ {
-		if s[j] == '\'' {
-			if j+1 < len(s) && s[j+1] == '\'' {
-				b.WriteByte('\'')
-				j++
-				continue
-			}
-			break
-		}
-		b.WriteByte(s[j])
-	}
-	if j >= len(s) {
-		return "", "", 0, false
-	}
-	j++
-	for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n') {
-		j++
-	}
-	if j >= len(s) || s[j] != ')' {
-		return "", "", 0, false
-	}
-	return strings.TrimSpace(s[pos:comma]), b.String(), j + 1, true
-}
-
-// formatMap converts MySQL-style (Presto date_format) specifiers to strftime's.
-var formatMap = map[byte]string{
-	'i': "%M", 's': "%S", 'S': "%S", 'M': "%B", 'W': "%A", 'T': "%H:%M:%S", 'e': "%-d",
-	'c': "%-m", 'k': "%-H", 'l': "%-I", 'h': "%I", 'r': "%I:%M:%S %p", 'v': "%V", 'x': "%G",
-}
-
-// ConvertFormat converts a Presto date_format pattern to a strftime pattern.
-func ConvertFormat(f string) string {
-	var b strings.Builder
-	for i := 0; i < len(f); i++ {
-		if f[i] != '%' || i+1 >= len(f) {
-			b.WriteByte(f[i])
-			continue
-		}
-		i++
-		if r, ok := formatMap[f[i]]; ok {
-			b.WriteString(r)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(f[i])
+	for _, s := range r.out[from:to] {
+		b.WriteString(s)
 	}
 	return b.String()
 }
 
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// span is a statement: significant tokens [lo, hi), without its ';'.
+type span struct{ lo, hi int }
+
+// statements splits the significant tokens at the top-level semicolons.
+func (r *rewriter) statements() []span {
+	var out []span
+	lo, depth := 0, 0
+	for j := range r.sig {
+		switch {
+		case r.isOp(j, "("):
+			depth++
+		case r.isOp(j, ")"):
+			if depth > 0 {
+				depth--
+			}
+		case r.isOp(j, ";") && depth == 0:
+			out = append(out, span{lo, j})
+			lo = j + 1
+		}
+	}
+	if lo < len(r.sig) {
+		out = append(out, span{lo, len(r.sig)})
+	}
+	return out
+}
+
+func (r *rewriter) rewriteStatement(st span) error {
+	s := newScope(r, st)
+	for j := st.lo; j < st.hi; j++ {
+		t := r.tok(j)
+		if t.Kind == TokBIdent {
+			name, _ := t.Name()
+			r.set(j, quoteIdent(name))
+		}
+		if t.Kind == TokQIdent || t.Kind == TokBIdent {
+			if name, _ := t.Name(); pseudoColumns[strings.ToLower(name)] {
+				return errorAt(r.sql, t.Pos, ErrUnsupported, "the pseudo-column "+quoteIdent(name)+
+					" is not available: flowlens keeps records, not S3 objects (the file a record came from is the key of"+
+					" its _file_id in ingest_registry)")
+			}
+		}
+	}
+	s.rewriteTables()
+	s.rewriteLegacyNames()
+	s.rewriteDay()
+	s.rewriteDash()
+	s.rewriteDateFormat()
+	return nil
+}
+
+// pseudoColumns are Athena's hidden columns of a table's S3 objects.
+var pseudoColumns = map[string]bool{"$path": true, "$bucket": true, "$file_size": true, "$file_modified_time": true}
+
+// tok returns the significant token j (a zero Token outside the text).
+func (r *rewriter) tok(j int) Token {
+	if j < 0 || j >= len(r.sig) {
+		return Token{}
+	}
+	return r.toks[r.sig[j]]
+}
+
+// name returns the identifier significant token j names.
+func (r *rewriter) name(j int) (string, bool) {
+	if j < 0 || j >= len(r.sig) {
+		return "", false
+	}
+	n, ok := r.tok(j).Name()
+	return strings.ToLower(n), ok
+}
+
+// isOp reports whether significant token j is one of the operators.
+func (r *rewriter) isOp(j int, ops ...string) bool {
+	t := r.tok(j)
+	return j >= 0 && j < len(r.sig) && t.Kind == TokOp && slices.Contains(ops, t.Text)
+}
+
+// isKw reports whether significant token j is one of the (lower-case)
+// unquoted keywords.
+func (r *rewriter) isKw(j int, kws ...string) bool {
+	t := r.tok(j)
+	return j >= 0 && j < len(r.sig) && t.Kind == TokIdent && slices.Contains(kws, strings.ToLower(t.Text))
+}
+
+// keyword reports whether significant token j is an unquoted SQL keyword.
+func (r *rewriter) keyword(j int) bool {
+	t := r.tok(j)
+	return j >= 0 && j < len(r.sig) && t.Kind == TokIdent && keywords[strings.ToLower(t.Text)]
+}
+
+// set replaces the text of significant token j.
+func (r *rewriter) set(j int, text string) { r.out[r.sig[j]] = text }
+
+// replace replaces significant tokens [from, to] (and the space between
+// them) with text; comments inside the range are kept after it.
+func (r *rewriter) replace(from, to int, text string) {
+	r.out[r.sig[from]] = text
+	for i := r.sig[from] + 1; i <= r.sig[to]; i++ {
+		t := r.toks[i]
+		switch {
+		case t.Kind == TokComment && strings.HasPrefix(t.Text, "--"):
+			r.out[i] = " " + t.Text + "\n"
+		case t.Kind == TokComment:
+			r.out[i] = " " + t.Text
+		default:
+			r.out[i] = ""
+		}
+	}
+}
+
+// scope is one statement being rewritten, with what the rewrites need to
+// know of its structure.
+type scope struct {
+	r      *rewriter
+	lo, hi int
+	// clause is, for each significant token, the clause it belongs to at
+	// its parenthesis depth: "select", "from", "where", "group", …
+	clause []string
+	// defines marks tokens in a defining position (an alias, a CTE name).
+	defines []bool
+	// defined are the names the statement defines.
+	defined map[string]bool
+}
+
+// clauseKeywords start a clause; JOIN continues the FROM clause.
+var clauseKeywords = map[string]string{
+	"select": "select", "from": "from", "join": "from", "where": "where", "group": "group", "having": "having",
+	"order": "order", "limit": "limit", "offset": "limit", "qualify": "qualify", "window": "window", "on": "on",
+	"using": "using", "union": "", "intersect": "", "except": "", "values": "values", "set": "set", "returning": "select",
+	"into": "into", "table": "table",
+}
+
+func newScope(r *rewriter, st span) *scope {
+	s := &scope{r: r, lo: st.lo, hi: st.hi, defined: map[string]bool{}}
+	n := st.hi - st.lo
+	s.clause = make([]string, n)
+	s.defines = make([]bool, n)
+	stack := []string{""}
+	for j := st.lo; j < st.hi; j++ {
+		switch {
+		case r.isOp(j, "("):
+			s.clause[j-s.lo] = stack[len(stack)-1]
+			stack = append(stack, "")
+			continue
+		case r.isOp(j, ")"):
+			if len(stack) > 1 {
+				stack = stack[:len(stack)-1]
+			}
+		case r.tok(j).Kind == TokIdent:
+			kw := strings.ToLower(r.tok(j).Text)
+			if c, ok := clauseKeywords[kw]; ok && !(kw == "from" && r.isKw(j-1, "distinct")) {
+				stack[len(stack)-1] = c
+			}
+		}
+		s.clause[j-s.lo] = stack[len(stack)-1]
+	}
+	for j := st.lo; j < st.hi; j++ {
+		name, ok := r.name(j)
+		if !ok || !s.definingPosition(j) {
+			continue
+		}
+		s.defines[j-s.lo] = true
+		// `sourceaddress AS sourceaddress` names the legacy column's
+		// result as Athena did: the reference is still rewritten.
+		if prev, _ := r.name(j - 2); r.isKw(j-1, "as") && prev == name && !r.isOp(j-3, ".") {
+			continue
+		}
+		s.defined[name] = true
+	}
+	return s
+}
+
+// definingPosition reports whether significant token j (an identifier)
+// defines a name: after AS, a CTE's name, or an alias without AS.
+func (s *scope) definingPosition(j int) bool {
+	r := s.r
+	if r.isOp(j+1, ".", "(") {
+		return false
+	}
+	if r.isKw(j-1, "as") {
+		return true
+	}
+	if r.isKw(j+1, "as") && r.isOp(j+2, "(") {
+		return true // WITH name AS (…)
+	}
+	if r.keyword(j) || j-1 < s.lo {
+		return false
+	}
+	if c := s.clause[j-s.lo]; c != "select" && c != "from" {
+		return false
+	}
+	if r.isKw(j-2, "interval") {
+		return false // INTERVAL '7' DAY
+	}
+	p := r.tok(j - 1)
+	switch {
+	case p.Kind == TokIdent:
+		return !r.keyword(j-1) || r.isKw(j-1, "end")
+	case p.Kind == TokQIdent, p.Kind == TokBIdent, p.Kind == TokString, p.Kind == TokNumber:
+		return true
+	case r.isOp(j-1, ")"):
+		return true
+	}
+	return false
+}
+
+// isTable reports whether name (lower-case) is a flowlens table or view.
+func (r *rewriter) isTable(name string) bool {
+	if slices.Contains(builtinTables, name) || strings.HasPrefix(name, athenaTablePrefix) {
+		return true
+	}
+	for _, t := range r.opt.Tables {
+		if strings.EqualFold(t, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *rewriter) isDatabase(name string) bool {
+	for _, d := range r.opt.Databases {
+		if strings.EqualFold(d, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// rewriteTables drops the database (and catalog) part of a qualified name
+// whose table is a flowlens view or whose database is configured, and sends
+// unknown vpc_flow_logs_* tables to vpc_flow_logs.
+func (s *scope) rewriteTables() {
+	r := s.r
+	for j := s.lo; j < s.hi; j++ {
+		if _, ok := r.name(j); !ok || r.isOp(j-1, ".") {
+			continue
+		}
+		chain := []int{j}
+		for k := j; k+2 < s.hi && r.isOp(k+1, ".") && isNameTok(r.tok(k+2)); k += 2 {
+			chain = append(chain, k+2)
+		}
+		last := chain[len(chain)-1]
+		drop := -1
+		for k := 1; k < len(chain); k++ {
+			if n, _ := r.name(chain[k]); r.isTable(n) {
+				drop = k
+				break
+			}
+		}
+		if first, _ := r.name(j); drop < 0 && len(chain) > 1 && r.isDatabase(first) {
+			drop = 1
+		}
+		if drop > 0 {
+			r.replace(j, chain[drop]-1, "")
+		}
+		tableAt := j
+		if drop > 0 {
+			tableAt = chain[drop]
+		}
+		j = last
+		// A table reference: FROM / JOIN / a comma of the FROM clause.
+		if tableAt != last || s.clause[j-s.lo] != "from" || r.isOp(last+1, "(") ||
+			!r.isKw(chain[0]-1, "from", "join") && !r.isOp(chain[0]-1, ",") {
+			continue
+		}
+		n, _ := r.name(tableAt)
+		if strings.HasPrefix(n, athenaTablePrefix) && n != athenaTablePrefix && !r.knownTable(n) {
+			if r.tok(tableAt).Kind == TokIdent {
+				r.set(tableAt, athenaTablePrefix)
+			} else {
+				r.set(tableAt, quoteIdent(athenaTablePrefix))
+			}
+		}
+	}
+}
+
+// knownTable reports whether name is a view the database has.
+func (r *rewriter) knownTable(name string) bool {
+	if slices.Contains(builtinTables, name) {
+		return true
+	}
+	for _, t := range r.opt.Tables {
+		if strings.EqualFold(t, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func isNameTok(t Token) bool {
+	return t.Kind == TokIdent || t.Kind == TokQIdent || t.Kind == TokBIdent
+}

@@ -1,0 +1,201 @@
+package athena
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+var testOptions = Options{Tables: []string{"prod-vpc", "nat"}, Databases: []string{"flowdb"}}
+
+func TestRewrite(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"plain", `SELECT 1`, `SELECT 1`},
+		// date_format / date_parse
+		{"date_format", `SELECT date_format(from_unixtime(start), '%Y-%m-%d %H:%i:%s') FROM flows`,
+			`SELECT strftime(CAST(from_unixtime(start) AS TIMESTAMP), '%Y-%m-%d %H:%M:%S') FROM flows`},
+		{"date_format case", `select DATE_FORMAT(ts , '%M %e, %Y' ) x`, `select strftime(CAST(ts  AS TIMESTAMP), '%B %-d, %Y' ) x`},
+		{"date_parse", `SELECT date_parse('2024/05/31', '%Y/%m/%d')`, `SELECT strptime('2024/05/31', '%Y/%m/%d')`},
+		{"date_format nested parens", `SELECT date_format(concat(a, ','), 'it''s %T')`,
+			`SELECT strftime(CAST(concat(a, ',') AS TIMESTAMP), 'it''s %H:%M:%S')`},
+		{"date_format variable format", `SELECT date_format(ts, fmt)`, `SELECT date_format(ts, fmt)`},
+		{"other function", `SELECT my_date_format(ts, '%i')`, `SELECT my_date_format(ts, '%i')`},
+		{"unclosed call", `SELECT date_format(ts`, `SELECT date_format(ts`},
+		{"date_format in string", `SELECT 'date_format(ts, ''%i'')' AS s`, `SELECT 'date_format(ts, ''%i'')' AS s`},
+		{"date_format of legacy", `SELECT date_format(from_unixtime(starttime), '%H:%i') AS m FROM vpc_flow_logs`,
+			`SELECT strftime(CAST(from_unixtime(start) AS TIMESTAMP), '%H:%M') AS m FROM vpc_flow_logs`},
+
+		// legacy names
+		{"legacy where", `SELECT count(*) FROM vpc_flow_logs WHERE sourceaddress = '10.0.0.1' AND numbytes > 100`,
+			`SELECT count(*) FROM vpc_flow_logs WHERE srcaddr = '10.0.0.1' AND bytes > 100`},
+		{"legacy select keeps name", `SELECT sourceaddress, destinationport, sum(numbytes) AS b FROM vpc_flow_logs GROUP BY sourceaddress, destinationport`,
+			`SELECT srcaddr AS "sourceaddress", dstport AS "destinationport", sum(bytes) AS b FROM vpc_flow_logs GROUP BY srcaddr, dstport`},
+		{"legacy case and quotes", `SELECT SourceAddress FROM t WHERE "NumBytes" > 1 AND ` + "`logstatus`" + ` = 'OK'`,
+			`SELECT srcaddr AS "sourceaddress" FROM t WHERE "bytes" > 1 AND "log_status" = 'OK'`},
+		{"legacy end", `SELECT endtime - starttime AS d FROM vpc_flow_logs`, `SELECT "end" - start AS d FROM vpc_flow_logs`},
+		{"legacy qualified", `SELECT v.interfaceid FROM vpc_flow_logs v WHERE v.account = '1'`,
+			`SELECT v.interface_id AS "interfaceid" FROM vpc_flow_logs v WHERE v.account_id = '1'`},
+		{"legacy self alias", `SELECT account AS account FROM vpc_flow_logs`, `SELECT account_id AS account FROM vpc_flow_logs`},
+		{"legacy defined by AS", `SELECT account_id AS account FROM vpc_flow_logs ORDER BY account`,
+			`SELECT account_id AS account FROM vpc_flow_logs ORDER BY account`},
+		{"legacy defined by alias", `SELECT x.account FROM (SELECT count(*) account FROM flows) x`,
+			`SELECT x.account FROM (SELECT count(*) account FROM flows) x`},
+		{"legacy defined as CTE", `WITH numbytes AS (SELECT 1) SELECT * FROM numbytes`, `WITH numbytes AS (SELECT 1) SELECT * FROM numbytes`},
+		{"legacy in string and comment", `SELECT 'sourceaddress' -- numbytes
+/* account */ FROM flows`, `SELECT 'sourceaddress' -- numbytes
+/* account */ FROM flows`},
+		{"legacy function name", `SELECT account(1)`, `SELECT account(1)`},
+		{"legacy nested parens", `SELECT ((((numbytes)))) FROM flows`, `SELECT ((((bytes)))) FROM flows`},
+
+		// day
+		{"day eq", `SELECT count(*) FROM vpc_flow_logs WHERE day = '2024/05/31'`,
+			`SELECT count(*) FROM vpc_flow_logs WHERE (_hour >= 1717113600 AND _hour < 1717200000)`},
+		{"day range", `WHERE day >= '2024/05/01' AND day < '2024/06/01'`,
+			`WHERE (_hour >= 1714521600) AND (_hour < 1717200000)`},
+		{"day le gt ne", `WHERE day <= '2024/05/31' OR day > '2024/05/31' OR day <> '2024/05/31'`,
+			`WHERE (_hour < 1717200000) OR (_hour >= 1717200000) OR (_hour < 1717113600 OR _hour >= 1717200000)`},
+		{"day reversed", `WHERE '2024/05/31' <= day`, `WHERE (_hour >= 1717113600)`},
+		{"day between", `WHERE day BETWEEN '2024/05/30' AND '2024/05/31' AND action = 'ACCEPT'`,
+			`WHERE (_hour >= 1717027200 AND _hour < 1717200000) AND action = 'ACCEPT'`},
+		{"day not between", `WHERE day NOT BETWEEN '2024/05/30' AND '2024/05/31'`,
+			`WHERE (_hour < 1717027200 OR _hour >= 1717200000)`},
+		{"day in", `WHERE day IN ('2024/05/30', '2024/05/31')`,
+			`WHERE ((_hour >= 1717027200 AND _hour < 1717113600) OR (_hour >= 1717113600 AND _hour < 1717200000))`},
+		{"day not in", `WHERE day NOT IN ('2024/05/30')`, `WHERE NOT ((_hour >= 1717027200 AND _hour < 1717113600))`},
+		{"day qualified quoted", `SELECT 1 FROM vpc_flow_logs v WHERE v."day" = '2024/05/31'`,
+			`SELECT 1 FROM vpc_flow_logs v WHERE (v._hour >= 1717113600 AND v._hour < 1717200000)`},
+		{"day partial literal", `WHERE day >= '2024/05'`, `WHERE (strftime("date", '%Y/%m/%d') >= '2024/05')`},
+		{"day like", `WHERE day LIKE '2024/05/%'`, `WHERE strftime("date", '%Y/%m/%d') LIKE '2024/05/%'`},
+		{"day in mixed", `WHERE day IN ('2024/05/31', '2024/5/1')`, `WHERE strftime("date", '%Y/%m/%d') IN ('2024/05/31', '2024/5/1')`},
+		{"day invalid date", `WHERE day = '2024/02/30'`, `WHERE (strftime("date", '%Y/%m/%d') = '2024/02/30')`},
+		{"day hive form", `WHERE year = '2024' AND month = '05' AND day = '31'`, `WHERE year = '2024' AND month = '05' AND day = '31'`},
+		{"day defined", `SELECT strftime("date", '%Y/%m/%d') AS day FROM flows WHERE day = '2024/05/31'`,
+			`SELECT strftime("date", '%Y/%m/%d') AS day FROM flows WHERE day = '2024/05/31'`},
+		{"day interval", `SELECT current_date - INTERVAL '7' DAY = '2024/05/31'`, `SELECT current_date - INTERVAL '7' DAY = '2024/05/31'`},
+		{"day in string", `SELECT 'day = ''2024/05/31''' FROM flows`, `SELECT 'day = ''2024/05/31''' FROM flows`},
+		{"day tighter operator", `WHERE x || day = '2024/05/31'`, `WHERE x || day = '2024/05/31'`},
+		{"day comment kept", `WHERE day /* d */ = '2024/05/31'`, `WHERE (_hour >= 1717113600 AND _hour < 1717200000) /* d */`},
+
+		// '-'
+		{"dash eq", `SELECT * FROM vpc_flow_logs WHERE action = '-'`, `SELECT * FROM vpc_flow_logs WHERE action IS NULL`},
+		{"dash ne", `WHERE instance_id <> '-' AND x != '-'`, `WHERE instance_id IS NOT NULL AND x IS NOT NULL`},
+		{"dash tight", `WHERE action='-'AND 1=1`, `WHERE action IS NULL AND 1=1`},
+		{"dash reversed", `WHERE '-' = logstatus`, `WHERE log_status IS NULL`},
+		{"dash other literal", `WHERE action = '--'`, `WHERE action = '--'`},
+		{"dash expression", `WHERE lower(action) = '-' OR a || b = '-'`, `WHERE lower(action) = '-' OR a || b = '-'`},
+		{"dash in string", `SELECT 'action = ''-''' AS s`, `SELECT 'action = ''-''' AS s`},
+
+		// tables
+		{"db table", `SELECT * FROM mydb.vpc_flow_logs`, `SELECT * FROM vpc_flow_logs`},
+		{"quoted db table", `SELECT * FROM "mydb"."vpc_flow_logs" WHERE 1 = 1`, `SELECT * FROM "vpc_flow_logs" WHERE 1 = 1`},
+		{"backticked db table", "SELECT * FROM `mydb`.`prod-vpc`", `SELECT * FROM "prod-vpc"`},
+		{"catalog db table", `SELECT * FROM awsdatacatalog.mydb.flows`, `SELECT * FROM flows`},
+		{"configured database", `SELECT * FROM flowdb.flows_5m JOIN FlowDB.something s ON true`, `SELECT * FROM flows_5m JOIN something s ON true`},
+		{"unknown db and table", `SELECT * FROM information_schema.tables`, `SELECT * FROM information_schema.tables`},
+		{"qualified column with db", `SELECT mydb.vpc_flow_logs.srcaddr FROM mydb.vpc_flow_logs`, `SELECT vpc_flow_logs.srcaddr FROM vpc_flow_logs`},
+		{"projection table", `SELECT count(*) FROM vpc_flow_logs_pp WHERE day >= '2024/05/01'`,
+			`SELECT count(*) FROM vpc_flow_logs WHERE (_hour >= 1714521600)`},
+		{"projection table quoted", `SELECT count(*) FROM "db"."vpc_flow_logs_pp"`, `SELECT count(*) FROM "vpc_flow_logs"`},
+		{"dataset named like Athena", `SELECT * FROM vpc_flow_logs_pp`, `SELECT * FROM vpc_flow_logs_pp`},
+		{"backtick identifier", "SELECT `end`, `a``b` FROM t", `SELECT "end", "a` + "`" + `b" FROM t`},
+		{"backtick with quote", "SELECT `a\"b`", `SELECT "a""b"`},
+
+		// strings and comments that must stay as written
+		{"E string", `SELECT E'it\'s day = ''2024/05/31''' AS x`, `SELECT E'it\'s day = ''2024/05/31''' AS x`},
+		{"dollar string", `SELECT $$ numbytes = '-' $$ AS x`, `SELECT $$ numbytes = '-' $$ AS x`},
+		{"nested comment", `SELECT /* a /* numbytes */ sourceaddress */ 1`, `SELECT /* a /* numbytes */ sourceaddress */ 1`},
+		{"statements", "SELECT numbytes FROM flows; SELECT action = '-' FROM flows;",
+			`SELECT bytes AS "numbytes" FROM flows; SELECT action IS NULL FROM flows;`},
+	}
+	opt := testOptions
+	opt.Tables = append(opt.Tables[:len(opt.Tables):len(opt.Tables)], "vpc_flow_logs_pp")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := testOptions
+			if c.name == "dataset named like Athena" {
+				o = opt
+			}
+			got, err := Rewrite(c.in, o)
+			if err != nil {
+				t.Fatalf("Rewrite(%q): %v", c.in, err)
+			}
+			if got != c.want {
+				t.Errorf("Rewrite(%q)\n got %s\nwant %s", c.in, got, c.want)
+			}
+			again, err := Rewrite(got, o)
+			if err != nil || again != got {
+				t.Errorf("Rewrite is not idempotent: %q → %q (%v)", got, again, err)
+			}
+		})
+	}
+}
+
+func TestRewriteErrors(t *testing.T) {
+	cases := []struct {
+		in    string
+		class error
+		want  string
+	}{
+		{`SELECT "$path", count(*) FROM vpc_flow_logs GROUP BY 1`, ErrUnsupported, `1:8: the pseudo-column "$path" is not available`},
+		{"SELECT 1\nFROM t WHERE `$PATH` LIKE '%x'", ErrUnsupported, `2:14: the pseudo-column "$PATH"`},
+		{"SELECT 'abc\nFROM t", ErrSyntax, "1:8: unterminated string"},
+		{"SELECT é, \"abc", ErrSyntax, "1:11: unterminated quoted identifier"},
+		{"SELECT 1 /* x", ErrSyntax, "1:10: unterminated comment"},
+		{"SELECT `x", ErrSyntax, "1:8: unterminated backticked identifier"},
+		{"SELECT $a$ x", ErrSyntax, "1:8: unterminated string"},
+	}
+	for _, c := range cases {
+		_, err := Rewrite(c.in, testOptions)
+		var e *Error
+		if !errors.As(err, &e) || !errors.Is(err, c.class) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("Rewrite(%q): error %v, want %q (%v)", c.in, err, c.want, c.class)
+		}
+	}
+	// "$path" inside a string is only text.
+	if _, err := Rewrite(`SELECT '"$path"'`, testOptions); err != nil {
+		t.Errorf("string: %v", err)
+	}
+}
+
+func TestTokenizeRoundTrip(t *testing.T) {
+	in := "SELECT a.\"b\"\"c\", `d`, 'e''f', E'g\\'', $$h$$, $t$i$t$, 1.5e3, .5, 1_000, $1, ?, x::int, y->>'k' -- c\n/* d /* e */ */ <> != ;"
+	toks, err := Tokenize(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	var kinds []string
+	for _, tk := range toks {
+		b.WriteString(tk.Text)
+		if tk.Significant() {
+			kinds = append(kinds, tk.Kind.String()+":"+tk.Text)
+		}
+	}
+	if b.String() != in {
+		t.Errorf("tokens do not give back the text:\n%s", b.String())
+	}
+	want := []string{"identifier:SELECT", "identifier:a", "operator:.", `quoted identifier:"b""c"`, "operator:,",
+		"backticked identifier:`d`", "operator:,", "string:'e''f'", "operator:,", `string:E'g\''`, "operator:,",
+		"string:$$h$$", "operator:,", "string:$t$i$t$", "operator:,", "number:1.5e3", "operator:,", "number:.5",
+		"operator:,", "number:1_000", "operator:,", "parameter:$1", "operator:,", "parameter:?", "operator:,",
+		"identifier:x", "operator:::", "identifier:int", "operator:,", "identifier:y", "operator:->>", "string:'k'",
+		"operator:<>", "operator:!=", "operator:;"}
+	if strings.Join(kinds, " ") != strings.Join(want, " ") {
+		t.Errorf("tokens\n got %v\nwant %v", kinds, want)
+	}
+}
+
+func TestConvertFormat(t *testing.T) {
+	cases := map[string]string{
+		"%Y-%m-%d %H:%i:%s": "%Y-%m-%d %H:%M:%S",
+		"%W %M %e %c %k %l": "%A %B %-d %-m %-H %-I",
+		"100%":              "100%",
+		"%%":                "%%",
+		"%r":                "%I:%M:%S %p",
+	}
+	for in, want := range cases {
+		if got := ConvertFormat(in); got != want {
+			t.Errorf("ConvertFormat(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
