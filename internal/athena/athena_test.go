@@ -22,4 +22,3 @@ func TestMacros(t *testing.T) {
 		t.Errorf("Macros: %v", Macros())
 	}
 }
-

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 
@@ -11,23 +12,47 @@ import (
 const sqlExamples = `  flowlens sql 'SELECT srcaddr, sum(bytes) AS b FROM flows GROUP BY 1 ORDER BY 2 DESC LIMIT 10'
   flowlens sql --output csv 'SELECT * FROM "prod-vpc" WHERE action = '\''REJECT'\'' LIMIT 100'
   flowlens sql "SELECT date_trunc('hour', from_unixtime(start)) AS h, count(*) FROM vpc_flow_logs GROUP BY 1 ORDER BY 1"
+  flowlens sql "SELECT sourceaddress, sum(numbytes) FROM \"mydb\".\"vpc_flow_logs\" WHERE day = '2024/05/31' GROUP BY 1"
   echo 'SELECT count(*) FROM flows' | flowlens sql -
 
 Views: flows (every dataset, with a dataset column), one view per dataset, and
-vpc_flow_logs (the "default" dataset). Columns have Athena's names; year, month,
-day, hour and "date" are the partition columns; _srcaddr_v4 and _dstaddr_v4 hold
-IPv4 addresses as integers (ip4_int('10.1.0.0') converts). flows_5m is the
-5-minute rollup (dataset, bin, action, log_status, records, bytes, packets). Presto functions Athena users
-write (from_unixtime, to_unixtime, date_format, day_of_week, approx_distinct,
-regexp_like, bitwise_and, arbitrary, …) work. Fields written as '-' are NULL.
+vpc_flow_logs / vpc_flow_logs_parquet (the "default" dataset, or every dataset
+while there is none). Columns have Athena's names; year, month, day ('DD'), hour,
+"date", dt ('YYYY-MM-DD'), accid, "aws-account-id", "aws-region" and "aws-service"
+are the partition columns; _hour is the record's hour (epoch seconds: filter on it
+to prune); _srcaddr_v4 and _dstaddr_v4 hold IPv4 addresses as integers
+(ip4_int('10.1.0.0') converts). flows_5m is the 5-minute rollup (dataset, bin,
+action, log_status, records, bytes, packets).
+
+Athena SQL runs with these rewrites (never inside strings or comments):
+  - Presto functions: from_unixtime, to_unixtime, date_format, date_parse,
+    day_of_week, approx_distinct, approx_percentile, arbitrary, regexp_like,
+    bitwise_and/or/xor/not, …
+  - the legacy column names of AWS's older DDL: account, interfaceid,
+    sourceaddress, destinationaddress, sourceport, destinationport, numpackets,
+    numbytes, starttime, endtime, logstatus (unless the query defines the name);
+  - day compared with a 'yyyy/MM/dd' string (=, <>, <, >, BETWEEN, IN, LIKE), as
+    with partition projection: it compares the record's date;
+  - col = '-' / col <> '-' → col IS NULL / IS NOT NULL (fields written '-' are NULL);
+  - db.table, "db"."table", catalog.db.table: the database is dropped before
+    flowlens's views (and before the databases of --database); other
+    vpc_flow_logs_* tables (vpc_flow_logs_pp, …) read vpc_flow_logs;
+  - backticked identifiers are double-quoted.
+CREATE EXTERNAL TABLE, ALTER TABLE … ADD PARTITION and MSCK REPAIR TABLE succeed
+and do nothing (a line says what flowlens makes of them). Other statements that
+change the database, files or settings (INSERT, DELETE, DROP, COPY, ATTACH, SET,
+PRAGMA, INSTALL, LOAD, CALL, …) need --write. "$path" is not available.
+Not rewritten: bigint / bigint divides as floats in DuckDB (write // for Athena's
+integer division).
 `
 
-// runSQL runs DuckDB SQL over the flows view.
+// runSQL runs DuckDB SQL (with Athena's dialect rewritten) over the flows view.
 func runSQL(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "sql", "sql [--data DIR] [--output table|csv|json|jsonl] [--write] 'SQL' | -", sqlExamples)
+	fs := newFlagSet(env, "sql", "sql [--data DIR] [--output table|csv|json|jsonl] [--write] [--database NAMES] 'SQL' | -", sqlExamples)
 	data := dataFlag(fs, env)
 	output := fs.String("output", "table", "result format: table, csv, json or jsonl")
 	write := fs.Bool("write", false, "open the database for writing (statements that change it are refused otherwise)")
+	databases := fs.String("database", "", "comma-separated database `names` dropped before any table name (any database is accepted before flowlens's own views)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,14 +73,75 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 	if strings.TrimSpace(q) == "" {
 		return usageError("empty SQL")
 	}
+	// Classify first: refusals and no-ops need no database.
+	stmts, err := athena.Prepare(q, athena.Options{})
+	if err != nil {
+		return err
+	}
+	if len(stmts) == 0 {
+		return usageError("no SQL statement, only comments or ';'")
+	}
+	run := false
+	for _, st := range stmts {
+		if st.Kind == athena.KindWrite && !*write {
+			return fmt.Errorf("%s: %s changes the database, files or settings, and flowlens sql opens the database read-only: "+
+				"add --write to run it", st.Pos, st.Verb)
+		}
+		run = run || !st.Kind.NoOp()
+	}
+	if !run {
+		for _, st := range stmts {
+			fmt.Fprintln(env.Stderr, st.Notice)
+		}
+		return nil
+	}
 	st, err := openStore(ctx, env, *data, !*write)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := st.Query(ctx, athena.Rewrite(q))
+	opt := athena.Options{Databases: splitList(*databases)}
+	// Every view and table of the database is a table name a database
+	// part may stand before (the dataset views among them).
+	tables, err := st.Query(ctx, `SELECT view_name FROM duckdb_views() WHERE NOT internal
+		UNION ALL SELECT table_name FROM duckdb_tables() WHERE NOT internal`)
 	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	for _, row := range tables.Rows {
+		if name, ok := row[0].(string); ok {
+			opt.Tables = append(opt.Tables, name)
+		}
+	}
+	if stmts, err = athena.Prepare(q, opt); err != nil {
 		return err
 	}
-	return writeResult(env.Stdout, *output, res)
+	for _, s := range stmts {
+		if s.Kind.NoOp() {
+			fmt.Fprintln(env.Stderr, s.Notice)
+			continue
+		}
+		res, err := st.Query(ctx, s.SQL)
+		if err != nil {
+			if len(stmts) > 1 {
+				return fmt.Errorf("statement at %s: %w", s.Pos, err)
+			}
+			return err
+		}
+		if err := writeResult(env.Stdout, *output, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
