@@ -33,6 +33,7 @@ func checkOutputFormat(f string) error {
 // output and null in JSON; timestamps print as Athena does
 // (2024-05-31 14:05:00.000).
 func writeResult(w io.Writer, format string, res *store.Result) error {
+	datesAsText(res)
 	switch format {
 	case "", "table":
 		return writeTable(w, res)
@@ -102,6 +103,23 @@ func appendJSON(b []byte, v any) []byte {
 		enc, _ = json.Marshal(fmt.Sprint(v))
 	}
 	return append(b, enc...)
+}
+
+// datesAsText renders the values of DATE columns as 'YYYY-MM-DD' (the
+// driver hands them over as midnight timestamps).
+func datesAsText(res *store.Result) {
+	for i, t := range res.Types {
+		if !strings.EqualFold(t, "DATE") {
+			continue
+		}
+		for _, row := range res.Rows {
+			if i < len(row) {
+				if d, ok := row[i].(time.Time); ok {
+					row[i] = d.UTC().Format("2006-01-02")
+				}
+			}
+		}
+	}
 }
 
 // jsonValue maps a result value onto what JSON can carry: non-finite

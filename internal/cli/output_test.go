@@ -42,3 +42,18 @@ func TestWriteResult(t *testing.T) {
 		t.Error("xml: no error")
 	}
 }
+
+// A DATE column prints as a date, in every output format.
+func TestWriteResultDate(t *testing.T) {
+	for _, format := range []string{"table", "csv", "json"} {
+		res := &store.Result{Columns: []string{"date"}, Types: []string{"DATE"},
+			Rows: [][]any{{time.Date(2024, 5, 31, 0, 0, 0, 0, time.UTC)}}}
+		var b strings.Builder
+		if err := writeResult(&b, format, res); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "2024-05-31") || strings.Contains(b.String(), "00:00:00") {
+			t.Errorf("%s: %q", format, b.String())
+		}
+	}
+}
