@@ -140,6 +140,9 @@ func printIngestSummary(w io.Writer, s ingest.Summary, rejects string) {
 		}
 		fmt.Fprintln(w)
 	}
+	if n := len(s.UnknownFields); n > 0 {
+		fmt.Fprintf(w, "not stored: %d field%s the flow log catalog does not define: %s\n", n, plural(n), strings.Join(s.UnknownFields, ", "))
+	}
 	if !s.MinTime.IsZero() {
 		fmt.Fprintf(w, "time range: %s – %s UTC\n", s.MinTime.Format("2006-01-02 15:04:05"), s.MaxTime.Format("2006-01-02 15:04:05"))
 	}

@@ -111,8 +111,11 @@ type Summary struct {
 	MinTime, MaxTime time.Time
 	Containers       map[string]int
 	Formats          []string
-	Errors           []FileError
-	Elapsed          time.Duration
+	// UnknownFields are field names of headers or Parquet schemas that
+	// the flow log catalog does not define: decoded, but not stored.
+	UnknownFields []string
+	Errors        []FileError
+	Elapsed       time.Duration
 }
 
 const maxExamples = 3
@@ -138,6 +141,7 @@ func Run(ctx context.Context, cfg Config, w store.Writer) (Summary, error) {
 	r := &run{cfg: cfg, w: w, start: start, sum: Summary{Dataset: cfg.Dataset, Containers: map[string]int{}}}
 	r.reasons = map[string]*Reason{}
 	r.formats = map[string]bool{}
+	r.unknown = map[string]bool{}
 	if cfg.Rejects != nil {
 		r.rejEnc = json.NewEncoder(cfg.Rejects)
 	}
@@ -189,6 +193,7 @@ type run struct {
 	sum     Summary
 	reasons map[string]*Reason
 	formats map[string]bool
+	unknown map[string]bool // field names outside the catalog
 	rejEnc  *json.Encoder
 	prog    Progress
 	minT    int64
@@ -325,6 +330,11 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 	}
 	for _, fm := range st.Formats {
 		r.formats[fm.String()] = true
+		for i, x := range fm.Extra {
+			if x {
+				r.unknown[fm.Fields[i].Name] = true
+			}
+		}
 	}
 	r.mu.Unlock()
 	// A big file commits alone, right away, from this goroutine: a FileTx
@@ -576,4 +586,8 @@ func (r *run) finish() {
 		r.sum.Formats = append(r.sum.Formats, f)
 	}
 	sort.Strings(r.sum.Formats)
+	for f := range r.unknown {
+		r.sum.UnknownFields = append(r.sum.UnknownFields, f)
+	}
+	sort.Strings(r.sum.UnknownFields)
 }

@@ -200,3 +200,16 @@ func TestRunCommitFailure(t *testing.T) {
 		t.Errorf("summary %+v, registry %d", sum, len(f.registry))
 	}
 }
+
+// Fields of a header that the catalog does not define are named in the
+// summary (they are decoded but have no column to go to).
+func TestRunUnknownFields(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.TrimSuffix(header, "\n") + " zz-new foo-bar\n" + strings.TrimSuffix(line(1), "\n") + " a b\n"
+	must(t, os.WriteFile(filepath.Join(dir, "x.log"), []byte(text), 0o644))
+	sum, err := Run(t.Context(), Config{Paths: []string{dir}}, newMem())
+	must(t, err)
+	if sum.Records != 1 || fmt.Sprint(sum.UnknownFields) != "[foo-bar zz-new]" {
+		t.Errorf("records %d, unknown fields %v; want 1, [foo-bar zz-new]", sum.Records, sum.UnknownFields)
+	}
+}
