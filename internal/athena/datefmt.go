@@ -42,22 +42,19 @@ func (s *scope) rewriteDateFormat() {
 // one at open (before limit), and the indices of the commas at its level;
 // -1 when it is not closed.
 func (r *rewriter) matchParen(open, limit int) (int, []int) {
-	depth := 0
+	if open < 0 || open >= len(r.closing) || r.closing[open] < 0 || r.closing[open] >= limit {
+		return -1, nil
+	}
 	var commas []int
-	for j := open; j < limit; j++ {
+	for j := open + 1; j < r.closing[open]; j++ {
 		switch {
-		case r.isOp(j, "(", "["):
-			depth++
-		case r.isOp(j, ")", "]"):
-			depth--
-			if depth == 0 {
-				return j, commas
-			}
-		case depth == 1 && r.isOp(j, ","):
+		case r.closing[j] > j:
+			j = r.closing[j]
+		case r.isOp(j, ","):
 			commas = append(commas, j)
 		}
 	}
-	return -1, nil
+	return r.closing[open], commas
 }
 
 // formatMap converts MySQL-style (Presto date_format) specifiers to strftime's.

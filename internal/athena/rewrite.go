@@ -3,6 +3,7 @@ package athena
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Options says what the database holds, for Rewrite and Prepare.
@@ -30,6 +31,11 @@ type rewriter struct {
 	out []string
 	// sig is the token index of each significant token.
 	sig []int
+	// closing is, for each significant '(' or '[', the index of the one
+	// closing it (-1 when none does).
+	closing []int
+	// lineStarts are the offsets where lines start, for positions.
+	lineStarts []int
 	opt Options
 }
 
@@ -45,7 +51,32 @@ func newRewriter(sql string, opt Options) (*rewriter, error) {
 			r.sig = append(r.sig, i)
 		}
 	}
+	r.closing = make([]int, len(r.sig))
+	var open []int
+	for j := range r.sig {
+		r.closing[j] = -1
+		switch {
+		case r.isOp(j, "(", "["):
+			open = append(open, j)
+		case r.isOp(j, ")", "]") && len(open) > 0:
+			r.closing[open[len(open)-1]] = j
+			open = open[:len(open)-1]
+		}
+	}
+	r.lineStarts = []int{0}
+	for i := 0; i < len(sql); i++ {
+		if sql[i] == '\n' {
+			r.lineStarts = append(r.lineStarts, i+1)
+		}
+	}
 	return r, nil
+}
+
+// position returns the position of byte offset off.
+func (r *rewriter) position(off int) Position {
+	line, _ := slices.BinarySearch(r.lineStarts, off+1)
+	start := r.lineStarts[line-1]
+	return Position{Offset: off, Line: line, Col: utf8.RuneCountInString(r.sql[start:off]) + 1}
 }
 
 // Rewrite turns Athena (Presto) SQL into DuckDB SQL over flowlens's views,

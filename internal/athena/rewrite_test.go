@@ -2,6 +2,7 @@ package athena
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -198,4 +199,89 @@ func TestConvertFormat(t *testing.T) {
 			t.Errorf("ConvertFormat(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzRewrite checks the invariants of Rewrite on any text: it never
+// panics; what tokenizes still tokenizes after it; rewriting twice changes
+// nothing more; comments come back as written and string literals that no
+// rewrite concerns ('/' dates, '-', date formats) come back in order; a text
+// without any rewritten construct comes back unchanged. Prepare and
+// Classify never panic either.
+func FuzzRewrite(f *testing.F) {
+	for _, s := range []string{
+		`SELECT date_format(from_unixtime(start), '%Y-%m-%d %H:%i') FROM flows`,
+		`SELECT sourceaddress, sum(numbytes) FROM "db"."vpc_flow_logs" WHERE day = '2024/05/31' GROUP BY 1`,
+		`SELECT * FROM vpc_flow_logs_pp WHERE day BETWEEN '2024/05/01' AND '2024/05/31' AND action = '-'`,
+		"SELECT `end` FROM `db`.`prod-vpc` WHERE day IN ('2024/05/01', '2024/5') -- numbytes\n",
+		`WITH account AS (SELECT 1 account) SELECT account FROM account; SELECT '-' <> logstatus`,
+		`date_parse('x', '%Y')`, `date_format(a, 'b'`, `date_format((((, ''')`, `SELECT 'date_format(' FROM t`,
+		`SELECT E'\'' , $$x$$, /* /* */ */ 1`, `CREATE EXTERNAL TABLE t (a int) PARTITIONED BY (dt string)`,
+		`ALTER TABLE t ADD PARTITION (dt='x')`, `MSCK REPAIR TABLE t`, `SELECT "$path" FROM t`,
+	} {
+		f.Add(s)
+	}
+	triggers := []string{"day", "-'", "`", ".", "date_", "vpc_flow_logs"}
+	for name := range LegacyColumns() {
+		triggers = append(triggers, name)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 4096 {
+			return
+		}
+		_, _ = Prepare(s, testOptions)
+		_, _, _ = Classify(s)
+		out, err := Rewrite(s, testOptions)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("Rewrite(%q): error %v is not an *Error", s, err)
+			}
+			return
+		}
+		in, err := Tokenize(s)
+		if err != nil {
+			t.Fatalf("Rewrite accepted %q that does not tokenize: %v", s, err)
+		}
+		outToks, err := Tokenize(out)
+		if err != nil {
+			t.Fatalf("Rewrite(%q) = %q does not tokenize: %v", s, out, err)
+		}
+		again, err := Rewrite(out, testOptions)
+		if err != nil || again != out {
+			t.Fatalf("Rewrite is not idempotent on %q:\n once  %q\n twice %q (%v)", s, out, again, err)
+		}
+		if a, b := texts(in, TokComment), texts(outToks, TokComment); !slices.Equal(a, b) {
+			t.Fatalf("Rewrite(%q) changed comments %q into %q", s, a, b)
+		}
+		outStrings := texts(outToks, TokString)
+		for _, lit := range texts(in, TokString) {
+			if strings.ContainsAny(lit, "/%") || lit == "'-'" {
+				continue
+			}
+			i := slices.Index(outStrings, lit)
+			if i < 0 {
+				t.Fatalf("Rewrite(%q) = %q lost or changed the string %s", s, out, lit)
+			}
+			outStrings = outStrings[i+1:]
+		}
+		low := strings.ToLower(s)
+		for _, w := range triggers {
+			if strings.Contains(low, w) {
+				return
+			}
+		}
+		if out != s {
+			t.Fatalf("Rewrite changed %q into %q", s, out)
+		}
+	})
+}
+
+func texts(toks []Token, kind TokenKind) []string {
+	var out []string
+	for _, t := range toks {
+		if t.Kind == kind {
+			out = append(out, t.Text)
+		}
+	}
+	return out
 }

@@ -143,7 +143,7 @@ func (r *rewriter) classify(sp span) Statement {
 	for j < sp.hi && r.isOp(j, "(") {
 		j++
 	}
-	st := Statement{Kind: KindWrite, Pos: PositionOf(r.sql, r.tok(sp.lo).Pos)}
+	st := Statement{Kind: KindWrite, Pos: r.position(r.tok(sp.lo).Pos)}
 	if j >= sp.hi || r.tok(j).Kind != TokIdent {
 		st.Kind, st.Verb = KindQuery, "query"
 		return st
