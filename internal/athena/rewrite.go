@@ -36,7 +36,7 @@ type rewriter struct {
 	closing []int
 	// lineStarts are the offsets where lines start, for positions.
 	lineStarts []int
-	opt Options
+	opt        Options
 }
 
 func newRewriter(sql string, opt Options) (*rewriter, error) {
