@@ -8,10 +8,14 @@ import (
 
 // Options says what the database holds, for Rewrite and Prepare.
 type Options struct {
-	// Tables are the tables and views besides the built-in ones (flows,
-	// flows_5m, vpc_flow_logs, vpc_flow_logs_parquet): the dataset views.
-	// Any database name before one of them is dropped.
+	// Tables are the views with the flows columns besides the built-in
+	// ones (flows, vpc_flow_logs, vpc_flow_logs_parquet): the dataset
+	// views. Any database name before one of them is dropped, and they
+	// provide the legacy column names.
 	Tables []string
+	// OtherTables are the database's other tables and views: any database
+	// name before one of them is dropped.
+	OtherTables []string
 	// Databases are database names dropped before any table name.
 	Databases []string
 }
@@ -327,12 +331,7 @@ func (r *rewriter) isTable(name string) bool {
 	if slices.Contains(builtinTables, name) || strings.HasPrefix(name, athenaTablePrefix) {
 		return true
 	}
-	for _, t := range r.opt.Tables {
-		if strings.EqualFold(t, name) {
-			return true
-		}
-	}
-	return false
+	return r.knownTable(name)
 }
 
 func (r *rewriter) isDatabase(name string) bool {
@@ -397,7 +396,7 @@ func (r *rewriter) knownTable(name string) bool {
 	if slices.Contains(builtinTables, name) {
 		return true
 	}
-	for _, t := range r.opt.Tables {
+	for _, t := range slices.Concat(r.opt.Tables, r.opt.OtherTables) {
 		if strings.EqualFold(t, name) {
 			return true
 		}

@@ -24,29 +24,31 @@ func TestRewrite(t *testing.T) {
 		{"unclosed call", `SELECT date_format(ts`, `SELECT date_format(ts`},
 		{"date_format in string", `SELECT 'date_format(ts, ''%i'')' AS s`, `SELECT 'date_format(ts, ''%i'')' AS s`},
 		{"date_format of legacy", `SELECT date_format(from_unixtime(starttime), '%H:%i') AS m FROM vpc_flow_logs`,
-			`SELECT strftime(CAST(from_unixtime(start) AS TIMESTAMP), '%H:%M') AS m FROM vpc_flow_logs`},
+			`SELECT strftime(CAST(from_unixtime(starttime) AS TIMESTAMP), '%H:%M') AS m FROM (SELECT *, start AS starttime FROM vpc_flow_logs) AS vpc_flow_logs`},
 
 		// legacy names
 		{"legacy where", `SELECT count(*) FROM vpc_flow_logs WHERE sourceaddress = '10.0.0.1' AND numbytes > 100`,
-			`SELECT count(*) FROM vpc_flow_logs WHERE srcaddr = '10.0.0.1' AND bytes > 100`},
-		{"legacy select keeps name", `SELECT sourceaddress, destinationport, sum(numbytes) AS b FROM vpc_flow_logs GROUP BY sourceaddress, destinationport`,
-			`SELECT srcaddr AS "sourceaddress", dstport AS "destinationport", sum(bytes) AS b FROM vpc_flow_logs GROUP BY srcaddr, dstport`},
-		{"legacy case and quotes", `SELECT SourceAddress FROM t WHERE "NumBytes" > 1 AND ` + "`logstatus`" + ` = 'OK'`,
-			`SELECT srcaddr AS "sourceaddress" FROM t WHERE "bytes" > 1 AND "log_status" = 'OK'`},
-		{"legacy end", `SELECT endtime - starttime AS d FROM vpc_flow_logs`, `SELECT "end" - start AS d FROM vpc_flow_logs`},
-		{"legacy qualified", `SELECT v.interfaceid FROM vpc_flow_logs v WHERE v.account = '1'`,
-			`SELECT v.interface_id AS "interfaceid" FROM vpc_flow_logs v WHERE v.account_id = '1'`},
-		{"legacy self alias", `SELECT account AS account FROM vpc_flow_logs`, `SELECT account_id AS account FROM vpc_flow_logs`},
+			`SELECT count(*) FROM (SELECT *, srcaddr AS sourceaddress, bytes AS numbytes FROM vpc_flow_logs) AS vpc_flow_logs WHERE sourceaddress = '10.0.0.1' AND numbytes > 100`},
+		{"legacy case, quotes, alias", "SELECT SourceAddress FROM \"prod-vpc\" p WHERE \"NumBytes\" > 1 AND `logstatus` = 'OK'",
+			`SELECT SourceAddress FROM (SELECT *, srcaddr AS sourceaddress, bytes AS numbytes, log_status AS logstatus FROM "prod-vpc") p WHERE "NumBytes" > 1 AND "logstatus" = 'OK'`},
+		{"legacy end, db, AS alias", `SELECT endtime - starttime AS d FROM db.vpc_flow_logs AS v`,
+			`SELECT endtime - starttime AS d FROM (SELECT *, start AS starttime, "end" AS endtime FROM vpc_flow_logs) AS v`},
+		{"legacy join and CTE", `WITH t AS (SELECT account, sum(numbytes) AS b FROM flows GROUP BY account) SELECT t.account, b FROM t JOIN nat ON nat.account = t.account`,
+			`WITH t AS (SELECT account, sum(numbytes) AS b FROM (SELECT *, account_id AS account, bytes AS numbytes FROM flows) AS flows GROUP BY account) SELECT t.account, b FROM t JOIN (SELECT *, account_id AS account, bytes AS numbytes FROM nat) AS nat ON nat.account = t.account`},
 		{"legacy defined by AS", `SELECT account_id AS account FROM vpc_flow_logs ORDER BY account`,
 			`SELECT account_id AS account FROM vpc_flow_logs ORDER BY account`},
 		{"legacy defined by alias", `SELECT x.account FROM (SELECT count(*) account FROM flows) x`,
 			`SELECT x.account FROM (SELECT count(*) account FROM flows) x`},
 		{"legacy defined as CTE", `WITH numbytes AS (SELECT 1) SELECT * FROM numbytes`, `WITH numbytes AS (SELECT 1) SELECT * FROM numbytes`},
+		{"table defined as CTE", `WITH vpc_flow_logs AS (SELECT 1 AS x) SELECT numbytes FROM vpc_flow_logs`,
+			`WITH vpc_flow_logs AS (SELECT 1 AS x) SELECT numbytes FROM vpc_flow_logs`},
 		{"legacy in string and comment", `SELECT 'sourceaddress' -- numbytes
 /* account */ FROM flows`, `SELECT 'sourceaddress' -- numbytes
 /* account */ FROM flows`},
-		{"legacy function name", `SELECT account(1)`, `SELECT account(1)`},
-		{"legacy nested parens", `SELECT ((((numbytes)))) FROM flows`, `SELECT ((((bytes)))) FROM flows`},
+		{"legacy function name", `SELECT account(1) FROM flows`, `SELECT account(1) FROM flows`},
+		{"legacy other table", `SELECT numbytes FROM information_schema.tables, flows_5m`, `SELECT numbytes FROM information_schema.tables, flows_5m`},
+		{"legacy nested parens", `SELECT ((((numbytes)))) FROM flows, "nat"`,
+			`SELECT ((((numbytes)))) FROM (SELECT *, bytes AS numbytes FROM flows) AS flows, (SELECT *, bytes AS numbytes FROM "nat") AS "nat"`},
 
 		// day
 		{"day eq", `SELECT count(*) FROM vpc_flow_logs WHERE day = '2024/05/31'`,
@@ -81,7 +83,7 @@ func TestRewrite(t *testing.T) {
 		{"dash eq", `SELECT * FROM vpc_flow_logs WHERE action = '-'`, `SELECT * FROM vpc_flow_logs WHERE action IS NULL`},
 		{"dash ne", `WHERE instance_id <> '-' AND x != '-'`, `WHERE instance_id IS NOT NULL AND x IS NOT NULL`},
 		{"dash tight", `WHERE action='-'AND 1=1`, `WHERE action IS NULL AND 1=1`},
-		{"dash reversed", `WHERE '-' = logstatus`, `WHERE log_status IS NULL`},
+		{"dash reversed", `WHERE '-' = logstatus`, `WHERE logstatus IS NULL`},
 		{"dash other literal", `WHERE action = '--'`, `WHERE action = '--'`},
 		{"dash expression", `WHERE lower(action) = '-' OR a || b = '-'`, `WHERE lower(action) = '-' OR a || b = '-'`},
 		{"dash in string", `SELECT 'action = ''-''' AS s`, `SELECT 'action = ''-''' AS s`},
@@ -106,7 +108,7 @@ func TestRewrite(t *testing.T) {
 		{"dollar string", `SELECT $$ numbytes = '-' $$ AS x`, `SELECT $$ numbytes = '-' $$ AS x`},
 		{"nested comment", `SELECT /* a /* numbytes */ sourceaddress */ 1`, `SELECT /* a /* numbytes */ sourceaddress */ 1`},
 		{"statements", "SELECT numbytes FROM flows; SELECT action = '-' FROM flows;",
-			`SELECT bytes AS "numbytes" FROM flows; SELECT action IS NULL FROM flows;`},
+			`SELECT numbytes FROM (SELECT *, bytes AS numbytes FROM flows) AS flows; SELECT action IS NULL FROM flows;`},
 	}
 	opt := testOptions
 	opt.Tables = append(opt.Tables[:len(opt.Tables):len(opt.Tables)], "vpc_flow_logs_pp")

@@ -101,16 +101,21 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	opt := athena.Options{Databases: splitList(*databases)}
-	// Every view and table of the database is a table name a database
-	// part may stand before (the dataset views among them).
-	tables, err := st.Query(ctx, `SELECT view_name FROM duckdb_views() WHERE NOT internal
-		UNION ALL SELECT table_name FROM duckdb_tables() WHERE NOT internal`)
+	// The views with the flows columns (the dataset views among them)
+	// provide the legacy column names; before any table of the database a
+	// database name is dropped.
+	tables, err := st.Query(ctx, `SELECT table_name,
+		count(*) FILTER (WHERE column_name IN ('srcaddr', 'end', '_hour', 'dt')) = 4
+		FROM duckdb_columns() WHERE NOT internal GROUP BY 1`)
 	if err != nil {
 		return fmt.Errorf("list tables: %w", err)
 	}
 	for _, row := range tables.Rows {
-		if name, ok := row[0].(string); ok {
+		name, _ := row[0].(string)
+		if flows, _ := row[1].(bool); flows {
 			opt.Tables = append(opt.Tables, name)
+		} else {
+			opt.OtherTables = append(opt.OtherTables, name)
 		}
 	}
 	if stmts, err = athena.Prepare(q, opt); err != nil {

@@ -109,6 +109,13 @@ GROUP BY instance_id ORDER BY bytes DESC, 1 LIMIT 10`},
 FROM vpc_flow_logs WHERE account = account_id`,
 			`SELECT max("end" - start) AS d, 'numbytes = ''-''' AS s
 FROM vpc_flow_logs WHERE account_id IS NOT NULL`},
+		{"legacy names through a CTE and a join",
+			`WITH t AS (SELECT sourceaddress, sum(numbytes) AS b FROM mydb.vpc_flow_logs GROUP BY sourceaddress)
+SELECT t.sourceaddress, t.b, count(*) AS n FROM t JOIN "prod-vpc" p ON p.sourceaddress = t.sourceaddress
+GROUP BY 1, 2 ORDER BY b DESC, 1 LIMIT 5`,
+			`WITH t AS (SELECT srcaddr, sum(bytes) AS b FROM vpc_flow_logs GROUP BY srcaddr)
+SELECT t.srcaddr, t.b, count(*) AS n FROM t JOIN "prod-vpc" p ON p.srcaddr = t.srcaddr
+GROUP BY 1, 2 ORDER BY b DESC, 1 LIMIT 5`},
 		{"date_format of a legacy column",
 			`SELECT date_format(from_unixtime(starttime), '%Y-%m-%d %H:00') AS h, count(*) FROM vpc_flow_logs GROUP BY 1 ORDER BY 1`,
 			`SELECT strftime(from_unixtime(start), '%Y-%m-%d %H:00') AS h, count(*) FROM vpc_flow_logs GROUP BY 1 ORDER BY 1`},
