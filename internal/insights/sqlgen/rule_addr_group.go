@@ -1,6 +1,7 @@
 package sqlgen
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,97 +87,170 @@ func keyIndex(s *plan.Stage, x plan.Expr) int {
 	return -1
 }
 
-// addrGroupStage renders a stage that useAddrGroup accepted: an inner
-// SELECT groups by the integer addresses (plus the text of the other
-// rows), orders and limits the groups, and an outer SELECT turns the
-// addresses back into text for the groups kept:
+// addrGroupStage renders a stage that useAddrGroup accepted as a UNION ALL
+// of disjoint branches, each grouping, ordering and limiting its own
+// groups, under an outer SELECT that orders and limits them again and
+// turns the addresses back into text for the groups kept:
 //
-//	SELECT coalesce(printf(…, "_k0"), "_k0t") AS "srcaddr", "b" AS "b"
-//	FROM (SELECT _srcaddr_v4 AS "_k0", CASE WHEN _srcaddr_v4 IS NULL THEN srcaddr END AS "_k0t",
-//	      sum(bytes) AS "b", sum(bytes) AS "_o0" FROM flows GROUP BY … ORDER BY "_o0" DESC NULLS FIRST LIMIT 10)
-//	ORDER BY "_o0" DESC NULLS FIRST
+//   - the IPv4 branch holds the rows whose address keys are all IPv4 and
+//     groups by the integer columns alone (the scan never reads the
+//     address text); topNBound may restrict it further;
+//   - branch j holds the rows whose first non-IPv4 address key is the j-th
+//     (its `_v4` column IS NULL, the earlier ones are not) and groups by
+//     that key's text, the earlier keys' integers and, for the later keys,
+//     the integer plus the text of the rows that have no IPv4 value.
+//
+// The branches partition the rows by which address keys are IPv4, and a
+// group's rows all fall in one branch (the store keeps the IPv4 value for
+// exactly the rows whose text is a canonical IPv4 address), so every
+// group is whole in exactly one branch. Each IS [NOT] NULL condition is on
+// one column, which DuckDB pushes into the scan:
+//
+//	SELECT coalesce(printf(…, "_k0"), "_k0t") AS "srcaddr", "_v1" AS "n"
+//	FROM ((SELECT _srcaddr_v4 AS "_k0", CAST(NULL AS VARCHAR) AS "_k0t", count(*) AS "_v1", count(*) AS "_o0"
+//	       FROM flows WHERE _srcaddr_v4 IS NOT NULL GROUP BY _srcaddr_v4 ORDER BY "_o0" DESC NULLS FIRST LIMIT 10)
+//	      UNION ALL (SELECT CAST(NULL AS UINTEGER) AS "_k0", srcaddr AS "_k0t", …
+//	       FROM flows WHERE _srcaddr_v4 IS NULL GROUP BY srcaddr ORDER BY "_o0" DESC NULLS FIRST LIMIT 10)) AS "_g"
+//	ORDER BY "_o0" DESC NULLS FIRST LIMIT 10
 func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 	id := g.d.Ident
-	var inner, groupBy []string
+	var addrs []int // indexes of the address keys
+	for i, k := range s.Keys {
+		if c, ok := k.X.(*plan.Column); ok && !isConst(k.X) && ipv4Column(c.Field) != "" {
+			addrs = append(addrs, i)
+		}
+	}
+	limit := s.Limit
+	if last && g.opt.Limit > 0 && (limit == 0 || g.opt.Limit < limit) {
+		limit = g.opt.Limit
+	}
+	// What every branch shares: the aggregate columns and the order keys.
 	keyCol := map[int]string{} // key index → outer expression
 	for i, k := range s.Keys {
 		if isConst(k.X) {
 			continue
 		}
 		name := "_k" + strconv.Itoa(i)
-		if c, ok := k.X.(*plan.Column); ok && ipv4Column(c.Field) != "" {
-			v4, text := ipv4Column(c.Field), g.column(c.Field)
-			orText := "CASE WHEN " + v4 + " IS NULL THEN " + text + " END"
-			inner = append(inner, v4+" AS "+id(name), orText+" AS "+id(name+"t"))
-			groupBy = append(groupBy, v4, orText)
-			keyCol[i] = g.fn("coalesce", g.ipv4Text(id(name)), id(name+"t"))
-			continue
-		}
-		e := g.expr(k.X)
-		inner = append(inner, e+" AS "+id(name))
-		groupBy = append(groupBy, e)
 		keyCol[i] = id(name)
+		if c, ok := k.X.(*plan.Column); ok && ipv4Column(c.Field) != "" {
+			keyCol[i] = g.fn("coalesce", g.ipv4Text(id(name)), id(name+"t"))
+		}
 	}
-	var outer []string
+	var vals, outer []string
 	for n, c := range s.Cols {
-		var e string
 		if k := keyIndex(s, c.X); k >= 0 {
 			if ke, ok := keyCol[k]; ok {
-				e = ke
+				outer = append(outer, ke+" AS "+id(c.Name))
+				continue
 			}
 		}
-		if e == "" {
-			v := g.value(c.X)
-			if last && c.X.Type() == plan.TypeList {
-				v = g.fn("list_text", v)
-			}
-			name := "_v" + strconv.Itoa(n)
-			inner = append(inner, v+" AS "+id(name))
-			e = id(name)
+		v := g.value(c.X)
+		if last && c.X.Type() == plan.TypeList {
+			v = g.fn("list_text", v)
 		}
-		outer = append(outer, e+" AS "+id(c.Name))
+		name := id("_v" + strconv.Itoa(n))
+		vals = append(vals, v+" AS "+name)
+		outer = append(outer, name+" AS "+id(c.Name))
 	}
-	var innerOrder, outerOrder []string
+	var order []string
 	for _, k := range s.Order {
 		if isConst(k.X) {
 			continue
 		}
 		for _, e := range g.orderKeys(k.X) {
-			name := id("_o" + strconv.Itoa(len(innerOrder)))
-			inner = append(inner, e+" AS "+name)
+			name := id("_o" + strconv.Itoa(len(order)))
+			vals = append(vals, e+" AS "+name)
 			dir := ""
 			if k.Desc {
 				dir = " DESC NULLS FIRST"
 			}
-			innerOrder = append(innerOrder, name+dir)
-			outerOrder = append(outerOrder, name+dir)
+			order = append(order, name+dir)
 		}
 	}
-	var b strings.Builder
-	b.WriteString("SELECT " + strings.Join(outer, ", ") + " FROM (SELECT " + strings.Join(inner, ", ") + " FROM flows")
 	where := g.scanFilters()
 	for _, f := range s.Filters {
 		where = append(where, strip(g.expr(f)))
 	}
-	if len(where) > 0 {
-		b.WriteString(" WHERE " + strings.Join(where, " AND "))
-	}
-	b.WriteString(" GROUP BY " + strings.Join(groupBy, ", "))
-	if len(innerOrder) > 0 {
-		b.WriteString(" ORDER BY " + strings.Join(innerOrder, ", "))
-	}
-	limit := s.Limit
-	if last && g.opt.Limit > 0 && (limit == 0 || g.opt.Limit < limit) {
-		limit = g.opt.Limit
+	tail := ""
+	if len(order) > 0 {
+		tail += " ORDER BY " + strings.Join(order, ", ")
 	}
 	if limit > 0 {
-		b.WriteString(" LIMIT " + itoa(limit))
+		tail += " LIMIT " + itoa(limit)
 	}
-	b.WriteString(") AS " + id("_g"))
-	if len(outerOrder) > 0 {
-		b.WriteString(" ORDER BY " + strings.Join(outerOrder, ", "))
+
+	// branch renders the rows whose first non-IPv4 address key is
+	// addrs[nullAt] (nullAt = len(addrs): the IPv4 branch; -1: all rows,
+	// every address key grouped by its integer and the text of the rows
+	// that have none).
+	var with string
+	branch := func(nullAt int) string {
+		var sel, groupBy, cond []string
+		for i, k := range s.Keys {
+			if isConst(k.X) {
+				continue
+			}
+			name := "_k" + strconv.Itoa(i)
+			p := slices.Index(addrs, i)
+			if p < 0 {
+				e := g.expr(k.X)
+				sel = append(sel, e+" AS "+id(name))
+				groupBy = append(groupBy, e)
+				continue
+			}
+			f := k.X.(*plan.Column).Field
+			v4, text := ipv4Column(f), g.column(f)
+			switch {
+			case p < nullAt:
+				sel = append(sel, v4+" AS "+id(name), "CAST(NULL AS VARCHAR) AS "+id(name+"t"))
+				groupBy = append(groupBy, v4)
+				cond = append(cond, v4+" IS NOT NULL")
+			case p == nullAt:
+				sel = append(sel, "CAST(NULL AS UINTEGER) AS "+id(name), text+" AS "+id(name+"t"))
+				groupBy = append(groupBy, text)
+				cond = append(cond, v4+" IS NULL")
+			default:
+				orText := "CASE WHEN " + v4 + " IS NULL THEN " + text + " END"
+				sel = append(sel, v4+" AS "+id(name), orText+" AS "+id(name+"t"))
+				groupBy = append(groupBy, v4, orText)
+			}
+		}
+		w := append(append([]string(nil), where...), cond...)
+		if nullAt == len(addrs) {
+			if cte, in := g.topNBound(s, addrs, w, groupBy, limit); cte != "" {
+				with, w = cte, append(w, in)
+			}
+		}
+		sql := "SELECT " + strings.Join(append(sel, vals...), ", ") + " FROM flows"
+		if len(w) > 0 {
+			sql += " WHERE " + strings.Join(w, " AND ")
+		}
+		return "(" + sql + " GROUP BY " + strings.Join(groupBy, ", ") + tail + ")"
 	}
-	return b.String()
+	var branches []string
+	if hasSubquery(s.Filters) {
+		// one branch for all rows: each branch would run the subquery again
+		branches = []string{branch(-1)}
+	} else {
+		branches = []string{branch(len(addrs))}
+		for j := range addrs {
+			branches = append(branches, branch(j))
+		}
+	}
+	return with + "SELECT " + strings.Join(outer, ", ") + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS " + id("_g") + tail
+}
+
+// hasSubquery reports whether any of xs holds a subquery (in_query).
+func hasSubquery(xs []plan.Expr) bool {
+	found := false
+	for _, x := range xs {
+		plan.Walk(x, func(e plan.Expr) {
+			if c, ok := e.(*plan.Call); ok && c.Sub != nil {
+				found = true
+			}
+		})
+	}
+	return found
 }
 
 // ipv4Text renders an integer IPv4 value as dotted text.

@@ -453,7 +453,8 @@ func (g *gen) estimate() string {
 	return sql
 }
 
-// strip removes one pair of outer parentheses.
+// strip removes one pair of outer parentheses, unless an OR inside them
+// would then bind looser than the AND the caller joins the result with.
 func strip(s string) string {
 	if len(s) < 2 || s[0] != '(' || s[len(s)-1] != ')' || strings.ContainsAny(s, "'\"`") {
 		return s
@@ -466,6 +467,10 @@ func strip(s string) string {
 		case ')':
 			depth--
 			if depth == 0 && i != len(s)-1 {
+				return s
+			}
+		case ' ':
+			if depth == 1 && strings.HasPrefix(s[i:], " OR ") {
 				return s
 			}
 		}

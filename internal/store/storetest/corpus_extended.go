@@ -9,9 +9,9 @@ import (
 )
 
 // extendedCases cover the newer commands: window commands, heuristics,
-// lookups, joins, subqueries, fillmissing, parse csv.
+// lookups, joins, subqueries, fillmissing, parse csv; then addrCases.
 func extendedCases() []Case {
-	return []Case{
+	return append([]Case{
 		{Name: "accum_running", Query: `filter action = "REJECT" | stats count(*) as n by bin(1h) as hour | sort hour | accum n as running`,
 			Want: func(rs []record) [][]any {
 				k, g := groupBy(where(rs, reject), hourKey)
@@ -366,5 +366,5 @@ func extendedCases() []Case {
 				}
 				return out
 			}},
-	}
+	}, addrCases()...)
 }
