@@ -2,6 +2,7 @@ package athena
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,12 +116,19 @@ func dayValue(v string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// rewriteDay rewrites comparisons of `day` with strings containing '/'
-// (the yyyy/MM/dd form of partition projection) into ranges of _hour, the
-// record's hour, on which the store prunes. Literals that are not whole
-// dates (LIKE '2024/05/%', >= '2024/05') compare the record's date in the
-// yyyy/MM/dd form instead, exactly as Athena compared the strings.
-func (s *scope) rewriteDay() {
+// dayMatch is a comparison of day with 'yyyy/MM/dd' strings: significant
+// tokens [from, to], the column's qualifier and the same test on _hour
+// ("" when a literal is not a whole date).
+type dayMatch struct {
+	from, to int
+	qual     string
+	cond     string
+}
+
+// findDay finds the comparisons of `day` with strings containing '/' (the
+// yyyy/MM/dd form of partition projection): =, <>, <, …, [NOT] BETWEEN,
+// [NOT] IN, [NOT] LIKE.
+func (s *scope) findDay() {
 	r := s.r
 	if s.defined["day"] {
 		return
@@ -131,52 +139,73 @@ func (s *scope) rewriteDay() {
 		}
 		start := s.columnStart(j)
 		qual := r.sigText(start, j-1)
-		if end, repl, ok := s.dayForward(j, qual); ok && s.boundaryBefore(start) {
-			r.replace(start, end, repl)
+		qname := ""
+		if start < j {
+			qname, _ = r.name(j - 2)
+		}
+		if end, cond, ok := s.dayForward(j, qual); ok && s.boundaryBefore(start) {
+			s.days = append(s.days, dayMatch{start, end, qname, cond})
 			j = end
 			continue
 		}
 		// 'yyyy/MM/dd' op day
 		if start-2 >= s.lo && r.isOp(start-1, compareOps...) && s.boundaryBefore(start-2) && s.boundaryAfter(j+1) {
 			if v, ok := r.tok(start - 2).StringValue(); ok && strings.Contains(v, "/") {
-				r.replace(start-2, j, dayCondition(qual, flipOp(r.tok(start-1).Text), v))
+				cond := ""
+				if _, whole := dayValue(v); whole {
+					cond = dayCondition(qual, flipOp(r.tok(start-1).Text), v)
+				}
+				s.days = append(s.days, dayMatch{start - 2, j, qname, cond})
 			}
 		}
 	}
 }
 
+// applyDay rewrites the day comparisons of a block that reads a view with
+// the flows columns into ranges of _hour, on which the store prunes hours.
+// The others compare strings, as Athena did, against the 'yyyy/MM/dd' day
+// that rewriteViews gave the views.
+func (s *scope) applyDay() {
+	for _, m := range s.days {
+		aliases := s.flowsAliases[s.block[m.from-s.lo]]
+		if m.cond == "" || len(aliases) == 0 || m.qual != "" && !slices.Contains(aliases, m.qual) {
+			continue
+		}
+		s.r.replace(m.from, m.to, m.cond)
+	}
+}
+
 // dayForward matches what follows `day` (significant index j): a
 // comparison, [NOT] BETWEEN, [NOT] IN or [NOT] LIKE with '/' literals. It
-// returns the last index replaced and the replacement of [column, end].
+// returns the last index of the comparison and its form on _hour ("" when
+// a literal is not a whole date).
 func (s *scope) dayForward(j int, qual string) (int, string, bool) {
 	r := s.r
-	slashLit := func(k int) (string, bool) {
-		v, ok := r.tok(k).StringValue()
-		return v, ok
-	}
 	k := j + 1
 	not := r.isKw(k, "not")
 	if not {
 		k++
 	}
-	fallback := "strftime(" + qual + `"date", '%Y/%m/%d')`
 	switch {
 	case !not && r.isOp(k, compareOps...):
-		v, ok := slashLit(k + 1)
+		v, ok := r.tok(k + 1).StringValue()
 		if !ok || !strings.Contains(v, "/") || !s.boundaryAfter(k+2) {
 			return 0, "", false
 		}
+		if _, whole := dayValue(v); !whole {
+			return k + 1, "", true
+		}
 		return k + 1, dayCondition(qual, r.tok(k).Text, v), true
 	case r.isKw(k, "between"):
-		lo, ok1 := slashLit(k + 1)
-		hi, ok2 := slashLit(k + 3)
+		lo, ok1 := r.tok(k + 1).StringValue()
+		hi, ok2 := r.tok(k + 3).StringValue()
 		if !ok1 || !ok2 || !r.isKw(k+2, "and") || !strings.Contains(lo+hi, "/") || !s.boundaryAfter(k+4) {
 			return 0, "", false
 		}
 		a, okA := dayValue(lo)
 		b, okB := dayValue(hi)
 		if !okA || !okB {
-			return j, fallback, true
+			return k + 3, "", true
 		}
 		h := qual + "_hour"
 		cond := "(" + h + " >= " + epoch(a) + " AND " + h + " < " + epoch(b.AddDate(0, 0, 1)) + ")"
@@ -189,33 +218,25 @@ func (s *scope) dayForward(j int, qual string) (int, string, bool) {
 		if closing < 0 || !s.boundaryAfter(closing+1) {
 			return 0, "", false
 		}
-		items := append([]int{k + 1}, commas...)
-		var vals []string
+		seps := append(append([]int{k + 1}, commas...), closing)
+		var parts []string
 		slash, whole := false, true
-		for _, c := range items {
-			next := closing
-			if len(vals) < len(commas) {
-				next = commas[len(vals)]
-			}
-			v, ok := slashLit(c + 1)
-			if !ok || next != c+2 {
+		for i := 0; i+1 < len(seps); i++ {
+			v, ok := r.tok(seps[i] + 1).StringValue()
+			if !ok || seps[i+1] != seps[i]+2 {
 				return 0, "", false
 			}
-			vals = append(vals, v)
 			slash = slash || strings.Contains(v, "/")
 			if _, ok := dayValue(v); !ok {
 				whole = false
 			}
+			parts = append(parts, dayCondition(qual, "=", v))
 		}
 		if !slash {
 			return 0, "", false
 		}
 		if !whole {
-			return j, fallback, true
-		}
-		var parts []string
-		for _, v := range vals {
-			parts = append(parts, dayCondition(qual, "=", v))
+			return closing, "", true
 		}
 		cond := "(" + strings.Join(parts, " OR ") + ")"
 		if not {
@@ -223,11 +244,11 @@ func (s *scope) dayForward(j int, qual string) (int, string, bool) {
 		}
 		return closing, cond, true
 	case r.isKw(k, "like", "ilike"):
-		v, ok := slashLit(k + 1)
-		if !ok || !strings.Contains(v, "/") {
+		v, ok := r.tok(k + 1).StringValue()
+		if !ok || !strings.Contains(v, "/") || !s.boundaryAfter(k+2) {
 			return 0, "", false
 		}
-		return j, fallback, true
+		return k + 1, "", true
 	}
 	return 0, "", false
 }
@@ -235,10 +256,7 @@ func (s *scope) dayForward(j int, qual string) (int, string, bool) {
 // dayCondition is `day op 'v'` on the record's hour (qual is the column's
 // qualifier with its dot, or "").
 func dayCondition(qual, op, v string) string {
-	d, ok := dayValue(v)
-	if !ok {
-		return "(strftime(" + qual + `"date", '%Y/%m/%d') ` + op + " " + quoteString(v) + ")"
-	}
+	d, _ := dayValue(v)
 	h := qual + "_hour"
 	a, b := epoch(d), epoch(d.AddDate(0, 0, 1))
 	switch op {

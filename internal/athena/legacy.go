@@ -1,6 +1,9 @@
 package athena
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // legacyColumns pairs the column names of AWS's older Athena DDL for flow
 // logs (spec athena.md §1.2) with flowlens's canonical columns. The names
@@ -36,34 +39,36 @@ func legacyColumn(name string) (string, bool) {
 // flowsTable reports whether significant token j is a table reference to
 // a view with the flows columns (after rewriteTables): a name in the FROM
 // clause after FROM, JOIN or a comma, that the statement does not define
-// itself (a CTE).
-func (s *scope) flowsTable(j int) bool {
+// itself (a CTE). mapped is set for an Athena table name flowlens does not
+// have (vpc_flow_logs_pp, …), read as vpc_flow_logs.
+func (s *scope) flowsTable(j int) (ok, mapped bool) {
 	r := s.r
-	name, ok := r.name(j)
-	if !ok || s.clause[j-s.lo] != "from" || r.isOp(j+1, "(", ".") || s.defined[name] {
-		return false
+	name, isName := r.name(j)
+	if !isName || s.clause[j-s.lo] != "from" || r.isOp(j+1, "(", ".") || s.defined[name] {
+		return false, false
 	}
 	start := s.columnStart(j)
 	if !r.isKw(start-1, "from", "join") && !r.isOp(start-1, ",") {
-		return false
+		return false, false
 	}
-	if n, _ := r.name(j); strings.HasPrefix(n, athenaTablePrefix) || n == "flows" {
-		return true
+	if r.knownTable(name) {
+		return name == "flows" || strings.HasPrefix(name, athenaTablePrefix) || slices.ContainsFunc(r.opt.Tables,
+			func(t string) bool { return strings.EqualFold(t, name) }), false
 	}
-	for _, t := range r.opt.Tables {
-		if strings.EqualFold(t, name) {
-			return true
-		}
-	}
-	return false
+	return strings.HasPrefix(name, athenaTablePrefix), strings.HasPrefix(name, athenaTablePrefix)
 }
 
-// rewriteLegacyNames gives the views a statement reads the legacy column
-// names it uses: `FROM vpc_flow_logs` becomes `FROM (SELECT *, srcaddr AS
-// sourceaddress, … FROM vpc_flow_logs) AS vpc_flow_logs`, so the names
-// resolve in every clause, subquery and CTE, and results are named as the
-// query wrote them. Names the statement defines itself are the query's.
-func (s *scope) rewriteLegacyNames() {
+// rewriteViews rewrites the references to views with the flows columns:
+//   - an Athena table name flowlens does not have reads vpc_flow_logs
+//     under its own name (`vpc_flow_logs AS vpc_flow_logs_pp`);
+//   - when the statement uses legacy column names, the view gets them:
+//     `(SELECT *, srcaddr AS sourceaddress, … FROM vpc_flow_logs) AS
+//     vpc_flow_logs`, so they resolve in every clause, subquery and CTE,
+//     and results are named as the query wrote them (names the statement
+//     defines itself are the query's);
+//   - when the statement compares day with 'yyyy/MM/dd' strings, day is
+//     that form in the view, as in a partition-projection table.
+func (s *scope) rewriteViews() {
 	r := s.r
 	used := map[string]bool{}
 	for j := s.lo; j < s.hi; j++ {
@@ -75,11 +80,11 @@ func (s *scope) rewriteLegacyNames() {
 			used[name] = true
 		}
 	}
-	if len(used) == 0 {
-		return
-	}
 	var proj strings.Builder
 	proj.WriteString("SELECT *")
+	if len(s.days) > 0 {
+		proj.WriteString(` REPLACE (strftime("date", '%Y/%m/%d') AS day)`)
+	}
 	for _, p := range legacyColumns {
 		if used[p[0]] {
 			canon := p[1]
@@ -89,13 +94,35 @@ func (s *scope) rewriteLegacyNames() {
 			proj.WriteString(", " + canon + " AS " + p[0])
 		}
 	}
+	wrap := len(used) > 0 || len(s.days) > 0
 	for j := s.lo; j < s.hi; j++ {
-		if !s.flowsTable(j) {
+		ok, mapped := s.flowsTable(j)
+		if !ok {
 			continue
 		}
 		table := r.out[r.sig[j]]
-		text := "(" + proj.String() + " FROM " + table + ")"
-		if !r.isKw(j+1, "as") && !(isNameTok(r.tok(j+1)) && j+1 < s.hi && !r.keyword(j+1)) {
+		alias, _ := r.name(j)
+		explicit := false
+		switch {
+		case r.isKw(j+1, "as"):
+			alias, _ = r.name(j + 2)
+			explicit = true
+		case j+1 < s.hi && isNameTok(r.tok(j+1)) && !r.keyword(j+1):
+			alias, _ = r.name(j + 1)
+			explicit = true
+		}
+		s.flowsAliases[s.block[j-s.lo]] = append(s.flowsAliases[s.block[j-s.lo]], alias)
+		if !wrap && !mapped {
+			continue
+		}
+		text := table
+		if mapped {
+			text = athenaTablePrefix
+		}
+		if wrap {
+			text = "(" + proj.String() + " FROM " + text + ")"
+		}
+		if !explicit {
 			text += " AS " + table
 		}
 		r.set(j, text)

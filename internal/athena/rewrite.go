@@ -164,8 +164,9 @@ func (r *rewriter) rewriteStatement(st span) error {
 		}
 	}
 	s.rewriteTables()
-	s.rewriteLegacyNames()
-	s.rewriteDay()
+	s.findDay()
+	s.rewriteViews()
+	s.applyDay()
 	s.rewriteDash()
 	s.rewriteDateFormat()
 	return nil
@@ -242,6 +243,14 @@ type scope struct {
 	defines []bool
 	// defined are the names the statement defines.
 	defined map[string]bool
+	// block is, for each significant token, the index of the parenthesis
+	// it is inside (-1 at the top level): tokens of one query block share it.
+	block []int
+	// days are the comparisons of day with 'yyyy/MM/dd' strings.
+	days []dayMatch
+	// flowsAliases are, per block, the names under which it reads views
+	// with the flows columns.
+	flowsAliases map[int][]string
 }
 
 // clauseKeywords start a clause; JOIN continues the FROM clause.
@@ -257,16 +266,22 @@ func newScope(r *rewriter, st span) *scope {
 	n := st.hi - st.lo
 	s.clause = make([]string, n)
 	s.defines = make([]bool, n)
+	s.block = make([]int, n)
+	s.flowsAliases = map[int][]string{}
 	stack := []string{""}
+	blocks := []int{-1}
 	for j := st.lo; j < st.hi; j++ {
+		s.block[j-s.lo] = blocks[len(blocks)-1]
 		switch {
 		case r.isOp(j, "("):
 			s.clause[j-s.lo] = stack[len(stack)-1]
 			stack = append(stack, "")
+			blocks = append(blocks, j)
 			continue
 		case r.isOp(j, ")"):
 			if len(stack) > 1 {
 				stack = stack[:len(stack)-1]
+				blocks = blocks[:len(blocks)-1]
 			}
 		case r.tok(j).Kind == TokIdent:
 			kw := strings.ToLower(r.tok(j).Text)
@@ -344,8 +359,7 @@ func (r *rewriter) isDatabase(name string) bool {
 }
 
 // rewriteTables drops the database (and catalog) part of a qualified name
-// whose table is a flowlens view or whose database is configured, and sends
-// unknown vpc_flow_logs_* tables to vpc_flow_logs.
+// whose table is a flowlens view or whose database is configured.
 func (s *scope) rewriteTables() {
 	r := s.r
 	for j := s.lo; j < s.hi; j++ {
@@ -370,24 +384,7 @@ func (s *scope) rewriteTables() {
 		if drop > 0 {
 			r.replace(j, chain[drop]-1, "")
 		}
-		tableAt := j
-		if drop > 0 {
-			tableAt = chain[drop]
-		}
 		j = last
-		// A table reference: FROM / JOIN / a comma of the FROM clause.
-		if tableAt != last || s.clause[j-s.lo] != "from" || r.isOp(last+1, "(") ||
-			!r.isKw(chain[0]-1, "from", "join") && !r.isOp(chain[0]-1, ",") {
-			continue
-		}
-		n, _ := r.name(tableAt)
-		if strings.HasPrefix(n, athenaTablePrefix) && n != athenaTablePrefix && !r.knownTable(n) {
-			if r.tok(tableAt).Kind == TokIdent {
-				r.set(tableAt, athenaTablePrefix)
-			} else {
-				r.set(tableAt, quoteIdent(athenaTablePrefix))
-			}
-		}
 	}
 }
 

@@ -139,6 +139,15 @@ GROUP BY 1, 2 ORDER BY b DESC, 1 LIMIT 5`},
 	if atoi(t, d15) == 0 || atoi(t, d16) == 0 || atoi(t, d15)+atoi(t, d16) != atoi(t, all) {
 		t.Errorf("day counts %s + %s, want both > 0 and a sum of %s", d15, d16, all)
 	}
+	// Compared with 'yyyy/MM/dd', day is that form, as in a projection table.
+	got := sqlCSV(t, data, `SELECT day, count(*) FROM vpc_flow_logs_pp WHERE day >= '2026/01/15' GROUP BY day ORDER BY day`)
+	if fmt.Sprint(got) != fmt.Sprintf("[[2026/01/15 %s] [2026/01/16 %s]]", d15, d16) {
+		t.Errorf("day per day: %v, want %s and %s records", got, d15, d16)
+	}
+	got = sqlCSV(t, data, `SELECT count(*) FROM (SELECT day FROM vpc_flow_logs) WHERE day = '2026/01/16'`)
+	if got[0][0] != d16 {
+		t.Errorf("day compared outside the block that reads the view: %v, want %s", got, d16)
+	}
 	// A bare legacy column keeps its name in the result, as in Athena.
 	header := sqlHeader(t, data, `SELECT sourceaddress, numbytes AS b FROM vpc_flow_logs LIMIT 1`)
 	if fmt.Sprint(header) != "[sourceaddress b]" {
