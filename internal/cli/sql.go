@@ -32,16 +32,20 @@ Athena SQL runs with these rewrites (never inside strings or comments):
     sourceaddress, destinationaddress, sourceport, destinationport, numpackets,
     numbytes, starttime, endtime, logstatus (unless the query defines the name);
   - day compared with a 'yyyy/MM/dd' string (=, <>, <, >, BETWEEN, IN, LIKE), as
-    with partition projection: it compares the record's date;
+    with partition projection: day is then 'yyyy/MM/dd' in that statement, and
+    whole-date comparisons become _hour ranges (pruned);
   - col = '-' / col <> '-' → col IS NULL / IS NOT NULL (fields written '-' are NULL);
   - db.table, "db"."table", catalog.db.table: the database is dropped before
-    flowlens's views (and before the databases of --database); other
-    vpc_flow_logs_* tables (vpc_flow_logs_pp, …) read vpc_flow_logs;
+    any table or view the database has (and the databases of --database before
+    any name); other vpc_flow_logs_* tables (vpc_flow_logs_pp, …) read
+    vpc_flow_logs;
   - backticked identifiers are double-quoted.
+Several statements separated by ';' run in turn, each result written in turn.
 CREATE EXTERNAL TABLE, ALTER TABLE … ADD PARTITION and MSCK REPAIR TABLE succeed
-and do nothing (a line says what flowlens makes of them). Other statements that
-change the database, files or settings (INSERT, DELETE, DROP, COPY, ATTACH, SET,
-PRAGMA, INSTALL, LOAD, CALL, …) need --write. "$path" is not available.
+and do nothing (a line on stderr says what flowlens makes of them). Statements
+that change the database, files or settings (INSERT, DELETE, DROP, COPY, ATTACH,
+SET, PRAGMA, INSTALL, LOAD, CALL, …) need --write. "$path" is not available.
+See docs/athena-sql.md for the details.
 Not rewritten: bigint / bigint divides as floats in DuckDB (write // for Athena's
 integer division).
 `
@@ -52,7 +56,7 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 	data := dataFlag(fs, env)
 	output := fs.String("output", "table", "result format: table, csv, json or jsonl")
 	write := fs.Bool("write", false, "open the database for writing (statements that change it are refused otherwise)")
-	databases := fs.String("database", "", "comma-separated database `names` dropped before any table name (any database is accepted before flowlens's own views)")
+	databases := fs.String("database", "", "comma-separated database `names` dropped before any table name (any database is accepted before a table or view the database has)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
