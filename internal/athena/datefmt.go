@@ -15,7 +15,15 @@ func (s *scope) rewriteDateFormat() {
 			continue
 		}
 		fn := strings.ToLower(t.Text)
-		if fn != "date_format" && fn != "date_parse" {
+		if fn == "date_add" {
+			// Presto's date_add(unit, value, timestamp); DuckDB's date_add
+			// takes two arguments.
+			if _, commas := r.matchParen(j+1, s.hi); len(commas) == 2 {
+				r.set(j, "date_add_presto")
+			}
+			continue
+		}
+		if fn != "date_format" && fn != "date_parse" && fn != "format_datetime" {
 			continue
 		}
 		closing, commas := r.matchParen(j+1, s.hi)
@@ -27,8 +35,12 @@ func (s *scope) rewriteDateFormat() {
 		if !ok {
 			continue
 		}
-		r.set(lit, quoteString(ConvertFormat(v)))
-		if fn == "date_format" {
+		if fn == "format_datetime" {
+			r.set(lit, quoteString(ConvertJodaFormat(v)))
+		} else {
+			r.set(lit, quoteString(ConvertFormat(v)))
+		}
+		if fn == "date_format" || fn == "format_datetime" {
 			r.set(j, "strftime")
 			r.set(j+1, "(CAST(")
 			r.set(commas[0], " AS TIMESTAMP),")
@@ -78,6 +90,67 @@ func ConvertFormat(f string) string {
 		}
 		b.WriteByte('%')
 		b.WriteByte(f[i])
+	}
+	return b.String()
+}
+
+// jodaFields maps Joda-Time pattern letters, by count, to strftime.
+var jodaFields = map[string]string{
+	"yyyy": "%Y", "yy": "%y", "y": "%Y", "YYYY": "%Y", "MMMM": "%B", "MMM": "%b", "MM": "%m", "M": "%-m",
+	"dd": "%d", "d": "%-d", "HH": "%H", "H": "%-H", "hh": "%I", "h": "%-I", "mm": "%M", "m": "%-M",
+	"ss": "%S", "s": "%-S", "SSS": "%g", "SSSSSS": "%f", "a": "%p", "EEEE": "%A", "EEE": "%a", "E": "%a",
+	"DDD": "%j", "D": "%-j", "Z": "%z", "ZZ": "%z", "z": "%Z", "xxxx": "%G", "ww": "%V", "e": "%u",
+}
+
+// ConvertJodaFormat converts a Joda-Time pattern (Presto format_datetime)
+// to a strftime pattern: 'yyyy-MM-dd HH:mm' → '%Y-%m-%d %H:%M'. Text in
+// single quotes is literal; unknown letters are kept as written.
+func ConvertJodaFormat(f string) string {
+	var b strings.Builder
+	for i := 0; i < len(f); {
+		c := f[i]
+		switch {
+		case c == '\'':
+			// 'text' is literal, '' is a quote (inside or outside text).
+			j := i + 1
+			if j < len(f) && f[j] == '\'' {
+				b.WriteByte('\'')
+				i = j + 1
+				continue
+			}
+			for ; j < len(f); j++ {
+				if f[j] == '\'' {
+					if j+1 < len(f) && f[j+1] == '\'' {
+						b.WriteByte('\'')
+						j++
+						continue
+					}
+					break
+				}
+				if f[j] == '%' {
+					b.WriteByte('%')
+				}
+				b.WriteByte(f[j])
+			}
+			i = j + 1
+		case c|0x20 >= 'a' && c|0x20 <= 'z':
+			j := i
+			for j < len(f) && f[j] == c {
+				j++
+			}
+			if r, ok := jodaFields[f[i:j]]; ok {
+				b.WriteString(r)
+			} else {
+				b.WriteString(f[i:j])
+			}
+			i = j
+		case c == '%':
+			b.WriteString("%%")
+			i++
+		default:
+			b.WriteByte(c)
+			i++
+		}
 	}
 	return b.String()
 }

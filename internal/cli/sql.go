@@ -26,8 +26,8 @@ action, log_status, records, bytes, packets).
 
 Athena SQL runs with these rewrites (never inside strings or comments):
   - Presto functions: from_unixtime, to_unixtime, date_format, date_parse,
-    day_of_week, approx_distinct, approx_percentile, arbitrary, regexp_like,
-    bitwise_and/or/xor/not, …
+    format_datetime, date_add(unit, n, ts), from_iso8601_timestamp, day_of_week,
+    approx_distinct, approx_percentile, arbitrary, regexp_like, bitwise_and, …
   - the legacy column names of AWS's older DDL: account, interfaceid,
     sourceaddress, destinationaddress, sourceport, destinationport, numpackets,
     numbytes, starttime, endtime, logstatus (unless the query defines the name);

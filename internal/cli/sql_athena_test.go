@@ -116,6 +116,15 @@ GROUP BY 1, 2 ORDER BY b DESC, 1 LIMIT 5`,
 			`WITH t AS (SELECT srcaddr, sum(bytes) AS b FROM vpc_flow_logs GROUP BY srcaddr)
 SELECT t.srcaddr, t.b, count(*) AS n FROM t JOIN "prod-vpc" p ON p.srcaddr = t.srcaddr
 GROUP BY 1, 2 ORDER BY b DESC, 1 LIMIT 5`},
+		{"AWS's older blog query: from_iso8601_timestamp(dt), AS day",
+			`SELECT day_of_week(from_iso8601_timestamp(dt)) AS day, dt, interfaceid, sourceaddress, action, protocol
+FROM vpc_flow_logs WHERE action = 'REJECT' AND protocol = 6 ORDER BY sourceaddress, 2, 3, 5, 6, 1 LIMIT 100`,
+			`SELECT isodow(CAST(dt AS DATE)) AS day, dt, interface_id, srcaddr, action, protocol
+FROM vpc_flow_logs WHERE action = 'REJECT' AND protocol = 6 ORDER BY srcaddr, 2, 3, 5, 6, 1 LIMIT 100`},
+		{"format_datetime and Presto's date_add",
+			`SELECT format_datetime(from_unixtime(start), 'yyyy-MM-dd''T''HH') AS h, count(*) FROM vpc_flow_logs
+WHERE from_unixtime(start) > date_add('day', -36500, current_timestamp) GROUP BY 1 ORDER BY 1`,
+			`SELECT strftime(from_unixtime(start), '%Y-%m-%dT%H') AS h, count(*) FROM vpc_flow_logs GROUP BY 1 ORDER BY 1`},
 		{"date_format of a legacy column",
 			`SELECT date_format(from_unixtime(starttime), '%Y-%m-%d %H:00') AS h, count(*) FROM vpc_flow_logs GROUP BY 1 ORDER BY 1`,
 			`SELECT strftime(from_unixtime(start), '%Y-%m-%d %H:00') AS h, count(*) FROM vpc_flow_logs GROUP BY 1 ORDER BY 1`},
