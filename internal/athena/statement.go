@@ -57,6 +57,8 @@ type Statement struct {
 	// SQL is the DuckDB text to run (KindQuery, KindWrite), without the
 	// statement's ';'.
 	SQL string
+	// Text is the statement as written, without its ';'.
+	Text string
 	// Pos is where the statement starts.
 	Pos Position
 	// Table is the table a catalog statement names (without its database).
@@ -105,6 +107,7 @@ func Prepare(sql string, opt Options) ([]Statement, error) {
 			continue
 		}
 		st := r.classify(sp)
+		st.Text = strings.TrimSpace(r.sql[r.tok(sp.lo).Pos : r.tok(sp.hi-1).Pos+len(r.tok(sp.hi-1).Text)])
 		if !st.Kind.NoOp() {
 			if err := r.rewriteStatement(sp); err != nil {
 				return nil, err

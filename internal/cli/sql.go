@@ -40,7 +40,8 @@ Athena SQL runs with these rewrites (never inside strings or comments):
     any name); other vpc_flow_logs_* tables (vpc_flow_logs_pp, …) read
     vpc_flow_logs;
   - backticked identifiers are double-quoted.
-Several statements separated by ';' run in turn, each result written in turn.
+Several statements separated by ';' run in turn, each result written in turn;
+--show-sql prints what they run as.
 CREATE EXTERNAL TABLE, ALTER TABLE … ADD PARTITION and MSCK REPAIR TABLE succeed
 and do nothing (a line on stderr says what flowlens makes of them). Statements
 that change the database, files or settings (INSERT, DELETE, DROP, COPY, ATTACH,
@@ -52,10 +53,11 @@ integer division).
 
 // runSQL runs DuckDB SQL (with Athena's dialect rewritten) over the flows view.
 func runSQL(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "sql", "sql [--data DIR] [--output table|csv|json|jsonl] [--write] [--database NAMES] 'SQL' | -", sqlExamples)
+	fs := newFlagSet(env, "sql", "sql [--data DIR] [--output table|csv|json|jsonl] [--write] [--database NAMES] [--show-sql] 'SQL' | -", sqlExamples)
 	data := dataFlag(fs, env)
 	output := fs.String("output", "table", "result format: table, csv, json or jsonl")
 	write := fs.Bool("write", false, "open the database for writing (statements that change it are refused otherwise)")
+	show := fs.Bool("show-sql", false, "print the DuckDB SQL each statement runs as (after the Athena rewrites) instead of running it")
 	databases := fs.String("database", "", "comma-separated database `names` dropped before any table name (any database is accepted before a table or view the database has)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -126,12 +128,19 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	for _, s := range stmts {
-		if s.Kind.NoOp() {
+		switch {
+		case s.Kind.NoOp():
 			fmt.Fprintln(env.Stderr, s.Notice)
+			continue
+		case *show:
+			fmt.Fprintln(env.Stdout, s.SQL+";")
 			continue
 		}
 		res, err := st.Query(ctx, s.SQL)
 		if err != nil {
+			if s.SQL != s.Text {
+				err = fmt.Errorf("%w\n(after the Athena rewrites, the statement ran as: %s)", err, s.SQL)
+			}
 			if len(stmts) > 1 {
 				return fmt.Errorf("statement at %s: %w", s.Pos, err)
 			}

@@ -247,6 +247,17 @@ func TestSQLAthenaStatements(t *testing.T) {
 		t.Errorf("table written with --write: %v", rows)
 	}
 
+	// --show-sql prints the rewritten statements.
+	out = mustStore(t, nil, "sql", "--data", data, "--show-sql", "SELECT numbytes FROM db.vpc_flow_logs WHERE action = '-'; SELECT 1")
+	if want := "SELECT numbytes FROM (SELECT *, bytes AS numbytes FROM vpc_flow_logs) AS vpc_flow_logs WHERE action IS NULL;\nSELECT 1;\n"; out != want {
+		t.Errorf("--show-sql:\n%s\nwant\n%s", out, want)
+	}
+	// A DuckDB error on a rewritten statement shows what ran.
+	if code, _, errs := storeRun(t, nil, "sql", "--data", data, "SELECT numbytes + 'x' FROM vpc_flow_logs"); code != 1 ||
+		!strings.Contains(errs, "the statement ran as: SELECT numbytes + 'x' FROM (SELECT *, bytes AS numbytes") {
+		t.Errorf("error of a rewritten statement: %d %s", code, errs)
+	}
+
 	// Errors name the position.
 	for _, c := range []struct{ sql, want string }{
 		{`SELECT "$path", count(*) FROM vpc_flow_logs GROUP BY 1`, `1:8: the pseudo-column "$path" is not available`},
