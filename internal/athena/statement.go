@@ -23,6 +23,8 @@ const (
 	KindAddPartition
 	// KindRepairTable is MSCK REPAIR TABLE: nothing to discover.
 	KindRepairTable
+	// KindCreateDatabase is Athena's CREATE DATABASE: flowlens has one.
+	KindCreateDatabase
 	// KindWrite is any other statement: it changes the database, writes
 	// files, or changes the session (DROP, DELETE, INSERT, UPDATE, COPY,
 	// ATTACH, PRAGMA, SET, INSTALL, LOAD, CALL, CREATE, …).
@@ -39,6 +41,8 @@ func (k Kind) String() string {
 		return "add partition"
 	case KindRepairTable:
 		return "repair table"
+	case KindCreateDatabase:
+		return "create database"
 	}
 	return "write"
 }
@@ -46,7 +50,7 @@ func (k Kind) String() string {
 // NoOp reports whether the statement is Athena catalog DDL that flowlens
 // accepts and has nothing to do for.
 func (k Kind) NoOp() bool {
-	return k == KindCreateExternalTable || k == KindAddPartition || k == KindRepairTable
+	return k == KindCreateExternalTable || k == KindAddPartition || k == KindRepairTable || k == KindCreateDatabase
 }
 
 // Statement is one statement of an SQL text, classified and rewritten.
@@ -108,7 +112,7 @@ func Prepare(sql string, opt Options) ([]Statement, error) {
 		}
 		st := r.classify(sp)
 		st.Text = strings.TrimSpace(r.sql[r.tok(sp.lo).Pos : r.tok(sp.hi-1).Pos+len(r.tok(sp.hi-1).Text)])
-		if !st.Kind.NoOp() {
+		if !st.Kind.NoOp() && st.SQL == "" {
 			if err := r.rewriteStatement(sp); err != nil {
 				return nil, err
 			}
@@ -178,6 +182,10 @@ func (r *rewriter) classify(sp span) Statement {
 				st.Kind, st.Verb = KindWrite, "WITH … "+strings.ToUpper(r.tok(k).Text)
 			}
 		}
+	case verb == "show" && r.isKw(j+1, "partitions"):
+		_, table := r.tableName(j+2, sp.hi)
+		st.Kind, st.Verb, st.Table = KindQuery, "SHOW PARTITIONS", table
+		st.SQL = showPartitionsSQL(table, r)
 	case readVerbs[verb]:
 		st.Kind = KindQuery
 	case verb == "create":
@@ -185,9 +193,20 @@ func (r *rewriter) classify(sp span) Statement {
 		if r.isKw(k, "or") && r.isKw(k+1, "replace") {
 			k += 2
 		}
-		if r.isKw(k, "external") && r.isKw(k+1, "table") {
+		switch {
+		case r.isKw(k, "external") && r.isKw(k+1, "table"):
 			st.Kind, st.Verb = KindCreateExternalTable, "CREATE EXTERNAL TABLE"
 			r.parseCreate(&st, k+2, sp.hi)
+		case r.isKw(k, "database"):
+			k++
+			if r.isKw(k, "if") && r.isKw(k+1, "not") && r.isKw(k+2, "exists") {
+				k += 3
+			}
+			_, db := r.tableName(k, sp.hi)
+			st.Kind, st.Verb, st.Table = KindCreateDatabase, "CREATE DATABASE", db
+			st.Notice = "CREATE DATABASE " + db + ": nothing to do, flowlens has one database; " +
+				"a database name before one of its tables is dropped (flowlens sql --database " + db +
+				" drops it before any table)"
 		}
 	case verb == "alter" && r.isKw(j+1, "table"):
 		k, table := r.tableName(j+2, sp.hi)
@@ -256,7 +275,26 @@ func (r *rewriter) parseColumns(st *Statement, k, hi int, partition bool) int {
 	if closing < 0 {
 		return hi
 	}
-	bounds := append(append([]int{k}, commas...), closing)
+	// Commas inside a type's angle brackets (map<string,int>) separate no
+	// columns.
+	var seps []int
+	angle, next := 0, 0
+	for j := k + 1; j < closing && next < len(commas); j++ {
+		switch {
+		case r.isOp(j, "<"):
+			angle++
+		case r.isOp(j, ">"):
+			angle--
+		case r.isOp(j, ">>"):
+			angle -= 2
+		case j == commas[next]:
+			if angle <= 0 {
+				seps = append(seps, j)
+			}
+			next++
+		}
+	}
+	bounds := append(append([]int{k}, seps...), closing)
 	for i := 0; i+1 < len(bounds); i++ {
 		from, to := bounds[i]+1, bounds[i+1]
 		name, ok := r.name(from)
@@ -323,4 +361,26 @@ func createNotice(st *Statement, opt Options) string {
 		msg += "; not known to flowlens: " + strings.Join(unknown, ", ")
 	}
 	return msg
+}
+
+// showPartitionsSQL lists the partitions Athena would show for a table:
+// `date=YYYY-MM-DD` for vpc_flow_logs (AWS's DDL for text files), AWS's
+// hive keys for vpc_flow_logs_parquet, year=/month=/day=/hour= otherwise.
+func showPartitionsSQL(table string, r *rewriter) string {
+	from := quoteIdent(table)
+	if strings.HasPrefix(table, athenaTablePrefix) && !r.knownTable(table) {
+		from = athenaTablePrefix
+	}
+	const hour = "make_timestamp(_hour * 1000000)"
+	switch table {
+	case athenaTablePrefix:
+		return `SELECT 'date=' || strftime(d, '%Y-%m-%d') AS "partition" FROM (SELECT DISTINCT CAST(` + hour +
+			` AS DATE) AS d FROM ` + from + `) ORDER BY 1`
+	case "vpc_flow_logs_parquet":
+		return `SELECT 'aws-account-id=' || coalesce(a, '') || '/aws-service=vpcflowlogs/aws-region=' || coalesce(g, '') ||
+			strftime(h, '/year=%Y/month=%m/day=%d/hour=%H') AS "partition"
+			FROM (SELECT DISTINCT account_id AS a, region AS g, ` + hour + ` AS h FROM ` + from + `) ORDER BY 1`
+	}
+	return `SELECT strftime(h, 'year=%Y/month=%m/day=%d/hour=%H') AS "partition" FROM (SELECT DISTINCT ` + hour +
+		` AS h FROM ` + from + `) ORDER BY 1`
 }

@@ -42,8 +42,9 @@ Athena SQL runs with these rewrites (never inside strings or comments):
   - backticked identifiers are double-quoted.
 Several statements separated by ';' run in turn, each result written in turn;
 --show-sql prints what they run as.
-CREATE EXTERNAL TABLE, ALTER TABLE … ADD PARTITION and MSCK REPAIR TABLE succeed
-and do nothing (a line on stderr says what flowlens makes of them). Statements
+CREATE EXTERNAL TABLE, ALTER TABLE … ADD PARTITION, MSCK REPAIR TABLE and CREATE
+DATABASE succeed and do nothing (a line on stderr says what flowlens makes of
+them); SHOW PARTITIONS lists the hours as Athena's partitions. Statements
 that change the database, files or settings (INSERT, DELETE, DROP, COPY, ATTACH,
 SET, PRAGMA, INSTALL, LOAD, CALL, …) need --write. "$path" is not available.
 See docs/athena-sql.md for the details.

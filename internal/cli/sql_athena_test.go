@@ -196,6 +196,7 @@ func TestSQLAthenaStatements(t *testing.T) {
 		{"ALTER TABLE vpc_flow_logs ADD IF NOT EXISTS PARTITION (`date`='2024-05-31') LOCATION 's3://b/p/2024/05/31'",
 			"ALTER TABLE … ADD PARTITION (vpc_flow_logs): nothing to do"},
 		{"msck repair table mydb.vpc_flow_logs_parquet;", "MSCK REPAIR TABLE vpc_flow_logs_parquet: nothing to do"},
+		{"CREATE DATABASE IF NOT EXISTS flowdb COMMENT 'flow logs'", "CREATE DATABASE flowdb: nothing to do"},
 	}
 	for _, c := range cases {
 		code, out, errs := storeRun(t, nil, "sql", "--data", noData, c.sql)
@@ -245,6 +246,23 @@ func TestSQLAthenaStatements(t *testing.T) {
 	mustStore(t, nil, "sql", "--data", data, "--write", "CREATE TABLE notes AS SELECT 'numbytes = ''-''' AS s")
 	if rows := sqlCSV(t, data, "SELECT s FROM mydb.notes"); len(rows) != 1 || rows[0][0] != "numbytes = '-'" {
 		t.Errorf("table written with --write: %v", rows)
+	}
+
+	// SHOW PARTITIONS lists what Athena would.
+	for _, c := range []struct{ sql, want string }{
+		{"SHOW PARTITIONS vpc_flow_logs", "[[date=2026-01-15] [date=2026-01-16]]"},
+		{"SHOW PARTITIONS mydb.vpc_flow_logs_pp", "[[year=2026/month=01/day=15/hour=22] [year=2026/month=01/day=15/hour=23] " +
+			"[year=2026/month=01/day=16/hour=00] [year=2026/month=01/day=16/hour=01]]"},
+		{`SHOW PARTITIONS "prod-vpc"`, "[[year=2026/month=01/day=15/hour=22] [year=2026/month=01/day=15/hour=23] " +
+			"[year=2026/month=01/day=16/hour=00] [year=2026/month=01/day=16/hour=01]]"},
+	} {
+		if got := fmt.Sprint(sqlCSV(t, data, c.sql)); got != c.want {
+			t.Errorf("%s: %s, want %s", c.sql, got, c.want)
+		}
+	}
+	hive := sqlCSV(t, data, "SHOW PARTITIONS vpc_flow_logs_parquet")
+	if len(hive) < 4 || !strings.HasPrefix(hive[0][0], "aws-account-id=") || !strings.HasSuffix(hive[0][0], "/year=2026/month=01/day=15/hour=22") {
+		t.Errorf("SHOW PARTITIONS vpc_flow_logs_parquet: %v", hive)
 	}
 
 	// --show-sql prints the rewritten statements.
