@@ -217,7 +217,7 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 		}
 		w := append(append([]string(nil), where...), cond...)
 		if nullAt == len(addrs) {
-			if cte, in := g.topNBound(s, addrs, w, groupBy, limit); cte != "" {
+			if cte, in := g.topNBound(s, addrs, where, w, groupBy, limit); cte != "" {
 				with, w = cte, append(w, in)
 			}
 		}

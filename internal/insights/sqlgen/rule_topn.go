@@ -27,16 +27,19 @@ const maxTopN = 1000
 // groups were found.
 //
 //	WITH "_tu" AS MATERIALIZED (SELECT _srcaddr_v4 AS "k", sum(greatest(bytes, 0)) AS "u",
-//	                            bool_or(bytes IS NULL) AS "z" FROM flows WHERE … GROUP BY _srcaddr_v4),
+//	                            bool_or(bytes IS NULL) AS "z" FROM flows GROUP BY _srcaddr_v4),
 //	"_tl" AS (SELECT min("b") AS "l", count(*) AS "c" FROM (SELECT sum(bytes) AS "b" FROM flows
 //	          WHERE … AND _srcaddr_v4 IN (SELECT "k" FROM "_tu" ORDER BY "u" DESC LIMIT 10)
 //	          GROUP BY … HAVING sum(bytes) IS NOT NULL ORDER BY "b" DESC LIMIT 10) AS "_tb")
 //
 // and the branch adds `_srcaddr_v4 IN (SELECT "k" FROM "_tu", "_tl" WHERE
 // "_tl"."c" < 10 OR "_tu"."u" >= "_tl"."l" OR "_tu"."z")`. The sums are
-// exact (integers), so the bound holds to the last unit. where and
-// groupBy are the branch's; cte is "" when the rule does not apply.
-func (g *gen) topNBound(s *plan.Stage, addrs []int, where, groupBy []string, limit int64) (cte, in string) {
+// exact (integers), so the bound holds to the last unit. The bounds are
+// taken over the rows of every branch (base: the scan and stage filters;
+// more rows only raise a bound), which spares the scan the other address
+// column; where and groupBy are the IPv4 branch's. cte is "" when the
+// rule does not apply.
+func (g *gen) topNBound(s *plan.Stage, addrs []int, base, where, groupBy []string, limit int64) (cte, in string) {
 	if limit <= 0 || limit > maxTopN || len(addrs) == 0 || len(groupBy) < 2 || len(s.Order) != 1 || !s.Order[0].Desc {
 		return "", ""
 	}
@@ -66,8 +69,8 @@ func (g *gen) topNBound(s *plan.Stage, addrs []int, where, groupBy []string, lim
 	n := itoa(limit)
 	agg := g.expr(call)
 	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+	if len(base) > 0 {
+		cond = " WHERE " + strings.Join(base, " AND ")
 	}
 	u := "SELECT " + key + " AS " + id("k") + ", " + bound + " AS " + id("u")
 	if null != "" {
