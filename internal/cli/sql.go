@@ -48,16 +48,17 @@ them); SHOW PARTITIONS lists the hours as Athena's partitions. Statements
 that change the database, files or settings (INSERT, DELETE, DROP, COPY, ATTACH,
 SET, PRAGMA, INSTALL, LOAD, CALL, …) need --write. "$path" is not available.
 See docs/athena-sql.md for the details.
-Not rewritten: bigint / bigint divides as floats in DuckDB (write // for Athena's
-integer division).
+bigint / bigint divides as floats in DuckDB: --integer-division (or //) truncates
+as Athena does.
 `
 
 // runSQL runs DuckDB SQL (with Athena's dialect rewritten) over the flows view.
 func runSQL(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "sql", "sql [--data DIR] [--output table|csv|json|jsonl] [--write] [--database NAMES] [--show-sql] 'SQL' | -", sqlExamples)
+	fs := newFlagSet(env, "sql", "sql [--data DIR] [--output table|csv|json|jsonl] [--write] [--database NAMES] [--integer-division] [--show-sql] 'SQL' | -", sqlExamples)
 	data := dataFlag(fs, env)
 	output := fs.String("output", "table", "result format: table, csv, json or jsonl")
 	write := fs.Bool("write", false, "open the database for writing (statements that change it are refused otherwise)")
+	intDiv := fs.Bool("integer-division", false, "divide integers as Athena does: bigint / bigint truncates (DuckDB's / gives a float)")
 	show := fs.Bool("show-sql", false, "print the DuckDB SQL each statement runs as (after the Athena rewrites) instead of running it")
 	databases := fs.String("database", "", "comma-separated database `names` dropped before any table name (any database is accepted before a table or view the database has)")
 	if err := parseFlags(fs, args); err != nil {
@@ -127,6 +128,13 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 	}
 	if stmts, err = athena.Prepare(q, opt); err != nil {
 		return err
+	}
+	if *intDiv {
+		// The parser reads the setting: it must be set before the
+		// statements are sent, for every connection of the pool.
+		if _, err := st.Query(ctx, "SET GLOBAL integer_division = true"); err != nil {
+			return fmt.Errorf("set integer division: %w", err)
+		}
 	}
 	for _, s := range stmts {
 		switch {

@@ -265,6 +265,16 @@ func TestSQLAthenaStatements(t *testing.T) {
 		t.Errorf("SHOW PARTITIONS vpc_flow_logs_parquet: %v", hive)
 	}
 
+	// --integer-division divides integers as Athena does.
+	q := `SELECT 7 / 2 AS a, max(bytes / packets) = max(bytes // packets) AS b FROM vpc_flow_logs WHERE packets > 0`
+	if got := fmt.Sprint(sqlCSV(t, data, q)); got != "[[3.5 false]]" {
+		t.Errorf("DuckDB division: %s", got)
+	}
+	out = mustStore(t, nil, "sql", "--data", data, "--output", "csv", "--integer-division", q+"; SELECT 9 / 4")
+	if out != "a,b\n3,true\n(9 // 4)\n2\n" {
+		t.Errorf("--integer-division: %q", out)
+	}
+
 	// --show-sql prints the rewritten statements.
 	out = mustStore(t, nil, "sql", "--data", data, "--show-sql", "SELECT numbytes FROM db.vpc_flow_logs WHERE action = '-'; SELECT 1")
 	if want := "SELECT numbytes FROM (SELECT *, bytes AS numbytes FROM vpc_flow_logs) AS vpc_flow_logs WHERE action IS NULL;\nSELECT 1;\n"; out != want {
