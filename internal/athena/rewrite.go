@@ -87,16 +87,19 @@ func (r *rewriter) position(off int) Position {
 // token by token, so that string literals and comments are never touched:
 //   - backticked identifiers become double-quoted;
 //   - `db.table`, `"db"."table"` and `catalog.db.table` lose the database
-//     part when the table is a flowlens view or the database is one of
-//     Options.Databases; other vpc_flow_logs_* tables read vpc_flow_logs;
+//     part when the table is one the database has or the database is one of
+//     Options.Databases; other vpc_flow_logs_* tables read vpc_flow_logs
+//     under their own name;
 //   - the legacy column names of AWS's older DDL (sourceaddress, numbytes,
-//     interfaceid, account, starttime, endtime, logstatus, …) name the
-//     canonical columns, unless the query defines the name itself;
-//   - `day` compared with a 'yyyy/MM/dd' string (=, <>, <, BETWEEN, IN,
-//     LIKE) compares the record's date (on _hour, so hours are pruned);
+//     interfaceid, account, starttime, endtime, logstatus, …) become columns
+//     of the views the statement reads, unless it defines the name itself;
+//   - when `day` is compared with a 'yyyy/MM/dd' string (=, <>, <, BETWEEN,
+//     IN, LIKE), the views give day in that form, and the whole-date
+//     comparisons of a block reading a view become _hour ranges (pruned);
 //   - `col = '-'` and `col <> '-'` become `col IS NULL` / `IS NOT NULL`;
-//   - date_format / date_parse with a literal format become strftime /
-//     strptime.
+//   - date_format / format_datetime / date_parse with a literal format
+//     become strftime / strptime, and Presto's three-argument date_add
+//     the date_add_presto macro.
 //
 // Athena's pseudo-columns ("$path", …) are refused with their position.
 func Rewrite(sql string, opt Options) (string, error) {
