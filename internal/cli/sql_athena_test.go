@@ -116,6 +116,35 @@ GROUP BY 1, 2 ORDER BY b DESC, 1 LIMIT 5`,
 			`WITH t AS (SELECT srcaddr, sum(bytes) AS b FROM vpc_flow_logs GROUP BY srcaddr)
 SELECT t.srcaddr, t.b, count(*) AS n FROM t JOIN "prod-vpc" p ON p.srcaddr = t.srcaddr
 GROUP BY 1, 2 ORDER BY b DESC, 1 LIMIT 5`},
+		{"5-minute buckets of rejects, legacy names and day BETWEEN",
+			`SELECT from_unixtime(starttime - starttime % 300) AS bucket, COUNT(*) AS rejects
+FROM "mydb"."vpc_flow_logs"
+WHERE action = 'REJECT' AND day BETWEEN '2026/01/15' AND '2026/01/16'
+GROUP BY 1 ORDER BY 1`,
+			`SELECT from_unixtime(start - start % 300) AS bucket, COUNT(*) AS rejects
+FROM vpc_flow_logs
+WHERE action = 'REJECT' AND "date" BETWEEN DATE '2026-01-15' AND DATE '2026-01-16'
+GROUP BY 1 ORDER BY 1`},
+		{"SSH/RDP reaching instances",
+			`SELECT sourceaddress, destinationaddress, destinationport, action, SUM(numpackets) AS packets
+FROM mydb.vpc_flow_logs
+WHERE destinationport IN (22, 3389) AND flow_direction = 'ingress' AND day >= '2026/01/15'
+GROUP BY sourceaddress, destinationaddress, destinationport, action
+ORDER BY packets DESC, 1, 2, 3, 4`,
+			`SELECT srcaddr, dstaddr, dstport, action, SUM(packets) AS packets
+FROM vpc_flow_logs
+WHERE dstport IN (22, 3389) AND flow_direction = 'ingress'
+GROUP BY srcaddr, dstaddr, dstport, action
+ORDER BY packets DESC, 1, 2, 3, 4`},
+		{"SYN without FIN/RST, bit tests",
+			`SELECT sourceaddress, destinationaddress, destinationport, COUNT(*) AS n
+FROM vpc_flow_logs_parquet
+WHERE bitwise_and(tcp_flags, 2) = 2 AND bitwise_and(tcp_flags, 5) = 0 AND logstatus <> '-'
+GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT 20`,
+			`SELECT srcaddr, dstaddr, dstport, COUNT(*) AS n
+FROM vpc_flow_logs
+WHERE (tcp_flags & 2) = 2 AND (tcp_flags & 5) = 0 AND log_status IS NOT NULL
+GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2, 3 LIMIT 20`},
 		{"AWS's older blog query: from_iso8601_timestamp(dt), AS day",
 			`SELECT day_of_week(from_iso8601_timestamp(dt)) AS day, dt, interfaceid, sourceaddress, action, protocol
 FROM vpc_flow_logs WHERE action = 'REJECT' AND protocol = 6 ORDER BY sourceaddress, 2, 3, 5, 6, 1 LIMIT 100`,
