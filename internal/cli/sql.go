@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flowlens/flowlens/internal/athena"
+	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
 
 const sqlExamples = `  flowlens sql 'SELECT srcaddr, sum(bytes) AS b FROM flows GROUP BY 1 ORDER BY 2 DESC LIMIT 10'
@@ -108,23 +109,9 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	opt := athena.Options{Databases: splitList(*databases)}
-	// The views with the flows columns (the dataset views among them)
-	// provide the legacy column names; before any table of the database a
-	// database name is dropped.
-	tables, err := st.Query(ctx, `SELECT table_name,
-		count(*) FILTER (WHERE column_name IN ('srcaddr', 'end', '_hour', 'dt')) = 4
-		FROM duckdb_columns() WHERE NOT internal GROUP BY 1`)
+	opt, err := sqlOptions(ctx, st, splitList(*databases))
 	if err != nil {
-		return fmt.Errorf("list tables: %w", err)
-	}
-	for _, row := range tables.Rows {
-		name, _ := row[0].(string)
-		if flows, _ := row[1].(bool); flows {
-			opt.Tables = append(opt.Tables, name)
-		} else {
-			opt.OtherTables = append(opt.OtherTables, name)
-		}
+		return err
 	}
 	if stmts, err = athena.Prepare(q, opt); err != nil {
 		return err
@@ -136,12 +123,40 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 			return fmt.Errorf("set integer division: %w", err)
 		}
 	}
+	return runStatements(ctx, env, st, stmts, *output, *show)
+}
+
+// sqlOptions says what the database holds for the Athena rewrites: the
+// views with the flows columns (the dataset views among them) provide the
+// legacy column names; before any table a database name is dropped.
+func sqlOptions(ctx context.Context, st *duckdb.Store, databases []string) (athena.Options, error) {
+	opt := athena.Options{Databases: databases}
+	tables, err := st.Query(ctx, `SELECT table_name,
+		count(*) FILTER (WHERE column_name IN ('srcaddr', 'end', '_hour', 'dt')) = 4
+		FROM duckdb_columns() WHERE NOT internal GROUP BY 1`)
+	if err != nil {
+		return opt, fmt.Errorf("list tables: %w", err)
+	}
+	for _, row := range tables.Rows {
+		name, _ := row[0].(string)
+		if flows, _ := row[1].(bool); flows {
+			opt.Tables = append(opt.Tables, name)
+		} else {
+			opt.OtherTables = append(opt.OtherTables, name)
+		}
+	}
+	return opt, nil
+}
+
+// runStatements runs prepared statements in turn and writes each result;
+// no-ops print their notice, show prints the SQL instead of running it.
+func runStatements(ctx context.Context, env *Env, st *duckdb.Store, stmts []athena.Statement, output string, show bool) error {
 	for _, s := range stmts {
 		switch {
 		case s.Kind.NoOp():
 			fmt.Fprintln(env.Stderr, s.Notice)
 			continue
-		case *show:
+		case show:
 			fmt.Fprintln(env.Stdout, s.SQL+";")
 			continue
 		}
@@ -155,7 +170,7 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 			}
 			return err
 		}
-		if err := writeResult(env.Stdout, *output, res); err != nil {
+		if err := writeResult(env.Stdout, output, res); err != nil {
 			return err
 		}
 	}
