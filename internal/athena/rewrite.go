@@ -161,8 +161,8 @@ func (r *rewriter) rewriteStatement(st span) error {
 		if t.Kind == TokQIdent || t.Kind == TokBIdent {
 			if name, _ := t.Name(); pseudoColumns[strings.ToLower(name)] {
 				return errorAt(r.sql, t.Pos, ErrUnsupported, "the pseudo-column "+quoteIdent(name)+
-					" is not available: flowlens keeps records, not S3 objects (the file a record came from is the key of"+
-					" its _file_id in ingest_registry)")
+					" is not available: flowlens keeps records, not S3 objects (the files ingested are listed in the"+
+					" ingest_registry table)")
 			}
 		}
 	}
