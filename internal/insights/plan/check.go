@@ -382,7 +382,7 @@ func (c *checker) sort(cmd *syntax.Sort) {
 	}
 	var keys []SortKey
 	for _, k := range cmd.Keys {
-		x := c.expr(k.X, exprCtx{aggOK: c.cur.Grouped})
+		x := jsonText(c.expr(k.X, exprCtx{aggOK: c.cur.Grouped}))
 		if x.Type() == TypeBool {
 			x = &Call{Fn: "bool2int", Args: []Expr{x}, T: TypeNumber}
 		}
@@ -399,7 +399,7 @@ func (c *checker) sort(cmd *syntax.Sort) {
 func (c *checker) dedup(cmd *syntax.Dedup) {
 	var keys []Expr
 	for _, f := range cmd.Fields {
-		keys = append(keys, c.expr(f, exprCtx{aggOK: c.cur.Grouped}))
+		keys = append(keys, jsonText(c.expr(f, exprCtx{aggOK: c.cur.Grouped})))
 	}
 	order := c.cur.Order
 	if len(order) == 0 && !c.sc.afterStats {
@@ -493,6 +493,11 @@ func (c *checker) resolveName(n syntax.Node, name string, quoted bool) Expr {
 			c.fail(n, "field %q is not available after stats (stats at %s produced %s)", name, posOfSpan(c.src, c.statsSpan), strings.Join(c.statsOut, ", "))
 		}
 		return &Column{Field: f}
+	}
+	if !quoted && strings.Contains(name, ".") {
+		if x, ok := c.dotted(n, name); ok {
+			return x
+		}
 	}
 	msg := fmt.Sprintf("unknown field %q", name)
 	if s := c.suggest(name); s != "" {

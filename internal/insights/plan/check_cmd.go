@@ -40,7 +40,7 @@ func (c *checker) stats(cmd *isyntax.Stats) {
 	keyCols := map[flowlog.FieldID]string{}
 	for _, it := range cmd.By {
 		ctx := exprCtx{binOffset: offset}
-		x := c.expr(it.X, ctx)
+		x := jsonText(c.expr(it.X, ctx))
 		if HasAgg(x) {
 			c.fail(it.X, "a stats group key cannot contain an aggregate function")
 		}
@@ -136,6 +136,10 @@ func (c *checker) parse(cmd *isyntax.ParseCmd) {
 	if src == nil {
 		src = c.resolveName(cmd, "@message", false)
 	}
+	if src.Type() == TypeList {
+		c.fail(cmd.Field, "%s is a list: index it (%s[0]) or unnest it before parse", cmd.Field, cmd.Field)
+	}
+	src = jsonText(src)
 	if src.Type() != TypeString {
 		src = &Call{Fn: "tostring", Args: []Expr{src}, T: TypeString}
 	}
@@ -143,10 +147,17 @@ func (c *checker) parse(cmd *isyntax.ParseCmd) {
 	var re string
 	var groups []int
 	if cmd.CSV {
+		// RFC 4180 fields: "quoted, with "" for a quote" or bare (trimmed)
 		for i, n := range cmd.Names {
 			c.define(n.Name, &Call{Fn: "csv_field", Args: []Expr{src, &Lit{Value: int64(i + 1), T: TypeNumber}}, T: TypeString})
 			c.addParsed(n.Name)
 		}
+		return
+	}
+	if cmd.Logfmt {
+		// every key=value pair into one map (see logfmt in sqlgen)
+		c.define(cmd.Names[0].Name, &Call{Fn: "logfmt", Args: []Expr{src}, T: TypeJSON})
+		c.addParsed(cmd.Names[0].Name)
 		return
 	}
 	if cmd.Glob != nil {
@@ -161,7 +172,7 @@ func (c *checker) parse(cmd *isyntax.ParseCmd) {
 			names = append(names, n.Name)
 			groups = append(groups, i+1)
 		}
-		if sys, ok := src.(*Sys); ok && sys.Name == "@message" {
+		if sys, ok := src.(*Sys); ok && sys.Name == "@message" && !cmd.Multi {
 			if cols := c.mapGlob(cmd.Glob.Value, stars); cols != nil {
 				for i, n := range names {
 					c.define(n, cols[i])
@@ -190,7 +201,14 @@ func (c *checker) parse(cmd *isyntax.ParseCmd) {
 	for i, n := range names {
 		// Each field gets the pattern with its group as the only capturing
 		// one: back ends number at most 9 groups.
-		c.define(n, &Call{Fn: "regexp_extract", Args: []Expr{src, strLit(onlyGroup(re, groups[i])), &Lit{Value: int64(1), T: TypeNumber}}, T: TypeString})
+		pat := strLit(onlyGroup(re, groups[i]))
+		if cmd.Multi {
+			// every match, in order; each field is its own list (element k
+			// of each comes from match k)
+			c.define(n, &Call{Fn: "regexp_extract_all", Args: []Expr{src, pat}, T: TypeList})
+		} else {
+			c.define(n, &Call{Fn: "regexp_extract", Args: []Expr{src, pat, &Lit{Value: int64(1), T: TypeNumber}}, T: TypeString})
+		}
 		c.addParsed(n)
 	}
 }

@@ -44,10 +44,16 @@ func (c *checker) expr(e isyntax.Expr, ctx exprCtx) Expr {
 		c.fail(e, "a list can only follow in")
 	case *isyntax.Index:
 		l := c.expr(e.X, ctx)
-		if l.Type() != TypeList {
-			c.fail(e.X, "%s is not a list: only lists from split() can be indexed", e.X)
+		i := c.num(c.expr(e.Index, ctx))
+		if l.Type() == TypeJSON {
+			return jsonGet(l, i)
 		}
-		return &Call{Fn: "list_get", Args: []Expr{l, c.num(c.expr(e.Index, ctx))}, T: TypeString}
+		if l.Type() != TypeList {
+			c.fail(e.X, "%s is not a list: only lists from split(), parse multi and jsonParse() can be indexed", e.X)
+		}
+		return &Call{Fn: "list_get", Args: []Expr{l, i}, T: TypeString}
+	case *isyntax.Member:
+		return c.member(e, ctx)
 	case *isyntax.Paren:
 		return c.expr(e.X, ctx)
 	case *isyntax.Unary:
@@ -231,6 +237,7 @@ func (c *checker) cond(e isyntax.Expr, ctx ...exprCtx) Expr {
 // num converts x to a number the way Logs Insights does: numeric text is a
 // number, anything else is null.
 func (c *checker) num(x Expr) Expr {
+	x = jsonText(x)
 	switch x.Type() {
 	case TypeNumber, TypeTime, TypeFlag:
 		return x
@@ -260,6 +267,7 @@ func numLit(s string) *Lit {
 
 // str converts x to text.
 func (c *checker) str(x Expr) Expr {
+	x = jsonText(x)
 	if x.Type() == TypeString || x.Type() == TypeAny {
 		return x
 	}
@@ -292,6 +300,7 @@ func (c *checker) coerce(n isyntax.Node, x, y Expr) (_, _ Expr, ok bool) {
 	if x.Type() == TypeList || y.Type() == TypeList {
 		c.fail(n, "a list cannot be compared: unnest or index it (list[0]) first")
 	}
+	x, y = jsonText(x), jsonText(y)
 	if x.Type() == TypeBool {
 		x = c.num(x)
 	}

@@ -56,6 +56,10 @@ func TestTypes(t *testing.T) {
 	f("stats count(*), max(@timestamp) as t, min(srcAddr) as s by bin(5m)", TypeTime, TypeNumber, TypeTime, TypeString)
 	f(`fields isempty(action) as e, ispresent(action) as p, strlen(action) as l, concat(bytes, "x") as c`, TypeFlag, TypeBool, TypeNumber, TypeString)
 	f(`fields coalesce(vpcId, bytes) as c, if(bytes > 1, 1, 2) as i`, TypeString, TypeNumber)
+	f("fields jsonParse(@message) as j | fields j, j.a, j.`b.c`[0], jsonStringify(j) as s, jsonArraySize(j.l) as n, jsonArrayContains(j.l, \"x\") as c, j.a = \"x\" as eq",
+		TypeJSON, TypeJSON, TypeJSON, TypeString, TypeNumber, TypeFlag, TypeBool)
+	f(`parse multi @message "x=*," as x | parse logfmt as m | parse m.k csv as a | fields x, m, a`, TypeList, TypeJSON, TypeString)
+	f(`stats histogram(bytes, 10) as h, countOverTime(bytes) as c, sumOverTime(bytes) as s by bin(5m)`, TypeTime, TypeJSON, TypeNumber, TypeNumber)
 }
 
 // TestCoercion: §6.2 — numeric text compares as a number, non-numeric text
@@ -121,7 +125,22 @@ func TestCheckErrors(t *testing.T) {
 	f(`stats pct(bytes, 101)`, `1:18: pct() needs a percentile between 0 and 100 as a number`)
 	f(`filter isIpv6InSubnet(srcAddr, "10.0.0.0/8")`, `1:32: "10.0.0.0/8" is an IPv4 block: use isIpv4InSubnet()`)
 	f(`filter isIpv4InSubnet(srcAddr, dstAddr)`, `1:32: isIpv4InSubnet() needs a literal CIDR block such as "10.0.0.0/16"`)
-	f(`fields jsonParse(@message) as j`, `1:8: jsonParse() is not supported: flow logs have no JSON`)
+	// JSON functions, access and histogram(): misuse is caught here, with a position
+	f(`fields jsonParse(@message, 1) as j`, `1:8: jsonParse() takes 1 argument(s), got 2`)
+	f(`fields jsonArrayContains(action) as c`, `1:8: jsonArrayContains() takes 2 argument(s), got 1`)
+	f(`fields jsonStringify(action) as s`, `1:22: jsonStringify() takes a map or a list (from jsonParse(), parse … logfmt or split()), not string`)
+	f(`fields srcAddr.a as x`, `1:8: srcAddr is not a map: only values from jsonParse() or parse … logfmt have keys`)
+	f(`fields split(action, "C") as l | fields l.a as x`, `1:41: l is a list from split() or parse multi: index it (l[0]) instead of reading a key`)
+	f("fields action as a | fields a.`k` as x", "1:29: a is not a map: only values from jsonParse() or parse … logfmt have keys")
+	f(`fields bytes as b | fields b[0] as x`, `1:28: b is not a list: only lists from split(), parse multi and jsonParse() can be indexed`)
+	f(`fields jsonParse(@message) as j | filter j.a`, `1:42: j.a is not a condition: compare it (= != < > like in) or test it with a function such as ispresent()`)
+	f(`fields jsonParse(@message) as j | fields j.a.b..c as x`, `1:42: unknown field "j.a.b..c"`)
+	f(`stats histogram(bytes) as h`, `1:7: histogram() takes 2 argument(s), got 1`)
+	f(`stats histogram(bytes, 0) as h`, `1:24: histogram() needs a whole number of buckets between 1 and 100 as its second argument`)
+	f(`stats histogram(bytes, 2.5) as h`, `1:24: histogram() needs a whole number of buckets between 1 and 100 as its second argument`)
+	f(`fields histogram(bytes, 5) as h`, `1:8: histogram() is an aggregate function: it can only be used in stats`)
+	f(`fields action as a | unnest a into x`, `1:29: a is not a list: unnest takes a list from split(), parse multi or jsonParse()`)
+	f(`parse multi @message "x=*" as x | parse x "a*" as y`, `1:41: x is a list: index it (x[0]) or unnest it before parse`)
 	f(`fields count(*)`, `1:8: count() is an aggregate function: it can only be used in stats`)
 	f(`fields sum(*)`, `1:8: sum(*) is not allowed: only count(*) takes *`)
 	f(`parse @message /(eni-[0-9a-f]+)/`, `1:16: the regex has no named group: write (?<name>…) for each field to extract`)

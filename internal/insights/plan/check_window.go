@@ -285,17 +285,23 @@ func (c *checker) outlier(cmd *isyntax.Outlier) {
 }
 
 // unnest emits one row per element of a list field (none for an empty or
-// absent list).
+// absent list, or a JSON value that is not an array).
 func (c *checker) unnest(f *isyntax.Field, into string) {
 	if c.cur.Grouped {
 		c.newStage()
 	}
 	x := c.expr(f, exprCtx{})
-	if x.Type() != TypeList {
-		c.fail(f, "%s is not a list: unnest takes a list from split()", f.Name)
+	var el Expr
+	switch x.Type() {
+	case TypeList:
+		el = &Call{Fn: "unnest", Args: []Expr{x}, T: TypeString}
+	case TypeJSON:
+		el = &Call{Fn: "unnest_json", Args: []Expr{x}, T: TypeJSON}
+	default:
+		c.fail(f, "%s is not a list: unnest takes a list from split(), parse multi or jsonParse()", f.Name)
 	}
 	c.windowStage()
-	c.define(into, &Call{Fn: "unnest", Args: []Expr{x}, T: TypeString})
+	c.define(into, el)
 	c.addOutput(into)
 }
 

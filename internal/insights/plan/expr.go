@@ -32,12 +32,15 @@ const (
 	TypeTime
 	// TypeFlag is a 1/0 number produced by the string-test functions.
 	TypeFlag
-	// TypeList is a list of strings (from split()).
+	// TypeList is a list of strings (from split() and parse multi).
 	TypeList
+	// TypeJSON is a map or list from jsonParse() or parse … logfmt, or a
+	// value read from one, held as JSON text (see check_json.go).
+	TypeJSON
 )
 
 func (t Type) String() string {
-	return [...]string{"any", "number", "string", "bool", "time", "flag", "list"}[t]
+	return [...]string{"any", "number", "string", "bool", "time", "flag", "list", "json"}[t]
 }
 
 // Expr is a checked expression.

@@ -50,6 +50,39 @@ func (d ClickHouse) Values(alias string, cols []string, types []plan.Type, rows 
 	return "(SELECT * FROM values(" + structure + ", " + strings.Join(tuples, ", ") + ")) AS " + d.Ident(alias)
 }
 
+// JSONGet implements Dialect: keys as arguments, indexes 1-based, a
+// missing value (”) or JSON null read as NULL.
+func (d ClickHouse) JSONGet(x string, path []JSONStep) string {
+	args := []string{x}
+	for _, s := range path {
+		if s.IsKey {
+			args = append(args, d.Str(s.Key))
+		} else {
+			args = append(args, "toInt64("+s.Index+") + 1")
+		}
+	}
+	return "nullIf(nullIf(JSONExtractRaw(" + strings.Join(args, ", ") + "), ''), 'null')"
+}
+
+// chLet binds x to name for body, computing x once.
+func chLet(x, name, body string) string {
+	return "arrayMap(" + name + " -> " + body + ", [" + x + "])[1]"
+}
+
+// chHistogram renders histogram(v, n) like duckHistogram, over the array
+// of the group's values.
+func chHistogram(v, n string) string {
+	lo, hi := "arrayMin(_h)", "arrayMax(_h)"
+	w := "((" + hi + " - " + lo + ") / " + n + ")"
+	bound := "(" + lo + " + _i * " + w + ")"
+	key := "if(" + bound + " = trunc(" + bound + ") AND abs(" + bound + ") < 1e15, toString(toInt64(" + bound + ")), toString(" + bound + "))"
+	idx := "if(" + hi + " = " + lo + ", 0, least(toInt64(floor((_e - " + lo + ") / " + w + ")), " + n + " - 1))"
+	count := "arrayCount(_e -> " + idx + " = _i, _h)"
+	buckets := "range(if(" + hi + " = " + lo + ", 1, " + n + "))"
+	body := "if(empty(_h), NULL, concat('{', arrayStringConcat(arrayMap(_i -> concat('\"', " + key + ", '\":', toString(" + count + ")), " + buckets + "), ','), '}'))"
+	return chLet("groupArray("+v+")", "_h", body)
+}
+
 // Func implements Dialect.
 func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	one := func(name string) (string, bool) { return name + "(" + a[0] + ")", true }
@@ -173,7 +206,28 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "count_if":
 		return one("countIf")
 	case "csv_field":
-		return "trimBoth(arrayElement(splitByChar(',', " + a[0] + "), " + a[1] + "))", true
+		f := "if(match(" + a[0] + ", " + a[1] + "), extractGroups(" + a[0] + ", " + a[1] + ")[1], NULL)"
+		return chLet(f, "_f", `if(startsWith(_f, '"'), replaceAll(substring(_f, 2, length(_f) - 2), '""', '"'), trimBoth(_f))`), true
+	case "regexp_extract_all":
+		// an array cannot be NULL in ClickHouse: no match is an empty list
+		return "extractAll(" + a[0] + ", " + a[1] + ")", true
+	case "json_parse":
+		return chLet(a[0], "_j", "if(isValidJSON(_j) AND JSONType(_j) IN ('Object', 'Array'), JSONExtractRaw(_j), NULL)"), true
+	case "json_text":
+		return chLet(a[0], "_j", "if(JSONType(_j) = 'String', JSONExtractString(_j), _j)"), true
+	case "json_array_size":
+		return chLet(a[0], "_j", "if(isValidJSON(_j) AND JSONType(_j) = 'Array', toInt64(JSONLength(_j)), NULL)"), true
+	case "json_array_contains":
+		elems := chLet(a[0], "_j", "if(isValidJSON(_j) AND JSONType(_j) = 'Array', arrayMap(_e -> if(JSONType(_e) = 'String', JSONExtractString(_e), _e), JSONExtractArrayRaw(_j)), [])")
+		return "if(has(" + elems + ", " + a[1] + "), 1, 0)", true
+	case "unnest_json":
+		return "arrayJoin(JSONExtractArrayRaw(" + a[0] + "))", true
+	case "logfmt":
+		value := "if(_p[2] = '', 'true', if(_p[4] = '' AND startsWith(_p[2], '=\"'), replaceRegexpAll(_p[3], " + d.Str(`\\(.)`) + ", " + d.Str(`\1`) + "), _p[4]))"
+		pairs := "arrayMap(_p -> concat(toJSONString(_p[1]), ':', toJSONString(" + value + ")), extractAllGroupsVertical(_s, " + d.Str(logfmtRegex) + "))"
+		return chLet(a[0], "_s", "if(empty("+pairs+"), NULL, concat('{', arrayStringConcat("+pairs+", ','), '}'))"), true
+	case "histogram":
+		return chHistogram(a[0], a[1]), true
 	case "quantile_if":
 		return "quantileIf(" + a[1] + ")(" + a[0] + ", " + a[2] + ")", true
 	case "unpivot":

@@ -171,7 +171,36 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 	case "filldown":
 		return "last_value(" + a[0] + " IGNORE NULLS)", true
 	case "csv_field":
-		return "CASE WHEN length(" + a[0] + ") - length(replace(" + a[0] + ", ',', '')) + 1 >= " + a[1] + " THEN trim(split_part(" + a[0] + ", ',', " + a[1] + ")) END", true
+		// a[1] is the pattern of csvFieldRegex; the field is unquoted ("" → ")
+		// or trimmed
+		f := "CASE WHEN regexp_matches(" + a[0] + ", " + a[1] + ") THEN regexp_extract(" + a[0] + ", " + a[1] + ", 1) END"
+		return let(f, "_f", `CASE WHEN starts_with(_f, '"') THEN replace(substring(_f, 2, length(_f) - 2), '""', '"') ELSE trim(_f) END`), true
+	case "regexp_extract_all":
+		return "CASE WHEN regexp_matches(" + a[0] + ", " + a[1] + ") THEN regexp_extract_all(" + a[0] + ", " + a[1] + ", 1) END", true
+	case "json_parse":
+		return let(a[0], "_j", "CASE WHEN json_valid(_j) AND json_type(_j) IN ('OBJECT', 'ARRAY') THEN CAST(json(_j) AS VARCHAR) END"), true
+	case "json_text":
+		return "json_extract_string(" + a[0] + ", '$')", true
+	case "json_array_size":
+		return let(a[0], "_j", "CASE WHEN json_valid(_j) AND json_type(_j) = 'ARRAY' THEN CAST(json_array_length(_j) AS BIGINT) END"), true
+	case "json_array_contains":
+		// the elements as text (NULL unless an array), then the test; the
+		// value stays outside the lambda (it may read a column named _j)
+		elems := let(a[0], "_j", "CASE WHEN json_valid(_j) AND json_type(_j) = 'ARRAY' THEN json_extract_string(_j, '$[*]') END")
+		return "CASE WHEN list_contains(" + elems + ", " + a[1] + ") THEN 1 ELSE 0 END", true
+	case "unnest_json":
+		return "unnest(CAST(json_extract(" + a[0] + ", '$[*]') AS VARCHAR[]))", true
+	case "logfmt":
+		re := d.Str(logfmtRegex)
+		all := func(n string) string { return "regexp_extract_all(_s, " + re + ", " + n + ")" }
+		// a group that took no part in the match is NULL
+		value := `CASE WHEN coalesce(_p[2], '') = '' THEN 'true' WHEN coalesce(_p[4], '') = '' AND starts_with(_p[2], '="') THEN regexp_replace(coalesce(_p[3], ''), '\\(.)', '\1', 'g') ELSE _p[4] END`
+		pair := "CAST(to_json(_p[1]) AS VARCHAR) || ':' || CAST(to_json(" + value + ") AS VARCHAR)"
+		obj := "CASE WHEN len(" + all("1") + ") = 0 THEN NULL ELSE '{' || array_to_string(list_transform(list_zip(" +
+			all("1") + ", " + all("2") + ", " + all("3") + ", " + all("4") + "), lambda _p: " + pair + "), ',') || '}' END"
+		return let(a[0], "_s", obj), true
+	case "histogram":
+		return duckHistogram(a[0], a[1]), true
 	case "quantile_if":
 		return "quantile_cont(" + a[0] + ", " + a[1] + ") FILTER (WHERE " + a[2] + ")", true
 	case "unpivot":
@@ -185,6 +214,43 @@ func (d DuckDB) Func(fn string, a []string) (string, bool) {
 		return "CAST(to_json(" + a[0] + ") AS VARCHAR)", true
 	}
 	return "", false
+}
+
+// let binds x to name for body (DuckDB has no LET: a one-element list and
+// a lambda); x is computed once and may not see the lambda's name.
+func let(x, name, body string) string {
+	return "list_transform([" + x + "], lambda " + name + ": " + body + ")[1]"
+}
+
+// JSONGet implements Dialect: a JSON pointer, JSON null read as NULL.
+func (d DuckDB) JSONGet(x string, path []JSONStep) string {
+	return "nullif(CAST(json_extract(" + x + ", " + jsonPointer(d, path) + ") AS VARCHAR), 'null')"
+}
+
+// duckHistogram renders histogram(v, n): the distinct values and their
+// counts (DuckDB's histogram aggregate) sorted by value, each given the
+// bucket of its value (n buckets of equal width between the least and the
+// greatest value, one bucket when they are equal); as the buckets follow
+// the values, bucket b holds the slice of entries after those of buckets
+// before it, so its count is one list_sum: O(distinct values + n²) per
+// group. The result is a JSON object from each bucket's lower bound to its
+// count (see package plan).
+func duckHistogram(v, n string) string {
+	eq := "_b.hi = _b.lo"
+	w := "((_b.hi - _b.lo) / " + n + ")"
+	idx := "CASE WHEN " + eq + " THEN 0 ELSE least(CAST(floor((_e.key - _b.lo) / " + w + ") AS BIGINT), " + n + " - 1) END"
+	// how many distinct values fall in each bucket (a map), then as a list
+	entries := "list_aggregate(list_transform(_b.e, lambda _e: " + idx + "), 'histogram')"
+	weights := "list_transform(_b.e, lambda _e: _e.value)"
+	perBucket := "list_transform(range(CASE WHEN " + eq + " THEN 1 ELSE " + n + " END), lambda _i: coalesce(map_extract_value(_c.m, _i), 0))"
+	start := "coalesce(list_sum(_d[1:_i]), 0)"
+	count := "coalesce(list_sum(_c.w[" + start + " + 1:" + start + " + _d[_i + 1]]), 0)"
+	bound := "(_b.lo + _i * " + w + ")"
+	key := "CASE WHEN " + bound + " = trunc(" + bound + ") AND abs(" + bound + ") < 1e15 THEN CAST(CAST(" + bound + " AS BIGINT) AS VARCHAR) ELSE CAST(" + bound + " AS VARCHAR) END"
+	obj := "'{' || array_to_string(list_transform(range(len(_d)), lambda _i: '\"' || " + key + " || '\":' || CAST(" + count + " AS VARCHAR)), ',') || '}'"
+	body := let("struct_pack(w := "+weights+", m := "+entries+")", "_c", let(perBucket, "_d", obj))
+	sorted := let("struct_pack(e := list_sort(map_entries(_h)), lo := list_min(map_keys(_h)), hi := list_max(map_keys(_h)))", "_b", body)
+	return let("histogram("+v+")", "_h", "CASE WHEN _h IS NULL OR cardinality(_h) = 0 THEN NULL ELSE "+sorted+" END")
 }
 
 // ipv6Hex expands a lower-case IPv6 address into its 32 hex digits with

@@ -255,7 +255,8 @@ func (g *gen) call(c *plan.Call) string {
 	}
 	switch c.Fn {
 	case "csv_field":
-		return g.fn("csv_field", g.args(c)...)
+		n := c.Args[1].(*plan.Lit).Value.(int64)
+		return g.fn("csv_field", g.expr(c.Args[0]), g.d.Str(csvFieldRegex(n)))
 	case "rate_span":
 		a := g.args(c)
 		return "(" + g.fn("todouble_raw", a[0]) + " * " + a[1] + " / ((max(start) - min(start) + 1) * 1000))"
@@ -275,8 +276,15 @@ func (g *gen) call(c *plan.Call) string {
 		return "(start >= " + itoa(g.opt.Start) + " AND start <= " + itoa(g.opt.End) + ")"
 	case "count_if":
 		return g.fn("count_if", g.expr(c.Args[0]))
-	case "split", "unnest":
+	case "split", "unnest", "unnest_json", "json_parse", "json_text", "json_array_size", "json_array_contains",
+		"logfmt", "regexp_extract_all", "list_text":
 		return g.fn(c.Fn, g.args(c)...)
+	case "json_get":
+		return g.jsonGet(c)
+	case "json_stringify":
+		return g.expr(c.Args[0]) // a JSON value is held as its JSON text
+	case "histogram":
+		return g.histogram(c)
 	case "list_get":
 		a := g.args(c)
 		return g.fn("list_get", a[0], a[1])

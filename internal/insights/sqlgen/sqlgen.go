@@ -44,6 +44,9 @@ type Dialect interface {
 	// Values renders an inline table (rendered literals, row by row) as a
 	// FROM item named alias with columns cols of types types.
 	Values(alias string, cols []string, types []plan.Type, rows [][]string) string
+	// JSONGet renders reading path from the JSON text x: the value's JSON
+	// text, NULL when it is missing or JSON null.
+	JSONGet(x string, path []JSONStep) string
 }
 
 // Options are the query's context outside its text.
@@ -258,6 +261,9 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		e := g.value(c.X)
 		if last && c.X.Type() == plan.TypeList {
 			e = g.fn("list_text", e)
+		}
+		if last && c.X.Type() == plan.TypeJSON {
+			e = g.fn("json_text", e)
 		}
 		if !last || e != g.d.Ident(name) {
 			e += " AS " + g.d.Ident(name)

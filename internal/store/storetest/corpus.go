@@ -65,7 +65,7 @@ func hourKey(r record) []any { return []any{binStart(r, 3600)} }
 
 // Cases returns the corpus: every sample query of the spec's VPC flow log
 // section, the benchmark questions Q1–Q7, and behavioural details.
-func Cases() []Case { return append(coreCases(), extendedCases()...) }
+func Cases() []Case { return append(append(coreCases(), extendedCases()...), jsonCases()...) }
 
 func coreCases() []Case {
 	return []Case{
@@ -588,4 +588,8 @@ var EdgeQueries = []string{
 	`fields isIpInSubnet(interfaceId, "::/0") as a, ipv4ToNumber(action) as b, isPublicIP(action) as c | limit 3`,
 	`stats sum(bytes) - sum(packets) as d, -sum(bytes) as n, sqrt(sum(bytes)) as s, round(avg(bytes), 2) as r, log(count(*)) as l, count(*) * 9223372036854775807 as big by action`,
 	`stats count(*) as n by bin(1h) as t | fields datefloor(t, 1mo) as m, n * n * n * n * n as p, -n as neg, substr(concat(n), 0, 1) as s`,
+	`fields jsonParse(action) as j, jsonArraySize("[") as s, jsonArrayContains("{", "1") as c, jsonParse("[1,") as k | fields j.a as a, j[5] as b, k[-1] as k0, j[1e30] as big, s, c | limit 3`,
+	`fields jsonParse("[[1], {\"a\": null}, \"x\"]") as j | fields j[0][0] as a, j[1].a as n, j[2].x as sx, j[0] + 1 as arr, jsonArraySize(j) as s | unnest j into e | limit 5`,
+	`stats histogram(action, 3) as h, histogram(bytes, 100) as g, histogram(bytes * 0.001, 7) as f by protocol`,
+	`parse action logfmt as m | parse action csv as a, b | parse multi action /(?<z>Z*)/ | fields m.x as x, m, a, b, z | limit 3`,
 }
