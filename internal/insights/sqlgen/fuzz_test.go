@@ -111,6 +111,8 @@ func FuzzSQLSafety(f *testing.F) {
 		f.Add(strings.TrimSpace(secs[0].data))
 	}
 	f.Add(`filter action = "'; DROP TABLE flows; --" | fields concat(action, "\\'") as ` + "`a\"b'c``d`")
+	f.Add("fields jsonParse(action) as j | fields j.`x'); DROP TABLE flows; --` as a, j.`~/\\'\"`[0] as b, j[\"'\"] as c" +
+		` | parse action logfmt as m | parse multi action /(?<q>'\\)/ | parse action csv as d | stats histogram(bytes, 3) as h by m.k`)
 	vocab := vocabulary()
 	f.Fuzz(func(t *testing.T, q string) {
 		if len(q) > 2000 {
