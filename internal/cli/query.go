@@ -22,10 +22,15 @@ const queryExamples = `  flowlens query 'stats sum(bytes) as b by srcAddr, dstAd
   flowlens query -f runbook.insights --limit 50000
 
 The language is CloudWatch Logs Insights: fields, display, filter, stats (every
-aggregate, bin()), sort, limit, parse, dedup, unmask, SOURCE, filterIndex,
-countFrequent, estimate. Every flow log field has all its spellings: srcAddr,
-srcaddr, ` + "`log-status`" + `, log_status, logStatus. @message is the record rebuilt in its
-own format; @timestamp is its start. Without --since/--start/--end the query
+aggregate, bin(), histogram(f, n)), sort, limit, parse (glob, /regex/, csv,
+logfmt, multi), dedup, unnest, unmask, SOURCE, filterIndex, countFrequent,
+estimate, and every function of the spec, JSON ones included:
+  fields jsonParse(concat('{"p": [', srcPort, ', ', dstPort, ']}')) as j | fields j.p[0] as first
+  parse multi @message /(?<a>[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)/ | unnest a into addr
+List indexes are 0-based; docs/insights.md has the details. Every flow log
+field has all its spellings: srcAddr, srcaddr, ` + "`log-status`" + `, log_status,
+logStatus. @message is the record rebuilt in its own format; @timestamp is its
+start. Without --since/--start/--end the query
 sees all data; without limit it returns at most 10000 rows (--limit lifts that).
 `
 

@@ -51,5 +51,40 @@ package plan
 //     (|median of all| + 1); @topRelevanceContributors is empty.
 //   - rate(f, p) is sum(f) per period p: over the stats bin() when there
 //     is one, else over the time the group's records span.
-//   - Not supported (a positioned error says so): parse logfmt and multi
-//     (csv splits on commas, no quoting), histogram(), the JSON functions.
+//   - countOverTime(f) and sumOverTime(f) are count(f) and sum(f) of each
+//     group (per bin() when the stats has one).
+//   - histogram(f, n) (n a whole number, 1 to 100) splits the group's
+//     numeric values into n buckets of equal width between the least and
+//     the greatest (one bucket when they are equal; the greatest value
+//     falls in the last) and returns a JSON object from each bucket's lower
+//     bound to its count, in bucket order, empty buckets included:
+//     {"0":12,"250.5":3,"501":0,"751.5":1}. Bounds print as integers when
+//     whole, else as the shortest decimal. No numeric value: absent.
+//   - JSON (check_json.go): jsonParse(s) is s when it is a JSON object or
+//     array, else absent; the value is held as its JSON text (type json).
+//     j.a.b, j.`odd.key` and j.list[i] read into it; indexes are 0-based,
+//     like split() lists and substr() (the spec leaves it open). A missing
+//     key or index, or JSON null, is absent. A value read into is text
+//     wherever text or a number is needed: strings without their quotes,
+//     objects and arrays as their JSON text; a map may be read in the
+//     command that created it as well as later ones. jsonStringify takes a
+//     map or a list (split(), parse multi) and returns its JSON text;
+//     jsonArraySize is absent unless the text is a JSON array;
+//     jsonArrayContains compares v with each element as text (1/0; 0 for
+//     anything but an array). Dotted access on a field that is not a map
+//     is a checker error.
+//   - parse [field] logfmt as m: m is a map of every key=value pair;
+//     quoted values ("a \"b\"") lose their quotes and backslash escapes;
+//     a key without = is "true"; of repeated keys the first wins; a text
+//     without pairs leaves m absent.
+//   - parse [field] csv as a, b: RFC 4180 fields ("x, ""y""" is x, "y"
+//     with the comma); bare fields are trimmed; a field a line lacks is
+//     absent.
+//   - parse multi [field] "glob" | /regex/ (the syntax is project-chosen:
+//     multi right after parse): each name is a list of that capture in
+//     every match, in order (element k of each list comes from match k
+//     when every group takes part; a glob whose last * ends the pattern
+//     matches once). No match leaves the lists absent (ClickHouse: empty,
+//     as its arrays cannot be NULL). Index or unnest the lists.
+//   - unnest takes a split()/parse multi list or a JSON array (one row per
+//     element; none for an empty or absent list or a JSON object).
