@@ -35,9 +35,12 @@ func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time
 		return 0, fmt.Errorf("retention: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	s.mu.Lock()
+	tables := append([]table(nil), s.tables...)
+	s.mu.Unlock()
 	var n int64
 	for _, t := range tables {
-		res, err := tx.ExecContext(ctx, "DELETE FROM "+t.name+q, args...)
+		res, err := tx.ExecContext(ctx, "DELETE FROM "+quoteIdent(t.name)+q, args...)
 		if err != nil {
 			return 0, fmt.Errorf("retention: %w", err)
 		}

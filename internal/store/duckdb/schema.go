@@ -12,7 +12,9 @@ import (
 // Physical layout (decided by benchmark, see docs/BENCHMARKS.md "Store and
 // ingest"):
 //
-//   - one table `records` for every dataset and format, with a dataset id;
+//   - one table `records` for the records of every dataset whose format
+//     has only version 2 fields, and one table per other set of catalog
+//     fields (see narrowTable), each with a dataset id;
 //   - rows are sorted per commit group by (_hour, srcaddr, dstaddr, start)
 //     before they are appended, in row groups of 1 M rows, so that the
 //     sort columns compress to almost nothing and zone maps prune lookups;
@@ -53,46 +55,97 @@ type physCol struct {
 type table struct {
 	name string
 	cols []physCol
+	set  fieldSet // the catalog fields it has columns for
 }
 
-// The record tables: `records` holds the fields of the version 2 default
-// format, `records_ext` every catalog field. A batch whose format has only
-// version 2 fields goes to the narrow table: DuckDB's append cost grows with
-// the number of columns, NULL ones included (measured: 3x slower into the
-// wide table for default-format data), and the narrow table is what almost
-// every dataset uses.
-var (
-	narrowTable = table{"records", tableColumns(func(f *flowlog.Field) bool { return f.ID <= flowlog.LogStatus })}
-	wideTable   = table{"records_ext", tableColumns(func(*flowlog.Field) bool { return true })}
-	tables      = []table{narrowTable, wideTable}
-)
+// fieldSet is a set of catalog fields.
+type fieldSet [2]uint64
 
-// tableFor returns the table the records of format f go to.
-func tableFor(f *flowlog.Format) table {
-	for i, fl := range f.Fields {
-		if f.Extra[i] {
-			continue
-		}
-		if fl.ID > flowlog.LogStatus {
-			return wideTable
+func (s *fieldSet) add(id flowlog.FieldID)     { s[id/64] |= 1 << (id % 64) }
+func (s fieldSet) has(id flowlog.FieldID) bool { return s[id/64]&(1<<(id%64)) != 0 }
+
+// within reports whether every field of s is in o.
+func (s fieldSet) within(o fieldSet) bool { return s[0]&^o[0] == 0 && s[1]&^o[1] == 0 }
+
+// names returns the canonical column names of the set, in catalog order.
+func (s fieldSet) names() []string {
+	var out []string
+	for i := range flowlog.Fields() {
+		if f := &flowlog.Fields()[i]; s.has(f.ID) {
+			out = append(out, f.Column)
 		}
 	}
-	return narrowTable
+	return out
+}
+
+// parseFieldSet reads the names written by fieldSet.names.
+func parseFieldSet(text string) (fieldSet, error) {
+	var s fieldSet
+	for _, name := range strings.Fields(text) {
+		f, ok := flowlog.Lookup(name)
+		if !ok {
+			return s, fmt.Errorf("unknown field %q", name)
+		}
+		s.add(f.ID)
+	}
+	return s, nil
+}
+
+// formatSet returns the catalog fields of a format (its extra fields have
+// nowhere to go).
+func formatSet(f *flowlog.Format) fieldSet {
+	var s fieldSet
+	for i, fl := range f.Fields {
+		if !f.Extra[i] {
+			s.add(fl.ID)
+		}
+	}
+	return s
+}
+
+func setOf(keep func(*flowlog.Field) bool) fieldSet {
+	var s fieldSet
+	for i := range flowlog.Fields() {
+		if f := &flowlog.Fields()[i]; keep(f) {
+			s.add(f.ID)
+		}
+	}
+	return s
+}
+
+func newTable(name string, set fieldSet) table {
+	return table{name: name, cols: tableColumns(set.has), set: set}
+}
+
+// The record tables. Records whose format has only version 2 fields go to
+// `records`; every other set of catalog fields gets a table of its own,
+// created by the first ingest that needs it and listed in
+// `record_tables`. DuckDB's append cost grows with the number of columns,
+// NULL ones included: the same 900 k default-format rows took 3x longer
+// into a table with every catalog field, and 2 M rows of a version 5
+// format 1.5x longer than into a table of just its 34 columns. Databases
+// of layout 2 also have `records_ext` (every catalog field), kept as one
+// of the registered tables.
+var (
+	narrowSet   = setOf(func(f *flowlog.Field) bool { return f.ID <= flowlog.LogStatus })
+	narrowTable = newTable("records", narrowSet)
+)
+
+// tableSet returns the field set of the table format f's records go to.
+func tableSet(f *flowlog.Format) fieldSet {
+	s := formatSet(f)
+	if s.within(narrowSet) {
+		return narrowSet
+	}
+	return s
 }
 
 // has reports whether the table has a column for catalog field id.
-func (t table) has(id flowlog.FieldID) bool {
-	for _, c := range t.cols {
-		if c.kind >= ckInt32 && c.field == id {
-			return true
-		}
-	}
-	return false
-}
+func (t table) has(id flowlog.FieldID) bool { return t.set.has(id) }
 
 // tableColumns returns the columns of a record table with the catalog
 // fields keep accepts, in table order.
-func tableColumns(keep func(*flowlog.Field) bool) []physCol {
+func tableColumns(keep func(flowlog.FieldID) bool) []physCol {
 	cols := []physCol{
 		{"_dataset_id", "USMALLINT", ckDataset, 0},
 		{"_hour", "BIGINT", ckHour, 0},
@@ -102,7 +155,7 @@ func tableColumns(keep func(*flowlog.Field) bool) []physCol {
 	}
 	for i := range flowlog.Fields() {
 		f := &flowlog.Fields()[i]
-		if !keep(f) {
+		if !keep(f.ID) {
 			continue
 		}
 		if f.ID == flowlog.End {
@@ -146,22 +199,27 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // quoteString quotes a SQL string literal.
 func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
+// createTableDDL returns the CREATE TABLE statement of a record table.
+func createTableDDL(t table) string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS " + quoteIdent(t.name) + " (")
+	for i, c := range t.cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(c.name) + " " + c.sqlType)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
 // schemaDDL creates the tables (idempotent).
 func schemaDDL() []string {
-	var creates []string
-	for _, t := range tables {
-		var b strings.Builder
-		b.WriteString("CREATE TABLE IF NOT EXISTS " + t.name + " (")
-		for i, c := range t.cols {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(quoteIdent(c.name) + " " + c.sqlType)
-		}
-		b.WriteString(")")
-		creates = append(creates, b.String())
-	}
-	return append([]string{
+	return []string{
+		createTableDDL(narrowTable),
+		// The record tables besides `records`: name and field set (the
+		// canonical column names, space-separated, in catalog order).
+		`CREATE TABLE IF NOT EXISTS record_tables (name VARCHAR PRIMARY KEY, fields VARCHAR NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS flowlens_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`,
 		`CREATE TABLE IF NOT EXISTS datasets (id USMALLINT PRIMARY KEY, name VARCHAR UNIQUE NOT NULL,
 			retention_seconds BIGINT NOT NULL DEFAULT 0, created_ms BIGINT NOT NULL)`,
@@ -179,7 +237,7 @@ func schemaDDL() []string {
 		// the records; it is maintained in the commit of its files.
 		`CREATE TABLE IF NOT EXISTS rollup_5m (_dataset_id USMALLINT NOT NULL, _file_id UINTEGER NOT NULL,
 			_bin BIGINT, action VARCHAR, log_status VARCHAR, records BIGINT, bytes BIGINT, packets BIGINT)`,
-	}, creates...)
+	}
 }
 
 // rollupBin is the width of the rollup's bins in seconds.
@@ -192,6 +250,7 @@ var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 var reservedNames = map[string]bool{
 	"flows": true, "flows_5m": true, "rollup_5m": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
 	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
+	"record_tables": true,
 }
 
 // ValidDatasetName reports whether name can be used as a dataset name, and
@@ -200,7 +259,7 @@ func ValidDatasetName(name string) error {
 	if !datasetNameRE.MatchString(name) {
 		return fmt.Errorf("invalid dataset name %q: use a letter then letters, digits, '_', '-' or '.' (at most 63)", name)
 	}
-	if reservedNames[strings.ToLower(name)] {
+	if low := strings.ToLower(name); reservedNames[low] || strings.HasPrefix(low, "records_") {
 		return fmt.Errorf("invalid dataset name %q: the name is reserved", name)
 	}
 	return nil
@@ -239,7 +298,16 @@ func flowsSelect(t table, datasets map[int]string) string {
 	// and the constant service name.
 	fmt.Fprintf(&b, ", strftime(%s, '%%Y-%%m-%%d') AS \"dt\"", hourTS)
 	b.WriteString(`, account_id AS "accid", account_id AS "aws-account-id", region AS "aws-region", 'vpcflowlogs' AS "aws-service"`)
-	b.WriteString(", _hour, _srcaddr_v4, _dstaddr_v4, _format_id, _ingest_time, _dataset_id, _file_id")
+	b.WriteString(", _hour")
+	for _, id := range []flowlog.FieldID{flowlog.SrcAddr, flowlog.DstAddr} {
+		col := "_" + flowlog.Get(id).Column + "_v4"
+		if t.has(id) {
+			b.WriteString(", " + col)
+		} else {
+			b.WriteString(", CAST(NULL AS UINTEGER) AS " + col)
+		}
+	}
+	b.WriteString(", _format_id, _ingest_time, _dataset_id, _file_id")
 	return b.String()
 }
 
@@ -256,14 +324,14 @@ func datasetCase(datasets map[int]string) string {
 
 // viewDDL returns the statements that (re)create the views for the given
 // datasets.
-func viewDDL(datasets map[int]string, dropped []string) []string {
+func viewDDL(tables []table, datasets map[int]string, dropped []string) []string {
 	stmts := make([]string, 0, len(datasets)+3)
 	for _, name := range dropped {
 		stmts = append(stmts, "DROP VIEW IF EXISTS "+quoteIdent(name))
 	}
 	var parts []string
 	for _, t := range tables {
-		parts = append(parts, "SELECT "+flowsSelect(t, datasets)+" FROM "+t.name)
+		parts = append(parts, "SELECT "+flowsSelect(t, datasets)+" FROM "+quoteIdent(t.name))
 	}
 	stmts = append(stmts, "CREATE OR REPLACE VIEW flows AS "+strings.Join(parts, " UNION ALL "))
 	stmts = append(stmts, "CREATE OR REPLACE VIEW flows_5m AS SELECT "+datasetCase(datasets)+

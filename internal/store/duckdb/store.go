@@ -26,6 +26,7 @@ import (
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/flowlens/flowlens/internal/athena"
+	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/store"
 )
 
@@ -71,6 +72,7 @@ type Store struct {
 	mu         sync.Mutex
 	datasets   map[int]string // id → name
 	formats    map[string]int // format string → id
+	tables     []table        // record tables, `records` first
 	nextFileID uint32
 }
 
@@ -182,17 +184,25 @@ func (s *Store) openError(err error) error {
 	return fmt.Errorf("open store %s: %w", s.cfg.Dir, err)
 }
 
-// schemaVersion is the layout version of the record tables.
-const schemaVersion = "2"
+// schemaVersion is the layout version of the record tables. Version 3
+// added a table per set of catalog fields (`record_tables`); a version 2
+// database is upgraded in place (its wide table `records_ext` becomes one
+// of the registered tables).
+const schemaVersion = "3"
 
 // migrate creates the schema, macros and views.
 func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
 	var v string
 	err := conn.QueryRowContext(ctx, `SELECT value FROM flowlens_meta WHERE key = 'schema_version'`).Scan(&v)
-	if err == nil && v != schemaVersion {
-		return fmt.Errorf("open store %s: the database has layout version %s, this flowlens writes version %s: ingest into a new data directory", s.cfg.Dir, v, schemaVersion)
+	if err == nil && v != schemaVersion && v != "2" {
+		return fmt.Errorf("open store %s: the database has layout version %s, this flowlens reads versions 2 and 3: ingest into a new data directory", s.cfg.Dir, v)
 	}
 	stmts := schemaDDL()
+	if v == "2" {
+		s.logger.Info("upgrading the database layout", "from", v, "to", schemaVersion, "dir", s.cfg.Dir)
+		stmts = append(stmts, fmt.Sprintf(`INSERT OR IGNORE INTO record_tables VALUES ('records_ext', %s)`,
+			quoteString(strings.Join(setOf(func(*flowlog.Field) bool { return true }).names(), " "))))
+	}
 	stmts = append(stmts, athena.Macros()...)
 	for _, stmt := range stmts {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
@@ -203,6 +213,40 @@ func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
 		return s.openError(fmt.Errorf("create schema: %w", err))
 	}
 	return nil
+}
+
+// loadTables reads the registered record tables. A version 2 database
+// opened read-only (not upgraded) has `records` and `records_ext`.
+func loadTables(ctx context.Context, conn *sql.Conn) ([]table, error) {
+	tables := []table{narrowTable}
+	var v string
+	if err := conn.QueryRowContext(ctx, `SELECT value FROM flowlens_meta WHERE key = 'schema_version'`).Scan(&v); err != nil {
+		return nil, fmt.Errorf("read the layout version: %w", err)
+	}
+	switch v {
+	case "2":
+		return append(tables, newTable("records_ext", setOf(func(*flowlog.Field) bool { return true }))), nil
+	case schemaVersion:
+	default:
+		return nil, fmt.Errorf("the database has layout version %s, this flowlens reads versions 2 and 3", v)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT name, fields FROM record_tables ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("load record tables: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, fields string
+		if err := rows.Scan(&name, &fields); err != nil {
+			return nil, fmt.Errorf("load record tables: %w", err)
+		}
+		set, err := parseFieldSet(fields)
+		if err != nil {
+			return nil, fmt.Errorf("load record tables: table %s: %w", name, err)
+		}
+		tables = append(tables, newTable(name, set))
+	}
+	return tables, rows.Err()
 }
 
 // loadMeta reads datasets, formats and the next file id, and (when
@@ -242,11 +286,15 @@ func (s *Store) loadMeta(ctx context.Context, conn *sql.Conn) error {
 	if err := conn.QueryRowContext(ctx, `SELECT max(file_id) FROM ingest_registry`).Scan(&next); err != nil {
 		return fmt.Errorf("load registry: %w", err)
 	}
+	tables, err := loadTables(ctx, conn)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
-	s.datasets, s.formats, s.nextFileID = ds, fm, uint32(next.Int64)+1
+	s.datasets, s.formats, s.tables, s.nextFileID = ds, fm, tables, uint32(next.Int64)+1
 	s.mu.Unlock()
 	if !s.cfg.ReadOnly {
-		for _, stmt := range viewDDL(ds, nil) {
+		for _, stmt := range viewDDL(tables, ds, nil) {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("create views: %w", err)
 			}

@@ -238,11 +238,16 @@ func TestSpillAndGroup(t *testing.T) {
 	if err := s.CommitGroup(ctx, []store.FileTx{big, small, wide}); err != nil {
 		t.Fatal(err)
 	}
-	got := fmtRows(queryRows(t, s, `SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM records), (SELECT count(*) FROM records_ext),
+	got := fmtRows(queryRows(t, s, `SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM records), (SELECT count(*) FROM records_1),
 		(SELECT sum(records) FROM flows_5m), (SELECT sum(bytes) FROM flows_5m), (SELECT string_agg(key || ':' || records, ',' ORDER BY key) FROM ingest_registry),
 		(SELECT vpc_id FROM other), (SELECT count(*) FROM "default")`))
 	if got != "[[11 10 1 11 1005 big:8,small:2,wide:1 vpc-1 10]]" {
 		t.Errorf("after the group: %s", got)
+	}
+	// The five-field format got a table of just its fields.
+	got = fmtRows(queryRows(t, s, `SELECT name, fields, (SELECT count(*) FROM (DESCRIBE records_1)) FROM record_tables`))
+	if got != "[[records_1 srcaddr dstaddr bytes start vpc_id 12]]" {
+		t.Errorf("record tables: %s", got)
 	}
 }
 
@@ -324,5 +329,68 @@ func TestDropBeforeWholeHours(t *testing.T) {
 	rollup := fmtRows(queryRows(t, s, `SELECT sum(records), sum(bytes) FROM flows_5m`))
 	if flows != rollup {
 		t.Errorf("rollup %s out of step with the records %s", rollup, flows)
+	}
+}
+
+// TestUpgradeFromLayout2: a database of layout 2 (records + records_ext)
+// reads as it is when opened read-only, and is upgraded in place when
+// opened for writing: records_ext becomes a registered table, new field
+// sets get tables of their own, and flows covers them all.
+func TestUpgradeFromLayout2(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	ingestBatch(t, s, "", "narrow", defaultBatch(t, []rec{{"10.0.0.1", "10.0.0.2", 40000, 443, 6, 100, t0, "ACCEPT", "OK"}}))
+	// Turn it into a layout 2 database with one record in records_ext.
+	ext := newTable("records_ext", setOf(func(*flowlog.Field) bool { return true }))
+	for _, q := range []string{createTableDDL(ext),
+		`INSERT INTO records_ext (_dataset_id, _hour, _file_id, _format_id, _ingest_time, srcaddr, _srcaddr_v4, bytes, start, vpc_id)
+			VALUES (1, 1717164000, 99, 1, 0, '10.9.9.9', 168364297, 7, 1717164000, 'vpc-old')`,
+		`DROP TABLE record_tables`, `UPDATE flowlens_meta SET value = '2' WHERE key = 'schema_version'`} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, q := range viewDDL([]table{narrowTable, ext}, map[int]string{1: DefaultDataset}, nil) {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := Open(t.Context(), Config{Dir: dir, ReadOnly: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[[2 107 vpc-old]]"
+	if got := fmtRows(queryRows(t, ro, `SELECT count(*), sum(bytes), max(vpc_id) FROM flows`)); got != want {
+		t.Errorf("layout 2 read-only: %s, want %s", got, want)
+	}
+	ro.Close()
+	s = openTest(t, dir)
+	if got := fmtRows(queryRows(t, s, `SELECT count(*), sum(bytes), max(vpc_id) FROM flows`)); got != want {
+		t.Errorf("upgraded: %s, want %s", got, want)
+	}
+	if got := fmtRows(queryRows(t, s, `SELECT value FROM flowlens_meta WHERE key = 'schema_version'`)); got != "[[3]]" {
+		t.Errorf("layout version after the upgrade: %s", got)
+	}
+	// A new field set gets records_1 (records_ext is not numbered).
+	f, err := flowlog.ParseFormat("${srcaddr} ${dstaddr} ${bytes} ${start} ${az-id}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := flowlog.NewBatch(f, 1)
+	b.Cols[0].AppendIPv4(0x0a000001)
+	b.Cols[1].AppendIPv4(0x0a000002)
+	b.Cols[2].AppendInt(5)
+	b.Cols[3].AppendInt(t0)
+	b.Cols[4].AppendString("use1-az1")
+	b.EndRecord()
+	ingestBatch(t, s, "", "az", b)
+	if got := fmtRows(queryRows(t, s, `SELECT count(*), sum(bytes), max(az_id), (SELECT string_agg(name, ',' ORDER BY name) FROM record_tables) FROM flows`)); got != "[[3 112 use1-az1 records_1,records_ext]]" {
+		t.Errorf("after a new field set: %s", got)
+	}
+	if got := fmtRows(queryRows(t, s, `SELECT sum(records), sum(bytes) FROM flows_5m`)); got != "[[2 105]]" {
+		t.Errorf("rollup of the files ingested here: %s", got)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
@@ -225,6 +227,10 @@ type writeTx struct {
 	fileIDs     map[*fileTx]uint32
 	datasetIDs  map[*fileTx]int
 	nextFileID  uint32
+	// newTables are the record tables created in this transaction,
+	// written the tables that received rows.
+	newTables []table
+	written   map[string]table
 }
 
 func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
@@ -246,6 +252,7 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 		s: s, conn: conn, now: s.cfg.Now().UnixMilli(),
 		newDatasets: map[int]string{}, newFormats: map[string]int{},
 		fileIDs: map[*fileTx]uint32{}, datasetIDs: map[*fileTx]int{}, nextFileID: next,
+		written: map[string]table{},
 	}, nil
 }
 
@@ -269,7 +276,11 @@ func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
 			return fmt.Errorf("look up %s in the ingest registry: %w", t.src.Key, err)
 		}
 		if old.Valid {
-			for _, tb := range []string{narrowTable.name, wideTable.name, "rollup_5m"} {
+			names := []string{"rollup_5m"}
+			for _, tb := range w.tables() {
+				names = append(names, quoteIdent(tb.name))
+			}
+			for _, tb := range names {
 				if err := w.exec(ctx, `DELETE FROM `+tb+` WHERE _file_id = ?`, old.Int64); err != nil {
 					return fmt.Errorf("remove the previous ingest of %s: %w", t.src.Key, err)
 				}
@@ -283,6 +294,40 @@ func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
 		w.nextFileID++
 	}
 	return nil
+}
+
+// tables returns the record tables, those created in this transaction
+// included.
+func (w *writeTx) tables() []table {
+	w.s.mu.Lock()
+	out := append([]table(nil), w.s.tables...)
+	w.s.mu.Unlock()
+	return append(out, w.newTables...)
+}
+
+// tableFor returns the record table of a field set, creating it in this
+// transaction.
+func (w *writeTx) tableFor(ctx context.Context, set fieldSet) (table, error) {
+	tables := w.tables()
+	n := 0
+	for _, t := range tables {
+		if t.set == set {
+			return t, nil
+		}
+		if k, err := strconv.Atoi(strings.TrimPrefix(t.name, "records_")); err == nil {
+			n = max(n, k)
+		}
+	}
+	t := newTable("records_"+strconv.Itoa(n+1), set)
+	if err := w.exec(ctx, createTableDDL(t)); err != nil {
+		return table{}, fmt.Errorf("create record table %s: %w", t.name, err)
+	}
+	if err := w.exec(ctx, `INSERT INTO record_tables VALUES (?, ?)`, t.name, strings.Join(set.names(), " ")); err != nil {
+		return table{}, fmt.Errorf("create record table %s: %w", t.name, err)
+	}
+	w.s.logger.Info("new record table", "table", t.name, "fields", len(set.names()))
+	w.newTables = append(w.newTables, t)
+	return t, nil
 }
 
 // datasetID returns the id of a dataset, creating it in this transaction.
@@ -371,36 +416,56 @@ func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 			sorted = nil
 		}
 	}
-	for _, tb := range tables {
-		var mine []part
-		for _, p := range parts {
-			if tableFor(p.b.Format).name == tb.name {
-				mine = append(mine, p)
-			}
-		}
-		if len(mine) == 0 {
-			continue
+	for _, tp := range partsByTable(parts) {
+		tb, err := w.tableFor(ctx, tp.set)
+		if err != nil {
+			return err
 		}
 		t0 := time.Now()
 		var g *group
-		if o := sorted.order(tb.name, mine); o != nil {
-			g = &group{parts: mine, rows: o.rows, hours: o.hours, now: w.now}
+		if o := sorted.order(tp.set, tp.parts); o != nil {
+			g = &group{parts: tp.parts, rows: o.rows, hours: o.hours, now: w.now}
 		} else {
-			g = newGroup(mine, w.now)
+			g = newGroup(tp.parts, w.now)
 		}
 		t1 := time.Now()
 		if err := w.appendGroup(ctx, tb, g); err != nil {
 			return err
 		}
+		w.written[tb.name] = tb
 		w.s.logger.Debug("append group", "table", tb.name, "records", len(g.rows), "sort", t1.Sub(t0), "append", time.Since(t1))
 	}
 	return nil
 }
 
+// tableParts are the parts of a group whose records go to one table.
+type tableParts struct {
+	set   fieldSet
+	parts []part
+}
+
+// partsByTable splits parts by the table their records go to, in the order
+// the tables first appear.
+func partsByTable(parts []part) []tableParts {
+	var out []tableParts
+	for _, p := range parts {
+		set := tableSet(p.b.Format)
+		i := 0
+		for i < len(out) && out[i].set != set {
+			i++
+		}
+		if i == len(out) {
+			out = append(out, tableParts{set: set})
+		}
+		out[i].parts = append(out[i].parts, p)
+	}
+	return out
+}
+
 // sortedGroup is the row order of a commit group computed by SortGroup,
 // per table.
 type sortedGroup struct {
-	tables map[string]*tableOrder
+	tables map[fieldSet]*tableOrder
 }
 
 type tableOrder struct {
@@ -411,7 +476,7 @@ type tableOrder struct {
 
 // order returns the order of table tb when it was computed for exactly
 // these parts, else nil.
-func (s *sortedGroup) order(tb string, parts []part) *tableOrder {
+func (s *sortedGroup) order(tb fieldSet, parts []part) *tableOrder {
 	if s == nil {
 		return nil
 	}
@@ -434,31 +499,26 @@ func (s *sortedGroup) order(tb string, parts []part) *tableOrder {
 // sorts again. It must not run concurrently with other calls on these
 // FileTx.
 func (s *Store) SortGroup(txs []store.FileTx) {
-	sg := &sortedGroup{tables: map[string]*tableOrder{}}
+	sg := &sortedGroup{tables: map[fieldSet]*tableOrder{}}
 	var ft []*fileTx
+	var parts []part
 	for _, t := range txs {
 		x, ok := t.(*fileTx)
 		if !ok || x.s != s || x.done || x.spill != nil {
 			return
 		}
 		ft = append(ft, x)
+		for _, b := range x.batches {
+			parts = append(parts, part{b: b})
+		}
 	}
-	for _, tb := range tables {
-		var mine []part
-		var batches []*flowlog.Batch
-		for _, t := range ft {
-			for _, b := range t.batches {
-				if tableFor(b.Format).name == tb.name {
-					mine = append(mine, part{b: b})
-					batches = append(batches, b)
-				}
-			}
+	for _, tp := range partsByTable(parts) {
+		batches := make([]*flowlog.Batch, len(tp.parts))
+		for i, p := range tp.parts {
+			batches[i] = p.b
 		}
-		if len(mine) == 0 {
-			continue
-		}
-		rows, hours := sortRows(mine)
-		sg.tables[tb.name] = &tableOrder{batches: batches, rows: rows, hours: hours}
+		rows, hours := sortRows(tp.parts)
+		sg.tables[tp.set] = &tableOrder{batches: batches, rows: rows, hours: hours}
 	}
 	for _, t := range ft {
 		t.sorted = sg
@@ -485,7 +545,7 @@ func (w *writeTx) register(ctx context.Context, txs []*fileTx) error {
 			return fmt.Errorf("register %s: %w", t.src.Key, err)
 		}
 	}
-	if len(w.newDatasets) > 0 {
+	if len(w.newDatasets) > 0 || len(w.newTables) > 0 {
 		w.s.mu.Lock()
 		all := make(map[int]string, len(w.s.datasets)+len(w.newDatasets))
 		for id, n := range w.s.datasets {
@@ -495,7 +555,7 @@ func (w *writeTx) register(ctx context.Context, txs []*fileTx) error {
 		for id, n := range w.newDatasets {
 			all[id] = n
 		}
-		for _, stmt := range viewDDL(all, nil) {
+		for _, stmt := range viewDDL(w.tables(), all, nil) {
 			if err := w.exec(ctx, stmt); err != nil {
 				return fmt.Errorf("create views: %w", err)
 			}
@@ -511,10 +571,19 @@ func (w *writeTx) rollup(ctx context.Context, txs []*fileTx) error {
 	for _, t := range txs {
 		lo, hi = min(lo, w.fileIDs[t]), max(hi, w.fileIDs[t])
 	}
-	for _, tb := range tables {
-		q := fmt.Sprintf(`INSERT INTO rollup_5m SELECT _dataset_id, _file_id, start - start %% %d, action, log_status,
-			count(*), CAST(sum(bytes) AS BIGINT), CAST(sum(packets) AS BIGINT)
-			FROM %s WHERE _file_id BETWEEN ? AND ? GROUP BY ALL`, rollupBin, tb.name)
+	for _, tb := range w.written {
+		col := func(id flowlog.FieldID, typ string) string {
+			if tb.has(id) {
+				return quoteIdent(flowlog.Get(id).Column)
+			}
+			return "CAST(NULL AS " + typ + ")"
+		}
+		start := col(flowlog.Start, "BIGINT")
+		q := fmt.Sprintf(`INSERT INTO rollup_5m SELECT _dataset_id, _file_id, %s - %s %% %d, %s, %s,
+			count(*), CAST(sum(%s) AS BIGINT), CAST(sum(%s) AS BIGINT)
+			FROM %s WHERE _file_id BETWEEN ? AND ? GROUP BY ALL`, start, start, rollupBin,
+			col(flowlog.Action, "VARCHAR"), col(flowlog.LogStatus, "VARCHAR"),
+			col(flowlog.Bytes, "BIGINT"), col(flowlog.Packets, "BIGINT"), quoteIdent(tb.name))
 		if err := w.exec(ctx, q, lo, hi); err != nil {
 			return fmt.Errorf("update the rollup: %w", err)
 		}
@@ -537,6 +606,7 @@ func (w *writeTx) commit(ctx context.Context) error {
 	for f, id := range w.newFormats {
 		w.s.formats[f] = id
 	}
+	w.s.tables = append(w.s.tables, w.newTables...)
 	w.s.nextFileID = max(w.s.nextFileID, w.nextFileID)
 	w.s.mu.Unlock()
 	return nil
