@@ -137,8 +137,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		attach += ", READ_ONLY"
 	}
 	attach += ")"
+	// The Presto macros are also created on every connection as TEMP
+	// macros, so that a database written by an older flowlens and opened
+	// read-only has every macro of this one.
+	var temp []string
+	for _, m := range athena.Macros() {
+		temp = append(temp, strings.Replace(m, "CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO", 1))
+	}
 	connector, err := duckdbdrv.NewConnector("?"+q.Encode(), func(ex driver.ExecerContext) error {
-		for _, stmt := range []string{attach, "USE fl", "SET TimeZone = 'UTC'"} {
+		for _, stmt := range []string{attach, "USE fl", "SET TimeZone = 'UTC'", strings.Join(temp, "; ")} {
 			if _, err := ex.ExecContext(context.Background(), stmt, nil); err != nil {
 				return err
 			}
