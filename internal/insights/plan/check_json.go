@@ -52,12 +52,12 @@ func keyPath(keys []string) []Expr {
 // defined prefix wins. ok is false when no prefix is a defined name; a
 // prefix that is a field or value without keys is an error.
 func (c *checker) dotted(n isyntax.Node, name string) (Expr, bool) {
+	if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+		return nil, false // an empty key: not an access
+	}
 	parts := strings.Split(name, ".")
 	for i := len(parts) - 1; i >= 1; i-- {
 		prefix := strings.Join(parts[:i], ".")
-		if prefix == "" || strings.Contains(strings.Join(parts[i:], "."), "..") {
-			continue
-		}
 		x, ok := c.sc.defs[prefix]
 		if !ok {
 			continue

@@ -135,6 +135,7 @@ func TestCheckErrors(t *testing.T) {
 	f(`fields bytes as b | fields b[0] as x`, `1:28: b is not a list: only lists from split(), parse multi and jsonParse() can be indexed`)
 	f(`fields jsonParse(@message) as j | filter j.a`, `1:42: j.a is not a condition: compare it (= != < > like in) or test it with a function such as ispresent()`)
 	f(`fields jsonParse(@message) as j | fields j.a.b..c as x`, `1:42: unknown field "j.a.b..c"`)
+	f(`fields jsonParse(@message) as j | fields j. as x`, `1:42: unknown field "j." (did you mean "j"?)`)
 	f(`stats histogram(bytes) as h`, `1:7: histogram() takes 2 argument(s), got 1`)
 	f(`stats histogram(bytes, 0) as h`, `1:24: histogram() needs a whole number of buckets between 1 and 100 as its second argument`)
 	f(`stats histogram(bytes, 2.5) as h`, `1:24: histogram() needs a whole number of buckets between 1 and 100 as its second argument`)
@@ -233,4 +234,28 @@ func TestCIDRIntervals(t *testing.T) {
 	if got != want {
 		t.Fatalf("intervals\n got %s\nwant %s", got, want)
 	}
+}
+
+// TestJSONAccess: every spelling of an access folds into one json_get path,
+// keys as strings and indexes as numbers (0-based, written as is).
+func TestJSONAccess(t *testing.T) {
+	f := func(q, want string) {
+		t.Helper()
+		p, err := Compile(q, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		last := p.Stages[len(p.Stages)-1]
+		if got := last.Cols[len(last.Cols)-1].X.String(); got != want {
+			t.Fatalf("%s:\n got %s\nwant %s", q, got, want)
+		}
+	}
+	j := `json_parse(tostring(bytes))`
+	f("fields jsonParse(bytes) as j | fields j.a.b[2].`c.d` as x", `json_get(`+j+`, "a", "b", 2, "c.d")`)
+	f("fields jsonParse(bytes) as j | fields j.`a`.b.c[0][1] as x", `json_get(`+j+`, "a", "b", "c", 0, 1)`)
+	f("fields jsonParse(bytes) as j | fields j.a as a | fields a.b as x", `json_get(`+j+`, "a", "b")`)
+	f("fields jsonParse(bytes) as j, packets as i | fields j[i - 1] as x", `json_get(`+j+`, -(packets, 1))`)
+	f("fields jsonParse(bytes) as j | fields j.n + 1 as x", `+(tonumber(json_text(json_get(`+j+`, "n"))), 1)`)
+	f("fields jsonParse(bytes) as j | stats count(*) by j.k", `count_star()`)
+	f("parse action logfmt as m | fields m.`user id` as x", `json_get(logfmt(action), "user id")`)
 }

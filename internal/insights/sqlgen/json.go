@@ -71,10 +71,11 @@ const logfmtRegex = `([^\s="]+)(=(?:"((?:[^"\\]|\\.)*)"|(\S*)))?`
 // csvFieldRegex matches from the start of a CSV line to the end of field
 // n (1-based), group 1 holding the field as written: RFC 4180 quoted
 // ("a, ""b""") or bare. A bare field cannot start with a quote, so that a
-// quoted field with commas is never split.
+// quoted field with commas is never split; a field must end at a comma or
+// the end of the line, so a malformed quote leaves the field absent.
 func csvFieldRegex(n int64) string {
 	const field = `(?:"(?:[^"]|"")*"|[^,"\s][^,]*|)`
-	return `^(?:\s*` + field + `\s*,){` + strconv.FormatInt(n-1, 10) + `}\s*("(?:[^"]|"")*"|[^,"\s][^,]*|)`
+	return `^(?:\s*` + field + `\s*,){` + strconv.FormatInt(n-1, 10) + `}\s*("(?:[^"]|"")*"|[^,"\s][^,]*|)\s*(?:,|$)`
 }
 
 // histogram renders histogram(v, n): the value as a float, the bucket count.
