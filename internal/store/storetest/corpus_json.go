@@ -82,6 +82,11 @@ func jsonCases() []Case {
 				k, g := groupBy(needle(rs), cols("action"))
 				return rowsOf(k, g, func(g []record) any { return histogramJSON(g, "bytes", 4) }, agg(countNotNull, "bytes"), agg(sum, "bytes"))
 			}},
+		{Name: "histogram_by_addr", Datasets: []string{dsEdge}, Query: `stats histogram(bytes, 3) as h, count(*) as n by srcAddr, bin(1h) as t`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, func(r record) []any { return []any{r.v["srcaddr"], binStart(r, 3600)} })
+				return rowsOf(k, g, func(g []record) any { return histogramJSON(g, "bytes", 3) }, countOf)
+			}},
 		{Name: "parse_logfmt", Query: `fields concat("src=", srcAddr, " msg=\"a \\\"b\\\" c\" port=", dstPort, " bare") as line | parse line logfmt as m | filter srcAddr = "` + NeedleAddr + `" | fields m.src as src, m.msg as msg, m.port as port, m.bare as bare, m.nokey as none, jsonStringify(m) as all | display src, msg, port, bare, none, all`,
 			Want: func(rs []record) [][]any {
 				var out [][]any
