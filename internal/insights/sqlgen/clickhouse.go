@@ -225,7 +225,7 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "logfmt":
 		value := "if(_p[2] = '', 'true', if(_p[4] = '' AND startsWith(_p[2], '=\"'), replaceRegexpAll(_p[3], " + d.Str(`\\(.)`) + ", " + d.Str(`\1`) + "), _p[4]))"
 		pairs := "arrayMap(_p -> concat(toJSONString(_p[1]), ':', toJSONString(" + value + ")), extractAllGroupsVertical(_s, " + d.Str(logfmtRegex) + "))"
-		return chLet(a[0], "_s", "if(empty("+pairs+"), NULL, concat('{', arrayStringConcat("+pairs+", ','), '}'))"), true
+		return chLet(a[0], "_s", chLet(pairs, "_q", "if(empty(_q), NULL, concat('{', arrayStringConcat(_q, ','), '}'))")), true
 	case "histogram":
 		return chHistogram(a[0], a[1]), true
 	case "quantile_if":
