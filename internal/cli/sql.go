@@ -132,7 +132,7 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 func sqlOptions(ctx context.Context, st *duckdb.Store, databases []string) (athena.Options, error) {
 	opt := athena.Options{Databases: databases}
 	tables, err := st.Query(ctx, `SELECT table_name,
-		count(*) FILTER (WHERE column_name IN ('srcaddr', 'end', '_hour', 'dt')) = 4
+		count(DISTINCT column_name) FILTER (WHERE column_name IN ('srcaddr', 'end', '_hour', 'dt')) = 4
 		FROM duckdb_columns() WHERE NOT internal GROUP BY 1`)
 	if err != nil {
 		return opt, fmt.Errorf("list tables: %w", err)

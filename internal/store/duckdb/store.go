@@ -74,6 +74,9 @@ type Store struct {
 	formats    map[string]int // format string → id
 	tables     []table        // record tables, `records` first
 	nextFileID uint32
+	// tempViews (read-only opens) are the statements creating this
+	// flowlens's views as TEMP views on each new connection.
+	tempViews string
 }
 
 var (
@@ -150,6 +153,14 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 				return err
 			}
 		}
+		s.mu.Lock()
+		views := s.tempViews
+		s.mu.Unlock()
+		if views != "" {
+			if _, err := ex.ExecContext(context.Background(), views, nil); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -172,6 +183,23 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	if err := s.loadMeta(ctx, conn); err != nil {
 		_ = s.db.Close()
 		return nil, s.openError(err)
+	}
+	if cfg.ReadOnly {
+		// The views stored in the database are those of the flowlens that
+		// last wrote it; a read-only open uses this flowlens's views as
+		// TEMP views (on this connection and every new one).
+		s.mu.Lock()
+		var stmts []string
+		for _, stmt := range viewDDL(s.tables, s.datasets, nil) {
+			stmts = append(stmts, strings.Replace(stmt, "CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
+		}
+		s.tempViews = strings.Join(stmts, "; ")
+		views := s.tempViews
+		s.mu.Unlock()
+		if _, err := conn.ExecContext(ctx, views); err != nil {
+			_ = s.db.Close()
+			return nil, s.openError(fmt.Errorf("create views: %w", err))
+		}
 	}
 	return s, nil
 }

@@ -416,3 +416,40 @@ func TestMacrosOnReadOnlyOpen(t *testing.T) {
 		t.Errorf("from_unixtime on a read-only open: %s", got)
 	}
 }
+
+// A read-only open sees the views of this flowlens, not the older ones
+// stored in the database.
+func TestViewsOnReadOnlyOpen(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	ingestBatch(t, s, "", "k", defaultBatch(t, []rec{{"10.0.0.1", "10.0.0.2", 40000, 443, 6, 100, t0, "ACCEPT", "OK"}}))
+	for _, q := range []string{`CREATE OR REPLACE VIEW flows AS SELECT srcaddr FROM records`, `CREATE OR REPLACE VIEW vpc_flow_logs AS SELECT srcaddr FROM records`} {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := Open(t.Context(), Config{Dir: dir, ReadOnly: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	// Several queries at once: every pooled connection has the views.
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			res, err := ro.Query(t.Context(), `SELECT v.dt, v."aws-service", f.dataset FROM vpc_flow_logs v JOIN flows f USING (srcaddr)`)
+			if err == nil && fmtRows(res.Rows) != "[[2024-05-31 vpcflowlogs default]]" {
+				err = fmt.Errorf("rows %s", fmtRows(res.Rows))
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
