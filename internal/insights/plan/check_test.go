@@ -147,6 +147,9 @@ func TestCheckErrors(t *testing.T) {
 	f(`parse @message /(eni-[0-9a-f]+)/`, `1:16: the regex has no named group: write (?<name>…) for each field to extract`)
 	f(`fields datefloor(@timestamp, 5)`, `1:30: datefloor() needs a time period such as 5m as its second argument`)
 	f(`estimate | limit 5`, `1:12: estimate must be the last command`)
+	f(`fields formatDate(@timestamp, "") as d`, `1:31: formatDate() needs a literal format string such as "%Y-%m-%d"`)
+	f(`fields formatDate(@timestamp, "%Y %Q") as d`, `1:31: format directive "%Q" is not supported (%Y %m %d %H %M %S %f %j %a %A %b %B %p %z %Z %c %x %X %% are)`)
+	f(`fields formatDate(@timestamp, "100%") as d`, `1:31: the format "100%" ends with %: write %% for a percent sign`)
 	f(`fields @ptr`, `1:8: @ptr is not available: flowlens has no per-event pointers`)
 	f(`fields srcAddr | source 'x'`, `1:18: SOURCE must be the first command`)
 }

@@ -230,8 +230,13 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 	case "isipv4insubnet", "isipv6insubnet", "isipinsubnet":
 		return c.subnet(e, name, args)
 	case "formatdate":
-		if _, ok := args[1].(*Lit); !ok {
+		l, ok := args[1].(*Lit)
+		f, _ := l.Value.(string)
+		if !ok || f == "" {
 			c.fail(e.Args[1], "formatDate() needs a literal format string such as \"%%Y-%%m-%%d\"")
+		}
+		if err := checkStrftime(f); err != nil {
+			c.fail(e.Args[1], "%v", err)
 		}
 	case "rate":
 		// the sum per period p: over the stats bin when there is one, else
@@ -282,6 +287,28 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 		// the engine binds the range; the dialect renders these from Plan
 	}
 	return &Call{Fn: name, Args: args, T: ret, Agg: spec.agg}
+}
+
+// checkStrftime accepts the strftime directives every back end formats
+// (a format the database cannot read would fail the whole query).
+func checkStrftime(f string) error {
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			continue
+		}
+		j := i + 1
+		if j < len(f) && f[j] == '-' {
+			j++
+		}
+		if j >= len(f) {
+			return fmt.Errorf("the format %q ends with %%: write %%%% for a percent sign", f)
+		}
+		if !strings.ContainsRune("aAwdbBmyYHIpMSfzZjUWcxX%", rune(f[j])) || j > i+1 && !strings.ContainsRune("dmyHIMSj", rune(f[j])) {
+			return fmt.Errorf("format directive %q is not supported (%%Y %%m %%d %%H %%M %%S %%f %%j %%a %%A %%b %%B %%p %%z %%Z %%c %%x %%X %%%% are)", f[i:j+1])
+		}
+		i = j
+	}
+	return nil
 }
 
 // javaToStrftime converts a Java DateTimeFormatter pattern into strptime

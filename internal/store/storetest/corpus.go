@@ -592,4 +592,7 @@ var EdgeQueries = []string{
 	`fields jsonParse("[[1], {\"a\": null}, \"x\"]") as j | fields j[0][0] as a, j[1].a as n, j[2].x as sx, j[0] + 1 as arr, jsonArraySize(j) as s | unnest j into e | limit 5`,
 	`stats histogram(action, 3) as h, histogram(bytes, 100) as g, histogram(bytes * 0.001, 7) as f by protocol`,
 	`parse action logfmt as m | parse action csv as a, b | parse multi action /(?<z>Z*)/ | fields m.x as x, m, a, b, z | limit 3`,
+	`fields jsonParse(concat("{\"a\": ", bytes, ", \"k\": \"", action, "\"}")) as j | stats count_distinct(j.a) as d, earliest(j) as e, max(j.a) as m, histogram(j.a, 5) as h by j.k | fields h.0 as first, d, e | sort first | limit 3`,
+	`fields jsonParse(concat("[", srcPort, "]")) as j, j[0] as p | accum p as run | fields jsonStringify(j) as s, j[0] * 2 as d | dedup s | limit 3`,
+	`fields formatDate(@timestamp, "%-d/%-m %%") as d | limit 3`,
 }
