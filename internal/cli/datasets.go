@@ -39,7 +39,7 @@ func runDatasets(ctx context.Context, env *Env, args []string) error {
 // datasetsResult turns datasets into a result; human makes sizes and
 // times readable.
 func datasetsResult(ds []store.Dataset, human bool) *store.Result {
-	res := &store.Result{Columns: []string{"dataset", "records", "bytes", "bytes_per_record", "first", "last", "files", "last_ingest", "retention", "formats"}}
+	res := &store.Result{Columns: []string{"dataset", "records", "bytes", "bytes_per_record", "first", "last", "files", "last_ingest", "retention", "formats", "declared_format"}}
 	ts := func(t time.Time) any {
 		if t.IsZero() {
 			return nil
@@ -71,7 +71,7 @@ func datasetsResult(ds []store.Dataset, human bool) *store.Result {
 		if d.Retention > 0 {
 			ret = formatKeep(d.Retention)
 		}
-		res.Rows = append(res.Rows, []any{d.Name, d.Records, bytes, bpr, ts(d.MinTime), ts(d.MaxTime), d.Files, ts(d.LastIngest), ret, strings.Join(fm, " | ")})
+		res.Rows = append(res.Rows, []any{d.Name, d.Records, bytes, bpr, ts(d.MinTime), ts(d.MaxTime), d.Files, ts(d.LastIngest), ret, strings.Join(fm, " | "), nilIfEmpty(d.DeclaredFormat)})
 	}
 	return res
 }
@@ -81,4 +81,11 @@ func formatKeep(d time.Duration) string {
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	}
 	return d.String()
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -68,6 +68,15 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if fm == nil {
+		// The column order declared with flowlens sql's CREATE EXTERNAL TABLE.
+		if fm, err = st.DeclaredFormat(ctx, *dataset); err != nil {
+			return err
+		}
+		if fm != nil {
+			fmt.Fprintf(env.Stderr, "header-less text is read with the format declared for dataset %s: %s\n", *dataset, fm)
+		}
+	}
 
 	// Bulk loads keep garbage short-lived: a lower GC target halves the
 	// peak memory for a few percent of CPU.

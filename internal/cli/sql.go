@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flowlens/flowlens/internal/athena"
+	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
 
@@ -45,7 +46,9 @@ Several statements separated by ';' run in turn, each result written in turn;
 --show-sql prints what they run as.
 CREATE EXTERNAL TABLE, ALTER TABLE … ADD PARTITION, MSCK REPAIR TABLE and CREATE
 DATABASE succeed and do nothing (a line on stderr says what flowlens makes of
-them); SHOW PARTITIONS lists the hours as Athena's partitions. Statements
+them), except that with --write a CREATE EXTERNAL TABLE whose columns are all
+flow log fields declares the column order of its dataset's header-less text
+for later ingests; SHOW PARTITIONS lists the hours as Athena's partitions. Statements
 that change the database, files or settings (INSERT, DELETE, DROP, COPY, ATTACH,
 SET, PRAGMA, INSTALL, LOAD, CALL, …) need --write. "$path" is not available.
 See docs/athena-sql.md for the details.
@@ -96,11 +99,14 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 			return fmt.Errorf("%s: %s changes the database, files or settings, and flowlens sql opens the database read-only: "+
 				"add --write to run it", st.Pos, st.Verb)
 		}
-		run = run || !st.Kind.NoOp()
+		_, _, declares := declaration(st)
+		run = run || !st.Kind.NoOp() || (declares && *write)
 	}
 	if !run {
 		for _, st := range stmts {
-			fmt.Fprintln(env.Stderr, st.Notice)
+			if err := noOp(ctx, env, nil, st); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
@@ -154,7 +160,9 @@ func runStatements(ctx context.Context, env *Env, st *duckdb.Store, stmts []athe
 	for _, s := range stmts {
 		switch {
 		case s.Kind.NoOp():
-			fmt.Fprintln(env.Stderr, s.Notice)
+			if err := noOp(ctx, env, st, s); err != nil {
+				return err
+			}
 			continue
 		case show:
 			fmt.Fprintln(env.Stdout, s.SQL+";")
@@ -175,6 +183,61 @@ func runStatements(ctx context.Context, env *Env, st *duckdb.Store, stmts []athe
 		}
 	}
 	return nil
+}
+
+// noOp prints what a statement that runs as a no-op does. A CREATE
+// EXTERNAL TABLE whose columns are all flow log fields declares the column
+// order of the dataset's header-less text, recorded when the store is open
+// for writing (st nil: not open).
+func noOp(ctx context.Context, env *Env, st *duckdb.Store, s athena.Statement) error {
+	fmt.Fprintln(env.Stderr, s.Notice)
+	dataset, f, ok := declaration(s)
+	if !ok {
+		return nil
+	}
+	if st == nil || st.ReadOnly() {
+		fmt.Fprintf(env.Stderr, "(with --write, header-less text ingested into dataset %s would be read as %s)\n", dataset, f)
+		return nil
+	}
+	if err := st.DeclareFormat(ctx, dataset, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "dataset %s: header-less text ingested into it is read as %s (a header line or Parquet schema still wins)\n", dataset, f)
+	return nil
+}
+
+// declaration returns the dataset a CREATE EXTERNAL TABLE names (the
+// default dataset for AWS's vpc_flow_logs tables) and the format of its
+// data columns, when every one of them is a flow log field.
+func declaration(s athena.Statement) (string, *flowlog.Format, bool) {
+	if s.Verb != "CREATE EXTERNAL TABLE" || s.Table == "" {
+		return "", nil, false
+	}
+	var names []string
+	for _, c := range s.Columns {
+		if c.Partition {
+			continue
+		}
+		f, ok := flowlog.Lookup(c.Canonical)
+		if !ok {
+			return "", nil, false
+		}
+		names = append(names, "${"+f.Name+"}")
+	}
+	if len(names) == 0 {
+		return "", nil, false
+	}
+	f, err := flowlog.ParseFormat(strings.Join(names, " "))
+	if err != nil {
+		return "", nil, false
+	}
+	dataset := s.Table
+	if strings.HasPrefix(strings.ToLower(dataset), "vpc_flow_logs") {
+		dataset = duckdb.DefaultDataset
+	} else if duckdb.ValidDatasetName(dataset) != nil {
+		return "", nil, false
+	}
+	return dataset, f, true
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

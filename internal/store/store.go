@@ -98,6 +98,9 @@ type Dataset struct {
 	Files      int64
 	// Retention is the configured retention (0: keep forever).
 	Retention time.Duration
+	// DeclaredFormat is the ${field} format header-less text ingested into
+	// the dataset is read with ("" when none was declared).
+	DeclaredFormat string
 }
 
 // Cataloger lists datasets.

@@ -3,11 +3,13 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"time"
 
+	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/store"
 )
 
@@ -15,19 +17,25 @@ import (
 // time range, formats, files and last ingest.
 func (s *Store) Datasets(ctx context.Context) ([]store.Dataset, error) {
 	byID := map[int]*store.Dataset{}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, retention_seconds FROM datasets`)
+	declared := "NULL"
+	if s.hasDeclared(ctx) {
+		declared = "declared_format"
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, retention_seconds, `+declared+` FROM datasets`)
 	if err != nil {
 		return nil, fmt.Errorf("list datasets: %w", err)
 	}
 	for rows.Next() {
 		var id int
 		var ret int64
+		var df sql.NullString
 		d := &store.Dataset{Formats: map[int]string{}}
-		if err := rows.Scan(&id, &d.Name, &ret); err != nil {
+		if err := rows.Scan(&id, &d.Name, &ret, &df); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list datasets: %w", err)
 		}
 		d.Retention = time.Duration(ret) * time.Second
+		d.DeclaredFormat = df.String
 		byID[id] = d
 	}
 	rows.Close()
@@ -152,4 +160,62 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	defer s.wmu.Unlock()
 	_, err := s.db.ExecContext(ctx, "CHECKPOINT")
 	return err
+}
+
+// hasDeclared reports whether the datasets table has the declared_format
+// column (a database opened read-only may predate it).
+func (s *Store) hasDeclared(ctx context.Context) bool {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
+		WHERE database_name = 'fl' AND table_name = 'datasets' AND column_name = 'declared_format'`).Scan(&n)
+	return err == nil && n > 0
+}
+
+// DeclareFormat records the column order of header-less text for a
+// dataset (creating the dataset when it does not exist): ingests into it
+// read such text with f unless told otherwise.
+func (s *Store) DeclareFormat(ctx context.Context, dataset string, f *flowlog.Format) error {
+	if s.cfg.ReadOnly {
+		return errors.New("declare a format: the store is open read-only")
+	}
+	if err := ValidDatasetName(dataset); err != nil {
+		return err
+	}
+	w, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	id, err := w.datasetID(ctx, dataset)
+	if err == nil {
+		err = w.exec(ctx, `UPDATE datasets SET declared_format = ? WHERE id = ?`, f.String(), id)
+	}
+	if err == nil && len(w.newDatasets) > 0 {
+		err = w.refreshViews(ctx)
+	}
+	if err != nil {
+		w.rollback()
+		return fmt.Errorf("declare the format of dataset %s: %w", dataset, err)
+	}
+	return w.commit(ctx)
+}
+
+// DeclaredFormat returns the format declared for a dataset's header-less
+// text, nil when none was.
+func (s *Store) DeclaredFormat(ctx context.Context, dataset string) (*flowlog.Format, error) {
+	if !s.hasDeclared(ctx) {
+		return nil, nil
+	}
+	var text sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT declared_format FROM datasets WHERE name = ?`, dataset).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !text.Valid) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the declared format of dataset %s: %w", dataset, err)
+	}
+	f, err := flowlog.ParseFormat(text.String)
+	if err != nil {
+		return nil, fmt.Errorf("the declared format of dataset %s: %w", dataset, err)
+	}
+	return f, nil
 }

@@ -223,6 +223,9 @@ func schemaDDL() []string {
 		`CREATE TABLE IF NOT EXISTS flowlens_meta (key VARCHAR PRIMARY KEY, value VARCHAR)`,
 		`CREATE TABLE IF NOT EXISTS datasets (id USMALLINT PRIMARY KEY, name VARCHAR UNIQUE NOT NULL,
 			retention_seconds BIGINT NOT NULL DEFAULT 0, created_ms BIGINT NOT NULL)`,
+		// The column order declared for a dataset's header-less text
+		// (flowlens sql's CREATE EXTERNAL TABLE), a ${field} format.
+		`ALTER TABLE datasets ADD COLUMN IF NOT EXISTS declared_format VARCHAR`,
 		`CREATE TABLE IF NOT EXISTS formats (id USMALLINT PRIMARY KEY, format VARCHAR UNIQUE NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS dataset_formats (dataset_id USMALLINT NOT NULL, format_id USMALLINT NOT NULL,
 			PRIMARY KEY (dataset_id, format_id))`,

@@ -546,19 +546,26 @@ func (w *writeTx) register(ctx context.Context, txs []*fileTx) error {
 		}
 	}
 	if len(w.newDatasets) > 0 || len(w.newTables) > 0 {
-		w.s.mu.Lock()
-		all := make(map[int]string, len(w.s.datasets)+len(w.newDatasets))
-		for id, n := range w.s.datasets {
-			all[id] = n
-		}
-		w.s.mu.Unlock()
-		for id, n := range w.newDatasets {
-			all[id] = n
-		}
-		for _, stmt := range viewDDL(w.tables(), all, nil) {
-			if err := w.exec(ctx, stmt); err != nil {
-				return fmt.Errorf("create views: %w", err)
-			}
+		return w.refreshViews(ctx)
+	}
+	return nil
+}
+
+// refreshViews recreates the views with the datasets and tables of this
+// transaction.
+func (w *writeTx) refreshViews(ctx context.Context) error {
+	w.s.mu.Lock()
+	all := make(map[int]string, len(w.s.datasets)+len(w.newDatasets))
+	for id, n := range w.s.datasets {
+		all[id] = n
+	}
+	w.s.mu.Unlock()
+	for id, n := range w.newDatasets {
+		all[id] = n
+	}
+	for _, stmt := range viewDDL(w.tables(), all, nil) {
+		if err := w.exec(ctx, stmt); err != nil {
+			return fmt.Errorf("create views: %w", err)
 		}
 	}
 	return nil
