@@ -65,7 +65,7 @@ func TestCompileSQL(t *testing.T) {
 		want []string // fragments of the SQL
 		not  []string
 	}{
-		{"default limit", Request{Query: "stats count(*) by srcAddr"}, []string{"LIMIT 10000"}, []string{"WHERE"}},
+		{"default limit, no time range", Request{Query: "stats count(*) by srcAddr"}, []string{"LIMIT 10000"}, []string{"_hour", "start >=", "start <="}},
 		{"limit flag lifts the default", Request{Query: "fields srcAddr", Limit: 50000}, []string{"LIMIT 50000"}, nil},
 		{"query limit wins over the default", Request{Query: "fields srcAddr | limit 7"}, []string{"LIMIT 7"}, []string{"10000"}},
 		{"datasets", Request{Query: "stats count(*)", Datasets: []string{"prod", "nat"}}, []string{"dataset IN ('nat', 'prod')"}, nil},
