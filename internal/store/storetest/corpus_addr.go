@@ -59,6 +59,15 @@ func addrCases() []Case {
 				k, g := groupBy(rs, cols("dstaddr", "srcaddr"))
 				return rowsOf(k, g, countOf)
 			}, Order: []int{2}, Desc: []bool{true}, Limit: 7, SQL: `"_tu"`},
+		// count(x) as the order, a port as the other key, one dataset and
+		// a time range.
+		{Name: "addr_topn_count_field_by_port", Datasets: []string{dsEdge}, Query: `stats count(trafficPath) as c, sum(bytes) as b by srcAddr, dstPort | sort c desc | limit 4`,
+			Start: Base.Add(time.Hour), End: Base.Add(3*time.Hour - time.Second),
+			Want: func(rs []record) [][]any {
+				rs = where(rs, func(r record) bool { s := r.start(); return s >= Base.Unix()+3600 && s < Base.Unix()+3*3600 })
+				k, g := groupBy(rs, cols("srcaddr", "dstport"))
+				return rowsOf(k, g, agg(countNotNull, "traffic_path"), agg(sum, "bytes"))
+			}, Order: []int{2}, Desc: []bool{true}, Limit: 4, SQL: `"_tu"`},
 		// Every group of every branch: IPv4 pairs, IPv4 sources with IPv6
 		// destinations, IPv6 sources, NULL addresses.
 		{Name: "addr_pairs_all_branches", Query: `stats count(*) as n, count_distinct(dstPort) as p, sum(bytes) as b by srcAddr, dstAddr`,
