@@ -228,8 +228,9 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 		return "(" + sql + " GROUP BY " + strings.Join(groupBy, ", ") + tail + ")"
 	}
 	var branches []string
-	if hasSubquery(s.Filters) {
-		// one branch for all rows: each branch would run the subquery again
+	if !cheapFilters(s.Filters) {
+		// one branch for all rows: each branch would evaluate the filter
+		// again (measured: a filter on @message took twice the time)
 		branches = []string{branch(-1)}
 	} else {
 		branches = []string{branch(len(addrs))}
@@ -240,17 +241,34 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 	return with + "SELECT " + strings.Join(outer, ", ") + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS " + id("_g") + tail
 }
 
-// hasSubquery reports whether any of xs holds a subquery (in_query).
-func hasSubquery(xs []plan.Expr) bool {
-	found := false
+// cheapFilters reports whether every filter compares stored columns with
+// literals (comparisons, IN lists, subnets, substrings, and/or/not): the
+// filters every branch of addrGroupStage (and every scan of topNBound)
+// evaluates again. Anything else (@message, parse, functions of text, a
+// subquery) keeps the stage in one branch.
+func cheapFilters(xs []plan.Expr) bool {
+	ok := true
 	for _, x := range xs {
 		plan.Walk(x, func(e plan.Expr) {
-			if c, ok := e.(*plan.Call); ok && c.Sub != nil {
-				found = true
+			switch e := e.(type) {
+			case *plan.Column, *plan.Lit:
+			case *plan.Sys:
+				ok = ok && e.Name == "@timestamp"
+			case *plan.Call:
+				ok = ok && e.Sub == nil && !e.Agg && e.Win == nil && cheapFns[e.Fn]
+			default:
+				ok = false
 			}
 		})
 	}
-	return found
+	return ok
+}
+
+// cheapFns are the functions cheapFilters accepts.
+var cheapFns = map[string]bool{
+	"and": true, "or": true, "not": true, "=": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true,
+	"in": true, "ispresent": true, "ipv4_range": true, "isipv4insubnet": true, "isipv6insubnet": true, "isipinsubnet": true,
+	"contains": true, "starts_with": true, "ends_with": true,
 }
 
 // ipv4Text renders an integer IPv4 value as dotted text.
