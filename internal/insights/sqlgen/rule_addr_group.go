@@ -148,6 +148,9 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 		if last && c.X.Type() == plan.TypeList {
 			v = g.fn("list_text", v)
 		}
+		if last && c.X.Type() == plan.TypeJSON {
+			v = g.fn("json_text", v) // as stage renders it
+		}
 		name := id("_v" + strconv.Itoa(n))
 		vals = append(vals, v+" AS "+name)
 		outer = append(outer, name+" AS "+id(c.Name))
