@@ -75,7 +75,7 @@ func chHistogram(v, n string) string {
 	lo, hi := "arrayMin(_h)", "arrayMax(_h)"
 	w := "((" + hi + " - " + lo + ") / " + n + ")"
 	bound := "(" + lo + " + _i * " + w + ")"
-	key := "if(" + bound + " = trunc(" + bound + ") AND abs(" + bound + ") < 1e15, toString(toInt64(" + bound + ")), toString(" + bound + "))"
+	key := "if(" + bound + " = trunc(" + bound + ") AND abs(" + bound + ") < 1e15, toString(toInt64(" + bound + ")), toString(round(" + bound + ", 10)))"
 	idx := "if(" + hi + " = " + lo + ", 0, least(toInt64(floor((_e - " + lo + ") / " + w + ")), " + n + " - 1))"
 	count := "arrayCount(_e -> " + idx + " = _i, _h)"
 	buckets := "range(if(" + hi + " = " + lo + ", 1, " + n + "))"

@@ -246,7 +246,9 @@ func duckHistogram(v, n string) string {
 	start := "coalesce(list_sum(_d[1:_i]), 0)"
 	count := "coalesce(list_sum(_c.w[" + start + " + 1:" + start + " + _d[_i + 1]]), 0)"
 	bound := "(_b.lo + _i * " + w + ")"
-	key := "CASE WHEN " + bound + " = trunc(" + bound + ") AND abs(" + bound + ") < 1e15 THEN CAST(CAST(" + bound + " AS BIGINT) AS VARCHAR) ELSE CAST(" + bound + " AS VARCHAR) END"
+	// 12 significant digits: a bound computed as 1 + 3 * 5403.2 prints as
+	// 16210.6, not 16210.599999999999.
+	key := "CASE WHEN " + bound + " = trunc(" + bound + ") AND abs(" + bound + ") < 1e15 THEN CAST(CAST(" + bound + " AS BIGINT) AS VARCHAR) ELSE printf('%.12g', " + bound + ") END"
 	obj := "'{' || array_to_string(list_transform(range(len(_d)), lambda _i: '\"' || " + key + " || '\":' || CAST(" + count + " AS VARCHAR)), ',') || '}'"
 	body := let("struct_pack(w := "+weights+", m := "+entries+")", "_c", let(perBucket, "_d", obj))
 	sorted := let("struct_pack(e := list_sort(map_entries(_h)), lo := list_min(map_keys(_h)), hi := list_max(map_keys(_h)))", "_b", body)

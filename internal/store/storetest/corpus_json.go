@@ -188,7 +188,7 @@ func histogramJSON(rs []record, col string, n int64) any {
 	parts := make([]string, buckets)
 	for i := range counts {
 		b := lo + float64(i)*w
-		key := strconv.FormatFloat(b, 'f', -1, 64)
+		key := strconv.FormatFloat(b, 'g', 12, 64) // printf("%.12g") of the SQL
 		if b == math.Trunc(b) && math.Abs(b) < 1e15 {
 			key = strconv.FormatInt(int64(b), 10)
 		}
