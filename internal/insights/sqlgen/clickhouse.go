@@ -72,7 +72,7 @@ func chLet(x, name, body string) string {
 // chHistogram renders histogram(v, n) like duckHistogram, over the array
 // of the group's values.
 func chHistogram(v, n string) string {
-	lo, hi := "arrayMin(_h)", "arrayMax(_h)"
+	lo, hi := "arrayReduce('min', _h)", "arrayReduce('max', _h)"
 	w := "((" + hi + " - " + lo + ") / " + n + ")"
 	bound := "(" + lo + " + _i * " + w + ")"
 	key := "if(" + bound + " = trunc(" + bound + ") AND abs(" + bound + ") < 1e15, toString(toInt64(" + bound + ")), toString(round(" + bound + ", 10)))"
@@ -168,7 +168,16 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		}
 		return "concat(" + strings.Join(parts, ", ") + ")", true
 	case "concat_ws":
-		return "concatWithSeparator(" + strings.Join(a, ", ") + ")", true
+		// concat_ws skips NULLs; arrayStringConcat (every ClickHouse
+		// release) joins non-Nullable strings.
+		return "arrayStringConcat(arrayMap(_x -> assumeNotNull(_x), arrayFilter(_x -> isNotNull(_x), [" + strings.Join(a[1:], ", ") + "])), " + a[0] + ")", true
+	case "bool_literal":
+		// TRUE and FALSE are literals from ClickHouse 21 on; 1 and 0 are
+		// booleans in every release.
+		if a[0] == "TRUE" {
+			return "1", true
+		}
+		return "0", true
 	case "ltrim", "rtrim", "trim":
 		name := map[string]string{"ltrim": "trimLeft", "rtrim": "trimRight", "trim": "trimBoth"}[fn]
 		if len(a) == 1 {

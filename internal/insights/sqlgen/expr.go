@@ -44,10 +44,14 @@ func (g *gen) lit(v any) string {
 	case nil:
 		return "NULL"
 	case bool:
+		t := "FALSE"
 		if v {
-			return "TRUE"
+			t = "TRUE"
 		}
-		return "FALSE"
+		if s, ok := g.d.Func("bool_literal", []string{t}); ok {
+			return s
+		}
+		return t
 	case int64:
 		return itoa(v)
 	case int:
@@ -394,7 +398,7 @@ func (g *gen) call(c *plan.Call) string {
 		return g.fn("dectohex", g.expr(c.Args[0]))
 	case "haversine":
 		a := g.args(c)
-		r := func(s string) string { return "radians(" + s + ")" }
+		r := func(s string) string { return "((" + s + ") * pi() / 180)" }
 		return fmt.Sprintf("(2 * 6371 * asin(sqrt(%s + cos(%s) * cos(%s) * %s)))",
 			g.fn("pow", "sin(("+r(a[2])+" - "+r(a[0])+") / 2)", "2"), r(a[0]), r(a[2]),
 			g.fn("pow", "sin(("+r(a[3])+" - "+r(a[1])+") / 2)", "2"))
@@ -585,7 +589,7 @@ func (g *gen) ipClass(fn string, x plan.Expr) string {
 		for i, r := range ranges {
 			parts[i] = v + " BETWEEN " + itoa(r[0]) + " AND " + itoa(r[1])
 		}
-		return "coalesce(" + strings.Join(parts, " OR ") + ", FALSE)"
+		return "coalesce(" + strings.Join(parts, " OR ") + ", " + g.lit(false) + ")"
 	}
 	low := g.fn("tolower", s)
 	private := "(" + anyOf(privateV4) + " OR " + g.fn("starts_with", low, "'fc'") + " OR " + g.fn("starts_with", low, "'fd'") + ")"
