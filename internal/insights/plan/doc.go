@@ -8,7 +8,8 @@ package plan
 //     log_status). An unknown name is an error with the nearest name.
 //   - @timestamp is the record's start (milliseconds); @message is the
 //     record rebuilt in its own format ('-' for NULL); @logStream is
-//     "<interface-id>-all"; @log is "<account-id>:<dataset>";
+//     "<interface-id>-all" (absent without the interface); @log is
+//     "<account-id>:<dataset>" (the dataset alone without the account);
 //     @ingestionTime is the store's ingest time. @ptr does not exist.
 //   - Typing (§6.2): numeric text compares as a number, a number never
 //     equals non-numeric text, NULL compares false (also with !=).

@@ -100,9 +100,12 @@ func (g *gen) sys(name string) string {
 	case "@ingestionTime":
 		return "_ingest_time"
 	case "@logStream":
-		return g.fn("concat", "interface_id", g.d.Str("-all"))
+		// Absent for a format without the interface.
+		return "CASE WHEN interface_id IS NULL THEN NULL ELSE " + g.fn("concat", "interface_id", g.d.Str("-all")) + " END"
 	case "@log":
-		return g.fn("concat", g.fn("coalesce", "account_id", g.d.Str("")), g.d.Str(":"), "dataset")
+		// account-id:dataset, the dataset alone for a format without the
+		// account.
+		return "CASE WHEN account_id IS NULL THEN dataset ELSE " + g.fn("concat", "account_id", g.d.Str(":"), "dataset") + " END"
 	case "@message":
 		return g.message()
 	}

@@ -65,7 +65,9 @@ func hourKey(r record) []any { return []any{binStart(r, 3600)} }
 
 // Cases returns the corpus: every sample query of the spec's VPC flow log
 // section, the benchmark questions Q1–Q7, and behavioural details.
-func Cases() []Case { return append(append(coreCases(), extendedCases()...), jsonCases()...) }
+func Cases() []Case {
+	return append(append(append(coreCases(), extendedCases()...), jsonCases()...), systemCases()...)
+}
 
 func coreCases() []Case {
 	return []Case{
