@@ -54,11 +54,13 @@ var macros = []Macro{
 		"dotted IPv4 text → integer (compare with _srcaddr_v4)"},
 }
 
-// Macros returns the CREATE MACRO statements, to run once per database.
+// Macros returns the CREATE TEMP MACRO statements, to run on every
+// connection (TEMP macros are the connection's own, and need no write
+// access to the database).
 func Macros() []string {
 	out := make([]string, 0, len(macros))
 	for _, m := range macros {
-		out = append(out, "CREATE OR REPLACE MACRO "+m.Name+"("+m.Params+") AS "+m.Body)
+		out = append(out, "CREATE OR REPLACE TEMP MACRO "+m.Name+"("+m.Params+") AS "+m.Body)
 	}
 	return out
 }

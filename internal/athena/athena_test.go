@@ -18,7 +18,7 @@ func TestMacros(t *testing.T) {
 			t.Errorf("no macro %s", name)
 		}
 	}
-	if len(Macros()) != len(List()) || !strings.HasPrefix(Macros()[0], "CREATE OR REPLACE MACRO ") {
+	if len(Macros()) != len(List()) || !strings.HasPrefix(Macros()[0], "CREATE OR REPLACE TEMP MACRO ") {
 		t.Errorf("Macros: %v", Macros())
 	}
 }

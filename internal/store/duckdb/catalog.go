@@ -18,7 +18,7 @@ import (
 func (s *Store) Datasets(ctx context.Context) ([]store.Dataset, error) {
 	byID := map[int]*store.Dataset{}
 	declared := "NULL"
-	if s.hasDeclared(ctx) {
+	if s.hasDeclared {
 		declared = "declared_format"
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, name, retention_seconds, `+declared+` FROM datasets`)
@@ -162,15 +162,6 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// hasDeclared reports whether the datasets table has the declared_format
-// column (a database opened read-only may predate it).
-func (s *Store) hasDeclared(ctx context.Context) bool {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
-		WHERE database_name = 'fl' AND table_name = 'datasets' AND column_name = 'declared_format'`).Scan(&n)
-	return err == nil && n > 0
-}
-
 // DeclareFormat records the column order of header-less text for a
 // dataset (creating the dataset when it does not exist): ingests into it
 // read such text with f unless told otherwise.
@@ -202,7 +193,7 @@ func (s *Store) DeclareFormat(ctx context.Context, dataset string, f *flowlog.Fo
 // DeclaredFormat returns the format declared for a dataset's header-less
 // text, nil when none was.
 func (s *Store) DeclaredFormat(ctx context.Context, dataset string) (*flowlog.Format, error) {
-	if !s.hasDeclared(ctx) {
+	if !s.hasDeclared {
 		return nil, nil
 	}
 	var text sql.NullString

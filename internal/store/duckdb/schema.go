@@ -129,6 +129,7 @@ func newTable(name string, set fieldSet) table {
 var (
 	narrowSet   = setOf(func(f *flowlog.Field) bool { return f.ID <= flowlog.LogStatus })
 	narrowTable = newTable("records", narrowSet)
+	extTable    = newTable("records_ext", setOf(func(*flowlog.Field) bool { return true }))
 )
 
 // tableSet returns the field set of the table format f's records go to.
@@ -326,8 +327,12 @@ func datasetCase(datasets map[int]string) string {
 }
 
 // viewDDL returns the statements that (re)create the views for the given
-// datasets.
-func viewDDL(tables []table, datasets map[int]string, dropped []string) []string {
+// datasets; temp makes them TEMP views (of one connection).
+func viewDDL(tables []table, datasets map[int]string, dropped []string, temp bool) []string {
+	create := "CREATE OR REPLACE VIEW "
+	if temp {
+		create = "CREATE OR REPLACE TEMP VIEW "
+	}
 	stmts := make([]string, 0, len(datasets)+3)
 	for _, name := range dropped {
 		stmts = append(stmts, "DROP VIEW IF EXISTS "+quoteIdent(name))
@@ -336,13 +341,13 @@ func viewDDL(tables []table, datasets map[int]string, dropped []string) []string
 	for _, t := range tables {
 		parts = append(parts, "SELECT "+flowsSelect(t, datasets)+" FROM "+quoteIdent(t.name))
 	}
-	stmts = append(stmts, "CREATE OR REPLACE VIEW flows AS "+strings.Join(parts, " UNION ALL "))
-	stmts = append(stmts, "CREATE OR REPLACE VIEW flows_5m AS SELECT "+datasetCase(datasets)+
+	stmts = append(stmts, create+"flows AS "+strings.Join(parts, " UNION ALL "))
+	stmts = append(stmts, create+"flows_5m AS SELECT "+datasetCase(datasets)+
 		", _bin AS bin, action, log_status, records, bytes, packets, _dataset_id, _file_id FROM rollup_5m")
 	def := ""
 	for _, id := range sortedKeys(datasets) {
 		name := datasets[id]
-		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM flows WHERE _dataset_id = %d", quoteIdent(name), id))
+		stmts = append(stmts, fmt.Sprintf(create+"%s AS SELECT * FROM flows WHERE _dataset_id = %d", quoteIdent(name), id))
 		if name == DefaultDataset {
 			def = name
 		}
@@ -354,7 +359,7 @@ func viewDDL(tables []table, datasets map[int]string, dropped []string) []string
 		from = quoteIdent(def)
 	}
 	for _, alias := range athenaTables {
-		stmts = append(stmts, "CREATE OR REPLACE VIEW "+alias+" AS SELECT * FROM "+from)
+		stmts = append(stmts, create+alias+" AS SELECT * FROM "+from)
 	}
 	return stmts
 }

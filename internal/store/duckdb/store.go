@@ -26,7 +26,6 @@ import (
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/flowlens/flowlens/internal/athena"
-	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/store"
 )
 
@@ -77,6 +76,9 @@ type Store struct {
 	// tempViews (read-only opens) are the statements creating this
 	// flowlens's views as TEMP views on each new connection.
 	tempViews string
+	// hasDeclared says whether the datasets table has declared_format (a
+	// database opened read-only may predate it).
+	hasDeclared bool
 }
 
 var (
@@ -140,15 +142,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		attach += ", READ_ONLY"
 	}
 	attach += ")"
-	// The Presto macros are also created on every connection as TEMP
-	// macros, so that a database written by an older flowlens and opened
-	// read-only has every macro of this one.
-	var temp []string
-	for _, m := range athena.Macros() {
-		temp = append(temp, strings.Replace(m, "CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO", 1))
-	}
+	// The Presto macros are TEMP macros of every connection, so that a
+	// database written by an older flowlens, even opened read-only, has
+	// every macro of this one.
+	macros := strings.Join(athena.Macros(), "; ")
 	connector, err := duckdbdrv.NewConnector("?"+q.Encode(), func(ex driver.ExecerContext) error {
-		for _, stmt := range []string{attach, "USE fl", "SET TimeZone = 'UTC'", strings.Join(temp, "; ")} {
+		for _, stmt := range []string{attach, "USE fl", "SET TimeZone = 'UTC'", macros} {
 			if _, err := ex.ExecContext(context.Background(), stmt, nil); err != nil {
 				return err
 			}
@@ -189,11 +188,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		// last wrote it; a read-only open uses this flowlens's views as
 		// TEMP views (on this connection and every new one).
 		s.mu.Lock()
-		var stmts []string
-		for _, stmt := range viewDDL(s.tables, s.datasets, nil) {
-			stmts = append(stmts, strings.Replace(stmt, "CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
-		}
-		s.tempViews = strings.Join(stmts, "; ")
+		s.tempViews = strings.Join(viewDDL(s.tables, s.datasets, nil, true), "; ")
 		views := s.tempViews
 		s.mu.Unlock()
 		if _, err := conn.ExecContext(ctx, views); err != nil {
@@ -235,10 +230,9 @@ func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
 	stmts := schemaDDL()
 	if v == "2" {
 		s.logger.Info("upgrading the database layout", "from", v, "to", schemaVersion, "dir", s.cfg.Dir)
-		stmts = append(stmts, fmt.Sprintf(`INSERT OR IGNORE INTO record_tables VALUES ('records_ext', %s)`,
-			quoteString(strings.Join(setOf(func(*flowlog.Field) bool { return true }).names(), " "))))
+		stmts = append(stmts, fmt.Sprintf(`INSERT OR IGNORE INTO record_tables VALUES (%s, %s)`,
+			quoteString(extTable.name), quoteString(strings.Join(extTable.set.names(), " "))))
 	}
-	stmts = append(stmts, athena.Macros()...)
 	for _, stmt := range stmts {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return s.openError(fmt.Errorf("create schema: %w", err))
@@ -260,7 +254,7 @@ func loadTables(ctx context.Context, conn *sql.Conn) ([]table, error) {
 	}
 	switch v {
 	case "2":
-		return append(tables, newTable("records_ext", setOf(func(*flowlog.Field) bool { return true }))), nil
+		return append(tables, extTable), nil
 	case schemaVersion:
 	default:
 		return nil, fmt.Errorf("the database has layout version %s, this flowlens reads versions 2 and 3", v)
@@ -325,11 +319,17 @@ func (s *Store) loadMeta(ctx context.Context, conn *sql.Conn) error {
 	if err != nil {
 		return err
 	}
+	var declared int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
+		WHERE database_name = 'fl' AND table_name = 'datasets' AND column_name = 'declared_format'`).Scan(&declared); err != nil {
+		return fmt.Errorf("load datasets: %w", err)
+	}
+	s.hasDeclared = declared > 0
 	s.mu.Lock()
 	s.datasets, s.formats, s.tables, s.nextFileID = ds, fm, tables, uint32(next.Int64)+1
 	s.mu.Unlock()
 	if !s.cfg.ReadOnly {
-		for _, stmt := range viewDDL(tables, ds, nil) {
+		for _, stmt := range viewDDL(tables, ds, nil, false) {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("create views: %w", err)
 			}

@@ -341,7 +341,7 @@ func TestUpgradeFromLayout2(t *testing.T) {
 	s := openTest(t, dir)
 	ingestBatch(t, s, "", "narrow", defaultBatch(t, []rec{{"10.0.0.1", "10.0.0.2", 40000, 443, 6, 100, t0, "ACCEPT", "OK"}}))
 	// Turn it into a layout 2 database with one record in records_ext.
-	ext := newTable("records_ext", setOf(func(*flowlog.Field) bool { return true }))
+	ext := extTable
 	for _, q := range []string{createTableDDL(ext),
 		`INSERT INTO records_ext (_dataset_id, _hour, _file_id, _format_id, _ingest_time, srcaddr, _srcaddr_v4, bytes, start, vpc_id)
 			VALUES (1, 1717164000, 99, 1, 0, '10.9.9.9', 168364297, 7, 1717164000, 'vpc-old')`,
@@ -350,7 +350,7 @@ func TestUpgradeFromLayout2(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	for _, q := range viewDDL([]table{narrowTable, ext}, map[int]string{1: DefaultDataset}, nil) {
+	for _, q := range viewDDL([]table{narrowTable, ext}, map[int]string{1: DefaultDataset}, nil, false) {
 		if _, err := s.db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -395,37 +395,17 @@ func TestUpgradeFromLayout2(t *testing.T) {
 	}
 }
 
-// A database missing a macro of this flowlens (written by an older one)
-// still has it when opened read-only.
-func TestMacrosOnReadOnlyOpen(t *testing.T) {
+// openReadOnlyAfter ingests one record into a new store, runs stmts on it
+// (to make it look written by an older flowlens), closes it and opens it
+// read-only.
+func openReadOnlyAfter(t *testing.T, stmts ...string) *Store {
+	t.Helper()
 	dir := t.TempDir()
 	s := openTest(t, dir)
 	ingestBatch(t, s, "", "k", defaultBatch(t, []rec{{"10.0.0.1", "10.0.0.2", 40000, 443, 6, 100, t0, "ACCEPT", "OK"}}))
-	if _, err := s.db.Exec(`DROP MACRO fl.main.from_unixtime`); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ro, err := Open(t.Context(), Config{Dir: dir, ReadOnly: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
-	if got := fmtRows(queryRows(t, ro, `SELECT CAST(from_unixtime(start) AS VARCHAR) FROM flows`)); got != "[[2024-05-31 14:00:00]]" {
-		t.Errorf("from_unixtime on a read-only open: %s", got)
-	}
-}
-
-// A read-only open sees the views of this flowlens, not the older ones
-// stored in the database.
-func TestViewsOnReadOnlyOpen(t *testing.T) {
-	dir := t.TempDir()
-	s := openTest(t, dir)
-	ingestBatch(t, s, "", "k", defaultBatch(t, []rec{{"10.0.0.1", "10.0.0.2", 40000, 443, 6, 100, t0, "ACCEPT", "OK"}}))
-	for _, q := range []string{`CREATE OR REPLACE VIEW flows AS SELECT srcaddr FROM records`, `CREATE OR REPLACE VIEW vpc_flow_logs AS SELECT srcaddr FROM records`} {
+	for _, q := range stmts {
 		if _, err := s.db.Exec(q); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	if err := s.Close(); err != nil {
@@ -435,7 +415,27 @@ func TestViewsOnReadOnlyOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ro.Close()
+	t.Cleanup(func() { _ = ro.Close() })
+	return ro
+}
+
+// A database missing a macro of this flowlens (written by an older one)
+// still has it when opened read-only.
+func TestMacrosOnReadOnlyOpen(t *testing.T) {
+	ro := openReadOnlyAfter(t)
+	var persisted int
+	if err := ro.db.QueryRow(`SELECT count(*) FROM duckdb_functions() WHERE database_name = 'fl' AND function_name = 'from_unixtime'`).Scan(&persisted); err != nil || persisted != 0 {
+		t.Fatalf("from_unixtime stored in the database (%d, %v): the test needs a database without it", persisted, err)
+	}
+	if got := fmtRows(queryRows(t, ro, `SELECT CAST(from_unixtime(start) AS VARCHAR) FROM flows`)); got != "[[2024-05-31 14:00:00]]" {
+		t.Errorf("from_unixtime on a read-only open: %s", got)
+	}
+}
+
+// A read-only open sees the views of this flowlens, not the older ones
+// stored in the database.
+func TestViewsOnReadOnlyOpen(t *testing.T) {
+	ro := openReadOnlyAfter(t, `CREATE OR REPLACE VIEW flows AS SELECT srcaddr FROM records`, `CREATE OR REPLACE VIEW vpc_flow_logs AS SELECT srcaddr FROM records`)
 	// Several queries at once: every pooled connection has the views.
 	errs := make(chan error, 4)
 	for range 4 {

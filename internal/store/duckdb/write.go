@@ -563,7 +563,7 @@ func (w *writeTx) refreshViews(ctx context.Context) error {
 	for id, n := range w.newDatasets {
 		all[id] = n
 	}
-	for _, stmt := range viewDDL(w.tables(), all, nil) {
+	for _, stmt := range viewDDL(w.tables(), all, nil, false) {
 		if err := w.exec(ctx, stmt); err != nil {
 			return fmt.Errorf("create views: %w", err)
 		}
