@@ -337,37 +337,19 @@ func TestDropBeforeWholeHours(t *testing.T) {
 // opened for writing: records_ext becomes a registered table, new field
 // sets get tables of their own, and flows covers them all.
 func TestUpgradeFromLayout2(t *testing.T) {
-	dir := t.TempDir()
-	s := openTest(t, dir)
-	ingestBatch(t, s, "", "narrow", defaultBatch(t, []rec{{"10.0.0.1", "10.0.0.2", 40000, 443, 6, 100, t0, "ACCEPT", "OK"}}))
-	// Turn it into a layout 2 database with one record in records_ext.
-	ext := extTable
-	for _, q := range []string{createTableDDL(ext),
+	// A layout 2 database with one record in records_ext.
+	stmts := []string{createTableDDL(extTable),
 		`INSERT INTO records_ext (_dataset_id, _hour, _file_id, _format_id, _ingest_time, srcaddr, _srcaddr_v4, bytes, start, vpc_id)
 			VALUES (1, 1717164000, 99, 1, 0, '10.9.9.9', 168364297, 7, 1717164000, 'vpc-old')`,
-		`DROP TABLE record_tables`, `UPDATE flowlens_meta SET value = '2' WHERE key = 'schema_version'`} {
-		if _, err := s.db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	for _, q := range viewDDL([]table{narrowTable, ext}, map[int]string{1: DefaultDataset}, nil, false) {
-		if _, err := s.db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ro, err := Open(t.Context(), Config{Dir: dir, ReadOnly: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+		`DROP TABLE record_tables`, `UPDATE flowlens_meta SET value = '2' WHERE key = 'schema_version'`}
+	stmts = append(stmts, viewDDL([]table{narrowTable, extTable}, map[int]string{1: DefaultDataset}, nil, false)...)
+	ro, dir := openReadOnlyAfter(t, stmts...)
 	want := "[[2 107 vpc-old]]"
 	if got := fmtRows(queryRows(t, ro, `SELECT count(*), sum(bytes), max(vpc_id) FROM flows`)); got != want {
 		t.Errorf("layout 2 read-only: %s, want %s", got, want)
 	}
 	ro.Close()
-	s = openTest(t, dir)
+	s := openTest(t, dir)
 	if got := fmtRows(queryRows(t, s, `SELECT count(*), sum(bytes), max(vpc_id) FROM flows`)); got != want {
 		t.Errorf("upgraded: %s, want %s", got, want)
 	}
@@ -397,8 +379,8 @@ func TestUpgradeFromLayout2(t *testing.T) {
 
 // openReadOnlyAfter ingests one record into a new store, runs stmts on it
 // (to make it look written by an older flowlens), closes it and opens it
-// read-only.
-func openReadOnlyAfter(t *testing.T, stmts ...string) *Store {
+// read-only; it returns the store and its data directory.
+func openReadOnlyAfter(t *testing.T, stmts ...string) (*Store, string) {
 	t.Helper()
 	dir := t.TempDir()
 	s := openTest(t, dir)
@@ -416,13 +398,13 @@ func openReadOnlyAfter(t *testing.T, stmts ...string) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ro.Close() })
-	return ro
+	return ro, dir
 }
 
 // A database missing a macro of this flowlens (written by an older one)
 // still has it when opened read-only.
 func TestMacrosOnReadOnlyOpen(t *testing.T) {
-	ro := openReadOnlyAfter(t)
+	ro, _ := openReadOnlyAfter(t)
 	var persisted int
 	if err := ro.db.QueryRow(`SELECT count(*) FROM duckdb_functions() WHERE database_name = 'fl' AND function_name = 'from_unixtime'`).Scan(&persisted); err != nil || persisted != 0 {
 		t.Fatalf("from_unixtime stored in the database (%d, %v): the test needs a database without it", persisted, err)
@@ -435,7 +417,7 @@ func TestMacrosOnReadOnlyOpen(t *testing.T) {
 // A read-only open sees the views of this flowlens, not the older ones
 // stored in the database.
 func TestViewsOnReadOnlyOpen(t *testing.T) {
-	ro := openReadOnlyAfter(t, `CREATE OR REPLACE VIEW flows AS SELECT srcaddr FROM records`, `CREATE OR REPLACE VIEW vpc_flow_logs AS SELECT srcaddr FROM records`)
+	ro, _ := openReadOnlyAfter(t, `CREATE OR REPLACE VIEW flows AS SELECT srcaddr FROM records`, `CREATE OR REPLACE VIEW vpc_flow_logs AS SELECT srcaddr FROM records`)
 	// Several queries at once: every pooled connection has the views.
 	errs := make(chan error, 4)
 	for range 4 {
