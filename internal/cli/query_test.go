@@ -37,8 +37,10 @@ func TestQueryCLI(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"top talkers, nulls first when descending", []string{"--output", "csv", "stats sum(bytes) as b by srcAddr, dstAddr | sort b desc | limit 2"},
-			"srcAddr,dstAddr,b\n,,\n10.0.1.5,10.0.2.9,12000\n"},
+		{"top talkers, nulls last when descending", []string{"--output", "csv", "stats sum(bytes) as b by srcAddr, dstAddr | sort b desc | limit 2"},
+			"srcAddr,dstAddr,b\n10.0.1.5,10.0.2.9,12000\n203.0.113.9,10.0.1.5,60\n"},
+		{"sort by as the Knowledge Center article writes it", []string{"--output", "csv", "stats sum(bytes) as b by srcAddr, dstAddr | sort by b asc"},
+			"srcAddr,dstAddr,b\n203.0.113.9,10.0.1.5,60\n203.0.113.9,10.0.1.6,60\n10.0.1.5,10.0.2.9,12000\n,,\n"},
 		{"default output newest first", []string{"--output", "csv", `filter action = "REJECT"`},
 			"@timestamp,@message\n2024-05-31 15:01:00.000,2 111122223333 eni-11aa22bb33cc44dd5 203.0.113.9 10.0.1.6 51516 22 6 1 60 1717167660 1717167660 REJECT OK\n" +
 				"2024-05-31 15:00:00.000,2 111122223333 eni-0a1b2c3d4e5f60718 203.0.113.9 10.0.1.5 51515 22 6 1 60 1717167600 1717167600 REJECT OK\n"},
@@ -114,7 +116,7 @@ func TestQueryExplainAndFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := mustStore(t, nil, "query", "--data", filepath.Join(dir, "none"), "--explain", "--since", "1h", "-f", qf)
-	for _, s := range []string{"-- plan", "filter =(dstport, 22)", "-- sql", "_hour >= ", "start >= ", "WHERE", "dstport = 22", "order count_star() desc", "DESC NULLS FIRST LIMIT 20"} {
+	for _, s := range []string{"-- plan", "filter =(dstport, 22)", "-- sql", "_hour >= ", "start >= ", "WHERE", "dstport = 22", "order count_star() desc", "DESC NULLS LAST, _srcaddr_v4 LIMIT 20"} {
 		if !strings.Contains(out, s) {
 			t.Fatalf("explain lacks %q:\n%s", s, out)
 		}

@@ -15,8 +15,10 @@ package plan
 //     equals non-numeric text, NULL compares false (also with !=).
 //   - Sort: numbers by value; text in the spec's natural order (non-numbers
 //     first, then numbers, digit runs by length then value; runs longer
-//     than 20 digits compare as text); NULL last ascending, first
-//     descending; ascending by default. Rows without stats or sort come
+//     than 20 digits compare as text); NULL last in both directions;
+//     ascending by default; `sort by x` is `sort x`. A sort after stats
+//     breaks ties by the group keys not sorted on (ascending), so a limit
+//     cuts at the same row every time. Rows without stats or sort come
 //     newest first.
 //   - stats: count_distinct is exact; pct is the nearest rank (DuckDB's
 //     quantile_disc; ClickHouse's quantileExact may pick the next value

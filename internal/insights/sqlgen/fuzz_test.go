@@ -15,7 +15,7 @@ import (
 // (added from the catalog below). Anything else outside a literal or a
 // quoted identifier means user text escaped its quotes.
 var sqlWords = strings.Fields(`AND AS BETWEEN BIGINT BOTH BY CASE CAST DESC DISTINCT DOUBLE ELSE END FALSE
-FIRST FROM GROUP IN INTEGER IS LEADING LIKE LIMIT NOT NULL NULLS OR ORDER OVER PARTITION QUALIFY
+FIRST FROM GROUP IN INTEGER IS LAST LEADING LIKE LIMIT NOT NULL NULLS OR ORDER OVER PARTITION QUALIFY
 SELECT THEN TRAILING TRUE TRY_CAST VARCHAR WHEN WHERE UNION ALL MATERIALIZED HAVING UINTEGER bool_or
 IPv4StringToNum MD5 SHA256 abs argMax argMin arg_max arg_min asin avg base64Decode base64Encode bitAnd
 ceil coalesce concat concatWithSeparator concat_ws contains cos count decode decodeURLComponent

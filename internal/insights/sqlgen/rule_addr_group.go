@@ -108,10 +108,10 @@ func keyIndex(s *plan.Stage, x plan.Expr) int {
 //
 //	SELECT coalesce(printf(…, "_k0"), "_k0t") AS "srcaddr", "_v1" AS "n"
 //	FROM ((SELECT _srcaddr_v4 AS "_k0", CAST(NULL AS VARCHAR) AS "_k0t", count(*) AS "_v1", count(*) AS "_o0"
-//	       FROM flows WHERE _srcaddr_v4 IS NOT NULL GROUP BY _srcaddr_v4 ORDER BY "_o0" DESC NULLS FIRST LIMIT 10)
+//	       FROM flows WHERE _srcaddr_v4 IS NOT NULL GROUP BY _srcaddr_v4 ORDER BY "_o0" DESC NULLS LAST, _srcaddr_v4 LIMIT 10)
 //	      UNION ALL (SELECT CAST(NULL AS UINTEGER) AS "_k0", srcaddr AS "_k0t", …
-//	       FROM flows WHERE _srcaddr_v4 IS NULL GROUP BY srcaddr ORDER BY "_o0" DESC NULLS FIRST LIMIT 10)) AS "_g"
-//	ORDER BY "_o0" DESC NULLS FIRST LIMIT 10
+//	       FROM flows WHERE _srcaddr_v4 IS NULL GROUP BY srcaddr ORDER BY "_o0" DESC NULLS LAST, <natural keys of srcaddr> LIMIT 10)) AS "_g"
+//	ORDER BY "_o0" DESC NULLS LAST, <natural keys of the text> LIMIT 10
 func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 	id := g.d.Ident
 	var addrs []int // indexes of the address keys
@@ -165,7 +165,7 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 			vals = append(vals, e+" AS "+name)
 			dir := ""
 			if k.Desc {
-				dir = " DESC NULLS FIRST"
+				dir = " DESC NULLS LAST"
 			}
 			order = append(order, name+dir)
 		}
@@ -174,12 +174,34 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 	for _, f := range s.Filters {
 		where = append(where, strip(g.expr(f)))
 	}
-	tail := ""
+	// Ties of the order are broken by the group keys (see withTies), in
+	// the natural order of their text. The outer SELECT orders by the
+	// text; a branch orders by what it groups by, in the same order: an
+	// IPv4 integer orders as its dotted text does in the natural order.
+	var ties []int
 	if len(order) > 0 {
-		tail += " ORDER BY " + strings.Join(order, ", ")
+		ties = tieKeys(s, s.Order)
 	}
-	if limit > 0 {
-		tail += " LIMIT " + itoa(limit)
+	tail := func(ties []string) string {
+		t := ""
+		if o := append(append([]string(nil), order...), ties...); len(o) > 0 {
+			t += " ORDER BY " + strings.Join(o, ", ")
+		}
+		if limit > 0 {
+			t += " LIMIT " + itoa(limit)
+		}
+		return t
+	}
+	var outerTies []string
+	for _, i := range ties {
+		switch k := s.Keys[i].X; {
+		case slices.Contains(addrs, i):
+			outerTies = append(outerTies, g.naturalText(keyCol[i])...)
+		case k.Type() == plan.TypeString || k.Type() == plan.TypeAny:
+			outerTies = append(outerTies, g.natural(id("_k"+strconv.Itoa(i)))...)
+		default:
+			outerTies = append(outerTies, id("_k"+strconv.Itoa(i)))
+		}
 	}
 
 	// branch renders the rows whose first non-IPv4 address key is
@@ -189,6 +211,7 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 	var with string
 	branch := func(nullAt int) string {
 		var sel, groupBy, cond []string
+		tie := map[int][]string{} // key index → its tie-break keys in this branch
 		for i, k := range s.Keys {
 			if isConst(k.X) {
 				continue
@@ -199,6 +222,7 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 				e := g.expr(k.X)
 				sel = append(sel, e+" AS "+id(name))
 				groupBy = append(groupBy, e)
+				tie[i] = g.orderKeys(k.X)
 				continue
 			}
 			f := k.X.(*plan.Column).Field
@@ -208,15 +232,22 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 				sel = append(sel, v4+" AS "+id(name), "CAST(NULL AS VARCHAR) AS "+id(name+"t"))
 				groupBy = append(groupBy, v4)
 				cond = append(cond, v4+" IS NOT NULL")
+				tie[i] = []string{v4}
 			case p == nullAt:
 				sel = append(sel, "CAST(NULL AS UINTEGER) AS "+id(name), text+" AS "+id(name+"t"))
 				groupBy = append(groupBy, text)
 				cond = append(cond, v4+" IS NULL")
+				tie[i] = g.naturalText(text)
 			default:
 				orText := "CASE WHEN " + v4 + " IS NULL THEN " + text + " END"
 				sel = append(sel, v4+" AS "+id(name), orText+" AS "+id(name+"t"))
 				groupBy = append(groupBy, v4, orText)
+				tie[i] = g.naturalText(g.fn("coalesce", g.ipv4Text(v4), orText))
 			}
+		}
+		var ts []string
+		for _, i := range ties {
+			ts = append(ts, tie[i]...)
 		}
 		w := append(append([]string(nil), where...), cond...)
 		if nullAt == len(addrs) {
@@ -228,7 +259,7 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 		if len(w) > 0 {
 			sql += " WHERE " + strings.Join(w, " AND ")
 		}
-		return "(" + sql + " GROUP BY " + strings.Join(groupBy, ", ") + tail + ")"
+		return "(" + sql + " GROUP BY " + strings.Join(groupBy, ", ") + tail(ts) + ")"
 	}
 	var branches []string
 	if !cheapFilters(s.Filters) {
@@ -241,7 +272,7 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 			branches = append(branches, branch(j))
 		}
 	}
-	return with + "SELECT " + strings.Join(outer, ", ") + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS " + id("_g") + tail
+	return with + "SELECT " + strings.Join(outer, ", ") + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS " + id("_g") + tail(outerTies)
 }
 
 // cheapFilters reports whether every filter compares stored columns with

@@ -21,19 +21,20 @@ const maxTopN = 1000
 // Computing the exact value of the groups of the N addresses with the
 // largest bounds gives N groups whose N-th largest value L is a lower
 // bound of the answer's N-th value; any group of the answer then has
-// value ≥ L, so its address has U(a) ≥ L. A group whose values are all
-// NULL sorts first (DESC NULLS FIRST) and has no bound: the addresses
-// with a NULL value are kept too, as are all addresses when fewer than N
-// groups were found.
+// value ≥ L, so its address has U(a) ≥ L (a group that ties with L at
+// the cut-off too: ties are broken by the keys afterwards). A group whose
+// values are all NULL sorts last (spec §5.5), so it is in the answer only
+// when fewer than N groups have a value; all addresses are kept when
+// fewer than N groups were found.
 //
-//	WITH "_tu" AS MATERIALIZED (SELECT _srcaddr_v4 AS "k", sum(greatest(bytes, 0)) AS "u",
-//	                            bool_or(bytes IS NULL) AS "z" FROM flows GROUP BY _srcaddr_v4),
+//	WITH "_tu" AS MATERIALIZED (SELECT _srcaddr_v4 AS "k", sum(greatest(bytes, 0)) AS "u"
+//	                            FROM flows GROUP BY _srcaddr_v4),
 //	"_tl" AS (SELECT min("b") AS "l", count(*) AS "c" FROM (SELECT sum(bytes) AS "b" FROM flows
 //	          WHERE … AND _srcaddr_v4 IN (SELECT "k" FROM "_tu" ORDER BY "u" DESC LIMIT 10)
 //	          GROUP BY … HAVING sum(bytes) IS NOT NULL ORDER BY "b" DESC LIMIT 10) AS "_tb")
 //
 // and the branch adds `_srcaddr_v4 IN (SELECT "k" FROM "_tu", "_tl" WHERE
-// "_tl"."c" < 10 OR "_tu"."u" >= "_tl"."l" OR "_tu"."z")`. The sums are
+// "_tl"."c" < 10 OR "_tu"."u" >= "_tl"."l")`. The sums are
 // exact (integers), so the bound holds to the last unit. The bounds are
 // taken over the rows of every branch (base: the scan and stage filters;
 // more rows only raise a bound), which spares the scan the other address
@@ -47,7 +48,7 @@ func (g *gen) topNBound(s *plan.Stage, addrs []int, base, where, groupBy []strin
 	if !ok || !call.Agg || call.Win != nil {
 		return "", ""
 	}
-	var bound, null string
+	var bound string
 	switch call.Fn {
 	case "count_star":
 		bound = "count(*)"
@@ -60,7 +61,6 @@ func (g *gen) topNBound(s *plan.Stage, addrs []int, base, where, groupBy []strin
 		}
 		x := g.column(c.Field)
 		bound = "sum(greatest(" + x + ", 0))"
-		null = "bool_or(" + x + " IS NULL)"
 	default:
 		return "", ""
 	}
@@ -72,19 +72,12 @@ func (g *gen) topNBound(s *plan.Stage, addrs []int, base, where, groupBy []strin
 	if len(base) > 0 {
 		cond = " WHERE " + strings.Join(base, " AND ")
 	}
-	u := "SELECT " + key + " AS " + id("k") + ", " + bound + " AS " + id("u")
-	if null != "" {
-		u += ", " + null + " AS " + id("z")
-	}
-	u += " FROM flows" + cond + " GROUP BY " + key
+	u := "SELECT " + key + " AS " + id("k") + ", " + bound + " AS " + id("u") + " FROM flows" + cond + " GROUP BY " + key
 	top := key + " IN (SELECT " + id("k") + " FROM " + id("_tu") + " ORDER BY " + id("u") + " DESC LIMIT " + n + ")"
 	l := "SELECT min(" + id("b") + ") AS " + id("l") + ", count(*) AS " + id("c") + " FROM (SELECT " + agg + " AS " + id("b") +
 		" FROM flows WHERE " + strings.Join(append(append([]string(nil), where...), top), " AND ") +
 		" GROUP BY " + strings.Join(groupBy, ", ") + " HAVING " + agg + " IS NOT NULL ORDER BY " + id("b") + " DESC LIMIT " + n + ") AS " + id("_tb")
 	keep := id("_tl") + "." + id("c") + " < " + n + " OR " + id("_tu") + "." + id("u") + " >= " + id("_tl") + "." + id("l")
-	if null != "" {
-		keep += " OR " + id("_tu") + "." + id("z")
-	}
 	cte = "WITH " + id("_tu") + " AS MATERIALIZED (" + u + "), " + id("_tl") + " AS (" + l + ") "
 	in = key + " IN (SELECT " + id("k") + " FROM " + id("_tu") + ", " + id("_tl") + " WHERE " + keep + ")"
 	return cte, in

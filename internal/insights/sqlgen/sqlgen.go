@@ -343,6 +343,7 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	if limitBy != "" && len(order) == 0 {
 		order = s.DedupOrder
 	}
+	order = withTies(s, order)
 	if o := g.order(order); o != "" {
 		b.WriteString(" ORDER BY ")
 		b.WriteString(o)
@@ -379,6 +380,9 @@ func isConst(x plan.Expr) bool {
 	return c
 }
 
+// order renders ORDER BY keys. Nulls sort last in both directions (spec
+// §5.5): ascending is NULLS LAST by default in DuckDB and ClickHouse, and
+// the natural order's first key is NULL for a NULL value.
 func (g *gen) order(keys []plan.SortKey) string {
 	var parts []string
 	for _, k := range keys {
@@ -387,12 +391,51 @@ func (g *gen) order(keys []plan.SortKey) string {
 		}
 		for _, e := range g.orderKeys(k.X) {
 			if k.Desc {
-				e += " DESC NULLS FIRST"
+				e += " DESC NULLS LAST"
 			}
 			parts = append(parts, e)
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// withTies appends to the order of a grouped stage its group keys that the
+// order does not already name, ascending: the keys identify a row, so
+// rows that tie on the order come back in the same order every time and a
+// limit cuts them at the same place (spec §5.5).
+func withTies(s *plan.Stage, order []plan.SortKey) []plan.SortKey {
+	if !s.Grouped || len(order) == 0 {
+		return order
+	}
+	out := order
+	for _, k := range tieKeys(s, order) {
+		if len(out) == len(order) {
+			out = append([]plan.SortKey(nil), order...)
+		}
+		out = append(out, plan.SortKey{X: s.Keys[k].X})
+	}
+	return out
+}
+
+// tieKeys returns the indexes of the group keys of s that break ties of
+// order: the keys that are not constants and that order does not name
+// (as the expression or as the key's output name).
+func tieKeys(s *plan.Stage, order []plan.SortKey) []int {
+	named := map[string]bool{}
+	for _, o := range order {
+		named[o.X.String()] = true
+		if r, ok := o.X.(*plan.Ref); ok {
+			named[r.Name] = true
+		}
+	}
+	var out []int
+	for i, k := range s.Keys {
+		if isConst(k.X) || named[k.X.String()] || named[k.Name] {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
 }
 
 // orderKeys renders the ORDER BY keys of one sort key (several for the
@@ -402,6 +445,9 @@ func (g *gen) orderKeys(x plan.Expr) []string {
 		return []string{"start"} // same order as start * 1000, and cheaper
 	}
 	if t := x.Type(); t == plan.TypeString || t == plan.TypeAny {
+		if c, ok := x.(*plan.Column); ok && c.Field.Kind == flowlog.KindIP {
+			return g.naturalText(g.expr(x))
+		}
 		return g.natural(g.expr(x))
 	}
 	return []string{g.expr(x)}
@@ -438,9 +484,17 @@ func (g *gen) lateColumns(s *plan.Stage, last bool) bool {
 // of digits compared by length then value (left-padded to 20 digits).
 func (g *gen) natural(e string) []string {
 	num := g.fn("tonumber", e)
+	// the first key is NULL for NULL (last in both directions), else
+	// whether the value is a number
+	return append([]string{"CASE WHEN " + e + " IS NOT NULL THEN " + num + " IS NOT NULL END", num}, g.naturalText(e)...)
+}
+
+// naturalText is the natural order of text that is never a number (an
+// address): its runs of digits compared by length then value; NULL is
+// NULL.
+func (g *gen) naturalText(e string) []string {
 	padded := g.fn("regexreplace", e, g.d.Str(`([0-9]+)`), g.d.Str(strings.Repeat("0", 19)+`\1`))
-	padded = g.fn("regexreplace", padded, g.d.Str(`0*([0-9]{20})`), g.d.Str(`\1`))
-	return []string{"(" + num + " IS NOT NULL)", num, padded}
+	return []string{g.fn("regexreplace", padded, g.d.Str(`0*([0-9]{20})`), g.d.Str(`\1`))}
 }
 
 // estimate renders `estimate`: the text size of the records the query

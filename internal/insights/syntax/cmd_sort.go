@@ -45,10 +45,14 @@ func (c *Sort) children() []Node {
 	return out
 }
 
-// sort    = "sort" sortkey { "," sortkey } ;
+// sort    = "sort" [ "by" ] sortkey { "," sortkey } ;
 // sortkey = expr [ "asc" | "desc" ] ;
+//
+// `sort by x` means `sort x` (the service takes it: spec §5.5); by is a
+// keyword, so a field named by is written `by`.
 func (p *parser) parseSort(kw token) Command {
 	c := &Sort{}
+	p.acceptKeyword("by")
 	for {
 		k := SortKey{X: p.parseExpr()}
 		if p.acceptKeyword("desc") {

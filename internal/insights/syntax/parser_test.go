@@ -25,6 +25,9 @@ func TestParsePrint(t *testing.T) {
 		}
 	}
 	f(`fields @timestamp, @message`, `fields @timestamp, @message`)
+	f("stats sum(bytes) as Data_Transferred by srcaddr | sort by Data_Transferred desc | limit 2", `stats sum(bytes) as Data_Transferred by srcaddr | sort Data_Transferred desc | limit 2`)
+	f("sort BY start desc, `by` asc", "sort start desc, `by` asc")
+	f("sort by (bytes + 1) desc", "sort (bytes + 1) desc")
 	f(`| FIELDS srcAddr AS s`, `fields srcAddr as s`)
 	f("stats sum(packets) as pkts by srcAddr, dstAddr\n| sort pkts desc\n| limit 15", `stats sum(packets) as pkts by srcAddr, dstAddr | sort pkts desc | limit 15`)
 	f(`filter isIpv4InSubnet(srcAddr, "192.0.2.0/24")`, `filter isIpv4InSubnet(srcAddr, "192.0.2.0/24")`)

@@ -35,6 +35,10 @@ type Case struct {
 	Order []int
 	Desc  []bool
 	Limit int
+	// Ties, when set, are the columns (the group keys) that break ties of
+	// Order, ascending: the answer must then be exactly these rows in
+	// this order (spec §5.5: ties are broken deterministically).
+	Ties []int
 	// SQL, when set, is text the generated SQL must contain (to check
 	// that the compiler took the path the case is about).
 	SQL string
@@ -155,7 +159,7 @@ func coreCases() []Case {
 			Want: func(rs []record) [][]any {
 				k, g := groupBy(where(rs, reject), cols("srcaddr"))
 				return rowsOf(k, g, countOf)
-			}, Order: []int{1}, Desc: []bool{true}, Limit: 20},
+			}, Order: []int{1}, Desc: []bool{true}, Limit: 20, Ties: []int{0}},
 		{Name: "sample11_nat_talkers", Query: `filter dstAddr like "` + NATAddr + `" and isIpv4InSubnet(srcAddr, "10.0.0.0/16") | stats sum(bytes) as viaNat by srcAddr, dstAddr | sort viaNat desc | limit 10`,
 			Want: func(rs []record) [][]any {
 				rs = where(rs, func(r record) bool {
@@ -163,7 +167,7 @@ func coreCases() []Case {
 				})
 				k, g := groupBy(rs, cols("srcaddr", "dstaddr"))
 				return rowsOf(k, g, agg(sum, "bytes"))
-			}, Order: []int{2}, Desc: []bool{true}, Limit: 10},
+			}, Order: []int{2}, Desc: []bool{true}, Limit: 10, Ties: []int{0, 1}},
 		{Name: "sample12_ssh_rdp", Query: `filter dstPort in [22, 3389] and action = "ACCEPT" | stats count(*) as flows, sum(bytes) as adminBytes by srcAddr, dstAddr, dstPort | sort adminBytes desc`,
 			Want: func(rs []record) [][]any {
 				rs = where(rs, func(r record) bool {
@@ -216,7 +220,19 @@ func coreCases() []Case {
 			Want: func(rs []record) [][]any {
 				k, g := groupBy(rs, cols("srcaddr", "dstaddr"))
 				return rowsOf(k, g, agg(sum, "bytes"))
-			}, Order: []int{2}, Desc: []bool{true}, Limit: 10},
+			}, Order: []int{2}, Desc: []bool{true}, Limit: 10, Ties: []int{0, 1}},
+		// the NODATA records have no addresses and no bytes: their group
+		// sorts last in both directions (spec §5.5)
+		{Name: "nulls_last_ascending", Query: `stats sum(bytes) as b by srcaddr, logStatus | sort b asc | limit 40`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("srcaddr", "log_status"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{2}, Desc: []bool{false}, Limit: 40, Ties: []int{0, 1}},
+		{Name: "nulls_last_descending_all_rows", Query: `stats count(*) as n, sum(bytes) as b by srcaddr | sort b desc`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("srcaddr"))
+				return rowsOf(k, g, countOf, agg(sum, "bytes"))
+			}, Order: []int{2}, Desc: []bool{true}, Ties: []int{0}},
 		{Name: "q3_traffic_over_time", Query: `stats sum(bytes) as b by bin(5m)`,
 			Want: func(rs []record) [][]any {
 				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 300)} })
@@ -227,7 +243,7 @@ func coreCases() []Case {
 				rs = where(rs, func(r record) bool { p, _ := num(r, "dstport"); return reject(r) && p == 22 })
 				k, g := groupBy(rs, cols("srcaddr"))
 				return rowsOf(k, g, countOf)
-			}, Order: []int{1}, Desc: []bool{true}, Limit: 20},
+			}, Order: []int{1}, Desc: []bool{true}, Limit: 20, Ties: []int{0}},
 		{Name: "q5_port_fanout", Query: `stats count_distinct(dstport) as p by srcaddr | filter p > 6`,
 			Want: func(rs []record) [][]any {
 				k, g := groupBy(rs, cols("srcaddr"))
@@ -552,6 +568,16 @@ func runCase(ctx context.Context, t *testing.T, eng *query.Engine, c Case, recs 
 		for i := 1; i < len(got); i++ {
 			if less(got[i-1], got[i], c.Order, c.Desc) > 0 {
 				fail("rows %d and %d are out of order: %v, %v", i-1, i, got[i-1], got[i])
+			}
+		}
+		if len(c.Ties) > 0 {
+			keys := append(append([]int(nil), c.Order...), c.Ties...)
+			desc := append(append([]bool(nil), c.Desc...), make([]bool, len(c.Ties))...)
+			sortRows(want, keys, desc)
+			for i := range got {
+				if rowKey(got[i]) != rowKey(want[i]) {
+					fail("row %d is %v, want %v (ties broken by columns %v)\ngot:  %v\nwant: %v", i, got[i], want[i], c.Ties, head(got), head(want))
+				}
 			}
 		}
 		if c.Limit > 0 && len(got) > 0 {

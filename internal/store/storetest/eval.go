@@ -205,8 +205,7 @@ func rowKey(row []any) string {
 	return strings.Join(parts, "\x1f")
 }
 
-// cmpVal orders two values; NULL sorts after everything (last ascending,
-// first descending).
+// cmpVal orders two values; NULL sorts after everything.
 func cmpVal(a, b any) int {
 	switch {
 	case a == nil && b == nil:
@@ -305,8 +304,8 @@ func sortRows(rows [][]any, keys []int, desc []bool) {
 func less(a, b []any, keys []int, desc []bool) int {
 	for k, c := range keys {
 		r := cmpVal(a[c], b[c])
-		if desc[k] {
-			r = -r
+		if desc[k] && a[c] != nil && b[c] != nil {
+			r = -r // nulls last in both directions (spec §5.5)
 		}
 		if r != 0 {
 			return r
