@@ -2,21 +2,13 @@ package sqlgen
 
 import (
 	"bufio"
-	"context"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/store/clickhouse/chtest"
 )
 
 // TestClickHouseGoldensRun sends the ClickHouse SQL of every golden file to
@@ -31,18 +23,8 @@ import (
 // FLOWLENS_REQUIRE_CLICKHOUSE is set (make test sets it; scripts/setup.sh
 // installs the package).
 func TestClickHouseGoldensRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a ClickHouse server")
-	}
-	bin, err := exec.LookPath("clickhouse-server")
-	if err != nil {
-		if os.Getenv("FLOWLENS_REQUIRE_CLICKHOUSE") != "" {
-			t.Fatal("clickhouse-server is not installed (scripts/setup.sh installs it)")
-		}
-		t.Skip("clickhouse-server is not installed")
-	}
-	ch := startClickHouse(t, bin)
-	if _, err := ch.query(t.Context(), flowsTableDDL()); err != nil {
+	ch := chtest.Start(t)
+	if _, err := ch.Query(t.Context(), flowsTableDDL()); err != nil {
 		t.Fatalf("create flows: %v", err)
 	}
 	known := knownFailures(t)
@@ -68,7 +50,7 @@ func TestClickHouseGoldensRun(t *testing.T) {
 		}
 		name := filepath.Base(file)
 		ran++
-		_, err = ch.query(t.Context(), sql)
+		_, err = ch.Query(t.Context(), sql)
 		switch _, listed := known[name]; {
 		case err != nil && !listed:
 			t.Errorf("%s: ClickHouse rejects the SQL: %v\n%s", name, err, sql)
@@ -136,128 +118,4 @@ func flowsTableDDL() string {
 	add("_dataset_id", "UInt16")
 	add("_file_id", "UInt32")
 	return "CREATE TABLE flows (" + strings.Join(cols, ", ") + ") ENGINE = Memory"
-}
-
-// clickHouse is a server started for a test, reached over HTTP.
-type clickHouse struct{ url string }
-
-func (c clickHouse) query(ctx context.Context, sql string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, strings.NewReader(sql))
-	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	return string(body), nil
-}
-
-// startClickHouse runs clickhouse-server with a copy of the package's
-// configuration whose paths point into a temporary folder and whose ports
-// are free ones, and waits until it answers.
-func startClickHouse(t *testing.T, bin string) clickHouse {
-	t.Helper()
-	dir := t.TempDir()
-	conf, err := os.ReadFile("/etc/clickhouse-server/config.xml")
-	if err != nil {
-		t.Fatalf("the clickhouse-server package's configuration: %v", err)
-	}
-	users, err := os.ReadFile("/etc/clickhouse-server/users.xml")
-	if err != nil {
-		t.Fatalf("the clickhouse-server package's configuration: %v", err)
-	}
-	ports := freePorts(t, 3)
-	c := string(conf)
-	for _, r := range [][2]string{
-		{"/var/lib/clickhouse/", dir + "/data/"},
-		{"/var/log/clickhouse-server/", dir + "/log/"},
-		{"<http_port>8123</http_port>", fmt.Sprintf("<http_port>%d</http_port>", ports[0])},
-		{"<tcp_port>9000</tcp_port>", fmt.Sprintf("<tcp_port>%d</tcp_port>", ports[1])},
-		{"<interserver_http_port>9009</interserver_http_port>", fmt.Sprintf("<interserver_http_port>%d</interserver_http_port>", ports[2])},
-		{"<https_port>8443</https_port>", ""},
-		{"<tcp_port_secure>9440</tcp_port_secure>", ""},
-		{"<listen_host>::1</listen_host>", ""},
-	} {
-		c = strings.ReplaceAll(c, r[0], r[1])
-	}
-	for _, f := range []struct {
-		name string
-		data string
-	}{{"config.xml", c}, {"users.xml", string(users)}} {
-		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	logf, err := os.Create(filepath.Join(dir, "server.out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config-file="+filepath.Join(dir, "config.xml"))
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start clickhouse-server: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		logf.Close()
-	})
-	ch := clickHouse{url: (&url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[0]), Path: "/"}).String()}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-		_, err := ch.query(ctx, "SELECT 1")
-		cancel()
-		if err == nil {
-			return ch
-		}
-		select {
-		case werr := <-exited:
-			out, _ := os.ReadFile(filepath.Join(dir, "server.out"))
-			t.Fatalf("clickhouse-server exited (%v):\n%s", werr, tail(string(out), 2000))
-		default:
-		}
-		if time.Now().After(deadline) {
-			out, _ := os.ReadFile(filepath.Join(dir, "server.out"))
-			t.Fatalf("clickhouse-server does not answer after 60 s: %v\n%s", err, tail(string(out), 2000))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-func freePorts(t *testing.T, n int) []int {
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	sort.Ints(ports)
-	return ports
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
