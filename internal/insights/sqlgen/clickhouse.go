@@ -148,7 +148,8 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "sha256":
 		return "lower(hex(SHA256(" + a[0] + ")))", true
 	case "count_distinct":
-		return one("uniqExact")
+		// an all-NULL group counts 0 distinct values (NULL in 18.16)
+		return "ifNull(uniqExact(" + a[0] + "), 0)", true
 	case "stddev":
 		return one("stddevSamp")
 	case "sortsfirst":

@@ -1,0 +1,219 @@
+package clickhouse
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+)
+
+// Physical layout (see docs/clickhouse.md):
+//
+//   - one MergeTree table `records` for the records of every dataset and
+//     format, with a column per catalog field (a field a format lacks is
+//     NULL, which costs a few bits per record once compressed);
+//   - PARTITION BY _hour (epoch seconds of the record's hour), so that
+//     retention drops whole partitions and time ranges prune them;
+//   - ORDER BY (dataset, source IPv4, start): the peer measured in
+//     BENCHMARK.md sorts by (srcaddr, start); the sort-key columns must not
+//     be Nullable in ClickHouse 18.16, hence ifNull(…, 0);
+//   - IPv4 addresses also as UInt32 (`_srcaddr_v4`, `_dstaddr_v4`); enums
+//     and identifiers as LowCardinality(Nullable(String)); on servers that
+//     have column codecs (19.1 and later), Delta/T64 + ZSTD on the numbers.
+//
+// Exactly-once without transactions: every row carries the `_file_id` of
+// the ingest that wrote it, and a file's rows become visible only when its
+// registry row is written (one single-row INSERT, atomic in ClickHouse):
+// the `flows` view reads only the rows of the current registry entry of
+// each (dataset, key). Rows of an interrupted, rolled back or replaced
+// ingest are never visible and are deleted later (see cleanup).
+
+// column is one column of `records`.
+type column struct {
+	name  string
+	typ   string // ClickHouse type
+	codec string // codec clause for servers that have codecs ("" none)
+	field flowlog.FieldID
+	kind  colKind
+}
+
+type colKind uint8
+
+const (
+	ckDataset colKind = iota + 1
+	ckHour
+	ckFile
+	ckFormat
+	ckIngestTime
+	ckInt32
+	ckInt64
+	ckText
+	ckIPv4
+)
+
+// lowCardinality lists the text fields stored as LowCardinality: enums and
+// identifiers with few distinct values per part (accounts, interfaces,
+// subnets, VPCs, instances, regions, zones). IP text stays String: the
+// IPv4 form has its own column.
+func lowCardinality(f *flowlog.Field) bool {
+	return f.Kind == flowlog.KindEnum || f.Kind == flowlog.KindString
+}
+
+// recordColumns returns the columns of `records`, in table order.
+func recordColumns() []column {
+	cols := []column{
+		{name: "dataset", typ: "String", kind: ckDataset},
+		{name: "_hour", typ: "Int64", codec: "CODEC(Delta, ZSTD)", kind: ckHour},
+		{name: "_file_id", typ: "UInt64", codec: "CODEC(ZSTD)", kind: ckFile},
+		{name: "_format_id", typ: "Int32", codec: "CODEC(ZSTD)", kind: ckFormat},
+		{name: "_ingest_time", typ: "Int64", codec: "CODEC(Delta, ZSTD)", kind: ckIngestTime},
+	}
+	for i := range flowlog.Fields() {
+		f := &flowlog.Fields()[i]
+		c := column{name: f.Column, field: f.ID}
+		switch {
+		case f.Kind == flowlog.KindTime:
+			c.typ, c.kind, c.codec = "Nullable(Int64)", ckInt64, "CODEC(Delta, ZSTD)"
+		case f.Kind == flowlog.KindInt && f.Type == "int64":
+			c.typ, c.kind, c.codec = "Nullable(Int64)", ckInt64, "CODEC(T64, ZSTD)"
+		case f.Kind == flowlog.KindInt:
+			c.typ, c.kind, c.codec = "Nullable(Int32)", ckInt32, "CODEC(T64, ZSTD)"
+		case lowCardinality(f):
+			c.typ, c.kind = "LowCardinality(Nullable(String))", ckText
+		default:
+			c.typ, c.kind, c.codec = "Nullable(String)", ckText, "CODEC(ZSTD)"
+		}
+		cols = append(cols, c)
+		if f.ID == flowlog.SrcAddr || f.ID == flowlog.DstAddr {
+			cols = append(cols, column{name: "_" + f.Column + "_v4", typ: "Nullable(UInt32)", codec: "CODEC(ZSTD)", field: f.ID, kind: ckIPv4})
+		}
+	}
+	return cols
+}
+
+// quoteIdent quotes an identifier with backticks.
+func quoteIdent(s string) string {
+	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(s) + "`"
+}
+
+// quoteString quotes a string literal.
+func quoteString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s) + "'"
+}
+
+// features are what the server's release supports.
+type features struct {
+	codecs bool // column CODEC clauses (19.1)
+	t64    bool // the T64 codec (19.x; assumed from 20.1)
+	// lcSetting: LowCardinality needs allow_experimental_low_cardinality_type
+	// (before 19.x)
+	lcSetting bool
+}
+
+func featuresOf(major, minor uint64) features {
+	return features{
+		codecs:    major >= 19 && !(major == 19 && minor < 1),
+		t64:       major >= 20,
+		lcSetting: major < 19,
+	}
+}
+
+// recordsDDL creates the records table.
+func recordsDDL(ft features) string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS records (")
+	for i, c := range recordColumns() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(c.name) + " " + c.typ)
+		codec := c.codec
+		if codec != "" && !ft.codecs {
+			codec = ""
+		}
+		if strings.Contains(codec, "T64") && !ft.t64 {
+			codec = strings.Replace(codec, "T64", "Delta", 1)
+		}
+		if codec != "" {
+			b.WriteString(" " + codec)
+		}
+	}
+	b.WriteString(") ENGINE = MergeTree PARTITION BY _hour ORDER BY (dataset, ifNull(_srcaddr_v4, 0), ifNull(start, 0))")
+	return b.String()
+}
+
+// metaDDL creates the catalogue tables.
+func metaDDL() []string {
+	return []string{
+		// One row per write of a dataset's settings; the newest wins.
+		`CREATE TABLE IF NOT EXISTS datasets (name String, retention_seconds Int64, created_ms Int64,
+			declared_format Nullable(String), version Int64) ENGINE = ReplacingMergeTree(version) ORDER BY name`,
+		`CREATE TABLE IF NOT EXISTS formats (dataset String, format_id Int32, format String)
+			ENGINE = ReplacingMergeTree ORDER BY (dataset, format_id)`,
+		// The ingest registry: a row per committed ingest of a source
+		// object; the newest (committed_ns) per (dataset, key) is current.
+		`CREATE TABLE IF NOT EXISTS ingest_registry (file_id UInt64, dataset String, key String, size Int64,
+			checksum String, mod_time_ms Int64, records Int64, min_start Nullable(Int64), max_start Nullable(Int64),
+			ingested_ms Int64, committed_ns Int64) ENGINE = MergeTree ORDER BY (dataset, key)`,
+		// Ingests under way: a row at the first write of a FileTx. Rows of
+		// a file id that is neither current in the registry nor pending
+		// (younger than pendingLease) are garbage (see cleanup).
+		`CREATE TABLE IF NOT EXISTS ingest_pending (file_id UInt64, dataset String, key String, started_ms Int64)
+			ENGINE = MergeTree ORDER BY file_id`,
+		`CREATE TABLE IF NOT EXISTS flowlens_meta (key String, value String, version Int64)
+			ENGINE = ReplacingMergeTree(version) ORDER BY key`,
+	}
+}
+
+// currentFiles is the set of visible file ids: the newest registry entry
+// of every (dataset, key).
+const currentFiles = `SELECT argMax(file_id, committed_ns) FROM ingest_registry GROUP BY dataset, key`
+
+// flowsDDL returns the select of the `flows` view.
+func flowsSelect() string {
+	var b strings.Builder
+	b.WriteString("SELECT dataset")
+	for i := range flowlog.Fields() {
+		f := &flowlog.Fields()[i]
+		b.WriteString(", " + quoteIdent(f.Column))
+	}
+	const hourTS = "toDateTime(_hour, 'UTC')"
+	fmt.Fprintf(&b, ", formatDateTime(%s, '%%Y') AS `year`", hourTS)
+	fmt.Fprintf(&b, ", formatDateTime(%s, '%%m') AS `month`", hourTS)
+	fmt.Fprintf(&b, ", formatDateTime(%s, '%%d') AS `day`", hourTS)
+	fmt.Fprintf(&b, ", formatDateTime(%s, '%%H') AS `hour`", hourTS)
+	fmt.Fprintf(&b, ", toDate(%s) AS `date`", hourTS)
+	fmt.Fprintf(&b, ", formatDateTime(%s, '%%Y-%%m-%%d') AS `dt`", hourTS)
+	b.WriteString(", account_id AS `accid`, account_id AS `aws-account-id`, region AS `aws-region`, 'vpcflowlogs' AS `aws-service`")
+	b.WriteString(", _hour, _srcaddr_v4, _dstaddr_v4, _format_id, _ingest_time, _file_id")
+	b.WriteString(" FROM records WHERE _file_id IN (" + currentFiles + ")")
+	return b.String()
+}
+
+// DefaultDataset is the dataset records go to when none is named.
+const DefaultDataset = "default"
+
+// athenaTables are the table names of AWS's Athena documentation: views
+// of the default dataset (of every dataset while there is none).
+var athenaTables = []string{"vpc_flow_logs", "vpc_flow_logs_parquet"}
+
+var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
+
+var reservedNames = map[string]bool{
+	"flows": true, "records": true, "datasets": true, "formats": true, "ingest_registry": true,
+	"ingest_pending": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
+	"records_local": true, "records_dist": true,
+}
+
+// ValidDatasetName reports whether name can be used as a dataset name, and
+// why not (the same rule as the DuckDB store's).
+func ValidDatasetName(name string) error {
+	if !datasetNameRE.MatchString(name) {
+		return fmt.Errorf("invalid dataset name %q: use a letter then letters, digits, '_', '-' or '.' (at most 63)", name)
+	}
+	if low := strings.ToLower(name); reservedNames[low] || strings.HasPrefix(low, "records_") {
+		return fmt.Errorf("invalid dataset name %q: the name is reserved", name)
+	}
+	return nil
+}

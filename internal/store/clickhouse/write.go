@@ -1,0 +1,414 @@
+package clickhouse
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/store"
+)
+
+// pendingLease is how long the rows of an ingest that has neither
+// committed nor rolled back are kept: an ingest still writing after that
+// long (in another process) loses its rows to the cleanup and fails.
+const pendingLease = 24 * time.Hour
+
+// fileTx is one source object's ingest: batches are sent in INSERT blocks
+// of Config.BlockRecords records tagged with the file's id; Commit writes
+// the registry row that makes them visible.
+type fileTx struct {
+	s       *Store
+	dataset string
+	src     store.Source
+	force   bool
+	fileID  uint64
+	now     int64 // _ingest_time, epoch ms
+
+	batches  []*flowlog.Batch
+	buffered int
+	records  int64
+	minT     int64
+	maxT     int64
+	formats  map[int32]string
+	sent     bool // rows were inserted (and a pending row written)
+	done     bool
+}
+
+var _ store.FileTx = (*fileTx)(nil)
+
+// FormatID is the _format_id of a format: a hash of its ${field} text, the
+// same in every process and on every server.
+func FormatID(f *flowlog.Format) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(f.String()))
+	return int32(h.Sum32() & math.MaxInt32)
+}
+
+func newFileID() (uint64, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint64(b[:])>>1 | 1, nil
+}
+
+// BeginFile starts the ingest of one source object. It returns
+// store.ErrAlreadyIngested when the registry's current entry for the key
+// has the same size and checksum and force is false.
+func (s *Store) BeginFile(ctx context.Context, dataset string, src store.Source, force bool) (store.FileTx, error) {
+	if s.cfg.ReadOnly {
+		return nil, fmt.Errorf("begin ingest: %w", errReadOnly)
+	}
+	if dataset == "" {
+		dataset = DefaultDataset
+	}
+	if err := ValidDatasetName(dataset); err != nil {
+		return nil, err
+	}
+	if !force {
+		_, size, sum, ok, err := s.current(ctx, dataset, src.Key)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s in the ingest registry: %w", src.Key, err)
+		}
+		if ok && size == src.Size && sum == src.Checksum {
+			return nil, fmt.Errorf("%s: %w into dataset %s", src.Key, store.ErrAlreadyIngested, dataset)
+		}
+	}
+	if err := s.ensureDataset(ctx, dataset); err != nil {
+		return nil, err
+	}
+	id, err := newFileID()
+	if err != nil {
+		return nil, fmt.Errorf("begin ingest: %w", err)
+	}
+	return &fileTx{s: s, dataset: dataset, src: src, force: force, fileID: id, now: s.cfg.Now().UnixMilli(),
+		minT: math.MaxInt64, maxT: math.MinInt64, formats: map[int32]string{}}, nil
+}
+
+// current returns the current registry entry of (dataset, key).
+func (s *Store) current(ctx context.Context, dataset, key string) (fileID uint64, size int64, sum string, ok bool, err error) {
+	rows, err := s.conn.Query(ctx, `SELECT argMax(file_id, committed_ns), argMax(size, committed_ns), argMax(checksum, committed_ns)
+		FROM ingest_registry WHERE dataset = ? AND key = ? GROUP BY dataset, key`, dataset, key)
+	if err != nil {
+		return 0, 0, "", false, err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&fileID, &size, &sum); err != nil {
+			return 0, 0, "", false, err
+		}
+		ok = true
+	}
+	return fileID, size, sum, ok, rows.Err()
+}
+
+// ensureDataset creates a dataset's catalogue row and view when missing.
+func (s *Store) ensureDataset(ctx context.Context, name string) error {
+	s.mu.Lock()
+	known := s.datasets[name]
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	names, err := s.datasetNames(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n == name {
+			return s.refreshViews(ctx)
+		}
+	}
+	now := s.cfg.Now()
+	if err := s.insertRow(ctx, "datasets", "name, retention_seconds, created_ms, declared_format, version", name, int64(0), now.UnixMilli(), (*string)(nil), now.UnixNano()); err != nil {
+		return fmt.Errorf("create dataset %s: %w", name, err)
+	}
+	return s.refreshViews(ctx)
+}
+
+// Append buffers a batch and sends full blocks.
+func (t *fileTx) Append(ctx context.Context, b *flowlog.Batch) error {
+	if t.done {
+		return errors.New("append to a finished file transaction")
+	}
+	if b == nil || b.N == 0 {
+		return nil
+	}
+	t.batches = append(t.batches, b)
+	t.buffered += b.N
+	t.records += int64(b.N)
+	if _, ok := t.formats[FormatID(b.Format)]; !ok {
+		t.formats[FormatID(b.Format)] = b.Format.String()
+	}
+	if c := b.Col(flowlog.Start); c != nil {
+		for i := 0; i < b.N; i++ {
+			if c.Valid[i] {
+				t.minT = min(t.minT, c.Ints[i])
+				t.maxT = max(t.maxT, c.Ints[i])
+			}
+		}
+	}
+	if t.buffered >= t.s.cfg.BlockRecords {
+		return t.flush(ctx)
+	}
+	return nil
+}
+
+// flush sends the buffered batches as one INSERT block.
+func (t *fileTx) flush(ctx context.Context) error {
+	if t.buffered == 0 {
+		return nil
+	}
+	if !t.sent {
+		if err := t.s.insertRow(ctx, "ingest_pending", "file_id, dataset, key, started_ms", t.fileID, t.dataset, t.src.Key, t.now); err != nil {
+			return fmt.Errorf("ingest %s: %w", t.src.Key, err)
+		}
+		t.sent = true
+	}
+	if err := t.s.insert(ctx, t.dataset, t.fileID, t.now, t.batches, t.buffered); err != nil {
+		return fmt.Errorf("ingest %s: %w", t.src.Key, err)
+	}
+	t.batches, t.buffered = nil, 0
+	return nil
+}
+
+// Commit sends the rest and writes the registry row: the file's records
+// become visible, those of the key's previous ingest invisible.
+func (t *fileTx) Commit(ctx context.Context) error {
+	if t.done {
+		return fmt.Errorf("commit %s: the file transaction is already finished", t.src.Key)
+	}
+	if err := t.flush(ctx); err != nil {
+		t.Rollback()
+		return err
+	}
+	s := t.s
+	for id, f := range t.formats {
+		if err := s.insertRow(ctx, "formats", "dataset, format_id, format", t.dataset, id, f); err != nil {
+			t.Rollback()
+			return fmt.Errorf("commit %s: %w", t.src.Key, err)
+		}
+	}
+	old, _, _, replaced, err := s.current(ctx, t.dataset, t.src.Key)
+	if err != nil {
+		t.Rollback()
+		return fmt.Errorf("commit %s: %w", t.src.Key, err)
+	}
+	var lo, hi *int64
+	if t.minT <= t.maxT {
+		lo, hi = &t.minT, &t.maxT
+	}
+	var mod int64
+	if !t.src.ModTime.IsZero() {
+		mod = t.src.ModTime.UnixMilli()
+	}
+	now := s.cfg.Now()
+	// The commit point: one single-row INSERT.
+	if err := s.insertRow(ctx, "ingest_registry", "file_id, dataset, key, size, checksum, mod_time_ms, records, min_start, max_start, ingested_ms, committed_ns", t.fileID, t.dataset, t.src.Key, t.src.Size, t.src.Checksum, mod, t.records, lo, hi, now.UnixMilli(), now.UnixNano()); err != nil {
+		t.Rollback()
+		return fmt.Errorf("commit %s: %w", t.src.Key, err)
+	}
+	t.done = true
+	if replaced && old != t.fileID {
+		// invisible from now on; the space comes back when the mutation runs
+		if err := s.deleteFiles(ctx, []uint64{old}); err != nil {
+			s.logger.Warn("remove the rows of a replaced ingest", "key", t.src.Key, "err", err)
+		}
+	}
+	return nil
+}
+
+// Rollback discards the buffered batches and deletes the rows sent (they
+// were never visible).
+func (t *fileTx) Rollback() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	t.batches, t.buffered = nil, 0
+	if t.sent {
+		return t.s.deleteFiles(context.Background(), []uint64{t.fileID})
+	}
+	return nil
+}
+
+// deleteFiles removes the rows of the given file ids (an asynchronous
+// mutation: the rows are invisible already).
+func (s *Store) deleteFiles(ctx context.Context, ids []uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprint(id)
+	}
+	list := strings.Join(parts, ", ")
+	if err := s.conn.Exec(ctx, "ALTER TABLE records DELETE WHERE _file_id IN ("+list+")"); err != nil {
+		return err
+	}
+	return s.conn.Exec(ctx, "ALTER TABLE ingest_pending DELETE WHERE file_id IN ("+list+")")
+}
+
+// cleanup deletes the rows of ingests that never committed (a crash, kill
+// -9) or were replaced: file ids in `records` that are not current in the
+// registry and have no pending row younger than pendingLease.
+func (s *Store) cleanup(ctx context.Context) error {
+	lease := s.cfg.Now().Add(-pendingLease).UnixMilli()
+	rows, err := s.conn.Query(ctx, `SELECT DISTINCT _file_id FROM records WHERE _file_id NOT IN (`+currentFiles+`)
+		AND _file_id NOT IN (SELECT file_id FROM ingest_pending WHERE started_ms >= ?)`, lease)
+	if err != nil {
+		return err
+	}
+	var ids []uint64
+	for rows.Next() {
+		var id uint64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		s.logger.Info("removing the rows of abandoned or replaced ingests", "files", len(ids))
+	}
+	return s.deleteFiles(ctx, ids)
+}
+
+// insert sends batches as one INSERT block into records.
+func (s *Store) insert(ctx context.Context, dataset string, fileID uint64, now int64, batches []*flowlog.Batch, n int) error {
+	cols := recordColumns()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteIdent(c.name)
+	}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO records ("+strings.Join(names, ", ")+")")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	for i, c := range cols {
+		var v any
+		switch c.kind {
+		case ckDataset:
+			v = repeat(dataset, n)
+		case ckFile:
+			v = repeat(fileID, n)
+		case ckIngestTime:
+			v = repeat(now, n)
+		case ckFormat:
+			out := make([]int32, 0, n)
+			for _, bt := range batches {
+				out = append(out, repeat(FormatID(bt.Format), bt.N)...)
+			}
+			v = out
+		case ckHour:
+			out := make([]int64, 0, n)
+			for _, bt := range batches {
+				st := bt.Col(flowlog.Start)
+				for r := 0; r < bt.N; r++ {
+					var h int64
+					if st != nil && st.Valid[r] {
+						h = hourOf(st.Ints[r])
+					}
+					out = append(out, h)
+				}
+			}
+			v = out
+		case ckInt32:
+			v = nullableInts(batches, c.field, n, func(x int64) int32 { return int32(x) })
+		case ckInt64:
+			v = nullableInts(batches, c.field, n, func(x int64) int64 { return x })
+		case ckIPv4:
+			out := make([]*uint32, 0, n)
+			for _, bt := range batches {
+				col := fieldCol(bt, c.field)
+				for r := 0; r < bt.N; r++ {
+					if col == nil || !col.Valid[r] || col.Fam[r] != 4 {
+						out = append(out, nil)
+						continue
+					}
+					x := col.V4[r]
+					out = append(out, &x)
+				}
+			}
+			v = out
+		case ckText:
+			out := make([]*string, 0, n)
+			for _, bt := range batches {
+				col := fieldCol(bt, c.field)
+				for r := 0; r < bt.N; r++ {
+					if col == nil || !col.Valid[r] {
+						out = append(out, nil)
+						continue
+					}
+					x := string(col.Data[col.Offsets[r]:col.Offsets[r+1]])
+					out = append(out, &x)
+				}
+			}
+			v = out
+		}
+		if err := b.Column(i).Append(v); err != nil {
+			return fmt.Errorf("column %s: %w", c.name, err)
+		}
+	}
+	return b.Send()
+}
+
+// fieldCol returns the batch's column of a catalog field (nil when its
+// format lacks it or has it only as an extra field).
+func fieldCol(b *flowlog.Batch, id flowlog.FieldID) *flowlog.Column {
+	i := b.Format.Index(id)
+	if i < 0 || b.Format.Extra[i] {
+		return nil
+	}
+	return &b.Cols[i]
+}
+
+func nullableInts[T int32 | int64](batches []*flowlog.Batch, id flowlog.FieldID, n int, conv func(int64) T) []*T {
+	out := make([]*T, 0, n)
+	vals := make([]T, n)
+	k := 0
+	for _, bt := range batches {
+		col := fieldCol(bt, id)
+		for r := 0; r < bt.N; r++ {
+			if col == nil || !col.Valid[r] {
+				out = append(out, nil)
+			} else {
+				vals[k] = conv(col.Ints[r])
+				out = append(out, &vals[k])
+			}
+			k++
+		}
+	}
+	return out
+}
+
+func repeat[T any](v T, n int) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+const hourSeconds = 3600
+
+// hourOf returns the start of the hour t falls in.
+func hourOf(t int64) int64 {
+	h := t - t%hourSeconds
+	if t < 0 && t%hourSeconds != 0 {
+		h -= hourSeconds
+	}
+	return h
+}
