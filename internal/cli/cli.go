@@ -29,6 +29,13 @@ type Env struct {
 	// Program is how the user ran flowlens (os.Args[0]), for the commands
 	// that suggest next commands; empty means "flowlens".
 	Program string
+	// Dir resolves the relative paths of a command run on a client's
+	// behalf by flowlens serve (the client's working directory); empty:
+	// the process's own.
+	Dir string
+	// shared, inside flowlens serve, is the store the server owns: verbs
+	// use it instead of opening the database.
+	shared *sharedStore
 }
 
 // program returns the name to show in suggested commands.
@@ -75,6 +82,8 @@ func commands() []command {
 		{"datasets", "list datasets: records, size, time range, formats", runDatasets},
 		{"retention", "remove whole hours older than a duration", runRetention},
 		{"export", "write an Athena-ready Parquet lake", runExport},
+		{"serve", "run the server: REST API, web console, CLI forwarding", runServe},
+		{"tokens", "create, list and revoke API tokens", runTokens},
 		{"bench", "run the standard benchmark beside a plain DuckDB baseline", runBench},
 		{"version", "print the version", runVersion},
 	}
@@ -124,6 +133,11 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	for _, c := range commands() {
 		if c.name != args[0] {
 			continue
+		}
+		if forwardable[c.name] && env.shared == nil && !wantsHelp(args[1:]) {
+			if code, ok := forward(ctx, env, args); ok {
+				return code
+			}
 		}
 		err := c.run(ctx, env, args[1:])
 		return exitCode(env, c.name, err)

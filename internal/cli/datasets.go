@@ -28,7 +28,7 @@ func runDatasets(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer env.release(st)
 	ds, err := st.Datasets(ctx)
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	*out = env.abs(*out)
 	if *out == "" {
 		return usageError("--parquet DIR is required")
 	}
@@ -33,7 +34,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer env.release(st)
 	stats, err := st.Export(ctx, *out, datasets...)
 	if err != nil {
 		return err

@@ -38,6 +38,14 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError("name at least one file, folder or - (standard input)")
 	}
+	paths := make([]string, fs.NArg())
+	for i, p := range fs.Args() {
+		if p != "-" {
+			p = env.abs(p)
+		}
+		paths[i] = p
+	}
+	*rejects = env.abs(*rejects)
 	if err := duckdb.ValidDatasetName(*dataset); err != nil {
 		return usageError("%v", err)
 	}
@@ -67,7 +75,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer env.release(st)
 	if fm == nil {
 		// The column order declared with flowlens sql's CREATE EXTERNAL TABLE.
 		if fm, err = st.DeclaredFormat(ctx, *dataset); err != nil {
@@ -85,7 +93,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 
 	bar := newProgress(env.Stderr, env.StderrIsTerminal)
 	cfg := ingest.Config{
-		Paths: fs.Args(), Dataset: *dataset, Format: fm, Force: *force, Workers: *workers,
+		Paths: paths, Dataset: *dataset, Format: fm, Force: *force, Workers: *workers,
 		Rejects: rej, Stdin: env.Stdin, SpoolDir: filepath.Join(*data, "tmp"), Logger: env.Logger,
 		Progress: func(p ingest.Progress) {
 			bar.Update(progressState{Done: p.FilesDone, Total: p.Files, Bytes: p.BytesDone, BytesTotal: p.Bytes,

@@ -18,6 +18,9 @@ func dataFlag(fs *flag.FlagSet, env *Env) *string {
 // openStore opens the embedded store of dir. A database held by another
 // flowlens process gives an error that says so and names the directory.
 func openStore(ctx context.Context, env *Env, dir string, readOnly bool) (*duckdb.Store, error) {
+	if env.shared != nil {
+		return env.shared.use(env.abs(dir))
+	}
 	s, err := duckdb.Open(ctx, duckdb.Config{Dir: dir, ReadOnly: readOnly}, env.Logger)
 	if err == nil {
 		return s, nil

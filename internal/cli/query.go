@@ -57,6 +57,10 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 	if err := checkOutputFormat(*output); err != nil {
 		return err
 	}
+	if *file != "-" {
+		*file = env.abs(*file)
+	}
+	*lookups = env.abs(*lookups)
 	text, err := queryText(env, fs.Args(), *file)
 	if err != nil {
 		return err
@@ -101,7 +105,7 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer env.release(st)
 			eng = query.New(query.Config{LookupDir: *lookups}, st, st)
 		}
 		c, err := eng.Compile(ctx, req)
@@ -125,7 +129,7 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer env.release(st)
 	eng := query.New(query.Config{Timeout: *timeout, LookupDir: *lookups}, st, st)
 	res, c, err := eng.Run(ctx, req)
 	if err != nil {

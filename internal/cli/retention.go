@@ -51,7 +51,7 @@ func runRetention(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer env.release(st)
 	if keepD > 0 {
 		if err := st.SetRetention(ctx, *dataset, keepD); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/athena"
 	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
 
@@ -114,7 +115,7 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer env.release(st)
 	opt, err := sqlOptions(ctx, st, splitList(*databases))
 	if err != nil {
 		return err
@@ -122,14 +123,26 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 	if stmts, err = athena.Prepare(q, opt); err != nil {
 		return err
 	}
+	decl := st
+	if !*write {
+		decl = nil
+	}
+	var runner store.Querier = st
 	if *intDiv {
 		// The parser reads the setting: it must be set before the
-		// statements are sent, for every connection of the pool.
-		if _, err := st.Query(ctx, "SET GLOBAL integer_division = true"); err != nil {
+		// statements are sent, on the connection that runs them (a
+		// session, so that other clients of a shared store keep theirs).
+		sess, err := st.Session(ctx)
+		if err != nil {
+			return err
+		}
+		defer sess.Close()
+		if _, err := sess.Query(ctx, "SET integer_division = true"); err != nil {
 			return fmt.Errorf("set integer division: %w", err)
 		}
+		runner = sess
 	}
-	return runStatements(ctx, env, st, stmts, *output, *show)
+	return runStatements(ctx, env, runner, decl, stmts, *output, *show)
 }
 
 // sqlOptions says what the database holds for the Athena rewrites: the
@@ -156,7 +169,7 @@ func sqlOptions(ctx context.Context, st *duckdb.Store, databases []string) (athe
 
 // runStatements runs prepared statements in turn and writes each result;
 // no-ops print their notice, show prints the SQL instead of running it.
-func runStatements(ctx context.Context, env *Env, st *duckdb.Store, stmts []athena.Statement, output string, show bool) error {
+func runStatements(ctx context.Context, env *Env, q store.Querier, st *duckdb.Store, stmts []athena.Statement, output string, show bool) error {
 	for _, s := range stmts {
 		switch {
 		case s.Kind.NoOp():
@@ -168,7 +181,7 @@ func runStatements(ctx context.Context, env *Env, st *duckdb.Store, stmts []athe
 			fmt.Fprintln(env.Stdout, s.SQL+";")
 			continue
 		}
-		res, err := st.Query(ctx, s.SQL)
+		res, err := q.Query(ctx, s.SQL)
 		if err != nil {
 			if s.SQL != s.Text {
 				err = fmt.Errorf("%w\n(after the Athena rewrites, the statement ran as: %s)", err, s.SQL)

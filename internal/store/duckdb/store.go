@@ -366,6 +366,11 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (*store.Re
 	if err != nil {
 		return nil, err
 	}
+	return materialise(ctx, rows)
+}
+
+// materialise reads every row of rows and closes it.
+func materialise(ctx context.Context, rows *sql.Rows) (*store.Result, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {

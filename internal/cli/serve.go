@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowlens/flowlens/internal/api"
+	"github.com/flowlens/flowlens/internal/auth"
+	"github.com/flowlens/flowlens/internal/catalog"
+	"github.com/flowlens/flowlens/internal/query"
+)
+
+const serveExamples = `  flowlens serve                                   # ./flowlens-data on http://127.0.0.1:8080
+  flowlens serve --data ./flowlens-demo/db --listen 127.0.0.1:9090
+  flowlens serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
+  TOKEN=$(flowlens tokens create --name me)        # then open the console and paste it
+  curl -H "Authorization: Bearer $TOKEN" -d '{"query":"stats count(*) by action"}' http://127.0.0.1:8080/api/v1/query
+
+While it runs, the server owns the data folder: 'flowlens query', 'sql',
+'datasets', 'ingest', 'retention' and 'export' given that --data send their
+work to it (same flags, output and exit status) instead of opening the
+database. SIGINT or SIGTERM stop it: running requests get --grace to finish,
+then are cancelled, and the database is closed cleanly. The API is
+documented in docs/API.md and at /api/v1/openapi.json.
+`
+
+// runServe runs the server until the context ends.
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "serve", "serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [limits]", serveExamples)
+	data := dataFlag(fs, env)
+	def := api.DefaultConfig()
+	listen := fs.String("listen", def.Listen, "`address` to listen on (host:port)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "the certificate's private key `file` (PEM)")
+	maxConc := fs.Int("max-concurrent", def.MaxConcurrent, "queries run at once; beyond that a query gets HTTP 429 with Retry-After")
+	timeout := fs.Duration("query-timeout", def.QueryTimeout, "longest a query may run (a request may ask for less)")
+	maxRows := fs.Int64("max-rows", def.MaxRows, "largest row cap a request may ask for (\"limit\"; the default cap is 10000)")
+	maxBody := fs.Int64("max-body", def.MaxBodyBytes, "largest request body in `bytes`")
+	memLimit := fs.String("memory-limit", "4GB", "memory limit of the query engine (DuckDB memory_limit)")
+	grace := fs.Duration("grace", 30*time.Second, "on SIGINT/SIGTERM, how long running requests may take to finish before they are cancelled")
+	logFormat := fs.String("log-format", "json", "log format on standard error: json or text")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("serve takes no arguments (got %q)", fs.Arg(0))
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError("give both --tls-cert and --tls-key, or neither")
+	}
+	logger, err := serveLogger(env, *logFormat, *logLevel)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	dir, err := filepath.Abs(*data)
+	if err != nil {
+		return err
+	}
+	lock, err := lockServe(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+
+	st, err := openStore(ctx, env, dir, false)
+	if err != nil {
+		return err
+	}
+	stOpen := true
+	closeStore := func() {
+		if stOpen {
+			stOpen = false
+			if err := st.Close(); err != nil {
+				logger.Error("close store", "err", err)
+			}
+		}
+	}
+	defer closeStore()
+	tokens := auth.Open(dir)
+	cat, err := catalog.Open(ctx, dir, 1000)
+	if err != nil {
+		return err
+	}
+	secret, err := auth.NewSecret()
+	if err != nil {
+		return err
+	}
+	tokens.AddEphemeral(secret, auth.Identity{ID: "cli", Name: "flowlens CLI (forwarded)"})
+
+	engine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups")}, st, st)
+	shared := &sharedStore{st: st, dir: dir}
+	srv, err := api.New(api.Config{
+		Listen: *listen, TLSCert: *tlsCert, TLSKey: *tlsKey, MaxConcurrent: *maxConc, QueryTimeout: *timeout,
+		MaxRows: *maxRows, MaxBodyBytes: *maxBody, DefaultRows: query.DefaultLimit,
+	}, api.Deps{
+		Logger: logger, Engine: engine, SQL: apiSQL{st: st}, Datasets: st, Tokens: tokens, Catalog: cat,
+		Ready: func(ctx context.Context) error {
+			_, err := st.Query(ctx, "SELECT 1")
+			return err
+		},
+		Console: consoleHandler(),
+		Extra: map[string]http.Handler{
+			"POST " + cliRunPath: &cliHandler{shared: shared, writeMu: &sync.Mutex{}, logger: logger.With("component", "cli")},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := st.Query(ctx, "SET GLOBAL memory_limit = "+quoteSQL(*memLimit)); err != nil {
+		return usageError("--memory-limit %q: %v", *memLimit, err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		return fmt.Errorf("listen on %s: %w", *listen, err)
+	}
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
+	url := scheme + "://" + srv.Addr()
+	if host, _, err := net.SplitHostPort(srv.Addr()); err == nil {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			if *tlsCert == "" {
+				logger.Warn("listening beyond this machine without TLS: tokens and results cross the network in clear text; give --tls-cert and --tls-key", "listen", srv.Addr())
+			}
+			if ip != nil && ip.IsUnspecified() {
+				url = scheme + "://127.0.0.1:" + portOf(srv.Addr())
+			}
+		}
+	}
+	if err := writeServeFiles(dir, url, secret); err != nil {
+		_ = srv.Stop(context.Background())
+		return err
+	}
+	defer removeServeFiles(dir)
+	logger.Info("serving", "url", url, "data", dir, "version", Version)
+	fmt.Fprintf(env.Stderr, "flowlens serve: %s (data %s); stop with Ctrl-C\n", url, dir)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping", "grace", grace.String())
+	case serveErr = <-srv.Done():
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *grace)
+	defer cancel()
+	if err := srv.Stop(stopCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("stop", "err", err)
+	}
+	closeStore()
+	logger.Info("stopped")
+	return serveErr
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func serveLogger(env *Env, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(env.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(env.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: json or text", format)
+}
+
+// writeServeFiles publishes where the server listens and its CLI secret.
+func writeServeFiles(dir, url, secret string) error {
+	if err := writeFileAtomic(filepath.Join(dir, serveTokenName), []byte(secret+"\n"), 0o600); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(serveInfo{URL: url, PID: os.Getpid(), StartedAt: time.Now().UTC(), Version: Version}, "", "  ")
+	return writeFileAtomic(filepath.Join(dir, serveInfoName), append(b, '\n'), 0o644)
+}
+
+func removeServeFiles(dir string) {
+	_ = os.Remove(filepath.Join(dir, serveInfoName))
+	_ = os.Remove(filepath.Join(dir, serveTokenName))
+}
+
+func writeFileAtomic(path string, b []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// consoleHandler serves the web console, or a page that says how to use
+// the API when this build has none.
+func consoleHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><title>flowlens</title><h1>flowlens</h1><p>The API is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>`)
+	})
+}

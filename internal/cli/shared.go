@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/flowlens/flowlens/internal/store/duckdb"
+)
+
+// sharedStore is the store flowlens serve owns, lent to the verbs it runs
+// for CLI clients.
+type sharedStore struct {
+	st  *duckdb.Store
+	dir string // absolute data folder
+}
+
+// use returns the shared store when dir is its folder.
+func (s *sharedStore) use(dir string) (*duckdb.Store, error) {
+	if !sameDir(dir, s.dir) {
+		return nil, fmt.Errorf("this flowlens serve owns %s, not %s", s.dir, dir)
+	}
+	return s.st, nil
+}
+
+// release closes a store a verb opened; the shared store stays open.
+func (e *Env) release(st *duckdb.Store) {
+	if st == nil || (e.shared != nil && st == e.shared.st) {
+		return
+	}
+	_ = st.Close()
+}
+
+// abs resolves a relative path against Env.Dir when set; "" stays "".
+func (e *Env) abs(p string) string {
+	if p == "" || e.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.Dir, p)
+}
+
+func sameDir(a, b string) bool {
+	ca, err1 := filepath.EvalSymlinks(a)
+	cb, err2 := filepath.EvalSymlinks(b)
+	if err1 == nil && err2 == nil {
+		return ca == cb
+	}
+	aa, _ := filepath.Abs(a)
+	bb, _ := filepath.Abs(b)
+	return aa == bb
+}
