@@ -308,7 +308,9 @@ func (s *Server) savedGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) savedCreate(w http.ResponseWriter, r *http.Request) { s.savedWrite(w, r, "") }
 
-func (s *Server) savedPut(w http.ResponseWriter, r *http.Request) { s.savedWrite(w, r, r.PathValue("id")) }
+func (s *Server) savedPut(w http.ResponseWriter, r *http.Request) {
+	s.savedWrite(w, r, r.PathValue("id"))
+}
 
 func (s *Server) savedWrite(w http.ResponseWriter, r *http.Request, id string) {
 	var q catalog.SavedQuery
@@ -348,7 +350,9 @@ func (s *Server) dashGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) dashCreate(w http.ResponseWriter, r *http.Request) { s.dashWrite(w, r, "") }
 
-func (s *Server) dashPut(w http.ResponseWriter, r *http.Request) { s.dashWrite(w, r, r.PathValue("id")) }
+func (s *Server) dashPut(w http.ResponseWriter, r *http.Request) {
+	s.dashWrite(w, r, r.PathValue("id"))
+}
 
 func (s *Server) dashWrite(w http.ResponseWriter, r *http.Request, id string) {
 	var d catalog.Dashboard

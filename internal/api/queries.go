@@ -92,18 +92,16 @@ func (s *Server) executeInner(ctx context.Context, p *parsed, stats *Statistics)
 		out.Shape = inferShape(out.Columns)
 		return out, nil
 	}
-	c, err := s.deps.Engine.Compile(ctx, p.engineRequest())
+	res, c, err := s.deps.Engine.Run(ctx, p.engineRequest())
 	if err != nil {
 		return nil, err
 	}
-	if n, b, err := s.scanned(ctx, p, c); err == nil {
-		stats.RecordsScanned, stats.BytesScanned = n, b
-	} else if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	res, err := s.deps.Engine.Exec(ctx, c)
-	if err != nil {
-		return nil, err
+	if stats.RecordsScanned == 0 {
+		if n, b, err := s.scanned(ctx, p, c); err == nil {
+			stats.RecordsScanned, stats.BytesScanned = n, b
+		} else if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 	}
 	out := convert(res, c.Statement.Types, 0)
 	out.Shape = shapeOf(c.Plan)
@@ -547,7 +545,7 @@ func (s *Server) executeAsync(ctx context.Context, p *parsed, q *run, stats *Sta
 			}
 		}
 	}
-	res, err := s.execute(ctx, p, &Statistics{})
+	res, err := s.execute(ctx, p, stats)
 	if err != nil {
 		return nil, err
 	}

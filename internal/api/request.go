@@ -152,4 +152,3 @@ func fmtRange(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
-
