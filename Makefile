@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/flowlens/flowlens/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-unit fuzz demo bench vet clean deps
+.PHONY: all build test test-unit fuzz demo bench bench-serve vet clean deps
 
 all: build
 
@@ -33,6 +33,10 @@ demo: build
 
 bench: build
 	scripts/bench.sh
+
+# The query workload through flowlens serve: fresh CLI processes, the server warm, 50 clients for 60 s.
+bench-serve: build
+	scripts/bench-serve.sh
 
 clean:
 	rm -rf bin

@@ -84,6 +84,7 @@ func commands() []command {
 		{"export", "write an Athena-ready Parquet lake", runExport},
 		{"serve", "run the server: REST API, web console, CLI forwarding", runServe},
 		{"tokens", "create, list and revoke API tokens", runTokens},
+		{"loadtest", "drive a running server with concurrent clients (Q1–Q7)", runLoadtest},
 		{"bench", "run the standard benchmark beside a plain DuckDB baseline", runBench},
 		{"version", "print the version", runVersion},
 	}

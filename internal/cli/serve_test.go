@@ -208,3 +208,37 @@ func jsonMarshal(v any) ([]byte, error) {
 	err := enc.Encode(v)
 	return bytes.TrimSpace(buf.Bytes()), err
 }
+
+// TestLoadtestShort is CI's short load test: concurrent clients mixing
+// Q1–Q7 beyond the server's concurrency limit get no errors (429s are
+// waited out).
+func TestLoadtestShort(t *testing.T) {
+	data := queryDB(t)
+	startServe(t, data, "--max-concurrent", "2")
+	code, out, errs := storeRun(t, nil, "loadtest", "--data", data, "--clients", "12", "--duration", "3s", "--output", "json")
+	if code != 0 {
+		t.Fatalf("loadtest: exit %d\n%s\n%s", code, out, errs)
+	}
+	var rep struct {
+		Total struct {
+			Count, Errors, Throttled int
+		} `json:"total"`
+		Queries []struct {
+			Name  string
+			Count int
+		} `json:"queries"`
+		ServerPeakRSS string `json:"serverPeakRSS"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if rep.Total.Errors != 0 || rep.Total.Count < 7 || len(rep.Queries) != 7 || rep.ServerPeakRSS == "" {
+		t.Fatalf("report %+v\n%s", rep, errs)
+	}
+	for _, q := range rep.Queries {
+		if q.Count == 0 {
+			t.Errorf("%s never ran", q.Name)
+		}
+	}
+	t.Logf("%d queries, %d throttled", rep.Total.Count, rep.Total.Throttled)
+}
