@@ -507,6 +507,10 @@ func (s *Server) queryStart(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		var stats Statistics
 		res, err := s.executeAsync(ctx, p, q, &stats)
+		if err != nil && ctx.Err() != nil {
+			// Stopped or timed out, wherever the database noticed it.
+			err = s.timeoutErr(ctx, p)
+		}
 		now := s.deps.Now()
 		elapsed := now.Sub(q.submitted).Milliseconds()
 		q.mu.Lock()
