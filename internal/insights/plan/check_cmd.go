@@ -161,6 +161,9 @@ func (c *checker) parse(cmd *isyntax.ParseCmd) {
 		return
 	}
 	if cmd.Glob != nil {
+		if cmd.Piped {
+			c.warn(`parse: the "|" before "as" and after the commas of its names were read as line breaks (write parse @message "…" as a, b, …)`)
+		}
 		stars := strings.Count(cmd.Glob.Value, "*")
 		if stars == 0 {
 			c.fail(cmd.Glob, "a parse pattern needs at least one * (or use a /regex/ with named groups)")
@@ -174,8 +177,10 @@ func (c *checker) parse(cmd *isyntax.ParseCmd) {
 		}
 		if sys, ok := src.(*Sys); ok && sys.Name == "@message" && !cmd.Multi {
 			if cols := c.mapGlob(cmd.Glob.Value, stars); cols != nil {
+				// parse yields the strings written in the record: the
+				// stored value as text, "-" for an absent one
 				for i, n := range names {
-					c.define(n, cols[i])
+					c.define(n, Written(cols[i].(*Column)))
 					c.addParsed(n)
 				}
 				return

@@ -105,6 +105,18 @@ func (c *checker) expr(e isyntax.Expr, ctx exprCtx) Expr {
 			}
 			lhs, rhs = append(lhs, x2), append(rhs, y)
 		}
+		if u := unwriteEq(x, &Lit{Value: "", T: TypeString}); u != x {
+			// written text in a list of text other than "-": the column
+			all := true
+			for _, y := range rhs {
+				all = all && unwriteEq(x, y) != x
+			}
+			for i := range lhs {
+				if all && lhs[i] == x {
+					lhs[i] = u
+				}
+			}
+		}
 		var r Expr
 		switch {
 		case len(rhs) == 0:
@@ -250,6 +262,14 @@ func (c *checker) num(x Expr) Expr {
 		}
 		return &Lit{T: TypeNumber}
 	}
+	if col := Unwritten(x); col != nil {
+		// the number of the written text: the stored number ("-" is
+		// absent, as it is not a number), or the text column converted
+		if col.Field.Kind.Numeric() {
+			return col
+		}
+		x = col
+	}
 	return &Call{Fn: "tonumber", Args: []Expr{x}, T: TypeNumber}
 }
 
@@ -280,6 +300,7 @@ func (c *checker) str(x Expr) Expr {
 // compare builds x op y with the typing rules of §6.2.
 func (c *checker) compare(n isyntax.Node, op string, x, y Expr) Expr {
 	if op == "=" {
+		x, y = unwriteEq(x, y), unwriteEq(y, x)
 		if r := ipv4Eq(x, y); r != nil {
 			return r
 		}
@@ -328,10 +349,36 @@ func (c *checker) coerce(n isyntax.Node, x, y Expr) (_, _ Expr, ok bool) {
 			}
 			*sx = nl
 		} else {
-			*sx = &Call{Fn: "tonumber", Args: []Expr{*sx}, T: TypeNumber}
+			*sx = c.num(*sx)
 		}
 	}
 	return x, y, true
+}
+
+// unwriteEq returns the column of a Written text column x compared for
+// equality with a text literal y other than "-": the written text equals
+// y exactly when the stored value does, and the column keeps the store's
+// fast paths (the integer IPv4 test, pruning).
+func unwriteEq(x, y Expr) Expr {
+	col := Unwritten(x)
+	if col == nil {
+		return x
+	}
+	if l, ok := y.(*Lit); ok {
+		s, ok := l.Value.(string)
+		switch {
+		case !ok || s == "-":
+		case !col.Field.Kind.Numeric():
+			return col
+		default:
+			// a number's text equals y only when y is that number written
+			// the way records write it
+			if v, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(v, 10) == s {
+				return col
+			}
+		}
+	}
+	return x
 }
 
 // ipv4Eq rewrites srcaddr = "10.0.0.1" into an integer test on the stored

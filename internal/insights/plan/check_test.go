@@ -204,8 +204,16 @@ func TestParseMapsOntoColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Stages[0].Cols[0].X.String() + "," + p.Stages[0].Cols[1].X.String(); got != "srcaddr,action" {
+	if got := p.Stages[0].Cols[0].X.String() + "," + p.Stages[0].Cols[1].X.String(); got != "written(srcaddr),written(action)" {
 		t.Fatalf("parse mapped to %s", got)
+	}
+	// Numeric use reads the stored column; = with text other than "-" too.
+	p, err = Compile(`parse @message "* * * *" as v, s, d, a | filter a = "ACCEPT" and v > 2 | stats count(*) by s`, Options{Formats: map[int]*flowlog.Format{3: custom}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Stages[0].Filters[0].String() + " " + p.Stages[0].Filters[1].String(); got != `=(action, "ACCEPT") >(version, 2)` {
+		t.Fatalf("filters on parsed fields: %s", got)
 	}
 	// Two formats that disagree fall back to a regex over @message.
 	p, err = Compile(q, Options{Formats: map[int]*flowlog.Format{3: custom, 4: flowlog.DefaultFormat()}})

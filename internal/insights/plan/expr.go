@@ -164,6 +164,23 @@ func (c *Call) String() string {
 	return s
 }
 
+// Written is the text a record has for a stored column, as its line
+// writes it: the value as text, "-" when absent. It is what `parse
+// @message "* * …"` yields when the glob maps onto the stored columns
+// (spec §5.7: parse outputs are strings); numeric use reads the column
+// itself (see Unwritten), which is the same number.
+func Written(col *Column) *Call {
+	return &Call{Fn: "written", Args: []Expr{col}, T: TypeString}
+}
+
+// Unwritten returns the column of a Written expression, or nil.
+func Unwritten(x Expr) *Column {
+	if c, ok := x.(*Call); ok && c.Fn == "written" {
+		return c.Args[0].(*Column)
+	}
+	return nil
+}
+
 // Walk calls f for e and every expression below it.
 func Walk(e Expr, f func(Expr)) {
 	f(e)

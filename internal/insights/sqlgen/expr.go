@@ -281,6 +281,14 @@ func (g *gen) call(c *plan.Call) string {
 		return g.fn("unpivot", lists...)
 	case "current_range":
 		return "(start >= " + itoa(g.opt.Start) + " AND start <= " + itoa(g.opt.End) + ")"
+	case "written":
+		// the value as its record writes it (as @message does)
+		col := c.Args[0].(*plan.Column)
+		e := g.column(col.Field)
+		if col.Field.Kind.Numeric() {
+			e = g.fn("tostring", e)
+		}
+		return g.fn("coalesce", e, g.d.Str("-"))
 	case "count_if":
 		return g.fn("count_if", g.expr(c.Args[0]))
 	case "split", "unnest", "unnest_json", "json_parse", "json_text", "json_array_size", "json_array_contains",

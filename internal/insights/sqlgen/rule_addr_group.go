@@ -35,7 +35,7 @@ func (g *gen) useAddrGroup(i int, s *plan.Stage) bool {
 	}
 	addr := false
 	for _, k := range s.Keys {
-		if c, ok := k.X.(*plan.Column); ok && ipv4Column(c.Field) != "" {
+		if f, _ := addrKey(k.X); f != nil {
 			addr = true
 			continue
 		}
@@ -57,6 +57,19 @@ func (g *gen) useAddrGroup(i int, s *plan.Stage) bool {
 		}
 	}
 	return true
+}
+
+// addrKey returns the address field of a group key that is a stored
+// address column, plainly or as parse writes it (plan.Written: "-" for
+// an absent address); nil otherwise.
+func addrKey(x plan.Expr) (f *flowlog.Field, written bool) {
+	if c, ok := x.(*plan.Column); ok && ipv4Column(c.Field) != "" {
+		return c.Field, false
+	}
+	if c := plan.Unwritten(x); c != nil && ipv4Column(c.Field) != "" {
+		return c.Field, true
+	}
+	return nil, false
 }
 
 // mentionsAddr reports whether x uses srcaddr or dstaddr outside an aggregate.
@@ -114,9 +127,11 @@ func keyIndex(s *plan.Stage, x plan.Expr) int {
 //	ORDER BY "_o0" DESC NULLS LAST, <natural keys of the text> LIMIT 10
 func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 	id := g.d.Ident
+	g.grouped = true
+	defer func() { g.grouped = false }()
 	var addrs []int // indexes of the address keys
 	for i, k := range s.Keys {
-		if c, ok := k.X.(*plan.Column); ok && !isConst(k.X) && ipv4Column(c.Field) != "" {
+		if f, _ := addrKey(k.X); f != nil {
 			addrs = append(addrs, i)
 		}
 	}
@@ -132,8 +147,11 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 		}
 		name := "_k" + strconv.Itoa(i)
 		keyCol[i] = id(name)
-		if c, ok := k.X.(*plan.Column); ok && ipv4Column(c.Field) != "" {
+		if f, written := addrKey(k.X); f != nil {
 			keyCol[i] = g.fn("coalesce", g.ipv4Text(id(name)), id(name+"t"))
+			if written {
+				keyCol[i] = g.fn("coalesce", g.ipv4Text(id(name)), id(name+"t"), g.d.Str("-"))
+			}
 		}
 	}
 	var vals, outer []string
@@ -225,8 +243,15 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 				tie[i] = g.orderKeys(k.X)
 				continue
 			}
-			f := k.X.(*plan.Column).Field
+			f, written := addrKey(k.X)
 			v4, text := ipv4Column(f), g.column(f)
+			// the text the tie-break orders: as the outer SELECT prints it
+			txt := func(e string) string {
+				if written {
+					return g.fn("coalesce", e, g.d.Str("-"))
+				}
+				return e
+			}
 			switch {
 			case p < nullAt:
 				sel = append(sel, v4+" AS "+id(name), "CAST(NULL AS VARCHAR) AS "+id(name+"t"))
@@ -237,12 +262,12 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 				sel = append(sel, "CAST(NULL AS UINTEGER) AS "+id(name), text+" AS "+id(name+"t"))
 				groupBy = append(groupBy, text)
 				cond = append(cond, v4+" IS NULL")
-				tie[i] = g.naturalText(text)
+				tie[i] = g.naturalText(txt(text))
 			default:
 				orText := "CASE WHEN " + v4 + " IS NULL THEN " + text + " END"
 				sel = append(sel, v4+" AS "+id(name), orText+" AS "+id(name+"t"))
 				groupBy = append(groupBy, v4, orText)
-				tie[i] = g.naturalText(g.fn("coalesce", g.ipv4Text(v4), orText))
+				tie[i] = g.naturalText(txt(g.fn("coalesce", g.ipv4Text(v4), orText)))
 			}
 		}
 		var ts []string

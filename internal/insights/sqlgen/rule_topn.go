@@ -65,7 +65,8 @@ func (g *gen) topNBound(s *plan.Stage, addrs []int, base, where, groupBy []strin
 		return "", ""
 	}
 	id := g.d.Ident
-	key := ipv4Column(s.Keys[addrs[0]].X.(*plan.Column).Field)
+	f, _ := addrKey(s.Keys[addrs[0]].X)
+	key := ipv4Column(f)
 	n := itoa(limit)
 	agg := g.expr(call)
 	cond := ""

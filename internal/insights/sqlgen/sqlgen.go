@@ -111,6 +111,9 @@ type gen struct {
 	// rollup is set while rendering a first stage that reads `flows_5m`
 	// (see useRollup).
 	rollup bool
+	// grouped is set while rendering the order of a grouped stage (its
+	// keys may only use what the stage groups by).
+	grouped bool
 }
 
 // scanFilters are the dataset and time predicates on the flows view,
@@ -344,7 +347,10 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		order = s.DedupOrder
 	}
 	order = withTies(s, order)
-	if o := g.order(order); o != "" {
+	g.grouped = s.Grouped
+	o := g.order(order)
+	g.grouped = false
+	if o != "" {
 		b.WriteString(" ORDER BY ")
 		b.WriteString(o)
 	}
@@ -443,6 +449,19 @@ func tieKeys(s *plan.Stage, order []plan.SortKey) []int {
 func (g *gen) orderKeys(x plan.Expr) []string {
 	if s, ok := x.(*plan.Sys); ok && s.Name == "@timestamp" {
 		return []string{"start"} // same order as start * 1000, and cheaper
+	}
+	if col := plan.Unwritten(x); col != nil && col.Field.Kind.Numeric() {
+		// the text of a number, or "-" (not a number: first ascending);
+		// a grouped stage orders by what it groups by
+		if g.grouped {
+			w := g.expr(x)
+			return []string{"(" + w + " <> " + g.d.Str("-") + ")", g.fn("tonumber", w)}
+		}
+		e := g.column(col.Field)
+		return []string{"(" + e + " IS NOT NULL)", e}
+	}
+	if col := plan.Unwritten(x); col != nil && col.Field.Kind == flowlog.KindIP {
+		return g.naturalText(g.expr(x))
 	}
 	if t := x.Type(); t == plan.TypeString || t == plan.TypeAny {
 		if c, ok := x.(*plan.Column); ok && c.Field.Kind == flowlog.KindIP {

@@ -20,6 +20,10 @@ type ParseCmd struct {
 	// the first match.
 	Multi bool
 	Names []*Field
+	// Piped marks a glob form written with "|" before "as" or after a
+	// comma of the name list, as the name list broken over lines with a
+	// leading "|" (user-docs/000 writes it so): read as line breaks.
+	Piped bool
 }
 
 func (*ParseCmd) command()     {}
@@ -103,8 +107,12 @@ func (p *parser) parseParse(kw token) Command {
 	case tString:
 		p.consume(t)
 		c.Glob = &String{Span: Span{t.pos, t.end}, Value: t.text}
+		if pipe := p.peek(); pipe.kind == tPipe && p.peek2(pipe).is("as") {
+			p.consume(pipe)
+			c.Piped = true
+		}
 		p.expectKeyword("as")
-		c.Names = p.parseNameList("a field name")
+		c.Names = p.parseGlobNames(c)
 	case tRegex:
 		p.consume(t)
 		c.Regex = &Regex{Span: Span{t.pos, t.end}, Pattern: t.text}
@@ -113,4 +121,24 @@ func (p *parser) parseParse(kw token) Command {
 	}
 	c.Span = p.span(kw.pos)
 	return c
+}
+
+// parseGlobNames reads the names of a glob parse: name { "," name }, where
+// a "|" right after a comma continues the list (a name list broken over
+// lines that each start with "|"; a comma cannot end a command, so this
+// reads no valid query differently).
+func (p *parser) parseGlobNames(c *ParseCmd) []*Field {
+	var out []*Field
+	for {
+		out = append(out, p.parseName("a field name"))
+		if !p.accept(tComma) {
+			return out
+		}
+		if pipe := p.peek(); pipe.kind == tPipe {
+			if n := p.peek2(pipe); n.kind == tIdent || n.kind == tBacktick {
+				p.consume(pipe)
+				c.Piped = true
+			}
+		}
+	}
 }

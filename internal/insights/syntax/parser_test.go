@@ -26,6 +26,7 @@ func TestParsePrint(t *testing.T) {
 	}
 	f(`fields @timestamp, @message`, `fields @timestamp, @message`)
 	f("stats sum(bytes) as Data_Transferred by srcaddr | sort by Data_Transferred desc | limit 2", `stats sum(bytes) as Data_Transferred by srcaddr | sort Data_Transferred desc | limit 2`)
+	f("parse @message \"* * *\"\n| as region, vpc_id,\n| az_id\n| sort start desc", `parse @message "* * *" as region, vpc_id, az_id | sort start desc`)
 	f("sort BY start desc, `by` asc", "sort start desc, `by` asc")
 	f("sort by (bytes + 1) desc", "sort (bytes + 1) desc")
 	f(`| FIELDS srcAddr AS s`, `fields srcAddr as s`)
