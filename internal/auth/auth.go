@@ -23,6 +23,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/flowlens/flowlens/internal/atomicfile"
 )
 
 // TokenPrefix starts every token, so that a leaked one is recognisable.
@@ -245,7 +247,7 @@ func (s *Store) update(f func([]Token) ([]Token, error)) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(s.path, append(b, '\n'))
+	return atomicfile.Write(s.path, append(b, '\n'), 0o600)
 }
 
 func (s *Store) lock(exclusive bool) (func(), error) {
@@ -286,42 +288,6 @@ func readFile(path string) ([]Token, error) {
 		return nil, fmt.Errorf("token file %s: %w", path, err)
 	}
 	return doc.Tokens, nil
-}
-
-// writeAtomic writes b to path through a temporary file beside it, synced
-// and renamed, and syncs the folder; the file is readable by its owner only.
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 func hashToken(plain string) string {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/flowlens/flowlens/internal/atomicfile"
 )
 
 // HistoryEntry is one query that ran.
@@ -93,7 +95,7 @@ func (h *history) add(e HistoryEntry) error {
 			buf.Write(line)
 			buf.WriteByte('\n')
 		}
-		if err := writeAtomic(h.path, buf.Bytes()); err != nil {
+		if err := atomicfile.Write(h.path, buf.Bytes(), 0o600); err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
 		h.lines = len(h.entries)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowlens/flowlens/internal/api"
+	"github.com/flowlens/flowlens/internal/atomicfile"
 	"github.com/flowlens/flowlens/internal/auth"
 	"github.com/flowlens/flowlens/internal/catalog"
 	"github.com/flowlens/flowlens/internal/query"
@@ -186,40 +187,16 @@ func serveLogger(env *Env, format, level string) (*slog.Logger, error) {
 
 // writeServeFiles publishes where the server listens and its CLI secret.
 func writeServeFiles(dir, url, secret string) error {
-	if err := writeFileAtomic(filepath.Join(dir, serveTokenName), []byte(secret+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, serveTokenName), []byte(secret+"\n"), 0o600); err != nil {
 		return err
 	}
 	b, _ := json.MarshalIndent(serveInfo{URL: url, PID: os.Getpid(), StartedAt: time.Now().UTC(), Version: Version}, "", "  ")
-	return writeFileAtomic(filepath.Join(dir, serveInfoName), append(b, '\n'), 0o644)
+	return atomicfile.Write(filepath.Join(dir, serveInfoName), append(b, '\n'), 0o644)
 }
 
 func removeServeFiles(dir string) {
 	_ = os.Remove(filepath.Join(dir, serveInfoName))
 	_ = os.Remove(filepath.Join(dir, serveTokenName))
-}
-
-func writeFileAtomic(path string, b []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // consoleHandler serves the web console, or a page that says how to use
