@@ -26,8 +26,9 @@ type Column struct {
 }
 
 // Statistics describe a query's work. RecordsScanned counts the records of
-// the selected datasets and time range; RecordsMatched those that pass the
-// query's filters before its first aggregation or sort (asynchronous
+// the selected datasets and time range (a synchronous query with a time
+// range leaves it 0 rather than scan twice); RecordsMatched those that pass
+// the query's filters before its first aggregation or sort (asynchronous
 // queries only); BytesScanned estimates their size on disk.
 type Statistics struct {
 	RecordsScanned int64 `json:"recordsScanned"`
@@ -73,8 +74,8 @@ func (s *Server) execute(ctx context.Context, p *parsed, stats *Statistics) (*Re
 		defer cancel()
 	}
 	res, err := s.executeInner(ctx, p, stats)
-	if err != nil && ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return nil, fmt.Errorf("the query ran longer than its timeout of %s: %w", p.timeout, context.DeadlineExceeded)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return nil, s.timeoutErr(ctx, p)
 	}
 	return res, err
 }
@@ -96,12 +97,11 @@ func (s *Server) executeInner(ctx context.Context, p *parsed, stats *Statistics)
 	if err != nil {
 		return nil, err
 	}
-	if stats.RecordsScanned == 0 {
-		if n, b, err := s.scanned(ctx, p, c); err == nil {
-			stats.RecordsScanned, stats.BytesScanned = n, b
-		} else if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+	if stats.RecordsScanned == 0 && c.Start.IsZero() && c.End.IsZero() {
+		// Without a time range the catalogue's totals are exact: no
+		// second scan on the synchronous path (asynchronous queries count
+		// the range before they run).
+		stats.RecordsScanned, stats.BytesScanned = s.catalogTotals(ctx, c.Datasets)
 	}
 	out := convert(res, c.Statement.Types, 0)
 	out.Shape = shapeOf(c.Plan)
@@ -117,21 +117,28 @@ func (s *Server) scanned(ctx context.Context, p *parsed, c *query.Compiled) (int
 	}
 	n, _ := res.Rows[0][0].(int64)
 	var bytes int64
-	if s.deps.Datasets != nil {
-		if ds, err := s.deps.Datasets.Datasets(ctx); err == nil {
-			var recs, size int64
-			for _, d := range ds {
-				if len(c.Datasets) == 0 || contains(c.Datasets, d.Name) {
-					recs += d.Records
-					size += d.Bytes
-				}
-			}
-			if recs > 0 {
-				bytes = int64(float64(size) / float64(recs) * float64(n))
-			}
-		}
+	if recs, size := s.catalogTotals(ctx, c.Datasets); recs > 0 {
+		bytes = int64(float64(size) / float64(recs) * float64(n))
 	}
 	return n, bytes, nil
+}
+
+// catalogTotals sums the records and bytes of the named datasets (all when none).
+func (s *Server) catalogTotals(ctx context.Context, names []string) (records, bytes int64) {
+	if s.deps.Datasets == nil {
+		return 0, 0
+	}
+	ds, err := s.deps.Datasets.Datasets(ctx)
+	if err != nil {
+		return 0, 0
+	}
+	for _, d := range ds {
+		if len(names) == 0 || contains(names, d.Name) {
+			records += d.Records
+			bytes += d.Bytes
+		}
+	}
+	return records, bytes
 }
 
 // matched counts the records that pass the query's leading filters: the

@@ -82,7 +82,7 @@ func commands() []command {
 		{"datasets", "list datasets: records, size, time range, formats", runDatasets},
 		{"retention", "remove whole hours older than a duration", runRetention},
 		{"export", "write an Athena-ready Parquet lake", runExport},
-		{"serve", "run the server: REST API, web console, CLI forwarding", runServe},
+		{"serve", "run the server: REST API and CLI forwarding", runServe},
 		{"tokens", "create, list and revoke API tokens", runTokens},
 		{"loadtest", "drive a running server with concurrent clients (Q1–Q7)", runLoadtest},
 		{"bench", "run the standard benchmark beside a plain DuckDB baseline", runBench},

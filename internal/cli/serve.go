@@ -24,7 +24,7 @@ import (
 const serveExamples = `  flowlens serve                                   # ./flowlens-data on http://127.0.0.1:8080
   flowlens serve --data ./flowlens-demo/db --listen 127.0.0.1:9090
   flowlens serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
-  TOKEN=$(flowlens tokens create --name me)        # then open the console and paste it
+  TOKEN=$(flowlens tokens create --name me)        # send it as "Authorization: Bearer $TOKEN"
   curl -H "Authorization: Bearer $TOKEN" -d '{"query":"stats count(*) by action"}' http://127.0.0.1:8080/api/v1/query
 
 While it runs, the server owns the data folder: 'flowlens query', 'sql',
