@@ -82,6 +82,11 @@ type Deps struct {
 	// Extra handlers mounted with their pattern (e.g. the CLI forwarding
 	// endpoint), behind the same authentication.
 	Extra map[string]http.Handler
+	// Public handlers are mounted with their pattern without the API's
+	// bearer authentication and body limit: each authenticates its callers
+	// and bounds its bodies itself (the CloudWatch Logs JSON endpoint with
+	// access keys, the Firehose endpoint with its access key header).
+	Public map[string]http.Handler
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -182,7 +187,15 @@ func (s *Server) Handler() http.Handler {
 	if s.deps.Console != nil {
 		mux.Handle("/", s.deps.Console)
 	}
-	return s.limitBody(mux)
+	if len(s.deps.Public) == 0 {
+		return s.limitBody(mux)
+	}
+	outer := http.NewServeMux()
+	outer.Handle("/", s.limitBody(mux))
+	for pattern, h := range s.deps.Public {
+		outer.Handle(pattern, h)
+	}
+	return outer
 }
 
 func (s *Server) limitBody(h http.Handler) http.Handler {

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +139,35 @@ func TestClassifyAndConvert(t *testing.T) {
 	want := `{"columns":[{"name":"t","type":"time"},{"name":"n","type":"number"},{"name":"s","type":"string"}],"rows":[["1970-01-01T00:00:00Z",1,"a"],[null,2.5,"b"]],"statistics":{"recordsScanned":0,"recordsMatched":0,"bytesScanned":0,"elapsedMs":0},"truncated":true,"shape":null}`
 	if string(b) != want {
 		t.Fatalf("%s\nwant %s", b, want)
+	}
+}
+
+// TestPublicMounts: a public handler is reached without a bearer token and
+// past the body limit, while the API next to it still asks for a token.
+func TestPublicMounts(t *testing.T) {
+	cat, err := catalog.Open(context.Background(), t.TempDir(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{MaxRows: 100, DefaultRows: 10, MaxBodyBytes: 16}, Deps{
+		Engine: query.New(query.Config{}, nil, nil), Tokens: auth.Open(t.TempDir()), Catalog: cat,
+		Public: map[string]http.Handler{"POST /firehose": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			fmt.Fprintf(w, "got %d", len(b))
+		})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/firehose", strings.NewReader(strings.Repeat("x", 100))))
+	if rec.Code != 200 || rec.Body.String() != "got 100" {
+		t.Fatalf("public handler: %d %q", rec.Code, rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/datasets", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("API without a token: %d, want 401", rec.Code)
 	}
 }

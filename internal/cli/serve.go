@@ -101,6 +101,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 
 	engine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups")}, st, st)
 	shared := &sharedStore{st: st, dir: dir}
+	// writeMu serialises every writer of the store inside the server: the
+	// forwarded write verbs and each component that ingests or deletes.
+	writeMu := &sync.Mutex{}
 	srv, err := api.New(api.Config{
 		Listen: *listen, TLSCert: *tlsCert, TLSKey: *tlsKey, MaxConcurrent: *maxConc, QueryTimeout: *timeout,
 		MaxRows: *maxRows, MaxBodyBytes: *maxBody, DefaultRows: query.DefaultLimit,
@@ -112,7 +115,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		},
 		Console: consoleHandler(),
 		Extra: map[string]http.Handler{
-			"POST " + cliRunPath: &cliHandler{shared: shared, writeMu: &sync.Mutex{}, logger: logger.With("component", "cli")},
+			"POST " + cliRunPath: &cliHandler{shared: shared, writeMu: writeMu, logger: logger.With("component", "cli")},
 		},
 	})
 	if err != nil {
