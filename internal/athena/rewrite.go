@@ -21,7 +21,7 @@ type Options struct {
 }
 
 // builtinTables are the views every flowlens database has.
-var builtinTables = []string{"flows", "flows_5m", "vpc_flow_logs", "vpc_flow_logs_parquet"}
+var builtinTables = []string{"flows", "flows_5m", "flows_rejects", "vpc_flow_logs", "vpc_flow_logs_parquet"}
 
 // athenaTablePrefix: other tables of AWS's Athena material (vpc_flow_logs_pp
 // for partition projection, …) reach vpc_flow_logs.

@@ -25,7 +25,9 @@ while there is none). Columns have Athena's names; year, month, day ('DD'), hour
 are the partition columns; _hour is the record's hour (epoch seconds: filter on it
 to prune); _srcaddr_v4 and _dstaddr_v4 hold IPv4 addresses as integers
 (ip4_int('10.1.0.0') converts). flows_5m is the 5-minute rollup (dataset, bin,
-action, log_status, records, bytes, packets).
+action, log_status, records, bytes, packets); flows_rejects the rollup of the
+REJECT records (dataset, _hour, srcaddr, _srcaddr_v4, dstport, records, bytes,
+packets).
 
 Athena SQL runs with these rewrites (never inside strings or comments):
   - Presto functions: from_unixtime, to_unixtime, date_format, date_parse,

@@ -357,6 +357,10 @@ func (g *gen) call(c *plan.Call) string {
 		}
 		return g.fn("round", a...)
 	case "count_star":
+		if g.rollup && g.view == rejectsView {
+			// a stage without keys has one row, also over no rollup rows
+			return "coalesce(CAST(sum(records) AS BIGINT), 0)"
+		}
 		if g.rollup {
 			return "CAST(sum(records) AS BIGINT)"
 		}
@@ -509,7 +513,7 @@ func (g *gen) floorTime(ts plan.Expr, p plan.Period, offMs int64, ceil bool) str
 			// on start (seconds) directly: integer arithmetic, no multiplication per row before the division
 			sec, sh := ms/1000, shift/1000
 			start := "start"
-			if g.rollup {
+			if g.rollup && g.view == rollupView {
 				start = "bin" // the 5-minute bin of start; useRollup checked the widths divide
 			}
 			if sh == 0 {

@@ -29,7 +29,7 @@ func ipv4Column(f *flowlog.Field) string {
 // canonical IPv4 address), and the text is rebuilt only for the groups
 // kept.
 func (g *gen) useAddrGroup(i int, s *plan.Stage) bool {
-	if i != 0 || g.rollup || g.late || g.d.Name() != "duckdb" || !s.Grouped || s.Star || s.Windowed || s.Fill != nil ||
+	if i != 0 || (g.rollup && g.view != rejectsView) || g.late || g.d.Name() != "duckdb" || !s.Grouped || s.Star || s.Windowed || s.Fill != nil ||
 		len(s.Joins) > 0 || len(s.Dedup) > 0 {
 		return false
 	}
@@ -188,7 +188,7 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 			order = append(order, name+dir)
 		}
 	}
-	where := g.scanFilters()
+	where := g.sourceFilters()
 	for _, f := range s.Filters {
 		where = append(where, strip(g.expr(f)))
 	}
@@ -275,12 +275,12 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 			ts = append(ts, tie[i]...)
 		}
 		w := append(append([]string(nil), where...), cond...)
-		if nullAt == len(addrs) {
+		if nullAt == len(addrs) && !g.rollup {
 			if cte, in := g.topNBound(s, addrs, where, w, groupBy, limit); cte != "" {
 				with, w = cte, append(w, in)
 			}
 		}
-		sql := "SELECT " + strings.Join(append(sel, vals...), ", ") + " FROM flows"
+		sql := "SELECT " + strings.Join(append(sel, vals...), ", ") + " FROM " + g.source()
 		if len(w) > 0 {
 			sql += " WHERE " + strings.Join(w, " AND ")
 		}

@@ -10,6 +10,9 @@ import (
 // with the record count and the sums of bytes and packets.
 const rollupSeconds = 300
 
+// rollupView is the store's 5-minute rollup.
+const rollupView = "flows_5m"
+
 // useRollup reports whether the first stage of the plan can read
 // `flows_5m` instead of `flows` and give the same answer: it groups by a
 // bin() of @timestamp whose width and offset are whole multiples of five

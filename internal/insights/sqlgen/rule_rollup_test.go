@@ -35,3 +35,41 @@ func TestRollupRange(t *testing.T) {
 	f("end off the bins", Options{Start: h, End: h + 3600}, DuckDB{}, false, "start <= 1700004000")
 	f("clickhouse", Options{}, ClickHouse{}, false, "FROM flows GROUP BY")
 }
+
+func TestRejectsRule(t *testing.T) {
+	const h = 1_700_002_800 // a multiple of 3600
+	for _, c := range []struct {
+		name, q string
+		opt     Options
+		d       Dialect
+		want    bool
+		where   string
+	}{
+		{"q2", `filter action = "REJECT" | stats count(*) as n by srcaddr | sort n desc | limit 20`, Options{}, DuckDB{}, true, "FROM flows_rejects WHERE (action = 'REJECT')"},
+		{"q4 aligned", `filter action = "REJECT" and dstport = 22 | stats count(*) as n by srcaddr`, Options{Start: h, End: h + 7200 - 1}, DuckDB{}, true, "WHERE _hour >= 1700002800 AND _hour <= 1700006400 AND (action = 'REJECT')"},
+		{"ports and sums", `filter action = "REJECT" | stats sum(bytes), sum(packets), count_distinct(srcaddr) by dstport`, Options{}, DuckDB{}, true, "FROM flows_rejects"},
+		{"start off the hours", `filter action = "REJECT" | stats count(*) by srcaddr`, Options{Start: h + 300, End: h + 3600 - 1}, DuckDB{}, false, "start >= 1700003100"},
+		{"end off the hours", `filter action = "REJECT" | stats count(*) by srcaddr`, Options{Start: h, End: h + 3600}, DuckDB{}, false, "start <= 1700006400"},
+		{"no reject filter", `filter action = "ACCEPT" | stats count(*) by srcaddr`, Options{}, DuckDB{}, false, "FROM flows"},
+		{"reject or", `filter action = "REJECT" or dstport = 22 | stats count(*) by srcaddr`, Options{}, DuckDB{}, false, "FROM flows"},
+		{"other key", `filter action = "REJECT" | stats count(*) by dstaddr`, Options{}, DuckDB{}, false, "FROM flows"},
+		{"other filter", `filter action = "REJECT" and protocol = 6 | stats count(*) by srcaddr`, Options{}, DuckDB{}, false, "FROM flows"},
+		{"other aggregate", `filter action = "REJECT" | stats avg(bytes) by srcaddr`, Options{}, DuckDB{}, false, "FROM flows"},
+		{"clickhouse", `filter action = "REJECT" | stats count(*) by srcaddr`, Options{}, ClickHouse{}, false, "FROM flows"},
+	} {
+		p, err := plan.Compile(c.q, plan.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		st, err := Generate(p, c.d, c.opt)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := strings.Contains(st.SQL, "FROM flows_rejects"); got != c.want {
+			t.Errorf("%s: rollup %v, want %v:\n%s", c.name, got, c.want, st.SQL)
+		}
+		if !strings.Contains(st.SQL, c.where) {
+			t.Errorf("%s: want %q in\n%s", c.name, c.where, st.SQL)
+		}
+	}
+}

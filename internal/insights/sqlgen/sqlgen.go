@@ -82,14 +82,24 @@ func Generate(p *plan.Plan, d Dialect, opt Options) (st *Statement, err error) {
 		st.SQL = g.estimate()
 		return st, nil
 	}
-	rollup := g.useRollup()
+	view := ""
+	switch {
+	case g.useRollup():
+		view = rollupView
+	case g.useRejects():
+		view = rejectsView
+	}
 	var sql string
 	for i, s := range p.Stages {
 		last := i == len(p.Stages)-1
-		g.rollup = i == 0 && rollup
+		g.rollup = i == 0 && view != ""
+		g.view = ""
+		if g.rollup {
+			g.view = view
+		}
 		sql = g.stage(i, s, sql, last)
 	}
-	g.rollup = false
+	g.rollup, g.view = false, ""
 	st.SQL = sql
 	return st, nil
 }
@@ -108,9 +118,11 @@ type gen struct {
 	noTry bool
 	// late is set while rendering the outer SELECT of lateColumns.
 	late bool
-	// rollup is set while rendering a first stage that reads `flows_5m`
-	// (see useRollup).
+	// rollup is set while rendering a first stage that reads a rollup
+	// instead of the records: view, `flows_5m` (see useRollup) or
+	// `flows_rejects` (see useRejects), whose rows count `records` each.
 	rollup bool
+	view   string
 	// grouped is set while rendering the order of a grouped stage (its
 	// keys may only use what the stage groups by).
 	grouped bool
@@ -141,6 +153,26 @@ func (g *gen) scanFilters() []string {
 		out = append(out, "start <= "+itoa(g.opt.End))
 	}
 	return out
+}
+
+// source is the relation a first stage reads: the flows view or the
+// rollup view chosen for it.
+func (g *gen) source() string {
+	if g.rollup {
+		return g.view
+	}
+	return "flows"
+}
+
+// sourceFilters are the dataset and time predicates on source().
+func (g *gen) sourceFilters() []string {
+	switch {
+	case g.rollup && g.view == rollupView:
+		return g.rollupScanFilters()
+	case g.rollup && g.view == rejectsView:
+		return g.rejectsScanFilters()
+	}
+	return g.scanFilters()
 }
 
 // datasetFilters restrict the scan to the selected datasets.
@@ -277,10 +309,8 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		cols = append(cols, "count(*) AS "+g.d.Ident("_empty"))
 	}
 	b.WriteString(strings.Join(cols, ", "))
-	if i == 0 && g.rollup {
-		b.WriteString(" FROM flows_5m")
-	} else if i == 0 {
-		b.WriteString(" FROM flows")
+	if i == 0 {
+		b.WriteString(" FROM " + g.source())
 	} else {
 		fmt.Fprintf(&b, " FROM (%s) AS %s", inner, g.d.Ident(fmt.Sprintf("_s%d", i)))
 	}
@@ -302,10 +332,8 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		b.WriteString(g.expr(j.On))
 	}
 	var where []string
-	if i == 0 && g.rollup {
-		where = g.rollupScanFilters()
-	} else if i == 0 {
-		where = g.scanFilters()
+	if i == 0 {
+		where = g.sourceFilters()
 	}
 	for _, f := range s.Filters {
 		where = append(where, strip(g.expr(f)))

@@ -52,6 +52,9 @@ func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time
 	if _, err := tx.ExecContext(ctx, "DELETE FROM rollup_5m"+rq, args...); err != nil {
 		return 0, fmt.Errorf("retention: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM rollup_rejects"+strings.Replace(q, "_hour", "coalesce(_hour, 0)", 1), args...); err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("retention: %w", err)
 	}

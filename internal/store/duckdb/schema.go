@@ -241,8 +241,68 @@ func schemaDDL() []string {
 		// the records; it is maintained in the commit of its files.
 		`CREATE TABLE IF NOT EXISTS rollup_5m (_dataset_id USMALLINT NOT NULL, _file_id UINTEGER NOT NULL,
 			_bin BIGINT, action VARCHAR, log_status VARCHAR, records BIGINT, bytes BIGINT, packets BIGINT)`,
+		rejectsDDL,
 	}
 }
+
+// rejectsDDL creates the rejects rollup: per file, hour, source address
+// and destination port, the count and the sums of bytes and packets of the
+// REJECT records only (about 5% of the records, and far fewer rows: a
+// scanner's or a brute-force source's rejects collapse). Questions about
+// rejected traffic by source and port (who is rejected most, SSH knocking)
+// read it instead of the records; it is written in the commit of its
+// files, replaced with them and cut by retention like rollup_5m.
+const rejectsDDL = `CREATE TABLE IF NOT EXISTS rollup_rejects (_dataset_id USMALLINT NOT NULL, _file_id UINTEGER NOT NULL,
+			_hour BIGINT, srcaddr VARCHAR, _srcaddr_v4 UINTEGER, dstport INTEGER, records BIGINT, bytes BIGINT, packets BIGINT)`
+
+// rejectsRollupSelect is the SELECT computing the rejects rollup rows of
+// record table tb's rows that match where (a predicate on the table).
+func rejectsRollupSelect(tb table, where string) string {
+	col := func(id flowlog.FieldID, typ string) string {
+		if tb.has(id) {
+			return quoteIdent(flowlog.Get(id).Column)
+		}
+		return "CAST(NULL AS " + typ + ")"
+	}
+	if !tb.has(flowlog.Action) {
+		return ""
+	}
+	v4 := "CAST(NULL AS UINTEGER)"
+	if tb.has(flowlog.SrcAddr) {
+		v4 = "_srcaddr_v4"
+	}
+	return fmt.Sprintf(`SELECT _dataset_id, _file_id, _hour, %s, %s, %s, count(*), CAST(sum(%s) AS BIGINT), CAST(sum(%s) AS BIGINT)
+			FROM %s WHERE action = 'REJECT' AND (%s) GROUP BY ALL`,
+		col(flowlog.SrcAddr, "VARCHAR"), v4, col(flowlog.DstPort, "INTEGER"),
+		col(flowlog.Bytes, "BIGINT"), col(flowlog.Packets, "BIGINT"), quoteIdent(tb.name), where)
+}
+
+// rejectsView is the select of the `flows_rejects` view: the rejects
+// rollup under the flows view's column names (`action` is the constant
+// 'REJECT', so the query's own filter on it stays valid). A database of an
+// older layout opened read-only has no rollup table: the view then
+// computes the same rows from the records.
+func rejectsView(tables []table, datasets map[int]string, stored bool) string {
+	cols := datasetCase(datasets) + `, _dataset_id, _file_id, _hour, srcaddr, _srcaddr_v4, dstport, CAST('REJECT' AS VARCHAR) AS action, records, bytes, packets`
+	if stored {
+		return "SELECT " + cols + " FROM rollup_rejects"
+	}
+	var parts []string
+	for _, t := range tables {
+		if q := rejectsRollupSelect(t, "true"); q != "" {
+			parts = append(parts, q)
+		}
+	}
+	if len(parts) == 0 {
+		return "SELECT " + cols + " FROM (" + rejectsNone + ")"
+	}
+	return "SELECT " + cols + " FROM (" + strings.Join(parts, " UNION ALL ") + ") AS r (_dataset_id, _file_id, _hour, srcaddr, _srcaddr_v4, dstport, records, bytes, packets)"
+}
+
+// rejectsNone is an empty relation with the rollup's columns.
+const rejectsNone = `SELECT CAST(NULL AS USMALLINT) AS _dataset_id, CAST(NULL AS UINTEGER) AS _file_id, CAST(NULL AS BIGINT) AS _hour,
+	CAST(NULL AS VARCHAR) AS srcaddr, CAST(NULL AS UINTEGER) AS _srcaddr_v4, CAST(NULL AS INTEGER) AS dstport,
+	CAST(NULL AS BIGINT) AS records, CAST(NULL AS BIGINT) AS bytes, CAST(NULL AS BIGINT) AS packets LIMIT 0`
 
 // rollupBin is the width of the rollup's bins in seconds.
 const rollupBin = 300
@@ -252,7 +312,7 @@ var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 
 // reservedNames are objects of the database a dataset may not shadow.
 var reservedNames = map[string]bool{
-	"flows": true, "flows_5m": true, "rollup_5m": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
+	"flows": true, "flows_5m": true, "rollup_5m": true, "flows_rejects": true, "rollup_rejects": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
 	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
 	"record_tables": true,
 }
@@ -328,7 +388,7 @@ func datasetCase(datasets map[int]string) string {
 
 // viewDDL returns the statements that (re)create the views for the given
 // datasets; temp makes them TEMP views (of one connection).
-func viewDDL(tables []table, datasets map[int]string, dropped []string, temp bool) []string {
+func viewDDL(tables []table, datasets map[int]string, dropped []string, temp, rejects bool) []string {
 	create := "CREATE OR REPLACE VIEW "
 	if temp {
 		create = "CREATE OR REPLACE TEMP VIEW "
@@ -344,6 +404,7 @@ func viewDDL(tables []table, datasets map[int]string, dropped []string, temp boo
 	stmts = append(stmts, create+"flows AS "+strings.Join(parts, " UNION ALL "))
 	stmts = append(stmts, create+"flows_5m AS SELECT "+datasetCase(datasets)+
 		", _bin AS bin, action, log_status, records, bytes, packets, _dataset_id, _file_id FROM rollup_5m")
+	stmts = append(stmts, create+"flows_rejects AS "+rejectsView(tables, datasets, rejects))
 	def := ""
 	for _, id := range sortedKeys(datasets) {
 		name := datasets[id]

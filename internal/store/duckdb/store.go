@@ -79,6 +79,9 @@ type Store struct {
 	// hasDeclared says whether the datasets table has declared_format (a
 	// database opened read-only may predate it).
 	hasDeclared bool
+	// hasRejects says whether the database has the rejects rollup (a
+	// database of layout 3 or older opened read-only has not).
+	hasRejects bool
 }
 
 var (
@@ -188,7 +191,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		// last wrote it; a read-only open uses this flowlens's views as
 		// TEMP views (on this connection and every new one).
 		s.mu.Lock()
-		s.tempViews = strings.Join(viewDDL(s.tables, s.datasets, nil, true), "; ")
+		s.tempViews = strings.Join(viewDDL(s.tables, s.datasets, nil, true, s.hasRejects), "; ")
 		views := s.tempViews
 		s.mu.Unlock()
 		if _, err := conn.ExecContext(ctx, views); err != nil {
@@ -217,15 +220,17 @@ func (s *Store) openError(err error) error {
 // schemaVersion is the layout version of the record tables. Version 3
 // added a table per set of catalog fields (`record_tables`); a version 2
 // database is upgraded in place (its wide table `records_ext` becomes one
-// of the registered tables).
-const schemaVersion = "3"
+// of the registered tables). Version 4 added the rejects rollup
+// (`rollup_rejects`), filled from the records when an older database is
+// upgraded.
+const schemaVersion = "4"
 
 // migrate creates the schema, macros and views.
 func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
 	var v string
 	err := conn.QueryRowContext(ctx, `SELECT value FROM flowlens_meta WHERE key = 'schema_version'`).Scan(&v)
-	if err == nil && v != schemaVersion && v != "2" {
-		return fmt.Errorf("open store %s: the database has layout version %s, this flowlens reads versions 2 and 3: ingest into a new data directory", s.cfg.Dir, v)
+	if err == nil && v != schemaVersion && v != "2" && v != "3" {
+		return fmt.Errorf("open store %s: the database has layout version %s, this flowlens reads versions 2 to 4: ingest into a new data directory", s.cfg.Dir, v)
 	}
 	stmts := schemaDDL()
 	if v == "2" {
@@ -233,13 +238,31 @@ func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
 		stmts = append(stmts, fmt.Sprintf(`INSERT OR IGNORE INTO record_tables VALUES (%s, %s)`,
 			quoteString(extTable.name), quoteString(strings.Join(extTable.set.names(), " "))))
 	}
-	for _, stmt := range stmts {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return s.openError(fmt.Errorf("create schema: %w", err))
+	// One transaction: an upgrade interrupted half-way is redone whole at
+	// the next open.
+	stmts = append([]string{"BEGIN TRANSACTION"}, stmts...)
+	if v == "2" || v == "3" {
+		tables := []table{narrowTable, extTable}
+		if v == "3" {
+			var err error
+			if tables, err = loadTables(ctx, conn); err != nil {
+				return s.openError(err)
+			}
+		}
+		s.logger.Info("upgrading the database layout: filling the rejects rollup", "from", v, "to", schemaVersion, "dir", s.cfg.Dir)
+		stmts = append(stmts, "DELETE FROM rollup_rejects")
+		for _, t := range tables {
+			if q := rejectsRollupSelect(t, "true"); q != "" {
+				stmts = append(stmts, "INSERT INTO rollup_rejects "+q)
+			}
 		}
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO flowlens_meta VALUES ('schema_version', '`+schemaVersion+`')`); err != nil {
-		return s.openError(fmt.Errorf("create schema: %w", err))
+	stmts = append(stmts, `INSERT OR REPLACE INTO flowlens_meta VALUES ('schema_version', '`+schemaVersion+`')`, "COMMIT")
+	for _, stmt := range stmts {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			_, _ = conn.ExecContext(ctx, "ROLLBACK")
+			return s.openError(fmt.Errorf("create schema: %w", err))
+		}
 	}
 	return nil
 }
@@ -255,9 +278,9 @@ func loadTables(ctx context.Context, conn *sql.Conn) ([]table, error) {
 	switch v {
 	case "2":
 		return append(tables, extTable), nil
-	case schemaVersion:
+	case "3", schemaVersion:
 	default:
-		return nil, fmt.Errorf("the database has layout version %s, this flowlens reads versions 2 and 3", v)
+		return nil, fmt.Errorf("the database has layout version %s, this flowlens reads versions 2 to 4", v)
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT name, fields FROM record_tables ORDER BY name`)
 	if err != nil {
@@ -325,11 +348,17 @@ func (s *Store) loadMeta(ctx context.Context, conn *sql.Conn) error {
 		return fmt.Errorf("load datasets: %w", err)
 	}
 	s.hasDeclared = declared > 0
+	var rejects int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
+		WHERE database_name = 'fl' AND table_name = 'rollup_rejects'`).Scan(&rejects); err != nil {
+		return fmt.Errorf("load the rollups: %w", err)
+	}
+	s.hasRejects = rejects > 0
 	s.mu.Lock()
 	s.datasets, s.formats, s.tables, s.nextFileID = ds, fm, tables, uint32(next.Int64)+1
 	s.mu.Unlock()
 	if !s.cfg.ReadOnly {
-		for _, stmt := range viewDDL(tables, ds, nil, false) {
+		for _, stmt := range viewDDL(tables, ds, nil, false, true) {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("create views: %w", err)
 			}

@@ -276,7 +276,7 @@ func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
 			return fmt.Errorf("look up %s in the ingest registry: %w", t.src.Key, err)
 		}
 		if old.Valid {
-			names := []string{"rollup_5m"}
+			names := []string{"rollup_5m", "rollup_rejects"}
 			for _, tb := range w.tables() {
 				names = append(names, quoteIdent(tb.name))
 			}
@@ -563,7 +563,7 @@ func (w *writeTx) refreshViews(ctx context.Context) error {
 	for id, n := range w.newDatasets {
 		all[id] = n
 	}
-	for _, stmt := range viewDDL(w.tables(), all, nil, false) {
+	for _, stmt := range viewDDL(w.tables(), all, nil, false, true) {
 		if err := w.exec(ctx, stmt); err != nil {
 			return fmt.Errorf("create views: %w", err)
 		}
@@ -571,7 +571,7 @@ func (w *writeTx) refreshViews(ctx context.Context) error {
 	return nil
 }
 
-// rollup adds the 5-minute rollup rows of the files of txs (whose rows are
+// rollup adds the 5-minute and the rejects rollup rows of the files of txs (whose rows are
 // all inserted by now).
 func (w *writeTx) rollup(ctx context.Context, txs []*fileTx) error {
 	lo, hi := uint32(math.MaxUint32), uint32(0)
@@ -593,6 +593,11 @@ func (w *writeTx) rollup(ctx context.Context, txs []*fileTx) error {
 			col(flowlog.Bytes, "BIGINT"), col(flowlog.Packets, "BIGINT"), quoteIdent(tb.name))
 		if err := w.exec(ctx, q, lo, hi); err != nil {
 			return fmt.Errorf("update the rollup: %w", err)
+		}
+		if q := rejectsRollupSelect(tb, "_file_id BETWEEN ? AND ?"); q != "" {
+			if err := w.exec(ctx, "INSERT INTO rollup_rejects "+q, lo, hi); err != nil {
+				return fmt.Errorf("update the rejects rollup: %w", err)
+			}
 		}
 	}
 	return nil

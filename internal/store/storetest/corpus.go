@@ -241,6 +241,7 @@ func coreCases() []Case {
 				return rowsOf(k, g, agg(sum, "bytes"))
 			}},
 		{Name: "q4_ssh_knocking", Query: `filter action = "REJECT" and dstport = 22 | stats count(*) as n by srcaddr | sort n desc | limit 20`,
+			SQL: "FROM flows_rejects",
 			Want: func(rs []record) [][]any {
 				rs = where(rs, func(r record) bool { p, _ := num(r, "dstport"); return reject(r) && p == 22 })
 				k, g := groupBy(rs, cols("srcaddr"))
@@ -315,6 +316,39 @@ func coreCases() []Case {
 				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 900)} })
 				return rowsOf(k, g, countOf, agg(sum, "bytes"))
 			}, Order: []int{0}, Desc: []bool{false}},
+		// The rejects rollup (flows_rejects) answers counts and sums of the
+		// REJECT records by source and port over whole hours; anything
+		// else (another field, a range off the hours) reads the records.
+		{Name: "rejects_rollup_by_source_and_port", Query: `filter action = "REJECT" | stats count(*) as n, sum(bytes) as b, sum(packets) as p, count_distinct(dstport) as ports by srcAddr, dstPort`,
+			SQL: "FROM flows_rejects",
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, reject), cols("srcaddr", "dstport"))
+				return rowsOf(k, g, countOf, agg(sum, "bytes"), agg(sum, "packets"), agg(distinct, "dstport"))
+			}},
+		{Name: "rejects_rollup_total_aligned_range", Datasets: []string{dsEdge}, Start: Base.Add(time.Hour), End: Base.Add(3*time.Hour - time.Second),
+			Query: `filter action = "REJECT" and dstport != 443 | stats count(*) as n, count_distinct(srcaddr) as sources`,
+			SQL:   "FROM flows_rejects",
+			Want: func(rs []record) [][]any {
+				lo, hi := Base.Add(time.Hour).Unix(), Base.Add(3*time.Hour-time.Second).Unix()
+				rs = where(rs, func(r record) bool {
+					p, ok := num(r, "dstport")
+					return inDS(dsEdge)(r) && r.start() >= lo && r.start() <= hi && reject(r) && ok && p != 443
+				})
+				return [][]any{{countOf(rs), distinct(rs, "srcaddr")}}
+			}},
+		{Name: "rejects_rollup_empty", Start: Base.Add(-48 * time.Hour), End: Base.Add(-47*time.Hour - time.Second),
+			Query: `filter action = "REJECT" | stats count(*) as n, sum(bytes) as b`,
+			SQL:   "FROM flows_rejects",
+			Want:  func(rs []record) [][]any { return [][]any{{int64(0), nil}} }},
+		{Name: "rejects_rollup_misaligned_range", Start: Base.Add(61 * time.Minute), End: Base.Add(3*time.Hour - time.Second),
+			Query: `filter action = "REJECT" | stats count(*) as n by dstport`,
+			SQL:   "FROM flows WHERE",
+			Want: func(rs []record) [][]any {
+				lo, hi := Base.Add(61*time.Minute).Unix(), Base.Add(3*time.Hour-time.Second).Unix()
+				rs = where(rs, func(r record) bool { return r.start() >= lo && r.start() <= hi && reject(r) })
+				k, g := groupBy(rs, cols("dstport"))
+				return rowsOf(k, g, countOf)
+			}},
 		{Name: "rollup_misaligned_range", Start: Base.Add(67*time.Minute + 13*time.Second), End: Base.Add(2*time.Hour + 61*time.Second),
 			Query: `stats count(*) as n, sum(bytes) as b by bin(5m) as t`,
 			SQL:   "FROM flows WHERE",
