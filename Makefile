@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/flowlens/flowlens/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-unit fuzz demo bench bench-serve vet clean deps
+.PHONY: all build test test-unit fuzz demo bench bench-serve vet clean deps ui screenshots
 
 all: build
 
@@ -16,10 +16,20 @@ deps:
 build: deps
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/flowlens
 
+# The web console: web/ (TypeScript, Vite, ECharts) built into internal/web/dist, which is
+# committed and embedded; make test fails when it is stale (internal/web TestBundleFresh).
+ui:
+	cd web && npm ci && npm run build
+
+# The console's screenshots in docs/ (the README shows docs/console.png): the browser tests
+# run against a flowlens serve on generated demo data and keep their screenshots.
+screenshots: deps
+	FLOWLENS_REQUIRE_CHROMIUM=1 FLOWLENS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -tags '$(TAGS)' -count=1 -run 'TestConsoleBrowser' ./internal/cli
+
 # The whole suite: unit, golden, end-to-end and a short run of every fuzz target.
 test: deps
 	$(GO) vet -tags '$(TAGS)' ./...
-	FLOWLENS_REQUIRE_CLICKHOUSE=1 $(GO) test -tags '$(TAGS)' -count=1 -timeout 20m ./...
+	FLOWLENS_REQUIRE_CLICKHOUSE=1 FLOWLENS_REQUIRE_UI=1 FLOWLENS_REQUIRE_CHROMIUM=1 $(GO) test -tags '$(TAGS)' -count=1 -timeout 20m ./...
 	scripts/fuzz.sh $(FUZZTIME)
 
 test-unit:

@@ -19,6 +19,7 @@ import (
 	"github.com/flowlens/flowlens/internal/auth"
 	"github.com/flowlens/flowlens/internal/catalog"
 	"github.com/flowlens/flowlens/internal/query"
+	"github.com/flowlens/flowlens/internal/web"
 )
 
 const serveExamples = `  flowlens serve                                   # ./flowlens-data on http://127.0.0.1:8080
@@ -30,7 +31,8 @@ const serveExamples = `  flowlens serve                                   # ./fl
 While it runs, the server owns the data folder: 'flowlens query', 'sql',
 'datasets', 'ingest', 'retention' and 'export' given that --data send their
 work to it (same flags, output and exit status) instead of opening the
-database. SIGINT or SIGTERM stop it: running requests get --grace to finish,
+database. The web console is at the same address (open it in a browser and
+sign in with a token from 'flowlens tokens create'). SIGINT or SIGTERM stop it: running requests get --grace to finish,
 then are cancelled, and the database is closed cleanly. The API is
 documented in docs/API.md and at /api/v1/openapi.json.
 `
@@ -99,6 +101,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	tokens.AddEphemeral(secret, auth.Identity{ID: "cli", Name: "flowlens CLI (forwarded)"})
 
+	console, err := web.New()
+	if err != nil {
+		return err
+	}
 	engine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups")}, st, st)
 	shared := &sharedStore{st: st, dir: dir}
 	// writeMu serialises every writer of the store inside the server: the
@@ -113,7 +119,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			_, err := st.Query(ctx, "SELECT 1")
 			return err
 		},
-		Console: consoleHandler(),
+		Console: console,
 		Extra: map[string]http.Handler{
 			"POST " + cliRunPath: &cliHandler{shared: shared, writeMu: writeMu, logger: logger.With("component", "cli")},
 		},
@@ -200,17 +206,4 @@ func writeServeFiles(dir, url, secret string) error {
 func removeServeFiles(dir string) {
 	_ = os.Remove(filepath.Join(dir, serveInfoName))
 	_ = os.Remove(filepath.Join(dir, serveTokenName))
-}
-
-// consoleHandler serves the web console, or a page that says how to use
-// the API when this build has none.
-func consoleHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><title>flowlens</title><h1>flowlens</h1><p>The API is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>`)
-	})
 }

@@ -1,0 +1,145 @@
+// The first page: which datasets exist and their time ranges, and the questions of
+// the common use cases one click away.
+
+import type { App, Page } from '../app';
+import type { ChartKind } from '../api';
+import { h, replace } from '../dom';
+import { formatBytes, formatTime } from '../format';
+import { encodeState } from '../link';
+
+interface Question {
+  id: string;
+  title: string;
+  text: string;
+  query: string;
+  chart: ChartKind;
+}
+
+export const questions: Question[] = [
+  {
+    id: 'rejected',
+    title: 'Rejected traffic',
+    text: 'Sources whose traffic security groups or network ACLs rejected, with the ports and hosts they tried.',
+    query: 'filter action = "REJECT"\n| stats count(*) as rejects, count_distinct(dstPort) as ports, count_distinct(dstAddr) as targets by srcAddr\n| sort rejects desc\n| limit 20',
+    chart: 'auto',
+  },
+  {
+    id: 'ssh-rdp',
+    title: 'SSH and RDP knocking',
+    text: 'Who connects to port 22 or 3389, and where to.',
+    query: 'filter dstPort = 22 or dstPort = 3389\n| stats count(*) as attempts by srcAddr, dstAddr\n| sort attempts desc\n| limit 25',
+    chart: 'auto',
+  },
+  {
+    id: 'port-scans',
+    title: 'Port scans',
+    text: 'Sources probing many ports or many hosts, mostly rejected.',
+    query: 'filter action = "REJECT"\n| stats count_distinct(dstPort) as ports, count_distinct(dstAddr) as hosts, count(*) as probes by srcAddr\n| filter ports >= 20 or hosts >= 20\n| sort ports desc\n| limit 20',
+    chart: 'auto',
+  },
+  {
+    id: 'top-talkers',
+    title: 'Top talkers',
+    text: 'The source and destination pairs that moved the most bytes.',
+    query: 'stats sum(bytes) as bytes, sum(packets) as packets by srcAddr, dstAddr\n| sort bytes desc\n| limit 25',
+    chart: 'auto',
+  },
+  {
+    id: 'traffic',
+    title: 'Traffic over time',
+    text: 'Bytes per 15 minutes, accepted and rejected stacked.',
+    query: 'stats sum(bytes) as bytes by bin(15m), action',
+    chart: 'area',
+  },
+];
+
+// hostQuery lists the flows from or to one address.
+export function hostQuery(addr: string): string {
+  const a = addr.replace(/["\\]/g, '');
+  return `fields @timestamp, srcAddr, srcPort, dstAddr, dstPort, protocol, action, bytes, packets\n| filter srcAddr = "${a}" or dstAddr = "${a}"\n| sort @timestamp desc\n| limit 500`;
+}
+
+function link(query: string, chart: ChartKind, datasets: string[] = []): string {
+  return `${encodeState({ query, language: 'insights', datasets, range: {}, chart, utc: true })}&run=1`;
+}
+
+export function homePage(app: App): Page {
+  const dsBox = h('div', { class: 'card' }, h('p', { class: 'muted' }, 'Loading datasets…'));
+  const addr = h('input', { type: 'text', placeholder: '10.0.1.5', 'aria-label': 'Host address', class: 'addr' });
+  const hostForm = h(
+    'form',
+    {
+      class: 'question card',
+      'data-question': 'host',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const a = addr.value.trim();
+        if (!/^[0-9A-Fa-f.:]+$/.test(a)) {
+          addr.setCustomValidity('An IPv4 or IPv6 address');
+          addr.reportValidity();
+          return;
+        }
+        app.navigate(link(hostQuery(a), 'table'));
+      },
+    },
+    h('h3', null, 'A host’s flows'),
+    h('p', { class: 'muted' }, 'Every flow from or to one address, newest first.'),
+    h('div', { class: 'row' }, addr, h('button', { type: 'submit', class: 'primary' }, 'Show')),
+  );
+  addr.addEventListener('input', () => addr.setCustomValidity(''));
+  const cards = questions.map((q) =>
+    h(
+      'a',
+      { class: 'question card', href: link(q.query, q.chart), 'data-question': q.id },
+      h('h3', null, q.title),
+      h('p', { class: 'muted' }, q.text),
+      h('code', { class: 'q-preview' }, q.query.split('\n')[0] + (q.query.includes('\n') ? ' | …' : '')),
+    ),
+  );
+  const el = h(
+    'div',
+    { class: 'page home' },
+    h('h1', null, 'What happened on your network?'),
+    h('section', null, h('h2', null, 'Datasets'), dsBox),
+    h('section', null, h('h2', null, 'Questions'), h('div', { class: 'questions' }, cards, hostForm)),
+  );
+
+  app
+    .datasets(true)
+    .then((ds) => {
+      if (!ds.length) {
+        replace(
+          dsBox,
+          h('p', null, 'No datasets yet. Load flow logs on the server:'),
+          h('pre', null, 'flowlens ingest --data DIR ./AWSLogs/\nflowlens demo            # or a generated day with attacks mixed in'),
+        );
+        return;
+      }
+      replace(
+        dsBox,
+        h(
+          'table',
+          { class: 'datasets' },
+          h('thead', null, h('tr', null, h('th', null, 'Dataset'), h('th', { class: 'num' }, 'Records'), h('th', null, 'From (UTC)'), h('th', null, 'To (UTC)'), h('th', { class: 'num' }, 'Size'), h('th', null, ''))),
+          h(
+            'tbody',
+            null,
+            ds.map((d) =>
+              h(
+                'tr',
+                { 'data-dataset': d.name },
+                h('td', null, h('strong', null, d.name)),
+                h('td', { class: 'num' }, d.records.toLocaleString('en')),
+                h('td', null, d.minTime ? formatTime(d.minTime, true) : '–'),
+                h('td', null, d.maxTime ? formatTime(d.maxTime, true) : '–'),
+                h('td', { class: 'num' }, formatBytes(d.bytes)),
+                h('td', null, h('a', { class: 'button secondary small', href: link('fields @timestamp, srcAddr, dstAddr, dstPort, action, bytes\n| sort @timestamp desc\n| limit 100', 'auto', [d.name]) }, 'Explore')),
+              ),
+            ),
+          ),
+        ),
+      );
+    })
+    .catch((e: Error) => replace(dsBox, h('p', { class: 'error-text' }, e.message)));
+  return { el };
+}
