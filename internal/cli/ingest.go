@@ -109,6 +109,13 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	}
 	printIngestSummary(env.Stdout, sum, *rejects)
 	if runErr == nil {
+		// Hours that are over are rewritten once as one sorted run
+		// (smaller, and address lookups prune to a few row groups).
+		if _, err := st.Seal(ctx); err != nil {
+			return err
+		}
+	}
+	if runErr == nil {
 		if ds, err := st.Datasets(ctx); err == nil {
 			for _, d := range ds {
 				if d.Name == *dataset {

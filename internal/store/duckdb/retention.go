@@ -55,6 +55,13 @@ func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time
 	if _, err := tx.ExecContext(ctx, "DELETE FROM rollup_rejects"+strings.Replace(q, "_hour", "coalesce(_hour, 0)", 1), args...); err != nil {
 		return 0, fmt.Errorf("retention: %w", err)
 	}
+	if dataset == "" {
+		// every row of these hours is gone (a dataset's rows leave holes
+		// in the hour's runs, which stay sorted)
+		if _, err := tx.ExecContext(ctx, "DELETE FROM hour_runs"+q, args...); err != nil {
+			return 0, fmt.Errorf("retention: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("retention: %w", err)
 	}

@@ -242,6 +242,7 @@ func schemaDDL() []string {
 		`CREATE TABLE IF NOT EXISTS rollup_5m (_dataset_id USMALLINT NOT NULL, _file_id UINTEGER NOT NULL,
 			_bin BIGINT, action VARCHAR, log_status VARCHAR, records BIGINT, bytes BIGINT, packets BIGINT)`,
 		rejectsDDL,
+		hourRunsDDL,
 	}
 }
 
@@ -312,7 +313,7 @@ var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 
 // reservedNames are objects of the database a dataset may not shadow.
 var reservedNames = map[string]bool{
-	"flows": true, "flows_5m": true, "rollup_5m": true, "flows_rejects": true, "rollup_rejects": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
+	"flows": true, "flows_5m": true, "rollup_5m": true, "flows_rejects": true, "rollup_rejects": true, "hour_runs": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
 	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
 	"record_tables": true,
 }

@@ -52,6 +52,18 @@ type Config struct {
 	// SpillRecords is how many records one FileTx buffers in memory before
 	// it writes them into its open transaction (0 → 4 M).
 	SpillRecords int
+	// SealAfter is how long after its end an hour is sealed by Seal
+	// (rewritten as one sorted run; 0 → 1 hour).
+	SealAfter time.Duration
+	// SealRuns is how many sorted runs (commits) an hour may hold before
+	// Seal rewrites it (0 → 3).
+	SealRuns int
+	// SealBatch is about how many records Seal rewrites in one
+	// transaction (0 → 1 M).
+	SealBatch int
+	// SealQuiet is how long an hour must not have been written before
+	// Seal rewrites it (0 → 10 minutes; negative: no wait).
+	SealQuiet time.Duration
 	// Now returns the current time (nil → time.Now); tests inject a clock.
 	Now func() time.Time
 }
@@ -79,6 +91,9 @@ type Store struct {
 	// hasDeclared says whether the datasets table has declared_format (a
 	// database opened read-only may predate it).
 	hasDeclared bool
+	// sealHook, when set (tests), runs inside each hour's rewrite before
+	// its commit.
+	sealHook func(table string, hours []int64)
 	// hasRejects says whether the database has the rejects rollup (a
 	// database of layout 3 or older opened read-only has not).
 	hasRejects bool
@@ -112,6 +127,21 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.SealAfter <= 0 {
+		cfg.SealAfter = time.Hour
+	}
+	if cfg.SealRuns <= 0 {
+		cfg.SealRuns = 3
+	}
+	if cfg.SealBatch <= 0 {
+		cfg.SealBatch = 1 << 20
+	}
+	switch {
+	case cfg.SealQuiet == 0:
+		cfg.SealQuiet = 10 * time.Minute
+	case cfg.SealQuiet < 0:
+		cfg.SealQuiet = 0
 	}
 	path := Path(cfg.Dir)
 	if cfg.ReadOnly {

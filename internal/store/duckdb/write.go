@@ -432,6 +432,9 @@ func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 		if err := w.appendGroup(ctx, tb, g); err != nil {
 			return err
 		}
+		if err := w.addRuns(ctx, tb, g.hours); err != nil {
+			return err
+		}
 		w.written[tb.name] = tb
 		w.s.logger.Debug("append group", "table", tb.name, "records", len(g.rows), "sort", t1.Sub(t0), "append", time.Since(t1))
 	}
