@@ -82,6 +82,8 @@ func commands() []command {
 		{"datasets", "list datasets: records, size, time range, formats", runDatasets},
 		{"retention", "remove whole hours older than a duration", runRetention},
 		{"export", "write an Athena-ready Parquet lake", runExport},
+		{"reports", "scheduled reports: add, list, delete, history, run one now", runReports},
+		{"jobs", "the server's scheduled jobs (retention, reports) and their history", runJobs},
 		{"serve", "run the server: REST API and CLI forwarding", runServe},
 		{"tokens", "create, list and revoke API tokens", runTokens},
 		{"loadtest", "drive a running server with concurrent clients (Q1–Q7)", runLoadtest},

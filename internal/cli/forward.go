@@ -27,7 +27,8 @@ import (
 //	serve.json   where it listens: {"url", "pid", "startedAt", "version"}
 //	serve.token  the secret CLI clients send, readable by the owner only
 //
-// The verbs query, sql, datasets, ingest, retention and export, given that
+// The verbs query, sql, datasets, ingest, retention, export, reports and
+// jobs, given that
 // folder, send their arguments to the server, which runs the same verb on
 // its open store and streams back its standard output, standard error and
 // exit status. Relative paths are resolved against the client's working
@@ -40,7 +41,7 @@ const (
 )
 
 // forwardable lists the verbs a running server takes over.
-var forwardable = map[string]bool{"query": true, "sql": true, "datasets": true, "ingest": true, "retention": true, "export": true}
+var forwardable = map[string]bool{"query": true, "sql": true, "datasets": true, "ingest": true, "retention": true, "export": true, "reports": true, "jobs": true}
 
 // writeVerb reports whether a verb writes the database (the server runs
 // those one at a time).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/flowlens/flowlens/internal/auth"
 	"github.com/flowlens/flowlens/internal/catalog"
 	"github.com/flowlens/flowlens/internal/query"
+	"github.com/flowlens/flowlens/internal/sched"
 	"github.com/flowlens/flowlens/internal/web"
 )
 
@@ -29,11 +31,14 @@ const serveExamples = `  flowlens serve                                   # ./fl
   curl -H "Authorization: Bearer $TOKEN" -d '{"query":"stats count(*) by action"}' http://127.0.0.1:8080/api/v1/query
 
 While it runs, the server owns the data folder: 'flowlens query', 'sql',
-'datasets', 'ingest', 'retention' and 'export' given that --data send their
+'datasets', 'ingest', 'retention', 'export', 'reports' and 'jobs' given that --data send their
 work to it (same flags, output and exit status) instead of opening the
 database. The web console is at the same address (open it in a browser and
 sign in with a token from 'flowlens tokens create'). SIGINT or SIGTERM stop it: running requests get --grace to finish,
-then are cancelled, and the database is closed cleanly. The API is
+then are cancelled, and the database is closed cleanly. The server runs the
+scheduled jobs (see 'flowlens jobs'): the datasets' retention every hour
+(--retention-schedule) and the reports of 'flowlens reports'; runs missed while
+it was down are caught up on start (at most --catch-up of each job). The API is
 documented in docs/API.md and at /api/v1/openapi.json.
 `
 
@@ -50,6 +55,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	maxRows := fs.Int64("max-rows", def.MaxRows, "largest row cap a request may ask for (\"limit\"; the default cap is 10000)")
 	maxBody := fs.Int64("max-body", def.MaxBodyBytes, "largest request body in `bytes`")
 	memLimit := fs.String("memory-limit", "4GB", "memory limit of the query engine (DuckDB memory_limit)")
+	retSched := fs.String("retention-schedule", "0 * * * *", "when the datasets' retention ('flowlens retention --keep') is applied: a cron expression")
+	catchUp := fs.Int("catch-up", sched.DefaultConfig().CatchUp, "on start, run at most this many of each job's runs missed while the server was down, besides the latest (older ones are recorded as missed)")
 	grace := fs.Duration("grace", 30*time.Second, "on SIGINT/SIGTERM, how long running requests may take to finish before they are cancelled")
 	logFormat := fs.String("log-format", "json", "log format on standard error: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -110,6 +117,20 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// writeMu serialises every writer of the store inside the server: the
 	// forwarded write verbs and each component that ingests or deletes.
 	writeMu := &sync.Mutex{}
+	if _, err := sched.ParseSchedule(*retSched); err != nil {
+		return usageError("--retention-schedule: %v", err)
+	}
+	scfg := sched.DefaultConfig()
+	scfg.Dir, scfg.CatchUp = dir, *catchUp
+	jobs, err := sched.New(scfg, sched.Deps{Logger: logger.With("component", "scheduler"), Jobs: serverJobs(dir, st, writeMu, *retSched, logger)})
+	if err != nil {
+		return err
+	}
+	shared.jobs = jobs
+	extra := map[string]http.Handler{
+		"POST " + cliRunPath: &cliHandler{shared: shared, writeMu: writeMu, logger: logger.With("component", "cli")},
+	}
+	maps.Copy(extra, jobs.Handlers())
 	srv, err := api.New(api.Config{
 		Listen: *listen, TLSCert: *tlsCert, TLSKey: *tlsKey, MaxConcurrent: *maxConc, QueryTimeout: *timeout,
 		MaxRows: *maxRows, MaxBodyBytes: *maxBody, DefaultRows: query.DefaultLimit,
@@ -120,9 +141,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			return err
 		},
 		Console: console,
-		Extra: map[string]http.Handler{
-			"POST " + cliRunPath: &cliHandler{shared: shared, writeMu: writeMu, logger: logger.With("component", "cli")},
-		},
+		Extra:   extra,
 	})
 	if err != nil {
 		return err
@@ -153,6 +172,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer removeServeFiles(dir)
+	if err := jobs.Start(ctx); err != nil {
+		return err
+	}
 	logger.Info("serving", "url", url, "data", dir, "version", Version)
 	fmt.Fprintf(env.Stderr, "flowlens serve: %s (data %s); stop with Ctrl-C\n", url, dir)
 
@@ -166,6 +188,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	if err := srv.Stop(stopCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("stop", "err", err)
+	}
+	if err := jobs.Stop(stopCtx); err != nil {
+		logger.Warn("stop the scheduler", "err", err)
 	}
 	closeStore()
 	logger.Info("stopped")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/flowlens/flowlens/internal/sched"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
 
@@ -12,6 +13,9 @@ import (
 type sharedStore struct {
 	st  *duckdb.Store
 	dir string // absolute data folder
+	// jobs is the server's scheduler: report runs asked for by clients
+	// go through it (one run of a job at a time, in the history).
+	jobs *sched.Scheduler
 }
 
 // use returns the shared store when dir is its folder.

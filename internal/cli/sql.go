@@ -150,7 +150,7 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 // sqlOptions says what the database holds for the Athena rewrites: the
 // views with the flows columns (the dataset views among them) provide the
 // legacy column names; before any table a database name is dropped.
-func sqlOptions(ctx context.Context, st *duckdb.Store, databases []string) (athena.Options, error) {
+func sqlOptions(ctx context.Context, st store.Querier, databases []string) (athena.Options, error) {
 	opt := athena.Options{Databases: databases}
 	tables, err := st.Query(ctx, `SELECT table_name,
 		count(DISTINCT column_name) FILTER (WHERE column_name IN ('srcaddr', 'end', '_hour', 'dt')) = 4
