@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -291,26 +290,38 @@ func writeReport(w *bytes.Buffer, format string, res *store.Result) error {
 	switch format {
 	case "csv":
 		datesAsText(res)
-		cw := csv.NewWriter(w)
-		cw.UseCRLF = true
-		if err := cw.Write(res.Columns); err != nil {
-			return err
-		}
 		rec := make([]string, len(res.Columns))
+		writeCSVRecord(w, res.Columns)
 		for _, row := range res.Rows {
 			for i, v := range row {
 				rec[i] = textValue(v)
 			}
-			if err := cw.Write(rec); err != nil {
-				return err
-			}
+			writeCSVRecord(w, rec)
 		}
-		cw.Flush()
-		return cw.Error()
+		return nil
 	case "json":
 		return writeResult(w, "json", res)
 	}
 	return fmt.Errorf("unknown report format %q", format)
+}
+
+// writeCSVRecord writes one RFC 4180 record: fields with a comma, a
+// quote or a line break in quotes, quotes doubled, the field's text kept
+// as it is (a line break inside stays what it was), CRLF at the end.
+func writeCSVRecord(w *bytes.Buffer, fields []string) {
+	for i, f := range fields {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		if !strings.ContainsAny(f, ",\"\r\n") {
+			w.WriteString(f)
+			continue
+		}
+		w.WriteByte('"')
+		w.WriteString(strings.ReplaceAll(f, `"`, `""`))
+		w.WriteByte('"')
+	}
+	w.WriteString("\r\n")
 }
 
 func writeFileAtomic(path string, b []byte) error {

@@ -40,6 +40,10 @@ While 'flowlens serve' owns the folder it runs the reports on their schedules
 
 // runReports manages and runs scheduled reports.
 func runReports(ctx context.Context, env *Env, args []string) error {
+	// A forwarded command names the folder first: reports --data DIR run …
+	if len(args) >= 3 && (args[0] == "--data" || args[0] == "-data") {
+		args = append([]string{args[2], args[0], args[1]}, args[3:]...)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintf(env.Stdout, "Usage: flowlens reports add|list|delete|history|run [flags]\n\nExamples:\n%s", reportsExamples)
 		if len(args) == 0 {
