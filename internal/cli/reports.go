@@ -21,7 +21,7 @@ const reportsExamples = `  flowlens reports add nat-top100 --dataset nat-gw --sq
   flowlens reports add rejects --dataset prod --query-file rejects.insights --schedule 'CRON_TZ=Europe/Paris 30 6 * * *' --out ./daily
   flowlens reports list
   flowlens reports run nat-top100                      # yesterday's window, now
-  flowlens reports run nat-top100 --for 2026-12-05 --out /tmp/check
+  flowlens reports run nat-top100 --for 2026-12-05 --out ./check
   flowlens reports history nat-top100
   flowlens reports delete rejects
 
