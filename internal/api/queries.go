@@ -499,11 +499,12 @@ func (s *Server) queryStart(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	release, err := s.acquire()
+	acquired, err := s.acquire()
 	if err != nil {
 		writeError(w, err)
 		return
 	}
+	release := sync.OnceFunc(acquired)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	q := &run{id: newID(), query: p.Query, language: p.Language, submitted: s.deps.Now(), cancel: cancel, status: statusRunning}
 	s.queries.add(q)
@@ -514,6 +515,9 @@ func (s *Server) queryStart(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		var stats Statistics
 		res, err := s.executeAsync(ctx, p, q, &stats)
+		// The slot is free before the status says the query ended (a
+		// client that saw it end may send the next one at once).
+		release()
 		if err != nil && ctx.Err() != nil {
 			// Stopped or timed out, wherever the database noticed it.
 			err = s.timeoutErr(ctx, p)

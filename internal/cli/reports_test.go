@@ -521,3 +521,39 @@ func TestReportsAndRetentionInServer(t *testing.T) {
 		t.Fatalf("the file keeps growing under a rolling retention: %v blocks", totals)
 	}
 }
+
+// TestReportWindowViews: in a report's window every view of the SQL
+// contract holds the window's data of the dataset only, and the store's
+// other clients keep the full views.
+func TestReportWindowViews(t *testing.T) {
+	day0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	logs := natDays(t, day0, 2, 20000)
+	data := t.TempDir()
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "nat-gw", logs)
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "other", logs)
+	q := writeTemp(t, "views.sql", []byte(`SELECT (SELECT count(*) FROM flows) AS flows,
+		(SELECT count(*) FROM "nat-gw") AS own, (SELECT count(*) FROM vpc_flow_logs) AS vpc,
+		(SELECT count(*) FROM nat_flowlog_table) AS alias, (SELECT count(*) FROM other) AS other,
+		(SELECT coalesce(sum(records), 0) FROM flows_5m) AS bins, (SELECT coalesce(sum(records), 0) FROM flows_rejects) AS rejects,
+		(SELECT count(DISTINCT dataset) FROM flows) AS datasets, (SELECT min(start) FROM flows) AS lo, (SELECT max(start) FROM flows) AS hi`))
+	out := t.TempDir()
+	mustStore(t, nil, "reports", "add", "views", "--data", data, "--dataset", "nat-gw", "--sql-file", q, "--table", "nat_flowlog_table",
+		"--schedule", "@daily", "--out", out)
+	mustStore(t, nil, "reports", "run", "views", "--data", data, "--for", "2026-03-02")
+	rows, err := csv.NewReader(strings.NewReader(readFile(t, filepath.Join(out, "views-2026-03-02.csv")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := day0.AddDate(0, 0, 1).Unix(), day0.AddDate(0, 0, 2).Unix()
+	want := sqlCSV(t, data, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE action = 'REJECT') FROM flows WHERE dataset = 'nat-gw' AND start >= %d AND start < %d`, lo, hi))
+	got := rows[1]
+	n := want[0][0]
+	if got[0] != n || got[1] != n || got[2] != n || got[3] != n || got[4] != n || got[5] != n || got[6] != want[0][1] || got[7] != "1" ||
+		atoi(t, got[8]) < lo || atoi(t, got[9]) >= hi {
+		t.Fatalf("window views %v %v, want %s records (%s rejected) of one dataset in [%d, %d)", rows[0], got, n, want[0][1], lo, hi)
+	}
+	// The store's own views are untouched.
+	if all := sqlCSV(t, data, "SELECT count(*) FROM flows"); atoi(t, all[0][0]) != 40000 {
+		t.Fatalf("flows after a report: %v", all)
+	}
+}

@@ -57,7 +57,9 @@ var _ store.Querier = (*Session)(nil)
 // window: `flows`, the dataset's own view, the vpc_flow_logs tables and
 // every name of aliases show the records of dataset whose start is in
 // [start, end); the other datasets' views show their records of the
-// window; flows_5m the dataset's bins of the window. The query text then
+// window; flows_5m the dataset's bins of the window, flows_rejects its
+// hours (whole hours: a window that starts inside an hour includes that
+// hour). The query text then
 // needs no date clause. The session's connection is discarded at Close,
 // so that no other client of the store sees these views.
 func (s *Store) WindowSession(ctx context.Context, dataset string, start, end time.Time, aliases ...string) (*Session, error) {
@@ -76,6 +78,7 @@ func (s *Store) WindowSession(ctx context.Context, dataset string, start, end ti
 	for k, v := range s.datasets {
 		datasets[k] = v
 	}
+	rejects := s.hasRejects
 	s.mu.Unlock()
 	lo, hi := start.Unix(), end.Unix()
 	cond := fmt.Sprintf("_hour >= %d AND _hour < %d AND start >= %d AND start < %d", hourOf(lo), hi, lo, hi)
@@ -89,6 +92,10 @@ func (s *Store) WindowSession(ctx context.Context, dataset string, start, end ti
 		create + fmt.Sprintf("flows AS SELECT * FROM _window_all WHERE _dataset_id = %d", id),
 		create + "flows_5m AS SELECT " + datasetCase(datasets) +
 			fmt.Sprintf(", _bin AS bin, action, log_status, records, bytes, packets, _dataset_id, _file_id FROM rollup_5m WHERE _dataset_id = %d AND _bin >= %d AND _bin < %d", id, lo, hi),
+		// The rejects rollup is hourly: the hours the window starts in
+		// and ends before.
+		create + "flows_rejects AS SELECT * FROM (" + rejectsView(tables, datasets, rejects) +
+			fmt.Sprintf(") WHERE _dataset_id = %d AND _hour >= %d AND _hour < %d", id, hourOf(lo), hi),
 	}
 	for _, did := range sortedKeys(datasets) {
 		if did == id {
