@@ -19,6 +19,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -115,7 +116,7 @@ type Config struct {
 	// on start, besides the latest one (older ones are recorded as
 	// missed). 0 runs only the latest; negative runs none of the missed.
 	CatchUp int
-	// HistoryLimit is how many history entries are kept (0: 1000).
+	// HistoryLimit is how many history entries are kept per job (0: 1000).
 	HistoryLimit int
 	// Poll is the longest the loop waits before looking at the jobs
 	// again (new reports are picked up then; 0: 30s).
@@ -202,7 +203,7 @@ func Parser() cron.Parser {
 // alone skips the first and runs the second twice.) Schedules at every
 // hour, and @every, follow real time.
 func ParseSchedule(spec string) (cron.Schedule, error) {
-	s, err := Parser().Parse(spec)
+	s, err := parseCron(spec)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %v (five fields: minute hour day-of-month month day-of-week, e.g. \"0 2 * * *\"; or @daily, @hourly; \"CRON_TZ=Europe/Paris 0 2 * * *\" for a time zone)", spec, err)
 	}
@@ -212,6 +213,17 @@ func ParseSchedule(spec string) (cron.Schedule, error) {
 		return wallSchedule{spec: &inner, loc: ss.Location}, nil
 	}
 	return s, nil
+}
+
+// parseCron parses with the cron library, which panics on some text
+// ("TZ=" alone, found by FuzzSchedule): that is an error too.
+func parseCron(spec string) (s cron.Schedule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s, err = nil, fmt.Errorf("not a schedule")
+		}
+	}()
+	return Parser().Parse(spec)
 }
 
 // wallSchedule evaluates a cron spec on the wall clock of loc.
@@ -311,10 +323,34 @@ func Record(dir string, limit int, r Run) error {
 	if limit <= 0 {
 		limit = 1000
 	}
-	if len(st.History) > limit {
-		st.History = st.History[len(st.History)-limit:]
-	}
+	st.History = trimHistory(st.History, limit)
 	return writeState(dir, st)
+}
+
+// trimHistory keeps the newest limit entries of each job (so that an
+// hourly job does not push a nightly one's runs out).
+func trimHistory(h []Run, limit int) []Run {
+	per := map[string]int{}
+	drop := 0
+	for i := len(h) - 1; i >= 0; i-- {
+		per[h[i].Job]++
+		if per[h[i].Job] > limit {
+			drop++
+		}
+	}
+	if drop == 0 {
+		return h
+	}
+	out := make([]Run, 0, len(h)-drop)
+	seen := map[string]int{}
+	for i := len(h) - 1; i >= 0; i-- {
+		seen[h[i].Job]++
+		if seen[h[i].Job] <= limit {
+			out = append(out, h[i])
+		}
+	}
+	slices.Reverse(out)
+	return out
 }
 
 func writeState(dir string, st state) error {
@@ -330,9 +366,7 @@ func writeState(dir string, st state) error {
 
 // saveLocked writes the state; s.mu is held.
 func (s *Scheduler) saveLocked() {
-	if len(s.st.History) > s.cfg.HistoryLimit {
-		s.st.History = append([]Run(nil), s.st.History[len(s.st.History)-s.cfg.HistoryLimit:]...)
-	}
+	s.st.History = trimHistory(s.st.History, s.cfg.HistoryLimit)
 	if err := writeState(s.cfg.Dir, s.st); err != nil {
 		s.deps.Logger.Error("save scheduler state", "err", err)
 	}

@@ -284,20 +284,60 @@ func TestFailureAndManualRun(t *testing.T) {
 func TestHistoryLimit(t *testing.T) {
 	dir := t.TempDir()
 	clk := &clock{t: mustTime(t, "2026-12-01T00:00:00Z")}
-	rec := &recorder{}
+	hourly, daily := &recorder{}, &recorder{}
 	s, err := New(Config{Dir: dir, CatchUp: 100, HistoryLimit: 5, Now: clk.Now},
-		Deps{Jobs: func(context.Context) ([]Job, error) { return []Job{rec.job("h", "@hourly")}, nil }})
+		Deps{Jobs: func(context.Context) ([]Job, error) {
+			return []Job{hourly.job("h", "@hourly"), daily.job("d", "0 0 * * *")}, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.RunDue(context.Background())
-	clk.Set(mustTime(t, "2026-12-01T12:00:00Z"))
+	clk.Set(mustTime(t, "2026-12-03T12:00:00Z"))
 	s.RunDue(context.Background())
-	if len(rec.runs) != 12 {
-		t.Fatalf("%d runs, want 12", len(rec.runs))
+	if len(hourly.runs) != 60 || len(daily.runs) != 2 {
+		t.Fatalf("%d hourly and %d daily runs, want 60 and 2", len(hourly.runs), len(daily.runs))
 	}
-	h, _ := History(dir, "", 0)
-	if len(h) != 5 || h[0].Scheduled.Hour() != 12 {
-		t.Fatalf("history kept %d entries (newest %v), want the 5 newest", len(h), h)
+	h, _ := History(dir, "h", 0)
+	if len(h) != 5 || !h[0].Scheduled.Equal(mustTime(t, "2026-12-03T12:00:00Z")) {
+		t.Fatalf("hourly history kept %d entries (newest %v), want the 5 newest", len(h), h)
 	}
+	// The hourly job's runs do not push the daily one's out.
+	if d, _ := History(dir, "d", 0); len(d) != 2 {
+		t.Fatalf("daily history: %v", d)
+	}
+}
+
+// FuzzSchedule: any schedule text either fails to parse with a message
+// or gives run times strictly after the time asked from, in order.
+func FuzzSchedule(f *testing.F) {
+	for _, s := range []string{"0 2 * * *", "CRON_TZ=Europe/Paris 30 2 * * *", "CRON_TZ=America/New_York 30 1 * * ?", "@every 90m",
+		"@hourly", "0 0 31 2 *", "*/7 1-5 * 1,6 MON-FRI", "TZ=Asia/Kolkata 0 0 * * *", "CRON_TZ= 0 0 * * *", "0 0 29 2 *"} {
+		f.Add(s, int64(1774746000))
+	}
+	f.Fuzz(func(t *testing.T, spec string, at int64) {
+		if len(spec) > 200 {
+			return
+		}
+		_, _ = Location(spec)
+		s, err := ParseSchedule(spec)
+		if err != nil {
+			if !strings.Contains(err.Error(), "five fields") {
+				t.Fatalf("%q: error without a hint: %v", spec, err)
+			}
+			return
+		}
+		from := time.Unix(at%(1<<34), 0).UTC()
+		prev := from
+		for range 3 {
+			n := s.Next(prev)
+			if n.IsZero() {
+				return
+			}
+			if !n.After(prev) {
+				t.Fatalf("%q: Next(%s) = %s, not after", spec, prev, n)
+			}
+			prev = n
+		}
+	})
 }
