@@ -110,7 +110,8 @@ export class Editor {
       const start = byteToIndex(text, pos.offset);
       const end = Math.max(byteToIndex(text, pos.end ?? pos.offset), start);
       this.err = { start, end, message };
-      this.msg.textContent = `${pos.line}:${pos.column}: ${message}`;
+      const where = `${pos.line}:${pos.column}: `;
+      this.msg.textContent = message.startsWith(where) ? message : where + message;
     } else {
       this.err = null;
       this.msg.textContent = message;

@@ -87,7 +87,7 @@ export class TimePicker {
   }
 
   private draw(): void {
-    this.pop.button.textContent = `🕑 ${rangeLabel(this.range, this.utc)}`;
+    this.pop.button.textContent = `${rangeLabel(this.range, this.utc)} ▾`;
     this.tzButtons.forEach((b) => b.classList.toggle('on', (b.textContent === 'UTC') === this.utc));
   }
 
@@ -165,7 +165,7 @@ export class DatasetPicker {
 
   private draw(): void {
     const s = this.selected;
-    this.pop.button.textContent = `🗂 ${s.length === 0 ? 'All datasets' : s.length <= 2 ? s.join(', ') : `${s.length} datasets`}`;
+    this.pop.button.textContent = `${s.length === 0 ? 'All datasets' : s.length <= 2 ? s.join(', ') : `${s.length} datasets`} ▾`;
   }
 
   private drawPanel(): void {

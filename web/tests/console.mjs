@@ -1,0 +1,316 @@
+// Browser tests of the console: Debian's Chromium driven by playwright-core against a
+// running `flowlens serve` (internal/cli TestConsoleBrowser starts one on generated
+// data and runs this script). Environment:
+//   FLOWLENS_URL     the server (http://127.0.0.1:PORT)
+//   FLOWLENS_TOKEN   an API token
+//   FLOWLENS_OUT     folder for one screenshot per test (default tests/out)
+//   FLOWLENS_DOCS_SHOT  where to write the README's screenshot too (make screenshots)
+//   CHROMIUM         the browser (default /usr/bin/chromium)
+// Each test prints "ok NAME" or "FAIL NAME: why"; the exit status is 1 when one failed.
+
+import { mkdirSync, readFileSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const base = process.env.FLOWLENS_URL;
+const token = process.env.FLOWLENS_TOKEN;
+if (!base || !token) {
+  console.error('FLOWLENS_URL and FLOWLENS_TOKEN are required');
+  process.exit(2);
+}
+const out = process.env.FLOWLENS_OUT || new URL('./out', import.meta.url).pathname;
+mkdirSync(out, { recursive: true });
+
+const timeout = 20_000;
+
+async function api(method, path, body) {
+  const resp = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const env = await resp.json();
+  return { status: resp.status, env };
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+function queryHash(query, extra = '') {
+  return `#/query?${new URLSearchParams({ q: query, since: 'all' }).toString()}${extra}`;
+}
+
+// A small RFC 4180 reader for the downloaded CSV.
+function parseCSV(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, deviceScaleFactor: 1 });
+const page = await context.newPage();
+page.setDefaultTimeout(timeout);
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(String(e)));
+page.on('console', (m) => {
+  // Chromium logs every 4xx answer as a console error; the tests cause some on purpose.
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+});
+
+async function shot(name) {
+  const file = join(out, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+// runQuery opens the query page on text and runs it; it resolves with the chart drawn.
+async function runQuery(query, extra = '') {
+  await page.goto(`${base}/${queryHash(query, extra)}`);
+  await page.locator('.editor-input').waitFor();
+  await page.locator('button.run').click();
+  await page.locator('.status-line.done, .status-line.error').first().waitFor();
+  const status = await page.locator('.status-line').textContent();
+  assert(!(await page.locator('.status-line.error').count()), `the query failed: ${status}`);
+  return page.locator('.results-area').getAttribute('data-chart');
+}
+
+async function svgPaths(sel) {
+  return page.locator(`${sel} svg path`).count();
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('sign in with a token', async () => {
+  await page.goto(base + '/');
+  await page.locator('#token').fill('flt_not-a-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('This token is not valid').waitFor();
+  await page.locator('#token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('header.top').waitFor();
+  assert(!page.url().includes(token), 'the token is in the URL');
+  await page.locator('table.datasets tr[data-dataset]').first().waitFor();
+  await shot('home');
+});
+
+test('a first-run question runs in one click', async () => {
+  await page.goto(`${base}/#/`);
+  await page.locator('a.question[data-question="top-talkers"]').click();
+  await page.locator('.status-line.done').waitFor();
+  const chart = await page.locator('.results-area').getAttribute('data-chart');
+  assert(chart === 'sankey', `top talkers drew ${chart}, want sankey`);
+  assert(!page.url().includes('run=1'), 'the run flag stays in the link');
+});
+
+test('a bin() query draws a line chart', async () => {
+  const chart = await runQuery('stats count(*) as flows, sum(bytes) as bytes by bin(10m)');
+  assert(chart === 'line', `chart ${chart}, want line`);
+  const series = await page.locator('.chart').getAttribute('data-series');
+  assert(series === '2', `series ${series}, want 2 (flows and bytes)`);
+  assert((await svgPaths('.chart')) > 2, 'no lines drawn');
+  const rows = await page.locator('table.results tbody tr').count();
+  assert(rows > 10, `${rows} table rows`);
+  await shot('line');
+});
+
+test('traffic over time, stacked by action', async () => {
+  const chart = await runQuery('stats sum(bytes) as bytes by bin(15m), action', '&chart=area');
+  assert(chart === 'area', `chart ${chart}, want area`);
+  assert((await svgPaths('.chart')) > 2, 'no areas drawn');
+  await shot('area');
+});
+
+test('a src/dst query draws a Sankey diagram', async () => {
+  const chart = await runQuery('stats sum(bytes) as bytes by srcAddr, dstAddr | sort bytes desc | limit 15');
+  assert(chart === 'sankey', `chart ${chart}, want sankey`);
+  assert((await svgPaths('.chart')) >= 15, 'too few Sankey links drawn');
+  await shot('sankey');
+});
+
+test('a top-N query draws bars; the user can switch to a table', async () => {
+  const chart = await runQuery('stats count(*) as flows by dstPort | sort flows desc | limit 10');
+  assert(chart === 'bar', `chart ${chart}, want bar`);
+  await shot('bar');
+  await page.locator('select.chart-select').selectOption('table');
+  await page.waitForFunction(() => document.querySelector('.results-area')?.getAttribute('data-chart') === 'table');
+  assert(await page.locator('.chart').isHidden(), 'the chart is still shown');
+});
+
+test('the CSV download equals the API rows', async () => {
+  const q = 'stats count(*) as flows, sum(bytes) as bytes by srcAddr, dstPort, action | sort flows desc | limit 40';
+  await runQuery(q);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV' }).click()]);
+  const csv = parseCSV(readFileSync(await dl.path(), 'utf8'));
+  const { status, env } = await api('POST', '/query', { query: q });
+  assert(status === 200, `API ${status}`);
+  const want = [env.data.columns.map((c) => c.name), ...env.data.rows.map((r) => r.map((v) => (v === null ? '' : String(v))))];
+  assert(want.length > 5, `only ${want.length - 1} rows`);
+  assert(JSON.stringify(csv) === JSON.stringify(want), `CSV differs:\n${JSON.stringify(csv.slice(0, 3))}\nAPI:\n${JSON.stringify(want.slice(0, 3))}`);
+  await shot('csv');
+});
+
+test('save a query to a new dashboard and reopen it', async () => {
+  const name = `Flows per 10 minutes ${Date.now()}`;
+  await runQuery('stats count(*) as flows by bin(10m)');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Save query' });
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByLabel('Add to dashboard').selectOption('*new');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  const second = page.getByRole('dialog', { name: 'New dashboard' });
+  await second.getByLabel('Name of the new dashboard').fill(`Board ${name}`);
+  await second.getByRole('button', { name: 'OK' }).click();
+  await page.getByText(`added it to “Board ${name}”`).waitFor();
+  // Reopen: the dashboards list, then the dashboard after a reload.
+  await page.goto(`${base}/#/dashboards`);
+  await page.getByRole('link', { name: `Board ${name}` }).click();
+  await page.waitForURL(/#\/dashboards\/.+/);
+  await page.reload();
+  const panel = page.locator('.panel[data-chart]');
+  await panel.waitFor();
+  assert((await panel.getAttribute('data-chart')) === 'line', `panel chart ${await panel.getAttribute('data-chart')}`);
+  assert((await page.locator('.panel h3').textContent()) === name, 'panel title');
+  assert((await svgPaths('.panel')) > 1, 'the panel drew nothing');
+  const { env } = await api('GET', '/dashboards');
+  const d = env.data.find((x) => x.name === `Board ${name}`);
+  assert(d && d.panels.length === 1, 'the API does not list the dashboard with its panel');
+  await shot('dashboard');
+  // Open the panel's query in the editor.
+  await page.locator('.panel').getByRole('link', { name: 'Open' }).click();
+  await page.locator('.editor-input').waitFor();
+  assert((await page.locator('.editor-input').inputValue()) === 'stats count(*) as flows by bin(10m)', 'the editor does not hold the saved query');
+});
+
+test('an error is underlined at the position the API gives', async () => {
+  const q = 'filter action = "REJECT"\n| stats count(* by srcAddr';
+  await page.goto(`${base}/${queryHash(q)}`);
+  await page.locator('button.run').click();
+  await page.locator('.editor-hl .err').first().waitFor();
+  const { status, env } = await api('POST', '/query', { query: q });
+  assert(status === 400 && env.error.position, `API ${status}`);
+  const p = env.error.position;
+  const underlined = (await page.locator('.editor-hl .err').allTextContents()).join('');
+  const want = q.slice(p.offset, Math.max(p.end, p.offset + 1));
+  assert(underlined === want, `underlined ${JSON.stringify(underlined)}, want ${JSON.stringify(want)} (offset ${p.offset})`);
+  const msg = await page.locator('.editor-msg').textContent();
+  assert(msg.startsWith(`${p.line}:${p.column}: `), `message ${msg}`);
+  // The underline sits on the second line, under the token (the highlight layer and
+  // the textarea share their geometry).
+  const err = await page.locator('.editor-hl .err').first().boundingBox();
+  const box = await page.locator('.editor-input').boundingBox();
+  assert(err && box && err.y > box.y + 15 && err.x > box.x + 50, `underline at ${JSON.stringify(err)} in ${JSON.stringify(box)}`);
+  await shot('error');
+  // Fixing the text clears the underline.
+  await page.locator('.editor-input').press('End');
+  await page.locator('.editor-input').type(')');
+  await page.waitForFunction(() => !document.querySelector('.editor-hl .err'));
+});
+
+test('completion offers commands, functions and the dataset fields', async () => {
+  await page.goto(`${base}/${queryHash('')}`);
+  const ed = page.locator('.editor-input');
+  await ed.waitFor();
+  await ed.fill('');
+  await ed.type('sta');
+  await page.locator('.completion li', { hasText: 'stats' }).first().waitFor();
+  await ed.press('Enter');
+  await ed.type('count_d');
+  await page.locator('.completion li', { hasText: 'count_distinct' }).first().waitFor();
+  await ed.press('Tab');
+  await ed.type('dstA');
+  await page.locator('.completion li', { hasText: 'dstAddr' }).first().waitFor();
+  await ed.press('Enter');
+  assert((await ed.inputValue()) === 'stats count_distinct(dstAddr', `editor holds ${await ed.inputValue()}`);
+  const cmd = await page.locator('.editor-hl .tok-command').first().textContent();
+  assert(cmd === 'stats', `highlighted command ${cmd}`);
+  await shot('completion');
+});
+
+test('stop a running query', async () => {
+  // A query over every record, stopped at once: the status ends Stopped or Complete
+  // (a fast machine may finish first), never as an error.
+  await page.goto(`${base}/${queryHash('stats count_distinct(srcPort) as p by srcAddr, dstAddr, dstPort | sort p desc')}`);
+  await page.locator('button.run').click();
+  await page.locator('button.run.stop').click().catch(() => {});
+  await page.waitForFunction(() => /^(Stopped|Complete|Timed out|Error)/.test(document.querySelector('.status-line')?.textContent ?? ''));
+  const s = await page.locator('.status-line').textContent();
+  assert(/^(Stopped|Complete)/.test(s), `status ${s}`);
+});
+
+test('a dashboard of the use cases (the README screenshot)', async () => {
+  const panels = [
+    ['Flows over time by action', 'stats count(*) as flows by bin(15m), action', 'line'],
+    ['Top talkers', 'filter logStatus = "OK" | stats sum(bytes) as bytes by srcAddr, dstAddr | sort bytes desc | limit 12', 'auto'],
+    ['Rejected flows by destination port', 'filter action = "REJECT" | stats count(*) as rejects by dstPort | sort rejects desc | limit 10', 'auto'],
+    ['SSH and RDP attempts', 'filter dstPort = 22 or dstPort = 3389 | stats count(*) as attempts by srcAddr, dstPort | sort attempts desc | limit 8', 'table'],
+  ];
+  const ids = [];
+  for (const [name, query, chart] of panels) {
+    const { status, env } = await api('POST', '/saved-queries', { name, query, language: 'insights', datasets: [], range: {}, chart });
+    assert(status === 200, `save ${name}: ${status} ${JSON.stringify(env.error)}`);
+    ids.push(env.data.id);
+  }
+  const { env } = await api('POST', '/dashboards', {
+    name: 'Network overview',
+    range: {},
+    panels: ids.map((id, i) => ({ savedQueryId: id, title: panels[i][0], chart: panels[i][2], x: (i % 2) * 6, y: Math.floor(i / 2) * 4, w: 6, h: 4 })),
+  });
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.goto(`${base}/#/dashboards/${encodeURIComponent(env.data.id)}`);
+  await page.waitForFunction(() => document.querySelectorAll('.panel[data-chart]').length === 4);
+  const kinds = await page.locator('.panel').evaluateAll((els) => els.map((e) => e.getAttribute('data-chart')));
+  assert(JSON.stringify(kinds) === JSON.stringify(['line', 'sankey', 'bar', 'table']), `panels drew ${kinds}`);
+  const file = await shot('console');
+  if (process.env.FLOWLENS_DOCS_SHOT) copyFileSync(file, process.env.FLOWLENS_DOCS_SHOT);
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+let failed = 0;
+for (const t of tests) {
+  const t0 = Date.now();
+  pageErrors.length = 0;
+  try {
+    await t.fn();
+    assert(!pageErrors.length, `errors in the page: ${pageErrors.join('; ')}`);
+    console.log(`ok ${t.name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${t.name}: ${e.message}`);
+    await shot(`FAIL-${tests.indexOf(t)}`).catch(() => {});
+  }
+}
+await browser.close();
+process.exit(failed ? 1 : 0);
