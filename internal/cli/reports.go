@@ -108,7 +108,7 @@ func reportsAdd(ctx context.Context, env *Env, args []string) error {
 	dataset := fs.String("dataset", "", "the `dataset` the report reads")
 	sqlFile := fs.String("sql-file", "", "the report's SQL (one SELECT over flows, no date clause) from `file`")
 	queryFile := fs.String("query-file", "", "the report's Logs Insights query from `file`")
-	schedule := fs.String("schedule", "", "when it runs: a cron expression (\"0 2 * * *\"; \"CRON_TZ=Europe/Paris 0 2 * * *\"; @daily)")
+	schedule := fs.String("schedule", "", "when it runs: a cron expression (\"0 2 * * *\"; \"CRON_TZ=Europe/Paris 0 2 * * *\"; @daily; EventBridge's \"cron(0 2 * * ? *)\")")
 	window := fs.String("window", "1d", "how much data a run sees, ending where the run's day starts: 1d, 7d, 6h")
 	format := fs.String("format", "csv", "output format: csv, json or parquet")
 	out := fs.String("out", "", "output `folder` (or s3://bucket/prefix)")

@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,8 +74,9 @@ type Job struct {
 	Name string
 	// Schedule is a cron expression: five fields (minute hour day-of-month
 	// month day-of-week; '?' reads as '*'), or @hourly, @daily, @weekly,
-	// @monthly, @every 1h30m; "CRON_TZ=Europe/Paris " before it sets its
-	// time zone (default UTC).
+	// @monthly, @every 1h30m, or EventBridge's cron(0 2 * * ? *) and
+	// rate(1 hour); "CRON_TZ=Europe/Paris " before it sets its time zone
+	// (default UTC).
 	Schedule string
 	// Run does the work for the run scheduled at at (a manual run gets
 	// the time it was asked for). It must honour ctx.
@@ -187,6 +190,13 @@ func New(cfg Config, deps Deps) (*Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A run still "running" in the file was cut short by a crash.
+	for i := range st.History {
+		if st.History[i].Status == StatusRunning {
+			st.History[i].Status = StatusFailed
+			st.History[i].Error = "the server stopped during the run"
+		}
+	}
 	return &Scheduler{cfg: cfg, deps: deps, st: st, running: map[string]bool{}}, nil
 }
 
@@ -195,7 +205,7 @@ func Parser() cron.Parser {
 	return cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 }
 
-// ParseSchedule checks a schedule and returns it. A schedule at set hours
+// ParseSchedule checks a schedule (see Job.Schedule) and returns it. A schedule at set hours
 // runs by the wall clock of its time zone, once per wall-clock time: a
 // time that a DST change skips runs shifted by the change (02:30 on the
 // night clocks jump from 02:00 to 03:00 runs at 03:30), a time that a DST
@@ -223,7 +233,81 @@ func parseCron(spec string) (s cron.Schedule, err error) {
 			s, err = nil, fmt.Errorf("not a schedule")
 		}
 	}()
+	spec, err = fromEventBridge(spec)
+	if err != nil {
+		return nil, err
+	}
 	return Parser().Parse(spec)
+}
+
+// fromEventBridge turns EventBridge's cron(min hour dom month dow year)
+// and rate(N unit) into the cron library's text, so that the schedules of
+// an AWS setup can be pasted: its day-of-week numbers are 1-7 from
+// Sunday (cron's 0-6), and only '*' is taken for its year.
+func fromEventBridge(spec string) (string, error) {
+	prefix, rest := "", strings.TrimSpace(spec)
+	for _, p := range []string{"CRON_TZ=", "TZ="} {
+		if strings.HasPrefix(rest, p) {
+			if i := strings.IndexAny(rest, " \t"); i > 0 {
+				prefix, rest = rest[:i+1], strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	switch {
+	case strings.HasPrefix(rest, "rate(") && strings.HasSuffix(rest, ")"):
+		f := strings.Fields(rest[5 : len(rest)-1])
+		if len(f) != 2 {
+			return "", errors.New("rate(N unit): e.g. rate(1 hour), rate(15 minutes)")
+		}
+		n, err := strconv.Atoi(f[0])
+		if err != nil || n <= 0 {
+			return "", fmt.Errorf("rate(%s): N must be a positive whole number", strings.Join(f, " "))
+		}
+		unit := map[string]time.Duration{"minute": time.Minute, "minutes": time.Minute, "hour": time.Hour, "hours": time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour}[f[1]]
+		if unit == 0 {
+			return "", fmt.Errorf("rate(%s): the unit is minute(s), hour(s) or day(s)", strings.Join(f, " "))
+		}
+		return prefix + "@every " + (time.Duration(n) * unit).String(), nil
+	case strings.HasPrefix(rest, "cron(") && strings.HasSuffix(rest, ")"):
+		f := strings.Fields(rest[5 : len(rest)-1])
+		if len(f) != 6 {
+			return "", errors.New("cron(...) has six fields: minute hour day-of-month month day-of-week year")
+		}
+		if f[5] != "*" && f[5] != "?" {
+			return "", fmt.Errorf("cron(...) year %q: only * is supported", f[5])
+		}
+		dow, err := eventBridgeDow(f[4])
+		if err != nil {
+			return "", err
+		}
+		return prefix + strings.Join(append(f[:4:4], dow), " "), nil
+	}
+	return spec, nil
+}
+
+// eventBridgeDow renumbers EventBridge's days of the week (1-7 from
+// Sunday) as cron's (0-6) in a list of RANGE[/STEP] items; names stay.
+func eventBridgeDow(field string) (string, error) {
+	items := strings.Split(field, ",")
+	for i, item := range items {
+		rng, step, hasStep := strings.Cut(item, "/")
+		ends := strings.Split(rng, "-")
+		for k, e := range ends {
+			if e == "" || e[0] < '0' || e[0] > '9' {
+				continue // *, ?, a name
+			}
+			n, err := strconv.Atoi(e)
+			if err != nil || n < 1 || n > 7 {
+				return "", fmt.Errorf("cron(...) day-of-week %q: 1-7 (Sunday is 1) or SUN-SAT", field)
+			}
+			ends[k] = strconv.Itoa(n - 1)
+		}
+		items[i] = strings.Join(ends, "-")
+		if hasStep {
+			items[i] += "/" + step
+		}
+	}
+	return strings.Join(items, ","), nil
 }
 
 // wallSchedule evaluates a cron spec on the wall clock of loc.
@@ -519,7 +603,14 @@ func (s *Scheduler) run(ctx context.Context, j Job, at time.Time, trigger string
 		}
 		r = *e
 	})
-	if advance {
+	interrupted := err != nil && ctx.Err() != nil
+	if interrupted {
+		s.updateLocked(id, func(e *Run) {
+			e.Error = "interrupted: the server stopped (" + err.Error() + "); the run is due again on start"
+			r = *e
+		})
+	}
+	if advance && !interrupted {
 		if js := s.st.Jobs[j.Name]; js == nil || js.Last.Before(at) {
 			s.st.Jobs[j.Name] = &jobState{Last: at}
 		}

@@ -53,6 +53,15 @@ func TestScheduleNext(t *testing.T) {
 		{"dst overlap", "CRON_TZ=America/New_York 30 1 * * *", "2026-10-31T12:00:00Z", []string{"2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"}},
 		// Hourly follows real time through the repeated hour.
 		{"hourly through fall back", "CRON_TZ=America/New_York 0 * * * *", "2026-11-01T04:30:00Z", []string{"2026-11-01T05:00:00Z", "2026-11-01T06:00:00Z", "2026-11-01T07:00:00Z"}},
+		// EventBridge's schedules, as the article's Lambdas have them.
+		{"eventbridge cron", "cron(0 23 * * ? *)", "2026-12-06T23:30:00Z", []string{"2026-12-07T23:00:00Z"}},
+		// EventBridge counts days of the week from Sunday = 1: 2-6 is MON-FRI.
+		{"eventbridge weekdays", "cron(0 9 ? * 2-6 *)", "2026-12-05T12:00:00Z", []string{"2026-12-07T09:00:00Z", "2026-12-08T09:00:00Z"}},
+		{"eventbridge sunday", "cron(0 9 ? * 1 *)", "2026-12-05T12:00:00Z", []string{"2026-12-06T09:00:00Z", "2026-12-13T09:00:00Z"}},
+		{"eventbridge names", "CRON_TZ=Europe/Paris cron(0 2 ? * MON *)", "2026-12-05T12:00:00Z", []string{"2026-12-07T01:00:00Z"}},
+		// A step is not a day: 2/2 is MON, WED, FRI in both counts.
+		{"eventbridge step", "cron(0 9 ? * 2/2 *)", "2026-12-06T12:00:00Z", []string{"2026-12-07T09:00:00Z", "2026-12-09T09:00:00Z", "2026-12-11T09:00:00Z", "2026-12-14T09:00:00Z"}},
+		{"rate", "rate(2 hours)", "2026-12-06T00:00:00Z", []string{"2026-12-06T02:00:00Z"}},
 		{"every", "@every 90m", "2026-12-06T00:00:00Z", []string{"2026-12-06T01:30:00Z", "2026-12-06T03:00:00Z"}},
 	}
 	for _, c := range cases {
@@ -73,7 +82,8 @@ func TestScheduleNext(t *testing.T) {
 }
 
 func TestScheduleErrors(t *testing.T) {
-	for _, spec := range []string{"", "0 2 * *", "61 * * * *", "CRON_TZ=Mars/Olympus 0 2 * * *", "0 0 32 * *", "@fortnightly"} {
+	for _, spec := range []string{"", "0 2 * *", "61 * * * *", "CRON_TZ=Mars/Olympus 0 2 * * *", "0 0 32 * *", "@fortnightly",
+		"cron(0 2 * * ? 2027)", "cron(0 2 * * ?)", "cron(0 9 ? * 8 *)", "cron(0 9 ? * 10 *)", "rate(0 hours)", "rate(1 fortnight)", "rate(hour)"} {
 		if _, err := ParseSchedule(spec); err == nil {
 			t.Errorf("%q: no error", spec)
 		} else if !strings.Contains(err.Error(), "five fields") {
@@ -312,7 +322,7 @@ func TestHistoryLimit(t *testing.T) {
 // or gives run times strictly after the time asked from, in order.
 func FuzzSchedule(f *testing.F) {
 	for _, s := range []string{"0 2 * * *", "CRON_TZ=Europe/Paris 30 2 * * *", "CRON_TZ=America/New_York 30 1 * * ?", "@every 90m",
-		"@hourly", "0 0 31 2 *", "*/7 1-5 * 1,6 MON-FRI", "TZ=Asia/Kolkata 0 0 * * *", "CRON_TZ= 0 0 * * *", "0 0 29 2 *"} {
+		"@hourly", "0 0 31 2 *", "cron(0 2 * * ? *)", "rate(5 minutes)", "cron(0 9 ? * 2-6,1 *)", "*/7 1-5 * 1,6 MON-FRI", "TZ=Asia/Kolkata 0 0 * * *", "CRON_TZ= 0 0 * * *", "0 0 29 2 *"} {
 		f.Add(s, int64(1774746000))
 	}
 	f.Fuzz(func(t *testing.T, spec string, at int64) {
@@ -340,4 +350,46 @@ func FuzzSchedule(f *testing.F) {
 			prev = n
 		}
 	})
+}
+
+func TestInterruptedRun(t *testing.T) {
+	dir := t.TempDir()
+	clk := &clock{t: mustTime(t, "2026-12-01T00:00:00Z")}
+	started := make(chan struct{}, 1)
+	var calls int
+	job := Job{Name: "long", Schedule: "@daily", Run: func(ctx context.Context, at time.Time) (Outcome, error) {
+		calls++
+		started <- struct{}{}
+		<-ctx.Done()
+		return Outcome{}, ctx.Err()
+	}}
+	s := newSched(t, dir, clk, 3, job)
+	s.RunDue(context.Background())
+	clk.Set(mustTime(t, "2026-12-02T00:00:05Z"))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	s.RunDue(ctx) // the server stops during the run
+	h := s.History("long", 1)
+	if len(h) != 1 || h[0].Status != StatusFailed || !strings.Contains(h[0].Error, "interrupted") {
+		t.Fatalf("interrupted run: %+v", h)
+	}
+	// On start the run is due again.
+	s = newSched(t, dir, clk, 3, Job{Name: "long", Schedule: "@daily", Run: func(context.Context, time.Time) (Outcome, error) {
+		calls++
+		return Outcome{Rows: 1}, nil
+	}})
+	s.RunDue(context.Background())
+	if calls != 2 || s.History("long", 1)[0].Status != StatusOK {
+		t.Fatalf("after restart: %d calls, %+v", calls, s.History("long", 0))
+	}
+	// A run left "running" by a crash reads as failed.
+	st, _ := ReadState(dir)
+	st.History = append(st.History, Run{ID: 99, Job: "long", Status: StatusRunning})
+	if err := writeState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	s = newSched(t, dir, clk, 3, job)
+	if r := s.History("long", 1)[0]; r.Status != StatusFailed || !strings.Contains(r.Error, "stopped during the run") {
+		t.Fatalf("crashed run: %+v", r)
+	}
 }
