@@ -102,13 +102,14 @@ type Run struct {
 
 // JobInfo describes a job for the API and `flowlens jobs`.
 type JobInfo struct {
-	Name     string    `json:"name"`
-	Schedule string    `json:"schedule"`
-	LastRun  time.Time `json:"lastRun,omitzero"`
-	NextRun  time.Time `json:"nextRun,omitzero"`
-	Running  bool      `json:"running"`
-	Last     *Run      `json:"last,omitempty"`
-	Error    string    `json:"error,omitempty"`
+	Name     string `json:"name"`
+	Schedule string `json:"schedule"`
+	// LastRun is the scheduled time of the last scheduled run.
+	LastRun time.Time `json:"lastRun,omitzero"`
+	NextRun time.Time `json:"nextRun,omitzero"`
+	Running bool      `json:"running"`
+	Last    *Run      `json:"last,omitempty"`
+	Error   string    `json:"error,omitempty"`
 }
 
 // Config tunes a Scheduler.
@@ -144,6 +145,8 @@ type jobState struct {
 	// Last is the scheduled time of the last run (or when the job was
 	// first seen): runs after it are due.
 	Last time.Time `json:"last"`
+	// Ran: Last is a run's (not when the job was first seen).
+	Ran bool `json:"ran,omitempty"`
 }
 
 type state struct {
@@ -612,7 +615,7 @@ func (s *Scheduler) run(ctx context.Context, j Job, at time.Time, trigger string
 	}
 	if advance && !interrupted {
 		if js := s.st.Jobs[j.Name]; js == nil || js.Last.Before(at) {
-			s.st.Jobs[j.Name] = &jobState{Last: at}
+			s.st.Jobs[j.Name] = &jobState{Last: at, Ran: true}
 		}
 	}
 	s.saveLocked()
@@ -695,7 +698,9 @@ func (s *Scheduler) Jobs(ctx context.Context) ([]JobInfo, error) {
 		} else {
 			from := now
 			if js := s.st.Jobs[j.Name]; js != nil {
-				info.LastRun = js.Last
+				if js.Ran {
+					info.LastRun = js.Last
+				}
 				if n := sch.Next(js.Last); n.Before(now) {
 					from = js.Last
 				}

@@ -236,8 +236,14 @@ func TestOverlapRefused(t *testing.T) {
 	if len(infos) != 1 || !infos[0].Running {
 		t.Fatalf("jobs during the run: %+v", infos)
 	}
+	if !infos[0].LastRun.IsZero() {
+		t.Fatalf("a job that has not run has a last run: %+v", infos[0])
+	}
 	close(release)
 	<-done
+	if infos, _ := s.Jobs(context.Background()); !infos[0].LastRun.Equal(mustTime(t, "2026-12-01T00:01:00Z")) {
+		t.Fatalf("last run after the run: %+v", infos[0])
+	}
 	if runs != 1 {
 		t.Fatalf("%d runs while one was running", runs)
 	}
