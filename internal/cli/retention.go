@@ -11,13 +11,17 @@ import (
 const retentionExamples = `  flowlens retention --keep 7d
   flowlens retention --keep 36h --dataset nat-gw
   flowlens retention --before 2024-05-01T00:00:00Z
+
+--keep drops now and records the retention: while 'flowlens serve' runs it
+drops the hours beyond it every hour ('flowlens jobs --history --job retention'
+shows each run).
 `
 
 // runRetention removes whole hours older than --keep (or before --before).
 func runRetention(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "retention", "retention [--data DIR] (--keep DURATION | --before TIME) [--dataset NAME]", retentionExamples)
 	data := dataFlag(fs, env)
-	keep := fs.String("keep", "", "keep this much data back from now (7d, 36h, 90m); also recorded as the dataset's retention")
+	keep := fs.String("keep", "", "keep this much data back from now (7d, 36h, 90m); also recorded as the dataset's retention, which flowlens serve applies every hour")
 	before := fs.String("before", "", "remove the hours that end before this RFC 3339 `time` instead")
 	dataset := fs.String("dataset", "", "only this dataset (default: every dataset)")
 	if err := parseFlags(fs, args); err != nil {

@@ -135,11 +135,19 @@ func Window(window string, at time.Time, loc *time.Location) (start, end time.Ti
 }
 
 // WindowFrom returns the window that starts at the beginning of day
-// (YYYY-MM-DD, in loc), for `reports run --for`.
+// (YYYY-MM-DD, in loc; for an hour window also YYYY-MM-DDTHH, the label
+// of its files), for `reports run --for`.
 func WindowFrom(window, day string, loc *time.Location) (start, end time.Time, err error) {
 	days, hours, err := ParseWindow(window)
 	if err != nil {
 		return start, end, err
+	}
+	if hours > 0 && len(day) == len("2006-01-02T15") {
+		h, err := time.ParseInLocation("2006-01-02T15", day, loc)
+		if err != nil {
+			return start, end, fmt.Errorf("--for %q: a date YYYY-MM-DD or an hour YYYY-MM-DDTHH", day)
+		}
+		return h, h.Add(time.Duration(hours) * time.Hour), nil
 	}
 	d, err := time.ParseInLocation("2006-01-02", day, loc)
 	if err != nil {
