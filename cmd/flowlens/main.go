@@ -14,7 +14,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfiles := startProfiles()
 	code := cli.Main(ctx, os.Args[1:], cli.StdEnv())
+	stopProfiles()
 	stop()
 	os.Exit(code)
 }

@@ -257,12 +257,15 @@ func ReadFile(ctx context.Context, path string, opts Options, emit func(*flowlog
 		return Stats{}, err
 	}
 	// Records expected from the size: ~100 bytes of text per record,
-	// ~25 bytes of gzip.
-	expect := fi.Size() / 100
+	// 20–27 bytes of gzip. The guess errs high: a batch whose columns
+	// outgrow it is copied into columns twice as large (measured: 28% of
+	// an ingest's allocations when guessing 25 bytes on 22.8-byte
+	// records), while capacity never written costs no memory pages.
+	expect := fi.Size() / 90
 	var magic [4]byte
 	n, _ := f.ReadAt(magic[:], 0)
 	if n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		expect = fi.Size() / 25
+		expect = fi.Size() / 16
 	}
 	if n == 4 && string(magic[:]) == "PAR1" {
 		var st Stats

@@ -58,10 +58,26 @@ func NewBatch(f *Format, capacity int) *Batch {
 			fallthrough
 		default:
 			c.Offsets = make([]int32, 1, capacity+1)
-			c.Data = make([]byte, 0, capacity*8)
+			c.Data = make([]byte, 0, capacity*textWidth(fl))
 		}
 	}
 	return b
+}
+
+// textWidth is the bytes per value a new batch reserves for a text
+// column: enough for most values of the field (an IPv4 address takes up
+// to 15, an interface id 21), so that the data rarely has to grow (a
+// copy into twice the memory) while the pages never written cost nothing.
+func textWidth(f *Field) int {
+	switch f.ID {
+	case InterfaceID:
+		return 22
+	case SrcAddr, DstAddr, PktSrcAddr, PktDstAddr:
+		return 16
+	case AccountID:
+		return 12
+	}
+	return 8
 }
 
 // Reset empties the batch and keeps its memory.

@@ -33,7 +33,7 @@ func (w *writeTx) appendGroup(ctx context.Context, tb table, g *group) error {
 		fields[i] = arrow.Field{Name: c.name, Type: arrowType(c), Nullable: true}
 		names[i] = quoteIdent(c.name)
 	}
-	rr := &groupReader{g: g, cols: cols, schema: arrow.NewSchema(fields, nil)}
+	rr := &groupReader{g: g, cols: cols, schema: arrow.NewSchema(fields, nil), pool: w.s.bufs}
 	rr.refs.Store(1)
 	insert := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM fl_incoming", tb.name, strings.Join(names, ", "))
 	return w.rawConn(func(dc driver.Conn) error {
@@ -85,6 +85,7 @@ type groupReader struct {
 	schema *arrow.Schema
 	cur    arrow.RecordBatch
 	err    error
+	pool   *bufPool
 
 	// Chunks are built by goroutines ahead of DuckDB, which reads the
 	// stream from one thread: chunks[i] delivers chunk i, slots bounds
@@ -113,7 +114,7 @@ func (r *groupReader) start() {
 				lo, hi := i*arrowChunk, min((i+1)*arrowChunk, n)
 				arrs := make([]arrow.Array, len(r.cols))
 				for j, c := range r.cols {
-					arrs[j] = buildArray(r.g, c, lo, hi)
+					arrs[j] = buildArray(r.g, c, lo, hi, r.pool)
 				}
 				rec := array.NewRecordBatch(r.schema, arrs, int64(hi-lo))
 				for _, a := range arrs {
@@ -166,39 +167,50 @@ func (r *groupReader) drain() {
 	}
 }
 
-// buildArray gathers rows [lo, hi) of the group for one column.
-func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
+// buildArray gathers rows [lo, hi) of the group for one column, into
+// buffers of pool (returned to it when DuckDB releases the chunk).
+func buildArray(g *group, c physCol, lo, hi int, pool *bufPool) arrow.Array {
 	n := hi - lo
 	rows := g.rows[lo:hi]
+	// vals returns a pooled buffer of n values of width bytes (contents
+	// unspecified: every value is written, NULLs' too).
+	vals := func(width int) []byte { return pool.Allocate(n * width) }
+	primitive := func(t arrow.DataType, n int, vals, bm []byte, nulls int) arrow.Array {
+		return pooledArray(pool, t, n, vals, bm, nulls)
+	}
 	switch c.kind {
 	case ckDataset:
-		v := make([]uint16, n)
+		vb := vals(2)
+		v := arrow.Uint16Traits.CastFromBytes(vb)
 		for i, rf := range rows {
 			v[i] = g.parts[rf.p].dataset
 		}
-		return primitive(arrow.PrimitiveTypes.Uint16, n, arrow.Uint16Traits.CastToBytes(v), nil, 0)
+		return primitive(arrow.PrimitiveTypes.Uint16, n, vb, nil, 0)
 	case ckFile:
-		v := make([]uint32, n)
+		vb := vals(4)
+		v := arrow.Uint32Traits.CastFromBytes(vb)
 		for i, rf := range rows {
 			v[i] = g.parts[rf.p].file
 		}
-		return primitive(arrow.PrimitiveTypes.Uint32, n, arrow.Uint32Traits.CastToBytes(v), nil, 0)
+		return primitive(arrow.PrimitiveTypes.Uint32, n, vb, nil, 0)
 	case ckFormat:
-		v := make([]int32, n)
+		vb := vals(4)
+		v := arrow.Int32Traits.CastFromBytes(vb)
 		for i, rf := range rows {
 			v[i] = g.parts[rf.p].format
 		}
-		return primitive(arrow.PrimitiveTypes.Int32, n, arrow.Int32Traits.CastToBytes(v), nil, 0)
+		return primitive(arrow.PrimitiveTypes.Int32, n, vb, nil, 0)
 	case ckHour:
-		v := make([]int64, n)
-		copy(v, g.hours[lo:hi])
-		return primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(v), nil, 0)
+		vb := vals(8)
+		copy(arrow.Int64Traits.CastFromBytes(vb), g.hours[lo:hi])
+		return primitive(arrow.PrimitiveTypes.Int64, n, vb, nil, 0)
 	case ckIngestTime:
-		v := make([]int64, n)
+		vb := vals(8)
+		v := arrow.Int64Traits.CastFromBytes(vb)
 		for i := range v {
 			v[i] = g.now
 		}
-		return primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(v), nil, 0)
+		return primitive(arrow.PrimitiveTypes.Int64, n, vb, nil, 0)
 	}
 	idx, _ := g.colIndex(c.field)
 	// cols[p] is part p's column (nil when its format lacks the field).
@@ -208,7 +220,8 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 			cols[p] = &g.parts[p].b.Cols[j]
 		}
 	}
-	bm := make([]byte, (n+7)/8)
+	bm := pool.Allocate((n + 7) / 8)
+	clear(bm)
 	nulls := 0
 	var starts []*flowlog.Column
 	if c.kind == ckEndDelta || c.kind == ckEndRaw {
@@ -219,81 +232,81 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 	}
 	switch c.kind {
 	case ckEndDelta:
-		v := make([]int32, n)
+		vb := vals(4)
+		v := arrow.Int32Traits.CastFromBytes(vb)
 		for i, rf := range rows {
 			d, ok, _, _ := endFormsOf(cols[rf.p], starts[rf.p], rf.r)
 			if !ok {
+				v[i] = 0
 				nulls++
 				continue
 			}
 			v[i] = d
 			bm[i>>3] |= 1 << (i & 7)
 		}
-		return primitive(arrow.PrimitiveTypes.Int32, n, arrow.Int32Traits.CastToBytes(v), bm, nulls)
+		return primitive(arrow.PrimitiveTypes.Int32, n, vb, bm, nulls)
 	case ckEndRaw:
-		v := make([]int64, n)
+		vb := vals(8)
+		v := arrow.Int64Traits.CastFromBytes(vb)
 		for i, rf := range rows {
 			_, _, raw, ok := endFormsOf(cols[rf.p], starts[rf.p], rf.r)
 			if !ok {
+				v[i] = 0
 				nulls++
 				continue
 			}
 			v[i] = raw
 			bm[i>>3] |= 1 << (i & 7)
 		}
-		return primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(v), bm, nulls)
+		return primitive(arrow.PrimitiveTypes.Int64, n, vb, bm, nulls)
 	case ckInt32:
-		v := make([]int32, n)
+		vb := vals(4)
+		v := arrow.Int32Traits.CastFromBytes(vb)
 		for i, rf := range rows {
 			col := cols[rf.p]
-			if col == nil {
-				nulls++
-				continue
-			}
-			if !col.Valid[rf.r] {
+			if col == nil || !col.Valid[rf.r] {
+				v[i] = 0
 				nulls++
 				continue
 			}
 			v[i] = int32(col.Ints[rf.r])
 			bm[i>>3] |= 1 << (i & 7)
 		}
-		return primitive(arrow.PrimitiveTypes.Int32, n, arrow.Int32Traits.CastToBytes(v), bm, nulls)
+		return primitive(arrow.PrimitiveTypes.Int32, n, vb, bm, nulls)
 	case ckInt64:
-		v := make([]int64, n)
+		vb := vals(8)
+		v := arrow.Int64Traits.CastFromBytes(vb)
 		for i, rf := range rows {
 			col := cols[rf.p]
-			if col == nil {
-				nulls++
-				continue
-			}
-			if !col.Valid[rf.r] {
+			if col == nil || !col.Valid[rf.r] {
+				v[i] = 0
 				nulls++
 				continue
 			}
 			v[i] = col.Ints[rf.r]
 			bm[i>>3] |= 1 << (i & 7)
 		}
-		return primitive(arrow.PrimitiveTypes.Int64, n, arrow.Int64Traits.CastToBytes(v), bm, nulls)
+		return primitive(arrow.PrimitiveTypes.Int64, n, vb, bm, nulls)
 	case ckIPv4:
-		v := make([]uint32, n)
+		vb := vals(4)
+		v := arrow.Uint32Traits.CastFromBytes(vb)
 		for i, rf := range rows {
 			col := cols[rf.p]
-			if col == nil {
-				nulls++
-				continue
-			}
-			if !col.Valid[rf.r] || col.Fam[rf.r] != 4 {
+			if col == nil || !col.Valid[rf.r] || col.Fam[rf.r] != 4 {
+				v[i] = 0
 				nulls++
 				continue
 			}
 			v[i] = col.V4[rf.r]
 			bm[i>>3] |= 1 << (i & 7)
 		}
-		return primitive(arrow.PrimitiveTypes.Uint32, n, arrow.Uint32Traits.CastToBytes(v), bm, nulls)
+		return primitive(arrow.PrimitiveTypes.Uint32, n, vb, bm, nulls)
 	}
 	// Text.
-	offs := make([]int32, n+1)
-	data := make([]byte, 0, textCapacity(g, idx, n))
+	ob := pool.Allocate((n + 1) * 4)
+	offs := arrow.Int32Traits.CastFromBytes(ob)
+	offs[0] = 0
+	data := pool.Allocate(textCapacity(g, idx, n))[:0]
 	for i, rf := range rows {
 		if col := cols[rf.p]; col != nil {
 			if col.Valid[rf.r] {
@@ -306,14 +319,7 @@ func buildArray(g *group, c physCol, lo, hi int) arrow.Array {
 		nulls++
 		offs[i+1] = int32(len(data))
 	}
-	var nb *memory.Buffer
-	if nulls > 0 {
-		nb = memory.NewBufferBytes(bm)
-	}
-	d := array.NewData(arrow.BinaryTypes.String, n,
-		[]*memory.Buffer{nb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offs)), memory.NewBufferBytes(data)}, nil, nulls, 0)
-	defer d.Release()
-	return array.MakeFromData(d)
+	return pooledData(pool, arrow.BinaryTypes.String, n, bm, nulls, ob, data)
 }
 
 // textCapacity estimates the bytes of n text values of a column from the
@@ -336,12 +342,34 @@ func textCapacity(g *group, idx []int, n int) int {
 	return int(float64(bytes)/float64(rows)*float64(n)*1.1) + 64
 }
 
-func primitive(t arrow.DataType, n int, vals, bm []byte, nulls int) arrow.Array {
-	var nb *memory.Buffer
+// pooledArray is a primitive array over pooled buffers.
+func pooledArray(pool *bufPool, t arrow.DataType, n int, vals, bm []byte, nulls int) arrow.Array {
+	return pooledData(pool, t, n, bm, nulls, vals)
+}
+
+// pooledData is an array of type t over pooled buffers: the validity
+// bitmap bm (given back to the pool at once when there are no NULLs, or
+// nil) and the value buffers, which return to the pool when the array is
+// released.
+func pooledData(pool *bufPool, t arrow.DataType, n int, bm []byte, nulls int, bufs ...[]byte) arrow.Array {
+	all := make([]*memory.Buffer, 0, 1+len(bufs))
 	if nulls > 0 {
-		nb = memory.NewBufferBytes(bm)
+		all = append(all, memory.NewBufferWithAllocator(bm, pool))
+	} else {
+		if bm != nil {
+			pool.Free(bm)
+		}
+		all = append(all, nil)
 	}
-	d := array.NewData(t, n, []*memory.Buffer{nb, memory.NewBufferBytes(vals)}, nil, nulls, 0)
+	for _, b := range bufs {
+		all = append(all, memory.NewBufferWithAllocator(b, pool))
+	}
+	d := array.NewData(t, n, all, nil, nulls, 0)
+	for _, b := range all {
+		if b != nil {
+			b.Release() // the data holds them now
+		}
+	}
 	defer d.Release()
 	return array.MakeFromData(d)
 }

@@ -91,6 +91,8 @@ type Store struct {
 	// hasDeclared says whether the datasets table has declared_format (a
 	// database opened read-only may predate it).
 	hasDeclared bool
+	// bufs recycles the buffers of the Arrow chunks of ingests.
+	bufs *bufPool
 	// sealHook, when set (tests), runs inside each hour's rewrite before
 	// its commit.
 	sealHook func(table string, hours []int64)
@@ -151,7 +153,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Store{cfg: cfg, logger: logger, path: path}
+	s := &Store{cfg: cfg, logger: logger, path: path, bufs: newBufPool(256 << 20)}
 
 	q := url.Values{}
 	q.Set("memory_limit", cfg.MemoryLimit)
