@@ -146,7 +146,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	ingestRSS := peakRSS()
 	// What `flowlens ingest` does next: rewrite the hours that are over.
-	seal, err := st.Seal(ctx)
+	seal, err := st.Seal(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("seal: %w", err)
 	}

@@ -111,7 +111,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	if runErr == nil {
 		// Hours that are over are rewritten once as one sorted run
 		// (smaller, and address lookups prune to a few row groups).
-		if _, err := st.Seal(ctx); err != nil {
+		if _, err := st.Seal(ctx, nil); err != nil {
 			return err
 		}
 	}

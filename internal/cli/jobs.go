@@ -24,12 +24,17 @@ import (
 // RetentionJob is the scheduler's name of the retention job.
 const RetentionJob = "retention"
 
+// SealJob is the scheduler's name of the job that seals the hours written
+// by many small commits (duckdb.Store.Seal), at 20 past every hour: an
+// hour is sealed once it has been over for an hour.
+const SealJob = "seal"
+
 // serverJobs lists the server's jobs: retention on its schedule, and every
 // report of the folder's reports.json (read at every look, so that reports
 // added while the server runs are picked up).
 func serverJobs(dir string, st *duckdb.Store, writeMu sync.Locker, retentionSchedule string, logger *slog.Logger) func(context.Context) ([]sched.Job, error) {
 	return func(ctx context.Context) ([]sched.Job, error) {
-		jobs := []sched.Job{retentionJob(st, writeMu, retentionSchedule)}
+		jobs := []sched.Job{retentionJob(st, writeMu, retentionSchedule), sealJob(st, writeMu)}
 		defs, err := report.Load(dir)
 		if err != nil {
 			return jobs, err
@@ -47,6 +52,19 @@ func serverJobs(dir string, st *duckdb.Store, writeMu sync.Locker, retentionSche
 func retentionJob(st *duckdb.Store, writeMu sync.Locker, schedule string) sched.Job {
 	return sched.Job{Name: RetentionJob, Schedule: schedule, Run: func(ctx context.Context, at time.Time) (sched.Outcome, error) {
 		return applyRetention(ctx, st, writeMu, at)
+	}}
+}
+
+// sealJob rewrites the hours a server's small commits left in many sorted
+// runs, taking the write lock for one batch of hours at a time.
+func sealJob(st *duckdb.Store, writeMu sync.Locker) sched.Job {
+	return sched.Job{Name: SealJob, Schedule: "20 * * * *", Run: func(ctx context.Context, at time.Time) (sched.Outcome, error) {
+		s, err := st.Seal(ctx, writeMu)
+		if err != nil {
+			return sched.Outcome{}, err
+		}
+		return sched.Outcome{Rows: s.Records, Detail: fmt.Sprintf("%d hours rewritten as one sorted run each (%d records, %s)",
+			s.Hours, s.Records, s.Elapsed.Round(time.Millisecond))}, nil
 	}}
 }
 

@@ -377,7 +377,7 @@ func runJobs(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "jobs", "jobs [--data DIR] [--history] [--job NAME] [--limit N] [--output table|csv|json|jsonl]", jobsExamples)
 	data := dataFlag(fs, env)
 	history := fs.Bool("history", false, "show the history of runs instead of the jobs")
-	job := fs.String("job", "", "only this job (retention, report:NAME)")
+	job := fs.String("job", "", "only this job (retention, seal, report:NAME)")
 	limit := fs.Int("limit", 20, "with --history, at most this many runs (0: all)")
 	output := fs.String("output", "table", "result format: table, csv, json or jsonl")
 	retSched := fs.String("retention-schedule", "0 * * * *", "the retention schedule to show when no server runs")

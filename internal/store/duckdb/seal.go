@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,8 +47,10 @@ type SealStats struct {
 
 // Seal rewrites, sorted, every hour of every record table that ended at
 // least Config.SealAfter ago and holds more than Config.SealRuns sorted
-// runs, then checkpoints.
-func (s *Store) Seal(ctx context.Context) (SealStats, error) {
+// runs, then checkpoints. lock (nil for none) is held around each
+// rewrite transaction and the checkpoint: a server's write lock, so that
+// its other writers wait for one batch at most.
+func (s *Store) Seal(ctx context.Context, lock sync.Locker) (SealStats, error) {
 	var st SealStats
 	if s.cfg.ReadOnly {
 		return st, fmt.Errorf("seal: the store is open read-only")
@@ -64,7 +67,13 @@ func (s *Store) Seal(ctx context.Context) (SealStats, error) {
 			return st, err
 		}
 		for _, hours := range batches {
+			if lock != nil {
+				lock.Lock()
+			}
 			n, err := s.sealHours(ctx, tb, hours)
+			if lock != nil {
+				lock.Unlock()
+			}
 			if err != nil {
 				return st, err
 			}
@@ -73,7 +82,14 @@ func (s *Store) Seal(ctx context.Context) (SealStats, error) {
 		}
 	}
 	if st.Hours > 0 {
-		if err := s.Checkpoint(ctx); err != nil {
+		if lock != nil {
+			lock.Lock()
+		}
+		err := s.Checkpoint(ctx)
+		if lock != nil {
+			lock.Unlock()
+		}
+		if err != nil {
 			return st, fmt.Errorf("seal: checkpoint: %w", err)
 		}
 	}

@@ -78,7 +78,7 @@ func TestSeal(t *testing.T) {
 	if got := sortedHours(t, s); !strings.Contains(got, "false") {
 		t.Fatalf("the test needs hours of several sorted runs: %s", got)
 	}
-	st, err := s.Seal(t.Context())
+	st, err := s.Seal(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,19 +99,19 @@ func TestSeal(t *testing.T) {
 		t.Errorf("runs of the open hour: %s, want 12", got)
 	}
 	// Sealing again has nothing to do.
-	if st, err := s.Seal(t.Context()); err != nil || st.Hours != 0 {
+	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 0 {
 		t.Errorf("second seal: %+v, %v", st, err)
 	}
 	// Late files in hour 0: up to SealRuns runs stay, one more is sealed again.
 	for i := range 2 {
 		ingestBatch(t, s, "", fmt.Sprint("late", i), defaultBatch(t, []rec{{"10.0.0.0", "10.1.0.0", 1, 22, 6, 1, t0 + 5, "REJECT", "OK"}}))
-		if st, err := s.Seal(t.Context()); err != nil || st.Hours != 0 {
+		if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 0 {
 			t.Errorf("seal after late file %d: %+v, %v (want nothing to do)", i, st, err)
 		}
 	}
 	ingestBatch(t, s, "", "late3", defaultBatch(t, []rec{{"10.0.0.0", "10.1.0.0", 1, 22, 6, 1, t0 + 5, "REJECT", "OK"}}))
 	before = snapshot(t, s)
-	if st, err := s.Seal(t.Context()); err != nil || st.Hours != 1 {
+	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 1 {
 		t.Errorf("seal after the late files: %+v, %v (want the one hour)", st, err)
 	}
 	if got := snapshot(t, s); got != before {
@@ -179,7 +179,7 @@ func TestSealCrash(t *testing.T) {
 	if got, want := sealedList(t, s), fmt.Sprintf("[[%d 1]]", t0); got != want {
 		t.Errorf("sealed hours after the crash: %s, want the first hour only (%s)", got, want)
 	}
-	st, err := s.Seal(t.Context())
+	st, err := s.Seal(t.Context(), nil)
 	if err != nil || st.Hours != 1 {
 		t.Errorf("seal after the crash: %+v, %v (want the hour the crash interrupted)", st, err)
 	}
@@ -211,7 +211,7 @@ func TestSealHelperProcess(t *testing.T) {
 			select {}
 		}
 	}
-	_, err = s.Seal(t.Context())
+	_, err = s.Seal(t.Context(), nil)
 	fmt.Println("finished:", err)
 	os.Exit(0)
 }
@@ -227,11 +227,11 @@ func TestSealQuiet(t *testing.T) {
 	}
 	defer s.Close()
 	sealFiles(t, s, 6, 3)
-	if st, err := s.Seal(t.Context()); err != nil || st.Hours != 0 {
+	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 0 {
 		t.Errorf("seal right after the writes: %+v, %v (want nothing)", st, err)
 	}
 	now = now.Add(11 * time.Minute)
-	if st, err := s.Seal(t.Context()); err != nil || st.Hours != 2 {
+	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 2 {
 		t.Errorf("seal 11 minutes later: %+v, %v (want 2 hours)", st, err)
 	}
 }
