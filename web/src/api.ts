@@ -93,6 +93,30 @@ export interface HistoryEntry {
   elapsedMs?: number;
   rows?: number;
 }
+// A run of a scheduled job (retention, report:NAME) in the job history.
+export interface JobRun {
+  id: number;
+  job: string;
+  trigger: string;
+  status: 'running' | 'ok' | 'failed' | 'skipped' | 'missed';
+  scheduled: string;
+  started: string;
+  finished?: string;
+  durationMs: number;
+  rows: number;
+  output?: string;
+  detail?: string;
+  error?: string;
+}
+export interface JobInfo {
+  name: string;
+  schedule: string;
+  lastRun?: string;
+  nextRun?: string;
+  running: boolean;
+  last?: JobRun;
+  error?: string;
+}
 export type ChartKind = 'auto' | 'line' | 'area' | 'bar' | 'sankey' | 'table';
 export interface SavedQuery {
   id?: string;
@@ -182,6 +206,8 @@ export class Api {
   datasets = () => this.request<Dataset[]>('GET', '/datasets');
   fields = (datasets: string[]) =>
     this.request<Field[]>('GET', `/fields${datasets.length ? `?datasets=${encodeURIComponent(datasets.join(','))}` : ''}`);
+  jobs = () => this.request<{ jobs: JobInfo[] }>('GET', '/jobs').then((d) => d.jobs);
+  jobHistory = (limit = 10) => this.request<{ runs: JobRun[] }>('GET', `/jobs/history?limit=${limit}`).then((d) => d.runs);
   history = (limit = 50) => this.request<HistoryEntry[]>('GET', `/history?limit=${limit}`);
   query = (req: QueryRequest, signal?: AbortSignal) => this.request<Result>('POST', '/query', req, signal);
   start = (req: QueryRequest) => this.request<{ queryId: string }>('POST', '/queries', req);

@@ -126,6 +126,19 @@ test('sign in with a token', async () => {
   await shot('home');
 });
 
+test('the scheduled jobs and their runs on the start page', async () => {
+  const { status, env } = await api('POST', '/jobs/retention/run');
+  assert(status === 200 && env.data.run.status === 'ok', `retention run: ${status} ${JSON.stringify(env)}`);
+  await page.goto(`${base}/#/`);
+  await page.locator('table.jobs tr[data-job="retention"]').waitFor();
+  const run = page.locator(`table.job-runs tr[data-run="${env.data.run.id}"]`);
+  await run.waitFor();
+  const text = await run.textContent();
+  assert(text.includes('retention') && text.includes('manual') && text.includes('ok'), `the run reads ${text}`);
+  await page.locator('table.jobs').scrollIntoViewIfNeeded();
+  await shot('jobs');
+});
+
 test('a first-run question runs in one click', async () => {
   await page.goto(`${base}/#/`);
   await page.locator('a.question[data-question="top-talkers"]').click();

@@ -1,10 +1,11 @@
-// The first page: which datasets exist and their time ranges, and the questions of
-// the common use cases one click away.
+// The first page: which datasets exist and their time ranges, the questions of the
+// common use cases one click away, and the server's scheduled jobs (retention,
+// reports) with their latest runs.
 
 import type { App, Page } from '../app';
-import type { ChartKind } from '../api';
+import type { Api, ChartKind, JobRun } from '../api';
 import { h, replace } from '../dom';
-import { formatBytes, formatTime } from '../format';
+import { formatBytes, formatDuration, formatTime } from '../format';
 import { encodeState } from '../link';
 
 interface Question {
@@ -102,6 +103,7 @@ export function homePage(app: App): Page {
     h('h1', null, 'What happened on your network?'),
     h('section', null, h('h2', null, 'Datasets'), dsBox),
     h('section', null, h('h2', null, 'Questions'), h('div', { class: 'questions' }, cards, hostForm)),
+    jobsSection(app.api),
   );
 
   app
@@ -142,4 +144,53 @@ export function homePage(app: App): Page {
     })
     .catch((e: Error) => replace(dsBox, h('p', { class: 'error-text' }, e.message)));
   return { el };
+}
+
+function runCells(r: JobRun | undefined): HTMLElement[] {
+  if (!r) return [h('td', { class: 'muted' }, 'not run yet'), h('td', null, ''), h('td', null, '')];
+  const what = r.error || r.output || r.detail || '';
+  return [
+    h('td', { class: `job-status ${r.status}` }, r.status),
+    h('td', { class: 'num' }, r.rows.toLocaleString('en')),
+    h('td', { class: 'small', title: r.detail || '' }, what),
+  ];
+}
+
+// jobsSection lists the scheduled jobs and the newest runs of the job history.
+function jobsSection(api: Api): HTMLElement {
+  const box = h('div', { class: 'card' }, h('p', { class: 'muted' }, 'Loading jobs…'));
+  Promise.all([api.jobs(), api.jobHistory(10)])
+    .then(([jobs, runs]) => {
+      const when = (t?: string) => (t ? formatTime(t, true) : '–');
+      replace(
+        box,
+        h(
+          'table',
+          { class: 'jobs' },
+          h('thead', null, h('tr', null, h('th', null, 'Job'), h('th', null, 'Schedule'), h('th', null, 'Next run (UTC)'), h('th', null, 'Last'), h('th', { class: 'num' }, 'Rows'), h('th', null, 'Output'))),
+          h(
+            'tbody',
+            null,
+            jobs.map((j) =>
+              h('tr', { 'data-job': j.name }, h('td', null, h('strong', null, j.name), j.running ? h('span', { class: 'muted small' }, ' running') : null), h('td', null, h('code', null, j.schedule)), h('td', null, j.error ? j.error : when(j.nextRun)), ...runCells(j.last)),
+            ),
+          ),
+        ),
+        h('h3', null, 'Recent runs'),
+        runs.length
+          ? h(
+              'table',
+              { class: 'job-runs' },
+              h('thead', null, h('tr', null, h('th', null, 'Job'), h('th', null, 'Trigger'), h('th', null, 'For (UTC)'), h('th', null, 'Took'), h('th', null, 'Status'), h('th', { class: 'num' }, 'Rows'), h('th', null, 'Output'))),
+              h(
+                'tbody',
+                null,
+                runs.map((r) => h('tr', { 'data-run': String(r.id), 'data-job': r.job }, h('td', null, r.job), h('td', null, r.trigger), h('td', null, when(r.scheduled)), h('td', null, formatDuration(r.durationMs)), ...runCells(r))),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'No run yet: reports run on their schedules (flowlens reports add), retention every hour.'),
+      );
+    })
+    .catch((e: Error) => replace(box, h('p', { class: 'error-text' }, e.message)));
+  return h('section', null, h('h2', null, 'Scheduled jobs'), box);
 }
