@@ -43,6 +43,9 @@ type Token struct {
 	Hash      string    `json:"hash"`
 	CreatedAt time.Time `json:"createdAt"`
 	RevokedAt time.Time `json:"revokedAt,omitzero"`
+	// AccessKeyID is set for an AWS-style access key (see keys.go): Hash
+	// is then the hash of its secret, which is never a bearer token.
+	AccessKeyID string `json:"accessKeyId,omitempty"`
 }
 
 // Revoked reports whether the token was revoked.
@@ -58,10 +61,13 @@ type Identity struct {
 type Store struct {
 	path string
 	now  func() time.Time
+	// masterPath is the file of the key that access key secrets derive from.
+	masterPath string
 
 	mu      sync.Mutex
 	stamp   fileStamp
 	byHash  map[string]Token
+	byAKID  map[string]Token
 	extra   map[string]Identity // in-memory tokens (the server's CLI-forwarding secret)
 	loadErr error
 }
@@ -76,7 +82,8 @@ type fileStamp struct {
 // Open returns the token store of a data folder (DIR/auth/tokens.json).
 // The file need not exist yet.
 func Open(dataDir string) *Store {
-	return &Store{path: filepath.Join(dataDir, "auth", "tokens.json"), now: time.Now, extra: map[string]Identity{}}
+	return &Store{path: filepath.Join(dataDir, "auth", "tokens.json"), masterPath: filepath.Join(dataDir, "auth", MasterKeyName),
+		now: time.Now, extra: map[string]Identity{}}
 }
 
 // Path is the token file.
@@ -126,19 +133,23 @@ func (s *Store) List(ctx context.Context) ([]Token, error) {
 
 // Revoke revokes the tokens whose id or name is idOrName and returns them.
 func (s *Store) Revoke(ctx context.Context, idOrName string) ([]Token, error) {
+	return s.revoke(ctx, idOrName, func(Token) bool { return true }, "flowlens tokens list")
+}
+
+func (s *Store) revoke(ctx context.Context, idOrName string, keep func(Token) bool, listCmd string) ([]Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var hit []Token
 	err := s.update(func(ts []Token) ([]Token, error) {
 		for i := range ts {
-			if (ts[i].ID == idOrName || ts[i].Name == idOrName) && !ts[i].Revoked() {
+			if (ts[i].ID == idOrName || ts[i].Name == idOrName || ts[i].AccessKeyID == idOrName) && !ts[i].Revoked() && keep(ts[i]) {
 				ts[i].RevokedAt = s.now().UTC().Truncate(time.Second)
 				hit = append(hit, ts[i])
 			}
 		}
 		if len(hit) == 0 {
-			return nil, fmt.Errorf("%w: %q (see 'flowlens tokens list')", ErrNotFound, idOrName)
+			return nil, fmt.Errorf("%w: %q (see '%s')", ErrNotFound, idOrName, listCmd)
 		}
 		return ts, nil
 	})
@@ -170,7 +181,7 @@ func (s *Store) Verify(plain string) (Identity, error) {
 		return Identity{}, err
 	}
 	t, ok := s.byHash[h]
-	if !ok || t.Revoked() {
+	if !ok || t.Revoked() || t.AccessKeyID != "" {
 		return Identity{}, ErrInvalid
 	}
 	return Identity{ID: t.ID, Name: t.Name}, nil
@@ -197,8 +208,12 @@ func (s *Store) refreshLocked() error {
 		return err
 	}
 	s.byHash = make(map[string]Token, len(ts))
+	s.byAKID = map[string]Token{}
 	for _, t := range ts {
 		s.byHash[t.Hash] = t
+		if t.AccessKeyID != "" {
+			s.byAKID[t.AccessKeyID] = t
+		}
 	}
 	return nil
 }

@@ -86,6 +86,7 @@ func commands() []command {
 		{"jobs", "the server's scheduled jobs (retention, reports) and their history", runJobs},
 		{"serve", "run the server: REST API and CLI forwarding", runServe},
 		{"tokens", "create, list and revoke API tokens", runTokens},
+		{"keys", "create, list and revoke access keys of the CloudWatch Logs API (SigV4)", runKeys},
 		{"loadtest", "drive a running server with concurrent clients (Q1–Q7)", runLoadtest},
 		{"bench", "run the standard benchmark beside a plain DuckDB baseline", runBench},
 		{"version", "print the version", runVersion},

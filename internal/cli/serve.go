@@ -60,6 +60,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	grace := fs.Duration("grace", 30*time.Second, "on SIGINT/SIGTERM, how long running requests may take to finish before they are cancelled")
 	logFormat := fs.String("log-format", "json", "log format on standard error: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	cwlAuth := fs.String("cwl-auth", "verify", "CloudWatch Logs API (POST /) authentication: verify (SigV4 with keys of 'flowlens keys create') or any (accept every request; development only)")
+	cwlMaxAge := fs.Duration("cwl-max-event-age", 14*24*time.Hour, "PutLogEvents reports events older than this as too old, as AWS (14 days); 0 accepts any age, to load history")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -131,6 +133,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		"POST " + cliRunPath: &cliHandler{shared: shared, writeMu: writeMu, logger: logger.With("component", "cli")},
 	}
 	maps.Copy(extra, jobs.Handlers())
+	cwl, err := newCWLogs(env, dir, *cwlAuth, *cwlMaxAge, st, engine, tokens, writeMu, logger)
+	if err != nil {
+		return err
+	}
+	if err := cwl.Start(ctx); err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{
 		Listen: *listen, TLSCert: *tlsCert, TLSKey: *tlsKey, MaxConcurrent: *maxConc, QueryTimeout: *timeout,
 		MaxRows: *maxRows, MaxBodyBytes: *maxBody, DefaultRows: query.DefaultLimit,
@@ -142,6 +151,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		},
 		Console: console,
 		Extra:   extra,
+		Public:  cwl.Handlers(),
 	})
 	if err != nil {
 		return err
@@ -175,6 +185,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := jobs.Start(ctx); err != nil {
 		return err
 	}
+
 	logger.Info("serving", "url", url, "data", dir, "version", Version)
 	fmt.Fprintf(env.Stderr, "flowlens serve: %s (data %s); stop with Ctrl-C\n", url, dir)
 
@@ -188,6 +199,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	if err := srv.Stop(stopCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("stop", "err", err)
+	}
+	if err := cwl.Stop(stopCtx); err != nil {
+		logger.Warn("stop the CloudWatch Logs API", "err", err)
 	}
 	if err := jobs.Stop(stopCtx); err != nil {
 		logger.Warn("stop the scheduler", "err", err)
