@@ -140,23 +140,27 @@ func reportJob(st *duckdb.Store, dir string, d report.Definition, out string, lo
 	}}
 }
 
-// runReport evaluates a report over [start, end) and writes its file.
+// runReport evaluates a report over [start, end), writes its file into a
+// temporary file and publishes it to out (default the report's --out).
 func runReport(ctx context.Context, st *duckdb.Store, dir string, d report.Definition, start, end time.Time, out string, logger *slog.Logger) (sched.Outcome, error) {
 	if out == "" {
 		out = d.Out
 	}
-	name := report.OutputName(d.Name, report.Label(d.Window, start), d.Format)
 	var o sched.Outcome
-	if strings.HasPrefix(out, "s3://") {
-		return o, fmt.Errorf("output %s: S3 output is not available in this build yet; give a folder with --out", out)
+	target, err := reportTargetFor(out)
+	if err != nil {
+		return o, err
 	}
-	target := filepath.Join(out, name)
+	name := report.OutputName(d.Name, report.Label(d.Window, start), d.Format)
+	tmp, err := target.temp(name)
+	if err != nil {
+		return o, err
+	}
+	defer os.Remove(tmp)
 	if d.Format == "parquet" {
-		n, err := reportParquet(ctx, st, dir, d, start, end, target)
-		if err != nil {
+		if o.Rows, err = reportParquet(ctx, st, dir, d, start, end, tmp); err != nil {
 			return o, err
 		}
-		o.Rows, o.Output = n, target
 	} else {
 		res, err := evalReport(ctx, st, dir, d, start, end)
 		if err != nil {
@@ -166,13 +170,13 @@ func runReport(ctx context.Context, st *duckdb.Store, dir string, d report.Defin
 		if err := writeReport(&b, d.Format, res); err != nil {
 			return o, err
 		}
-		if err := os.MkdirAll(out, 0o755); err != nil {
+		if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
 			return o, err
 		}
-		if err := writeFileAtomic(target, b.Bytes()); err != nil {
-			return o, err
-		}
-		o.Rows, o.Output = int64(len(res.Rows)), target
+		o.Rows = int64(len(res.Rows))
+	}
+	if o.Output, err = target.put(ctx, tmp, name); err != nil {
+		return o, err
 	}
 	o.Detail = fmt.Sprintf("window %s .. %s", start.Format(time.RFC3339), end.Format(time.RFC3339))
 	if d.Webhook != "" {
@@ -184,6 +188,37 @@ func runReport(ctx context.Context, st *duckdb.Store, dir string, d report.Defin
 		}
 	}
 	return o, nil
+}
+
+// reportTarget is where a report's files go.
+type reportTarget interface {
+	// temp returns a local path to write the file named name into.
+	temp(name string) (string, error)
+	// put publishes the written file as name and returns its location.
+	put(ctx context.Context, local, name string) (string, error)
+}
+
+func reportTargetFor(out string) (reportTarget, error) {
+	if strings.HasPrefix(out, "s3://") {
+		return nil, fmt.Errorf("output %s: S3 output is not available in this build yet; give a folder with --out", out)
+	}
+	return dirTarget(out), nil
+}
+
+// dirTarget is a folder: the file is written beside its name and renamed,
+// so that a reader never sees half a file.
+type dirTarget string
+
+func (t dirTarget) temp(name string) (string, error) {
+	if err := os.MkdirAll(string(t), 0o755); err != nil {
+		return "", err
+	}
+	return filepath.Join(string(t), ".tmp-"+name), nil
+}
+
+func (t dirTarget) put(_ context.Context, local, name string) (string, error) {
+	p := filepath.Join(string(t), name)
+	return p, os.Rename(local, p)
 }
 
 // evalReport runs the report's query over its window.
@@ -260,15 +295,10 @@ func reportSQLError(s athena.Statement, err error) error {
 	return err
 }
 
-// reportParquet writes the report's result as Parquet with DuckDB's
-// writer (types kept). Logs Insights reports are written from their
-// generated SQL.
-func reportParquet(ctx context.Context, st *duckdb.Store, dir string, d report.Definition, start, end time.Time, target string) (int64, error) {
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return 0, err
-	}
-	tmp := filepath.Join(filepath.Dir(target), ".tmp-"+filepath.Base(target))
-	defer os.Remove(tmp)
+// reportParquet writes the report's result to path as Parquet with
+// DuckDB's writer (types kept). Logs Insights reports are written from
+// their generated SQL.
+func reportParquet(ctx context.Context, st *duckdb.Store, dir string, d report.Definition, start, end time.Time, path string) (int64, error) {
 	var q store.Querier
 	var sqlText string
 	var args []any
@@ -287,16 +317,13 @@ func reportParquet(ctx context.Context, st *duckdb.Store, dir string, d report.D
 		defer sess.Close()
 		q, sqlText = sess, stmt.SQL
 	}
-	res, err := q.Query(ctx, "COPY ("+sqlText+") TO "+quoteSQL(tmp)+" (FORMAT parquet)", args...)
+	res, err := q.Query(ctx, "COPY ("+sqlText+") TO "+quoteSQL(path)+" (FORMAT parquet)", args...)
 	if err != nil {
 		return 0, fmt.Errorf("write parquet: %w", err)
 	}
 	var n int64
 	if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
 		n, _ = res.Rows[0][0].(int64)
-	}
-	if err := os.Rename(tmp, target); err != nil {
-		return 0, err
 	}
 	return n, nil
 }
@@ -340,18 +367,6 @@ func writeCSVRecord(w *bytes.Buffer, fields []string) {
 		w.WriteByte('"')
 	}
 	w.WriteString("\r\n")
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // notify POSTs a JSON note about a written report to its webhook.
