@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/auth"
 	"github.com/flowlens/flowlens/internal/cwlogs"
+	"github.com/flowlens/flowlens/internal/metricfilter"
 	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
@@ -131,6 +132,6 @@ func newCWLogs(env *Env, dir, authMode string, maxAge time.Duration, st *duckdb.
 	if p := env.Getenv("FLOWLENS_ACCESS_KEY_MASTER"); p != "" {
 		tokens.SetMasterKeyFile(p)
 	}
-	return cwlogs.New(cfg, cwlogs.Deps{Logger: logger, Store: st, Engine: engine, Tokens: tokens, WriteMu: writeMu,
+	return cwlogs.New(cfg, cwlogs.Deps{Logger: logger, Store: st, Engine: engine, Tokens: tokens, WriteMu: writeMu, Filters: metricfilter.Open(dir),
 		ValidDataset: duckdb.ValidDatasetName})
 }

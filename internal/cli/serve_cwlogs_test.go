@@ -252,6 +252,77 @@ func TestServeCloudWatchLogs(t *testing.T) {
 		t.Errorf("filter by stream prefix: %d events, want 8", len(fs.Events))
 	}
 
+	// filter patterns (the metric filter language)
+	for _, tc := range []struct {
+		pattern string
+		want    int
+	}{
+		{`"eni-c46ee49c"`, 7},
+		{`[version, account_id, interface_id, srcaddr, dstaddr, srcport, dstport=50003, protocol, packets, bytes, start, end, action, log_status]`, 3},
+		{`[version, account_id, interface_id, srcaddr, dstaddr, srcport=80, dstport>=50005, ...]`, 6},
+		{`"not a flow"`, 1},
+	} {
+		n := 0
+		fp := cloudwatchlogs.NewFilterLogEventsPaginator(c, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("my-flow-log"), FilterPattern: aws.String(tc.pattern), Limit: aws.Int32(2)})
+		for fp.HasMorePages() {
+			page, err := fp.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(page.Events)
+		}
+		if n != tc.want {
+			t.Errorf("filter-log-events --filter-pattern %s: %d events, want %d", tc.pattern, n, tc.want)
+		}
+	}
+	_, err = c.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("my-flow-log"), FilterPattern: aws.String("[a, b=")})
+	wantCode(t, "bad filter pattern", err, "InvalidParameterException")
+
+	// the walkthrough's test-metric-filter, exactly as AWS answers
+	walk := "2 1234567890123 eni-xxxxxxxx xx.x.x.xxx yy.y.y.yyy 49907 80 6 4 216 1441204247 1441204306 ACCEPT OK"
+	tm, err := c.TestMetricFilter(ctx, &cloudwatchlogs.TestMetricFilterInput{
+		FilterPattern:    aws.String(`[version,account_id,interface_id,srcaddr,dstaddr,srcport,dstport=80,protocol,packets,bytes,start,end,action,log_status]`),
+		LogEventMessages: []string{walk, strings.Replace(walk, " 80 6 ", " 22 6 ", 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantVals := map[string]string{"$dstaddr": "yy.y.y.yyy", "$dstport": "80", "$start": "1441204247", "$account_id": "1234567890123",
+		"$action": "ACCEPT", "$packets": "4", "$protocol": "6", "$interface_id": "eni-xxxxxxxx", "$bytes": "216", "$version": "2",
+		"$srcaddr": "xx.x.x.xxx", "$log_status": "OK", "$srcport": "49907", "$end": "1441204306"}
+	if len(tm.Matches) != 1 || tm.Matches[0].EventNumber != 1 || aws.ToString(tm.Matches[0].EventMessage) != walk || fmt.Sprint(tm.Matches[0].ExtractedValues) != fmt.Sprint(wantVals) {
+		t.Errorf("test-metric-filter: %+v", tm.Matches)
+	}
+	// put-metric-filter and describe-metric-filters
+	for _, mf := range []struct{ name, port, metric string }{{"SSHAccess", "22", "SSHAccess"}, {"HTTPAccess", "80", "HTTPAccess"}} {
+		_, err := c.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String("my-flow-log"), FilterName: aws.String(mf.name),
+			FilterPattern: aws.String("[version,account_id,interface_id,srcaddr,dstaddr,srcport,dstport=" + mf.port + ",protocol,packets,bytes,start,end,action,log_status]"),
+			MetricTransformations: []types.MetricTransformation{{MetricValue: aws.String("1"), MetricNamespace: aws.String("LogMetrics"), MetricName: aws.String(mf.metric)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = c.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String("my-flow-log"), FilterName: aws.String("bad"),
+		FilterPattern: aws.String("[a, b="), MetricTransformations: []types.MetricTransformation{{MetricValue: aws.String("1"), MetricNamespace: aws.String("n"), MetricName: aws.String("m")}}})
+	wantCode(t, "put-metric-filter with a bad pattern", err, "InvalidParameterException")
+	dm, err := c.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String("my-flow-log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dm.MetricFilters) != 2 || aws.ToString(dm.MetricFilters[1].FilterName) != "SSHAccess" ||
+		aws.ToString(dm.MetricFilters[1].MetricTransformations[0].MetricName) != "SSHAccess" || aws.ToInt64(dm.MetricFilters[1].CreationTime) == 0 ||
+		aws.ToString(dm.MetricFilters[1].FilterPattern) != "[version,account_id,interface_id,srcaddr,dstaddr,srcport,dstport=22,protocol,packets,bytes,start,end,action,log_status]" {
+		t.Errorf("describe-metric-filters: %+v", dm.MetricFilters)
+	}
+	dg, err = c.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	if err != nil || aws.ToInt32(dg.LogGroups[0].MetricFilterCount) != 2 {
+		t.Errorf("metricFilterCount: %v %+v", err, dg)
+	}
+	if _, err := c.DeleteMetricFilter(ctx, &cloudwatchlogs.DeleteMetricFilterInput{LogGroupName: aws.String("my-flow-log"), FilterName: aws.String("HTTPAccess")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DeleteMetricFilter(ctx, &cloudwatchlogs.DeleteMetricFilterInput{LogGroupName: aws.String("my-flow-log"), FilterName: aws.String("HTTPAccess")})
+	wantCode(t, "delete a missing metric filter", err, "ResourceNotFoundException")
+
 	// PutLogEvents limits and rejected events
 	put := func(evs []types.InputLogEvent) (*cloudwatchlogs.PutLogEventsOutput, error) {
 		return c.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("my-flow-log"), LogStreamName: aws.String(streams[0]), LogEvents: evs})

@@ -32,6 +32,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/auth"
 	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/metricfilter"
 	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/store"
 )
@@ -80,6 +81,8 @@ type Deps struct {
 	Store  Store
 	Engine *query.Engine
 	Tokens *auth.Store
+	// Filters holds the metric filter definitions (nil: none).
+	Filters *metricfilter.Store
 	// WriteMu is the server's write lock, taken around every store write.
 	WriteMu sync.Locker
 	// ValidDataset checks a dataset name (nil: any non-empty name).
@@ -236,6 +239,10 @@ var operations = map[string]handler{
 	"StopQuery":             (*Server).stopQuery,
 	"DescribeQueries":       (*Server).describeQueries,
 	"GetLogRecord":          (*Server).getLogRecord,
+	"PutMetricFilter":       (*Server).putMetricFilter,
+	"DescribeMetricFilters": (*Server).describeMetricFilters,
+	"DeleteMetricFilter":    (*Server).deleteMetricFilter,
+	"TestMetricFilter":      (*Server).testMetricFilter,
 }
 
 const targetPrefix = "Logs_20140328."

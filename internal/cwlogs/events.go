@@ -667,11 +667,15 @@ func (s *Server) filterLogEvents(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	match, err := s.compileFilter(in.FilterPattern)
+	g, _, err := s.group(c.ctx, in.ident(), false)
 	if err != nil {
 		return nil, err
 	}
-	g, _, err := s.group(c.ctx, in.ident(), false)
+	f, err := s.deps.Store.DeclaredFormat(c.ctx, g.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	match, err := compileFilter(in.FilterPattern, f)
 	if err != nil {
 		return nil, err
 	}

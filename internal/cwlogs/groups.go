@@ -217,6 +217,17 @@ func (s *Server) deleteLogGroup(c *call) (any, error) {
 	if err := s.aside.remove(g); err != nil {
 		return nil, err
 	}
+	if s.deps.Filters != nil {
+		fs, err := s.deps.Filters.List(c.ctx, g.Dataset, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			if err := s.deps.Filters.Delete(c.ctx, f.Dataset, f.Name); err != nil {
+				return nil, err
+			}
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old := s.state.Groups[g.Name]; old != nil {
@@ -321,7 +332,7 @@ func (s *Server) describeLogGroups(c *call) (any, error) {
 			break
 		}
 		lg := logGroupOut{LogGroupName: m.Name, CreationTime: m.Created, RetentionInDays: m.RetentionDays,
-			MetricFilterCount: len(m.MetricFilters), Arn: s.groupARN(c.region, m.Name) + ":*", LogGroupArn: s.groupARN(c.region, m.Name),
+			MetricFilterCount: s.metricFilterCount(c, m.Dataset), Arn: s.groupARN(c.region, m.Name) + ":*", LogGroupArn: s.groupARN(c.region, m.Name),
 			LogGroupClass: "STANDARD", Dataset: m.Dataset, NotFlowLogEvents: m.NotFlowLog}
 		if g.ds != nil {
 			lg.StoredBytes, lg.Records = g.ds.Bytes, g.ds.Records

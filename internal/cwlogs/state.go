@@ -29,10 +29,9 @@ type groupMeta struct {
 	Dataset string `json:"dataset"`
 	// Created is the creation time (epoch ms); it also tells a group from
 	// an earlier one of the same name in the batches' registry keys.
-	Created       int64                    `json:"created"`
-	RetentionDays int                      `json:"retentionInDays,omitempty"`
-	Streams       map[string]*streamMeta   `json:"streams,omitempty"`
-	MetricFilters map[string]*metricFilter `json:"metricFilters,omitempty"`
+	Created       int64                  `json:"created"`
+	RetentionDays int                    `json:"retentionInDays,omitempty"`
+	Streams       map[string]*streamMeta `json:"streams,omitempty"`
 	// NotFlowLog counts the messages kept aside because they are not flow
 	// log records in the group's format.
 	NotFlowLog int64 `json:"notFlowLogEvents,omitempty"`
