@@ -470,6 +470,21 @@ func TestReportsAndRetentionInServer(t *testing.T) {
 	if code, _, _ := srv.call(t, "GET", "/api/v1/jobs", "", nil); code != 401 {
 		t.Fatalf("jobs without a token: %d", code)
 	}
+	// A report added while the server runs is one of its jobs at once;
+	// deleted, it is gone.
+	mustStore(t, nil, "reports", "add", "later", "--data", data, "--dataset", "nat-gw", "--sql-file", exampleSQL(t),
+		"--table", "nat_flowlog_table", "--schedule", "CRON_TZ=Europe/Paris 0 6 * * *", "--out", out)
+	code, _, env = srv.call(t, "GET", "/api/v1/jobs", srv.token, nil)
+	if code != 200 || !strings.Contains(fmt.Sprint(env), "report:later") {
+		t.Fatalf("a report added through the server is not a job: %v", env)
+	}
+	mustStore(t, nil, "reports", "delete", "later", "--data", data)
+	if _, _, env = srv.call(t, "GET", "/api/v1/jobs", srv.token, nil); strings.Contains(fmt.Sprint(env), "report:later") {
+		t.Fatalf("a deleted report is still a job: %v", env)
+	}
+	if code, _, errs := storeRun(t, nil, "reports", "run", "nope", "--data", data); code != 1 || !strings.Contains(errs, "no such report") {
+		t.Fatalf("unknown report through the server: %d %s", code, errs)
+	}
 	jobs := mustStore(t, nil, "jobs", "--data", data)
 	if !strings.Contains(jobs, "report:nat-top100") || !strings.Contains(jobs, "0 0 * * *") {
 		t.Fatalf("flowlens jobs:\n%s", jobs)
