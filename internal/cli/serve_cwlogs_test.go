@@ -295,7 +295,7 @@ func TestServeCloudWatchLogs(t *testing.T) {
 	// put-metric-filter and describe-metric-filters
 	for _, mf := range []struct{ name, port, metric string }{{"SSHAccess", "22", "SSHAccess"}, {"HTTPAccess", "80", "HTTPAccess"}} {
 		_, err := c.PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String("my-flow-log"), FilterName: aws.String(mf.name),
-			FilterPattern: aws.String("[version,account_id,interface_id,srcaddr,dstaddr,srcport,dstport=" + mf.port + ",protocol,packets,bytes,start,end,action,log_status]"),
+			FilterPattern:         aws.String("[version,account_id,interface_id,srcaddr,dstaddr,srcport,dstport=" + mf.port + ",protocol,packets,bytes,start,end,action,log_status]"),
 			MetricTransformations: []types.MetricTransformation{{MetricValue: aws.String("1"), MetricNamespace: aws.String("LogMetrics"), MetricName: aws.String(mf.metric)}}})
 		if err != nil {
 			t.Fatal(err)
