@@ -54,10 +54,11 @@ type Config struct {
 	// Workers decode files in parallel (0 → GOMAXPROCS).
 	Workers int
 	// GroupRecords is how many records of small files are committed in one
-	// transaction (0 → 512 k: two groups are in memory at once, one being
-	// written and the next decoded and sorted; 1 M took 1.59 GB peak RSS
-	// for 5 M records, 512 k 1.14 GB at the same CPU, see
-	// docs/BENCHMARKS.md). A file with more records commits alone.
+	// transaction (0 → 1 M). Two groups are in memory at once (one being
+	// written, the next decoded and sorted): 512 k took 1.14 GB peak RSS
+	// for 5 M records where 1 M took 1.59 GB, at the same CPU, but left a
+	// file 19% larger (free blocks), see docs/BENCHMARKS.md "Step 4". A
+	// file with more records commits alone.
 	GroupRecords int
 	// Rejects receives each rejected line as a JSON object
 	// {"file","line","field","kind","reason","text"} (nil: not kept).
@@ -133,7 +134,7 @@ func Run(ctx context.Context, cfg Config, w store.Writer) (Summary, error) {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	if cfg.GroupRecords <= 0 {
-		cfg.GroupRecords = 1 << 19
+		cfg.GroupRecords = 1 << 20
 	}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = time.Second
