@@ -29,7 +29,11 @@ const serveExamples = `  flowlens serve                                   # ./fl
   flowlens serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
   TOKEN=$(flowlens tokens create --name me)        # send it as "Authorization: Bearer $TOKEN"
   curl -H "Authorization: Bearer $TOKEN" -d '{"query":"stats count(*) by action"}' http://127.0.0.1:8080/api/v1/query
+  eval "$(flowlens keys create --name me)"         # CloudWatch Logs API keys (SigV4)
+  aws --endpoint-url http://127.0.0.1:8080 --region us-east-1 logs describe-log-groups
 
+The CloudWatch Logs API (AWS JSON 1.1 at POST /) serves the AWS CLI and
+SDKs: log groups are datasets, streams are <interface-id>-all (docs/API.md).
 While it runs, the server owns the data folder: 'flowlens query', 'sql',
 'datasets', 'ingest', 'retention', 'export', 'reports' and 'jobs' given that --data send their
 work to it (same flags, output and exit status) instead of opening the
