@@ -137,6 +137,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		"POST " + cliRunPath: &cliHandler{shared: shared, writeMu: writeMu, logger: logger.With("component", "cli")},
 	}
 	maps.Copy(extra, jobs.Handlers())
+	filters, err := startMetricFilters(ctx, dir, st, logger, extra)
+	if err != nil {
+		return err
+	}
 	cwl, err := newCWLogs(env, dir, *cwlAuth, *cwlMaxAge, st, engine, tokens, writeMu, logger)
 	if err != nil {
 		return err
@@ -209,6 +213,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	if err := jobs.Stop(stopCtx); err != nil {
 		logger.Warn("stop the scheduler", "err", err)
+	}
+	if err := filters.Stop(stopCtx); err != nil {
+		logger.Warn("stop the metric filters", "err", err)
 	}
 	closeStore()
 	logger.Info("stopped")

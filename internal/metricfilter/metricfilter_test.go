@@ -93,7 +93,10 @@ func TestValidate(t *testing.T) {
 		{func(f *Filter) {
 			f.Metric.Dimensions = map[string]string{"a": "$srcaddr", "b": "$dstaddr", "c": "$srcport", "d": "$dstport"}
 		}, "at most 3 dimensions"},
-		{func(f *Filter) { f.Metric.Dimensions = map[string]string{"Src": "$srcaddr"}; f.Metric.DefaultValue = &zero }, "default value cannot be combined"},
+		{func(f *Filter) {
+			f.Metric.Dimensions = map[string]string{"Src": "$srcaddr"}
+			f.Metric.DefaultValue = &zero
+		}, "default value cannot be combined"},
 		{func(f *Filter) { f.Metric.Dimensions = map[string]string{"Src": "srcaddr"} }, "not an extracted value"},
 		{func(f *Filter) { f.Pattern = "REJECT"; f.Metric.Dimensions = map[string]string{"Src": "$srcaddr"} }, "need a space-delimited or JSON pattern"},
 		{func(f *Filter) { f.Pattern = "REJECT"; f.Metric.MetricValue = "$bytes" }, "only space-delimited patterns extract"},

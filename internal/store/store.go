@@ -114,3 +114,25 @@ type Retainer interface {
 	// starts before cutoff and returns how many were removed.
 	DropBefore(ctx context.Context, dataset string, cutoff time.Time) (int64, error)
 }
+
+// IngestObserver sees what a Writer stores, e.g. to evaluate metric filters
+// on every ingested batch whatever path wrote it. Its methods run on the
+// writer's goroutine and must be fast.
+type IngestObserver interface {
+	// ObserveFile is called by BeginFile; the TxObserver it returns (nil
+	// to ignore the file) sees that transaction.
+	ObserveFile(dataset string, src Source) TxObserver
+}
+
+// TxObserver sees one FileTx: its batches, then exactly one of Committed or
+// RolledBack (a FileTx dropped without either is never counted).
+type TxObserver interface {
+	// Append sees a batch before the store keeps it; it must not keep or
+	// change the batch.
+	Append(b *flowlog.Batch)
+	// Committed: the batches seen are durable and visible.
+	Committed()
+	// RolledBack: the batches seen are discarded.
+	RolledBack()
+}
+

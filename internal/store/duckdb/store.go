@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
@@ -96,6 +97,8 @@ type Store struct {
 	// sealHook, when set (tests), runs inside each hour's rewrite before
 	// its commit.
 	sealHook func(table string, hours []int64)
+	// observer sees every FileTx (SetIngestObserver).
+	observer atomic.Pointer[store.IngestObserver]
 	// hasRejects says whether the database has the rejects rollup (a
 	// database of layout 3 or older opened read-only has not).
 	hasRejects bool

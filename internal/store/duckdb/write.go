@@ -35,6 +35,30 @@ type fileTx struct {
 	spill *writeTx
 	// sorted is the row order of its commit group computed by SortGroup.
 	sorted *sortedGroup
+	// obs sees the batches and the outcome (Store.SetIngestObserver).
+	obs store.TxObserver
+}
+
+// SetIngestObserver makes o see every FileTx begun from now on (nil: none).
+func (s *Store) SetIngestObserver(o store.IngestObserver) {
+	if o == nil {
+		s.observer.Store(nil)
+		return
+	}
+	s.observer.Store(&o)
+}
+
+// finished tells the observer how the FileTx ended.
+func (t *fileTx) finished(committed bool) {
+	if t.obs == nil {
+		return
+	}
+	if committed {
+		t.obs.Committed()
+	} else {
+		t.obs.RolledBack()
+	}
+	t.obs = nil
 }
 
 var _ store.FileTx = (*fileTx)(nil)
@@ -64,7 +88,11 @@ func (s *Store) BeginFile(ctx context.Context, dataset string, src store.Source,
 			return nil, fmt.Errorf("look up %s in the ingest registry: %w", src.Key, err)
 		}
 	}
-	return &fileTx{s: s, dataset: dataset, src: src, force: force, minT: math.MaxInt64, maxT: math.MinInt64}, nil
+	tx := &fileTx{s: s, dataset: dataset, src: src, force: force, minT: math.MaxInt64, maxT: math.MinInt64}
+	if o := s.observer.Load(); o != nil {
+		tx.obs = (*o).ObserveFile(dataset, src)
+	}
+	return tx, nil
 }
 
 // Append buffers a batch (kept until Commit or Rollback).
@@ -74,6 +102,9 @@ func (t *fileTx) Append(ctx context.Context, b *flowlog.Batch) error {
 	}
 	if b == nil || b.N == 0 {
 		return nil
+	}
+	if t.obs != nil {
+		t.obs.Append(b)
 	}
 	t.batches = append(t.batches, b)
 	t.sorted = nil
@@ -134,6 +165,7 @@ func (t *fileTx) Rollback() error {
 	}
 	t.done = true
 	t.batches, t.sorted = nil, nil
+	t.finished(false)
 	if t.spill != nil {
 		t.spill.rollback()
 		t.spill = nil
@@ -178,6 +210,7 @@ func (s *Store) commitGroup(ctx context.Context, txs []*fileTx) error {
 			wt.rollback()
 		}
 		t.spill, t.done, t.batches, t.sorted = nil, true, nil, nil
+		t.finished(err == nil)
 		if err != nil {
 			return fmt.Errorf("commit %s: %w", t.src.Key, err)
 		}
@@ -203,6 +236,7 @@ func (s *Store) commitGroup(ctx context.Context, txs []*fileTx) error {
 	}
 	for _, t := range plain {
 		t.done, t.batches, t.sorted = true, nil, nil
+		t.finished(err == nil)
 	}
 	if err != nil {
 		if len(plain) == 1 {
