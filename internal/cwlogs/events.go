@@ -91,9 +91,14 @@ func (s *Server) putLogEvents(c *call) (any, error) {
 	if span := time.Duration(*in.LogEvents[n-1].Timestamp-*in.LogEvents[0].Timestamp) * time.Millisecond; span > maxBatchSpan {
 		return nil, invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 	}
-	g, _, err := s.group(c.ctx, in.ident(), true)
-	if err != nil {
-		return nil, err
+	s.mu.Lock()
+	g := s.state.Groups[groupFromIdent(in.ident())] // the common case, without listing the datasets
+	s.mu.Unlock()
+	if g == nil {
+		var err error
+		if g, _, err = s.group(c.ctx, in.ident(), true); err != nil {
+			return nil, err
+		}
 	}
 	if ok, err := s.streamExists(c.ctx, g, in.LogStreamName); err != nil {
 		return nil, err

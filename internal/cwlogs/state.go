@@ -167,13 +167,15 @@ func (a *asideStore) loadLocked(path string) ([]asideEvent, error) {
 	return evs, nil
 }
 
+func asideLess(a, b asideEvent) bool {
+	if a.Timestamp != b.Timestamp {
+		return a.Timestamp < b.Timestamp
+	}
+	return a.Message < b.Message
+}
+
 func sortAside(evs []asideEvent) {
-	sort.SliceStable(evs, func(i, j int) bool {
-		if evs[i].Timestamp != evs[j].Timestamp {
-			return evs[i].Timestamp < evs[j].Timestamp
-		}
-		return evs[i].Message < evs[j].Message
-	})
+	sort.SliceStable(evs, func(i, j int) bool { return asideLess(evs[i], evs[j]) })
 }
 
 // add appends the events of one batch, unless that batch is already there
@@ -212,8 +214,15 @@ func (a *asideStore) add(g *groupMeta, batch string, evs []asideEvent) (bool, er
 	if err := f.Close(); err != nil {
 		return false, err
 	}
-	all := append(a.loaded[path], evs...)
-	sortAside(all)
+	old := a.loaded[path]
+	sorted := len(old) == 0 || !asideLess(evs[0], old[len(old)-1])
+	for i := 1; i < len(evs) && sorted; i++ {
+		sorted = !asideLess(evs[i], evs[i-1])
+	}
+	all := append(old, evs...)
+	if !sorted {
+		sortAside(all)
+	}
 	a.loaded[path] = all
 	a.seen[path][batch] = true
 	return true, nil
