@@ -304,22 +304,23 @@ func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
 			return err
 		}
 		w.datasetIDs[t] = did
-		var old sql.NullInt64
-		err = w.conn.QueryRowContext(ctx, `SELECT file_id FROM ingest_registry WHERE dataset_id = ? AND key = ?`, did, t.src.Key).Scan(&old)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("look up %s in the ingest registry: %w", t.src.Key, err)
-		}
-		if old.Valid {
+	}
+	old, err := w.registered(ctx, txs)
+	if err != nil {
+		return err
+	}
+	for _, t := range txs {
+		if id, ok := old[registryKey{w.datasetIDs[t], t.src.Key}]; ok {
 			names := []string{"rollup_5m", "rollup_rejects"}
 			for _, tb := range w.tables() {
 				names = append(names, quoteIdent(tb.name))
 			}
 			for _, tb := range names {
-				if err := w.exec(ctx, `DELETE FROM `+tb+` WHERE _file_id = ?`, old.Int64); err != nil {
+				if err := w.exec(ctx, `DELETE FROM `+tb+` WHERE _file_id = ?`, id); err != nil {
 					return fmt.Errorf("remove the previous ingest of %s: %w", t.src.Key, err)
 				}
 			}
-			if err := w.exec(ctx, `DELETE FROM ingest_registry WHERE file_id = ?`, old.Int64); err != nil {
+			if err := w.exec(ctx, `DELETE FROM ingest_registry WHERE file_id = ?`, id); err != nil {
 				return fmt.Errorf("remove the previous ingest of %s: %w", t.src.Key, err)
 			}
 			w.s.logger.Info("replacing previous ingest", "file", t.src.Key, "dataset", t.dataset)
@@ -328,6 +329,46 @@ func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
 		w.nextFileID++
 	}
 	return nil
+}
+
+// registryKey is a registry entry's key: dataset id and source key.
+type registryKey struct {
+	dataset int
+	key     string
+}
+
+// registered returns the file ids the registry holds for the sources of
+// txs, in one query per dataset (a statement costs ~0.3 ms: per file,
+// that was 2% of an ingest of 5-minute files).
+func (w *writeTx) registered(ctx context.Context, txs []*fileTx) (map[registryKey]int64, error) {
+	byDataset := map[int][]any{}
+	for _, t := range txs {
+		did := w.datasetIDs[t]
+		byDataset[did] = append(byDataset[did], t.src.Key)
+	}
+	out := map[registryKey]int64{}
+	for did, keys := range byDataset {
+		q := `SELECT key, file_id FROM ingest_registry WHERE dataset_id = ? AND key IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
+		rows, err := w.conn.QueryContext(ctx, q, append([]any{did}, keys...)...)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s in the ingest registry: %w", keys[0], err)
+		}
+		for rows.Next() {
+			var k string
+			var id int64
+			if err := rows.Scan(&k, &id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up %s in the ingest registry: %w", k, err)
+			}
+			out[registryKey{did, k}] = id
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("look up %s in the ingest registry: %w", keys[0], err)
+		}
+	}
+	return out, nil
 }
 
 // tables returns the record tables, those created in this transaction
@@ -567,19 +608,29 @@ func (w *writeTx) register(ctx context.Context, txs []*fileTx) error {
 	if err := w.rollup(ctx, txs); err != nil {
 		return err
 	}
-	for _, t := range txs {
-		var minT, maxT any
-		if t.minT <= t.maxT {
-			minT, maxT = t.minT, t.maxT
+	// One INSERT for the group's entries (one per file cost ~0.5 ms each).
+	const perRow = 10
+	for lo := 0; lo < len(txs); lo += 200 {
+		part := txs[lo:min(lo+200, len(txs))]
+		args := make([]any, 0, perRow*len(part))
+		for _, t := range part {
+			var minT, maxT any
+			if t.minT <= t.maxT {
+				minT, maxT = t.minT, t.maxT
+			}
+			var mod any
+			if !t.src.ModTime.IsZero() {
+				mod = t.src.ModTime.UnixMilli()
+			}
+			args = append(args, w.fileIDs[t], w.datasetIDs[t], t.src.Key, t.src.Size, t.src.Checksum, mod, t.records, minT, maxT, w.now)
 		}
-		var mod any
-		if !t.src.ModTime.IsZero() {
-			mod = t.src.ModTime.UnixMilli()
-		}
-		err := w.exec(ctx, `INSERT INTO ingest_registry VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.fileIDs[t], w.datasetIDs[t], t.src.Key, t.src.Size, t.src.Checksum, mod, t.records, minT, maxT, w.now)
-		if err != nil {
-			return fmt.Errorf("register %s: %w", t.src.Key, err)
+		row := "(?" + strings.Repeat(", ?", perRow-1) + ")"
+		q := `INSERT INTO ingest_registry VALUES ` + row + strings.Repeat(", "+row, len(part)-1)
+		if err := w.exec(ctx, q, args...); err != nil {
+			if len(part) == 1 {
+				return fmt.Errorf("register %s: %w", part[0].src.Key, err)
+			}
+			return fmt.Errorf("register %d files (%s, …): %w", len(part), part[0].src.Key, err)
 		}
 	}
 	if len(w.newDatasets) > 0 || len(w.newTables) > 0 {
