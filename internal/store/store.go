@@ -135,4 +135,3 @@ type TxObserver interface {
 	// RolledBack: the batches seen are discarded.
 	RolledBack()
 }
-
