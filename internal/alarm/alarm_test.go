@@ -102,7 +102,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // ingest feeds lines through the metric filter evaluator as a committed
@@ -252,4 +252,3 @@ func TestAlarmLifecycle(t *testing.T) {
 		t.Fatalf("history %v", kinds)
 	}
 }
-

@@ -2,13 +2,16 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/flowlens/flowlens/internal/alarm"
 	"github.com/flowlens/flowlens/internal/filtereval"
 	"github.com/flowlens/flowlens/internal/metricfilter"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
@@ -17,7 +20,7 @@ import (
 // startMetricFilters starts the metric filter evaluation of the server: it
 // sees every batch committed to st, and its handlers (the metric filter and
 // metrics API, Prometheus /metrics) join the API's authenticated ones.
-func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, logger *slog.Logger, extra map[string]http.Handler) (*filtereval.Evaluator, error) {
+func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, alarmEvery time.Duration, logger *slog.Logger, extra map[string]http.Handler) (*metricFilters, error) {
 	cfg := filtereval.DefaultConfig()
 	cfg.Dir = dir
 	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger.With("component", "metric-filters"), Filters: metricfilter.Open(dir)})
@@ -28,11 +31,35 @@ func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, logge
 		return nil, err
 	}
 	st.SetIngestObserver(ev)
+	acfg := alarm.DefaultConfig()
+	acfg.Interval = alarmEvery
+	al, err := alarm.New(acfg, alarm.Deps{Logger: logger.With("component", "alarms"), Alarms: alarm.Open(dir), Metrics: ev})
+	if err != nil {
+		return nil, err
+	}
+	if err := al.Start(ctx); err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(ev.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(ev.Collector(), al.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for p, h := range ev.Handlers() {
 		extra[p] = h
 	}
+	for p, h := range al.Handlers() {
+		extra[p] = h
+	}
 	extra["GET /metrics"] = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	return ev, nil
+	return &metricFilters{ev: ev, alarms: al}, nil
+}
+
+// metricFilters is the evaluation of metric filters and of the alarms on
+// their metrics.
+type metricFilters struct {
+	ev     *filtereval.Evaluator
+	alarms *alarm.Evaluator
+}
+
+// Stop stops the alarms, then writes the metrics.
+func (m *metricFilters) Stop(ctx context.Context) error {
+	return errors.Join(m.alarms.Stop(ctx), m.ev.Stop(ctx))
 }
