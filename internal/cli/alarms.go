@@ -175,4 +175,3 @@ func sortedKeys(m map[string]string) []string {
 	}
 	return out
 }
-
