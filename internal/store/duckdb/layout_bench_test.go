@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,6 +109,122 @@ func BenchmarkAddressText(b *testing.B) {
 				if _, err := s.Query(b.Context(), q.sql); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// sealedLayouts are the layouts BenchmarkSealedLayouts writes a sealed
+// day in: DuckDB tables (with and without the address text, with 1 M-row
+// row groups) and zstd Parquet (one file, or one file per hour with small
+// row groups so that zone maps prune address lookups).
+var sealedLayouts = []struct {
+	name, sel string
+	parquet   string // COPY options; "" for a DuckDB table
+	rowGroup  int    // DuckDB table row group size (0: default)
+	perHour   bool   // Parquet partitioned by _hour
+}{
+	{name: "table", sel: `*`},
+	{name: "table-no-address-text", sel: `* EXCLUDE (srcaddr, dstaddr)`},
+	{name: "table-1M-row-groups", sel: `*`, rowGroup: 1 << 20},
+	{name: "parquet-zstd", sel: `*`, parquet: "COMPRESSION zstd, ROW_GROUP_SIZE 122880"},
+	{name: "parquet-zstd-no-address-text", sel: `* EXCLUDE (srcaddr, dstaddr)`, parquet: "COMPRESSION zstd, ROW_GROUP_SIZE 122880"},
+	{name: "parquet-zstd-no-address-text-per-hour-32k", sel: `* EXCLUDE (srcaddr, dstaddr)`, parquet: "COMPRESSION zstd, ROW_GROUP_SIZE 32768", perHour: true},
+}
+
+// sealedQueries are Q1, Q5, Q6 and Q7 of the standard workload in the
+// integer form the compiler gives them (`t` is the layout's relation).
+var sealedQueries = []struct{ name, sql string }{
+	{"Q1", `SELECT _srcaddr_v4, _dstaddr_v4, sum(bytes) AS b FROM t GROUP BY ALL ORDER BY b DESC LIMIT 10`},
+	{"Q5", `SELECT _srcaddr_v4, count(DISTINCT dstport) AS p FROM t GROUP BY ALL HAVING p > 100`},
+	{"Q6", `SELECT _dstaddr_v4, sum(bytes) AS b FROM t WHERE _srcaddr_v4 BETWEEN 167837696 AND 167903231 GROUP BY ALL ORDER BY b DESC LIMIT 10`},
+	{"Q7", `SELECT start, _srcaddr_v4, _dstaddr_v4, srcport, dstport, bytes FROM t WHERE _srcaddr_v4 = NEEDLE ORDER BY start DESC`},
+}
+
+// BenchmarkSealedLayouts writes the records of a flowlens database once
+// per sealedLayouts entry, sorted per hour by (srcaddr, dstaddr, start) as
+// a sealed hour is, and reports the bytes per record, the write cost and
+// the time of each of sealedQueries (one warm-up, then b.N runs):
+// FLOWLENS_BENCH_DATA=<data dir>.
+func BenchmarkSealedLayouts(b *testing.B) {
+	dir := os.Getenv("FLOWLENS_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set FLOWLENS_BENCH_DATA to a flowlens data directory")
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	exec := func(q string) {
+		b.Helper()
+		if _, err := db.Exec(q); err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("SET threads = 2")
+	exec("ATTACH " + quoteString(Path(dir)) + " AS src (READ_ONLY)")
+	var rows, needle int64
+	if err := db.QueryRow("SELECT count(*) FROM src.records").Scan(&rows); err != nil {
+		b.Fatal(err)
+	}
+	// Q7's address: one with about 100 records, as in the standard workload.
+	if err := db.QueryRow(`SELECT _srcaddr_v4 FROM src.records WHERE _srcaddr_v4 IS NOT NULL GROUP BY 1
+		ORDER BY abs(count(*) - 100), 1 LIMIT 1`).Scan(&needle); err != nil {
+		b.Fatal(err)
+	}
+	const order = `_hour, _srcaddr_v4, _dstaddr_v4, start`
+	for _, l := range sealedLayouts {
+		b.Run(l.name, func(b *testing.B) {
+			out := filepath.Join(b.TempDir(), "layout")
+			t0 := time.Now()
+			var size int64
+			if l.parquet == "" {
+				opt := "STORAGE_VERSION 'v1.5.0'"
+				if l.rowGroup > 0 {
+					opt += fmt.Sprintf(", ROW_GROUP_SIZE %d", l.rowGroup)
+				}
+				exec("ATTACH " + quoteString(out+".duckdb") + " AS v (" + opt + ")")
+				exec("SET preserve_insertion_order = true")
+				exec("CREATE TABLE v.t AS SELECT " + l.sel + " FROM src.records ORDER BY " + order)
+				exec("CHECKPOINT v")
+				exec("CREATE OR REPLACE TEMP VIEW t AS SELECT * FROM v.t")
+				st, err := os.Stat(out + ".duckdb")
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = st.Size()
+			} else {
+				opts, glob := l.parquet, quoteString(out+".parquet")
+				target := quoteString(out + ".parquet")
+				if l.perHour {
+					opts += ", PARTITION_BY (_hour)"
+					target, glob = quoteString(out), quoteString(out+"/*/*.parquet")
+				}
+				exec("COPY (SELECT " + l.sel + " FROM src.records ORDER BY " + order + ") TO " + target + " (FORMAT parquet, " + opts + ")")
+				exec("CREATE OR REPLACE TEMP VIEW t AS SELECT * FROM read_parquet(" + glob + ", hive_partitioning = true)")
+				_ = filepath.Walk(out+map[bool]string{true: "", false: ".parquet"}[l.perHour], func(_ string, fi os.FileInfo, err error) error {
+					if err == nil && !fi.IsDir() {
+						size += fi.Size()
+					}
+					return nil
+				})
+			}
+			write := time.Since(t0)
+			for _, q := range sealedQueries {
+				q.sql = strings.ReplaceAll(q.sql, "NEEDLE", strconv.FormatInt(needle, 10))
+				exec(q.sql) // warm-up
+				t1 := time.Now()
+				for range b.N {
+					exec(q.sql)
+				}
+				b.ReportMetric(float64(time.Since(t1).Microseconds())/float64(b.N)/1000, q.name+"-ms")
+			}
+			b.ReportMetric(float64(size)/float64(rows), "B/record")
+			b.ReportMetric(float64(write.Nanoseconds())/float64(rows), "write-ns/record")
+			if l.parquet == "" {
+				exec("DETACH v")
 			}
 		})
 	}

@@ -55,10 +55,11 @@ func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time
 	if _, err := tx.ExecContext(ctx, "DELETE FROM rollup_rejects"+strings.Replace(q, "_hour", "coalesce(_hour, 0)", 1), args...); err != nil {
 		return 0, fmt.Errorf("retention: %w", err)
 	}
-	if dataset == "" {
-		// every row of these hours is gone (a dataset's rows leave holes
-		// in the hour's runs, which stay sorted)
-		if _, err := tx.ExecContext(ctx, "DELETE FROM hour_runs"+q, args...); err != nil {
+	// The run counts of the hours left empty go too (a dataset's rows
+	// leave holes in an hour's runs, which stay sorted).
+	for _, t := range tables {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM hour_runs WHERE table_name = ? AND _hour < ?
+			AND _hour NOT IN (SELECT DISTINCT _hour FROM `+quoteIdent(t.name)+` WHERE _hour < ?)`, t.name, args[0], args[0]); err != nil {
 			return 0, fmt.Errorf("retention: %w", err)
 		}
 	}
