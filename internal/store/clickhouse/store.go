@@ -102,6 +102,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	v, err := s.conn.ServerVersion()
 	if err != nil {
 		s.conn.Close()
+		var ex *ch.Exception
+		if cfg.ReadOnly && errors.As(err, &ex) && ex.Code == 81 { // UNKNOWN_DATABASE
+			return nil, fmt.Errorf("open store %s: no database %s (run 'flowlens ingest' first): %w", s.Name(), db, store.ErrNotFound)
+		}
 		return nil, s.openError(err)
 	}
 	s.ft = featuresOf(v.Version.Major, v.Version.Minor)

@@ -1,0 +1,285 @@
+package clickhouse
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/store"
+	"github.com/flowlens/flowlens/internal/store/clickhouse/chtest"
+)
+
+var hour0 = time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC).Unix()
+
+// batchOf returns n default-format records starting at start, one per
+// second, from 10.0.0.<i%200> (and one IPv6 record).
+func batchOf(t testing.TB, n int, start int64) *flowlog.Batch {
+	t.Helper()
+	f := flowlog.DefaultFormat()
+	b := flowlog.NewBatch(f, n)
+	for i := 0; i < n; i++ {
+		for j := range b.Cols {
+			c := &b.Cols[j]
+			switch c.Field.ID {
+			case flowlog.Version:
+				c.AppendInt(2)
+			case flowlog.AccountID:
+				c.AppendString("123456789012")
+			case flowlog.InterfaceID:
+				c.AppendString("eni-0123456789abcdef0")
+			case flowlog.SrcAddr:
+				if i == 0 {
+					c.AppendIP(netip.MustParseAddr("2001:db8::1"))
+				} else {
+					c.AppendIP(netip.MustParseAddr(fmt.Sprintf("10.0.0.%d", i%200)))
+				}
+			case flowlog.DstAddr:
+				c.AppendIP(netip.MustParseAddr("10.1.0.1"))
+			case flowlog.Start:
+				c.AppendInt(start + int64(i))
+			case flowlog.End:
+				c.AppendInt(start + int64(i) + 5)
+			case flowlog.Action:
+				c.AppendString("ACCEPT")
+			case flowlog.LogStatus:
+				c.AppendString("OK")
+			default:
+				c.AppendInt(int64(i % 1000))
+			}
+		}
+		b.EndRecord()
+	}
+	return b
+}
+
+func count(t *testing.T, s *Store, where string) int64 {
+	t.Helper()
+	res, err := s.Query(t.Context(), "SELECT count() FROM flows "+where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Rows[0][0].(int64)
+}
+
+func ingest(t *testing.T, s *Store, ds, key string, force bool, batches ...*flowlog.Batch) error {
+	t.Helper()
+	tx, err := s.BeginFile(t.Context(), ds, store.Source{Key: key, Size: 10, Checksum: "c-" + key}, force)
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		if err := tx.Append(t.Context(), b); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit(t.Context())
+}
+
+func TestStore(t *testing.T) {
+	srv := chtest.Start(t)
+
+	t.Run("exactly_once", func(t *testing.T) {
+		s := openTest(t, srv, "once")
+		if err := ingest(t, s, "prod", "a.log", false, batchOf(t, 100, hour0)); err != nil {
+			t.Fatal(err)
+		}
+		err := ingest(t, s, "prod", "a.log", false, batchOf(t, 100, hour0))
+		if !errors.Is(err, store.ErrAlreadyIngested) {
+			t.Fatalf("second ingest: %v, want ErrAlreadyIngested", err)
+		}
+		// the same key into another dataset is another object
+		if err := ingest(t, s, "edge", "a.log", false, batchOf(t, 10, hour0)); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, s, "WHERE dataset = 'prod'"); n != 100 {
+			t.Fatalf("prod has %d records, want 100", n)
+		}
+		// force replaces the key's records at commit
+		if err := ingest(t, s, "prod", "a.log", true, batchOf(t, 30, hour0)); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, s, "WHERE dataset = 'prod'"); n != 30 {
+			t.Fatalf("after --force prod has %d records, want 30", n)
+		}
+		ds, err := s.Datasets(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 2 || ds[1].Name != "prod" || ds[1].Records != 30 || ds[1].Files != 1 || len(ds[1].Formats) != 1 ||
+			ds[1].MinTime.Unix() != hour0 || ds[1].Bytes <= 0 {
+			t.Fatalf("datasets: %+v", ds)
+		}
+		for id, f := range ds[1].Formats {
+			if f != flowlog.DefaultFormat().String() || id != int(FormatID(flowlog.DefaultFormat())) {
+				t.Fatalf("formats: %v", ds[1].Formats)
+			}
+		}
+		// the per-dataset view and the Athena names
+		if n := count(t, s, ""); n != 40 {
+			t.Fatalf("flows has %d records, want 40", n)
+		}
+		res, err := s.Query(t.Context(), "SELECT count(), any(`year`), any(`hour`), any(dt), any(`aws-account-id`) FROM prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(res.Rows[0]); got != "[30 2026 00 2026-01-15 123456789012]" {
+			t.Fatalf("the prod view: %s", got)
+		}
+	})
+
+	t.Run("uncommitted_rows_are_invisible", func(t *testing.T) {
+		s := openTest(t, srv, "pending")
+		if err := ingest(t, s, "prod", "keep.log", false, batchOf(t, 10, hour0)); err != nil {
+			t.Fatal(err)
+		}
+		s.cfg.BlockRecords = 50 // every Append sends a block
+		tx, err := s.BeginFile(t.Context(), "prod", store.Source{Key: "b.log", Size: 1, Checksum: "x"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Append(t.Context(), batchOf(t, 60, hour0)); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, s, ""); n != 10 {
+			t.Fatalf("rows sent before Commit are visible: %d records, want 10", n)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, s, ""); n != 10 {
+			t.Fatalf("after Rollback: %d records, want 10", n)
+		}
+		if err := s.waitMutations(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var raw uint64
+		if err := s.conn.QueryRow(t.Context(), "SELECT count() FROM records").Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if raw != 10 {
+			t.Fatalf("the rolled back rows are still in the table: %d rows", raw)
+		}
+	})
+
+	t.Run("crashed_ingest_is_cleaned_up", func(t *testing.T) {
+		now := time.Now()
+		s, err := Open(t.Context(), Config{DSN: srv.DSN("crash"), BlockRecords: 10, Now: func() time.Time { return now }}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := s.BeginFile(t.Context(), "prod", store.Source{Key: "c.log", Size: 1, Checksum: "x"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Append(t.Context(), batchOf(t, 20, hour0)); err != nil {
+			t.Fatal(err)
+		}
+		s.Close() // the process dies: no Commit, no Rollback
+		// a later open within the lease keeps the rows (the ingest may
+		// still be running in another process) but never shows them
+		s2 := openTest(t, srv, "crash")
+		if n := count(t, s2, ""); n != 0 {
+			t.Fatalf("rows of an ingest that never committed are visible: %d", n)
+		}
+		later := now.Add(pendingLease + time.Hour)
+		s3, err := Open(t.Context(), Config{DSN: srv.DSN("crash"), Now: func() time.Time { return later }}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s3.Close()
+		if err := s3.waitMutations(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var raw uint64
+		if err := s3.conn.QueryRow(t.Context(), "SELECT count() FROM records").Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if raw != 0 {
+			t.Fatalf("the abandoned ingest's rows are still in the table after the lease: %d", raw)
+		}
+		// and the key can be ingested
+		if err := ingest(t, s3, "prod", "c.log", false, batchOf(t, 5, hour0)); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("retention", func(t *testing.T) {
+		s := openTest(t, srv, "retention")
+		for h := int64(0); h < 4; h++ {
+			if err := ingest(t, s, "prod", fmt.Sprintf("p%d.log", h), false, batchOf(t, 10, hour0+h*3600)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// edge shares hour 1 only
+		if err := ingest(t, s, "edge", "e1.log", false, batchOf(t, 7, hour0+3600)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetRetention(t.Context(), "prod", 48*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		// prod before hour 2 (mid-hour cutoff: whole hours only)
+		n, err := s.DropBefore(t.Context(), "prod", time.Unix(hour0+2*3600+1800, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 20 || count(t, s, "WHERE dataset = 'prod'") != 20 || count(t, s, "WHERE dataset = 'edge'") != 7 {
+			t.Fatalf("dropped %d; prod %d, edge %d; want 20, 20, 7", n, count(t, s, "WHERE dataset = 'prod'"), count(t, s, "WHERE dataset = 'edge'"))
+		}
+		n, err = s.DropBefore(t.Context(), "", time.Unix(hour0+3*3600, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 17 || count(t, s, "") != 10 {
+			t.Fatalf("dropped %d, left %d; want 17, 10", n, count(t, s, ""))
+		}
+		if _, err := s.DropBefore(t.Context(), "nope", time.Now()); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown dataset: %v", err)
+		}
+		ds, err := s.Datasets(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.Name == "prod" && d.Retention != 48*time.Hour {
+				t.Fatalf("retention of prod: %v", d.Retention)
+			}
+		}
+		// re-ingesting an expired file is still recognised as done
+		if err := ingest(t, s, "prod", "p0.log", false, batchOf(t, 10, hour0)); !errors.Is(err, store.ErrAlreadyIngested) {
+			t.Fatalf("re-ingest after retention: %v", err)
+		}
+	})
+
+	t.Run("declared_format_and_readonly", func(t *testing.T) {
+		if _, err := Open(t.Context(), Config{DSN: srv.DSN("absent"), ReadOnly: true}, nil); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("read-only open of a database that does not exist: %v", err)
+		}
+		s := openTest(t, srv, "declared")
+		f, err := flowlog.ParseFormat("${version} ${srcaddr} ${dstaddr}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeclareFormat(t.Context(), "text", f); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.DeclaredFormat(t.Context(), "text")
+		if err != nil || got == nil || got.String() != f.String() {
+			t.Fatalf("declared format: %v, %v", got, err)
+		}
+		ro, err := Open(t.Context(), Config{DSN: srv.DSN("declared"), ReadOnly: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		if _, err := ro.BeginFile(t.Context(), "text", store.Source{Key: "k"}, false); err == nil {
+			t.Fatal("a read-only store began an ingest")
+		}
+		if err := ValidDatasetName("flows"); err == nil {
+			t.Fatal("flows is a valid dataset name")
+		}
+	})
+}
