@@ -23,31 +23,108 @@ func (ClickHouse) Ident(s string) string { return "`" + chEscaper.Replace(s) + "
 // Str writes a string literal with backslash escapes.
 func (ClickHouse) Str(s string) string { return "'" + chEscaper.Replace(s) + "'" }
 
-// Dedup keeps the first row per key with LIMIT 1 BY (rows with NULL keys
-// are grouped together here: a documented difference from DuckDB).
+// Dedup keeps the first row per key with LIMIT 1 BY; rows with a NULL key
+// are never duplicates (as in DuckDB): they get a key of their own, their
+// row number.
 func (ClickHouse) Dedup(keys []string, order string) (string, string) {
-	return "", "LIMIT 1 BY " + strings.Join(keys, ", ")
+	nulls := make([]string, len(keys))
+	for i, k := range keys {
+		nulls[i] = "isNull(" + k + ")"
+	}
+	own := "if(" + strings.Join(nulls, " OR ") + ", rowNumberInAllBlocks() + 1, 0)"
+	return "", "LIMIT 1 BY " + strings.Join(keys, ", ") + ", " + own
 }
 
-// Values renders an inline table with the values() table function.
-func (d ClickHouse) Values(alias string, cols []string, types []plan.Type, rows [][]string) string {
-	parts := make([]string, len(cols))
-	for i, c := range cols {
-		t := "Nullable(String)"
-		if types[i] == plan.TypeNumber {
-			t = "Nullable(Int64)"
-		}
-		parts[i] = c + " " + t
+// chGroup renders capture group k of the first match of the regular
+// expression literal re in s (NULL without a match). extractGroups (the
+// 20.x series) is not in 18.16; replaceRegexpOne is in every release but
+// its replacement names groups 0 to 9 only.
+func (d ClickHouse) chGroup(s, re, k string) string {
+	if len(k) == 1 && k[0] >= '0' && k[0] <= '9' {
+		whole := "concat(" + d.Str(`\A(?s:.*?)(?:`) + ", " + re + ", " + d.Str(`)(?s:.*)\z`) + ")"
+		return "if(match(" + s + ", " + re + "), replaceRegexpOne(" + s + ", " + whole + ", " + d.Str(`\`+k) + "), NULL)"
 	}
-	structure := d.Str(strings.Join(parts, ", "))
+	return "if(match(" + s + ", " + re + "), extractGroups(" + s + ", " + re + ")[" + k + "], NULL)"
+}
+
+// chCharClass turns a rendered string literal into a regular expression
+// class of its characters (ok is false for anything but a literal).
+func chCharClass(lit string) (string, bool) {
+	if len(lit) < 3 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+		return "", false
+	}
+	var b strings.Builder
+	b.WriteString("[")
+	body := lit[1 : len(lit)-1]
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c == '\\' && i+1 < len(body) {
+			i++
+			c = body[i]
+		} else if c == '\'' || c == '\\' {
+			return "", false
+		}
+		if c < 0x20 || c >= 0x7f {
+			return "", false
+		}
+		if strings.IndexByte(`\^]-[`, c) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	b.WriteString("]")
+	return b.String(), true
+}
+
+// chNotNullText is s as a non-Nullable string for the functions that
+// return an array (an array cannot be Nullable): NULL becomes ''.
+func chNotNullText(s string) string { return "ifNull(" + s + ", '')" }
+
+// chIPv6Hex is ipv6Hex with the functions of every ClickHouse release (no
+// trim(BOTH … FROM …), no CAST AS INTEGER, concat for ||).
+func (d ClickHouse) chIPv6Hex(x string) string {
+	colons := "(length(" + x + ") - length(replaceAll(" + x + ", ':', '')))"
+	edges := "(if(startsWith(" + x + ", ':'), 1, 0) + if(endsWith(" + x + ", ':'), 1, 0))"
+	missing := "toUInt64(greatest(8 - " + colons + " + " + edges + ", 0))"
+	// '::' becomes the missing zero groups (replaceAll's replacement must
+	// be a constant in 18.16: the text is cut around it instead)
+	at := "position(" + x + ", '::')"
+	zeros := "arrayStringConcat(arrayMap(_r -> '0:', range(ifNull(" + missing + ", 0))))"
+	filled := "if(" + at + " = 0, " + x + ", concat(substring(" + x + ", 1, " + at + " - 1), ':', " + zeros + ", substring(" + x + ", " + at + " + 2)))"
+	full := "replaceRegexpAll(" + filled + ", '^:+|:+$', '')"
+	padded := "replaceAll(concat(':', " + full + "), ':', ':000')"
+	return "replaceAll(replaceRegexpAll(" + padded + ", ':0*([0-9a-f]{4})', " + d.Str(`\1`) + "), ':', '')"
+}
+
+// Values renders an inline table: the tuples of an arrayJoin (the values()
+// table function is not in 18.16), each value cast to its column's type.
+func (d ClickHouse) Values(alias string, cols []string, types []plan.Type, rows [][]string) string {
+	typ := make([]string, len(cols))
+	for i := range cols {
+		typ[i] = "Nullable(String)"
+		if types[i] == plan.TypeNumber {
+			typ[i] = "Nullable(Int64)"
+		}
+	}
+	sel := make([]string, len(cols))
 	if len(rows) == 0 {
-		return "(SELECT * FROM values(" + structure + ", (" + strings.Repeat("NULL, ", len(cols)-1) + "NULL)) LIMIT 0) AS " + d.Ident(alias)
+		for i, c := range cols {
+			sel[i] = "CAST(NULL AS " + typ[i] + ") AS " + c
+		}
+		return "(SELECT " + strings.Join(sel, ", ") + " LIMIT 0) AS " + d.Ident(alias)
 	}
 	tuples := make([]string, len(rows))
 	for i, r := range rows {
-		tuples[i] = "(" + strings.Join(r, ", ") + ")"
+		vals := make([]string, len(r))
+		for j, v := range r {
+			vals[j] = "CAST(" + v + " AS " + typ[j] + ")"
+		}
+		tuples[i] = "tuple(" + strings.Join(vals, ", ") + ")"
 	}
-	return "(SELECT * FROM values(" + structure + ", " + strings.Join(tuples, ", ") + ")) AS " + d.Ident(alias)
+	for i, c := range cols {
+		sel[i] = "tupleElement(_v, " + itoa(int64(i+1)) + ") AS " + c
+	}
+	return "(SELECT " + strings.Join(sel, ", ") + " FROM (SELECT arrayJoin([" + strings.Join(tuples, ", ") + "]) AS _v)) AS " + d.Ident(alias)
 }
 
 // JSONGet implements Dialect: keys as arguments, indexes 1-based, a
@@ -106,7 +183,7 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "regexp":
 		return "match(" + a[0] + ", " + a[1] + ")", true
 	case "regexp_extract":
-		return "if(match(" + a[0] + ", " + a[1] + "), extractGroups(" + a[0] + ", " + a[1] + ")[" + a[2] + "], NULL)", true
+		return d.chGroup(a[0], a[1], a[2]), true
 	case "tonumber", "todouble":
 		return "toFloat64OrNull(toString(" + a[0] + "))", true
 	case "tostring":
@@ -157,7 +234,9 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "sortslast":
 		return one("max")
 	case "pct":
-		return "quantileExact(" + a[1] + ")(" + a[0] + ")", true
+		// the nearest rank: the ceil(p·n)-th smallest value (quantileExact
+		// takes the floor(p·n)+1-th)
+		return "if(count(" + a[0] + ") = 0, NULL, arrayElement(arraySort(groupArray(" + a[0] + ")), toUInt64(greatest(ceil(" + a[1] + " * count(" + a[0] + ")), 1))))", true
 	case "earliest":
 		return "argMin(" + a[0] + ", " + a[1] + ")", true
 	case "latest":
@@ -180,9 +259,15 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		}
 		return "0", true
 	case "ltrim", "rtrim", "trim":
-		name := map[string]string{"ltrim": "trimLeft", "rtrim": "trimRight", "trim": "trimBoth"}[fn]
 		if len(a) == 1 {
-			return one(name)
+			// trimLeft/trimRight/trimBoth are not in 18.16: spaces by regex
+			re := map[string]string{"ltrim": "^ +", "rtrim": " +$", "trim": "^ +| +$"}[fn]
+			return "replaceRegexpAll(" + a[0] + ", " + d.Str(re) + ", '')", true
+		}
+		if set, ok := chCharClass(a[1]); ok {
+			// trim(BOTH … FROM …) is not in 18.16: the characters by regex
+			re := map[string]string{"ltrim": "^" + set + "+", "rtrim": set + "+$", "trim": "^" + set + "+|" + set + "+$"}[fn]
+			return "replaceRegexpAll(" + a[0] + ", " + d.Str(re) + ", '')", true
 		}
 		side := map[string]string{"ltrim": "LEADING", "rtrim": "TRAILING", "trim": "BOTH"}[fn]
 		return "trim(" + side + " " + a[1] + " FROM " + a[0] + ")", true
@@ -196,13 +281,17 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 		ts := "toDateTime(intDiv(" + a[0] + ", 1000), 'UTC')"
 		return "(toYear(" + ts + ") * 12 + toMonth(" + ts + ") - 1)", true
 	case "month_start":
-		return "(toUnixTimestamp(makeDateTime(intDiv(" + a[0] + ", 12), (" + a[0] + ") % 12 + 1, 1, 0, 0, 0, 'UTC')) * 1000)", true
+		// makeDateTime is not in 18.16: months added to 1970-01-01
+		return "(toUnixTimestamp(toDateTime(addMonths(toDate(0), toInt32(" + a[0] + ") - 23640), 'UTC')) * 1000)", true
 	case "ipv4num":
-		return "if(isIPv4String(" + a[0] + "), toInt64(IPv4StringToNum(" + a[0] + ")), NULL)", true
+		// isIPv4String is not in 18.16: a dotted quad by pattern
+		octet := `(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])`
+		return "if(match(" + a[0] + ", " + d.Str(`^`+octet+`(\.`+octet+`){3}$`) + "), toInt64(IPv4StringToNum(" + a[0] + ")), NULL)", true
 	case "isipv6":
-		return one("isIPv6String")
+		// isIPv6String is not in 18.16: DuckDB's test
+		return "(position(" + a[0] + ", ':') > 0 AND match(" + a[0] + ", '^[0-9A-Fa-f:.]+$'))", true
 	case "ipv6hex":
-		return ipv6Hex(a[0], "replaceRegexpAll(%s, %s, %s)", func(s, chars string) string { return "trim(BOTH " + chars + " FROM " + s + ")" }), true
+		return d.chIPv6Hex(a[0]), true
 	case "hexdigit":
 		return "(position('0123456789abcdef', " + a[0] + ") - 1)", true
 	case "bitand":
@@ -216,11 +305,11 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "count_if":
 		return one("countIf")
 	case "csv_field":
-		f := "if(match(" + a[0] + ", " + a[1] + "), extractGroups(" + a[0] + ", " + a[1] + ")[1], NULL)"
-		return chLet(f, "_f", `if(startsWith(_f, '"'), replaceAll(substring(_f, 2, length(_f) - 2), '""', '"'), trimBoth(_f))`), true
+		f := d.chGroup(a[0], a[1], "1")
+		return chLet(f, "_f", `if(startsWith(_f, '"'), replaceAll(substring(_f, 2, length(_f) - 2), '""', '"'), replaceRegexpAll(_f, '^ +| +$', ''))`), true
 	case "regexp_extract_all":
 		// an array cannot be NULL in ClickHouse: no match is an empty list
-		return "extractAll(" + a[0] + ", " + a[1] + ")", true
+		return "extractAll(" + chNotNullText(a[0]) + ", " + a[1] + ")", true
 	case "json_parse":
 		return chLet(a[0], "_j", "if(isValidJSON(_j) AND JSONType(_j) IN ('Object', 'Array'), JSONExtractRaw(_j), NULL)"), true
 	case "json_text":
@@ -243,13 +332,21 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "unpivot":
 		return "tupleElement(arrayJoin(arrayZip(" + a[1] + ", " + a[2] + ", " + a[3] + ")), " + a[0] + ")", true
 	case "split":
-		return "splitByString(" + a[1] + ", " + a[0] + ")", true
+		// NULL splits into no parts (DuckDB: a NULL list; unnest gives no row either way)
+		return "if(isNull(" + a[0] + "), emptyArrayString(), splitByString(" + a[1] + ", " + chNotNullText(a[0]) + "))", true
 	case "unnest":
 		return one("arrayJoin")
 	case "list_get":
-		return "arrayElement(" + a[0] + ", toInt64(" + a[1] + ") + 1)", true
+		// out of range is NULL as in DuckDB (arrayElement gives '' or 0)
+		// (not through chLet: 18.16 gives '' for if(…, NULL, arrayElement(…))
+		// inside a lambda; ClickHouse computes the repeated array once)
+		i := "toInt64(" + a[1] + ") + 1"
+		// materialize: 18.16 reads '' at a constant signed positive index
+		return "if(" + i + " = 0 OR abs(" + i + ") > length(" + a[0] + "), NULL, arrayElement(" + a[0] + ", materialize(" + i + ")))", true
 	case "list_text":
-		return one("toString")
+		// JSON text of a list of strings (toJSONString is not in 18.16)
+		elem := "concat('\"', replaceAll(replaceAll(toString(_e), " + d.Str(`\`) + ", " + d.Str(`\\`) + "), '\"', " + d.Str(`\"`) + "), '\"')"
+		return "concat('[', arrayStringConcat(arrayMap(_e -> " + elem + ", " + a[0] + "), ','), ']')", true
 	case "quantile_cont":
 		return "quantile(" + a[1] + ")(" + a[0] + ")", true
 	}

@@ -168,9 +168,11 @@ func (g *gen) perFormat(line func(*flowlog.Format) string) string {
 		return line(g.p.Formats[ids[0]])
 	}
 	var b strings.Builder
-	b.WriteString("CASE _format_id")
+	// a searched CASE: ClickHouse 18.16's CASE x WHEN compares an Int32
+	// column with a UInt32 literal as unequal
+	b.WriteString("CASE")
 	for _, id := range ids {
-		fmt.Fprintf(&b, " WHEN %d THEN %s", id, line(g.p.Formats[id]))
+		fmt.Fprintf(&b, " WHEN _format_id = %d THEN %s", id, line(g.p.Formats[id]))
 	}
 	b.WriteString(" END")
 	return b.String()

@@ -34,7 +34,8 @@ json_array_length list_contains regexp_extract_all len array_to_string list_zip 
 map_entries list_min list_max list_sum cardinality nullif extractAll isValidJSON JSONType JSONExtractRaw
 JSONExtractString JSONLength JSONExtractArrayRaw has arrayMap extractAllGroupsVertical toJSONString empty
 arrayStringConcat nullIf arrayMin arrayMax arrayCount groupArray struct_pack map_extract_value list_aggregate list_sort
-w m p lo hi e _b _c _d _q _x assumeNotNull isNotNull arrayFilter arrayReduce pi`)
+w m p lo hi e _b _c _d _q _x assumeNotNull isNotNull arrayFilter arrayReduce pi
+arraySort isNull _l _r _v emptyArrayString rowNumberInAllBlocks materialize tuple addMonths toDate`)
 
 // checkSQL lexes sql with the dialect's rules and reports the first bare
 // word outside the vocabulary, or an unterminated literal.
