@@ -405,9 +405,15 @@ func runJobs(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	infos, err := s.Jobs(ctx)
+	all, err := s.Jobs(ctx)
 	if err != nil {
 		return err
+	}
+	infos := []sched.JobInfo{}
+	for _, i := range all {
+		if *job == "" || i.Name == *job {
+			infos = append(infos, i)
+		}
 	}
 	if *output == "json" || *output == "jsonl" {
 		b, _ := json.MarshalIndent(infos, "", "  ")
@@ -416,9 +422,6 @@ func runJobs(ctx context.Context, env *Env, args []string) error {
 	}
 	res := &store.Result{Columns: []string{"job", "schedule", "running", "last_run", "next_run", "last_status", "rows", "output"}}
 	for _, i := range infos {
-		if *job != "" && i.Name != *job {
-			continue
-		}
 		row := []any{i.Name, i.Schedule, i.Running, timeText(i.LastRun), timeText(i.NextRun), nil, nil, nil}
 		if i.Last != nil {
 			row[5], row[6], row[7] = i.Last.Status, i.Last.Rows, i.Last.Output
