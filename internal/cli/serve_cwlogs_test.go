@@ -580,3 +580,75 @@ func rawCall(t *testing.T, url string, creds *aws.Credentials, at time.Time) str
 	}
 	return resp.Header.Get("X-Amzn-ErrorType")
 }
+
+// TestServeCWLIngestedDataset: a dataset loaded with 'flowlens ingest' is a
+// log group with a stream per interface, as the walkthrough's flow log
+// group is on AWS; queries run over several groups.
+func TestServeCWLIngestedDataset(t *testing.T) {
+	data := t.TempDir()
+	base := time.Now().Add(-time.Hour).Truncate(time.Minute).Unix()
+	var lines strings.Builder
+	for i := range 30 {
+		eni := []string{"eni-a969e3f1", "eni-c26fe59a", "eni-c46ee49c"}[i%3]
+		fmt.Fprintln(&lines, flowLine(eni, i, base+int64(i)))
+	}
+	mustStore(t, strings.NewReader(lines.String()), "ingest", "--data", data, "--dataset", "prod-vpc", "--format", "default", "-")
+	akid, secret := createKey(t, data, "ingested")
+	srv := startServe(t, data)
+	ctx := context.Background()
+	c := cwlClient(srv.url, akid, secret)
+	dg, err := c.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dg.LogGroups) != 1 || aws.ToString(dg.LogGroups[0].LogGroupName) != "prod-vpc" || aws.ToInt64(dg.LogGroups[0].StoredBytes) == 0 {
+		t.Fatalf("describe-log-groups: %+v", dg.LogGroups)
+	}
+	ds, err := c.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String("prod-vpc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.LogStreams) != 3 || aws.ToString(ds.LogStreams[2].LogStreamName) != "eni-c46ee49c-all" ||
+		aws.ToInt64(ds.LogStreams[2].FirstEventTimestamp) != (base+2)*1000 || aws.ToInt64(ds.LogStreams[2].LastEventTimestamp) != (base+29)*1000 {
+		t.Fatalf("describe-log-streams: %+v", ds.LogStreams)
+	}
+	ge, err := c.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("prod-vpc"), LogStreamName: aws.String("eni-c46ee49c-all"), Limit: aws.Int32(1)})
+	if err != nil || len(ge.Events) != 1 || aws.ToString(ge.Events[0].Message) != flowLine("eni-c46ee49c", 29, base+29) {
+		t.Fatalf("get-log-events: %v %+v", err, ge)
+	}
+	// PutLogEvents into a stream that exists through its records
+	if _, err := c.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("prod-vpc"), LogStreamName: aws.String("eni-c46ee49c-all"),
+		LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64((base + 100) * 1000), Message: aws.String(flowLine("eni-c46ee49c", 100, base+100))}}}); err != nil {
+		t.Fatal(err)
+	}
+	// a query over two groups
+	if _, err := c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/flowlogs/nat")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("/flowlogs/nat"), LogStreamName: aws.String("eni-0000beef-all")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("/flowlogs/nat"), LogStreamName: aws.String("eni-0000beef-all"),
+		LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(base * 1000), Message: aws.String(flowLine("eni-0000beef", 1, base))}}}); err != nil {
+		t.Fatal(err)
+	}
+	sq, err := c.StartQuery(ctx, &cloudwatchlogs.StartQueryInput{LogGroupNames: []string{"prod-vpc", "/flowlogs/nat"},
+		QueryString: aws.String("stats count(*) as n"), StartTime: aws.Int64(base - 60), EndTime: aws.Int64(base + 3600)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 600 {
+		r, err := c.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: sq.QueryId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == types.QueryStatusComplete {
+			if len(r.Results) != 1 || fieldValue(r.Results[0], "n") != "32" || r.Statistics.LogGroupsScanned != 2 {
+				t.Errorf("two groups: %s %+v", resultText(r.Results), r.Statistics)
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the query did not finish")
+}

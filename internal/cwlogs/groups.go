@@ -59,7 +59,8 @@ func (s *Server) groups(ctx context.Context) ([]groupView, error) {
 	mapped := map[string]bool{}
 	for _, g := range s.state.Groups {
 		mapped[g.Dataset] = true
-		out = append(out, groupView{meta: g, ds: byDataset[g.Dataset]})
+		cp := *g // a snapshot: the caller reads it without the lock
+		out = append(out, groupView{meta: &cp, ds: byDataset[g.Dataset]})
 	}
 	for i := range ds {
 		d := &ds[i]
@@ -94,7 +95,8 @@ func (s *Server) group(ctx context.Context, ident string, persist bool) (*groupM
 				s.mu.Lock()
 				defer s.mu.Unlock()
 				if s.state.Groups[name] == nil {
-					s.state.Groups[name] = g.meta
+					cp := *g.meta
+					s.state.Groups[name] = &cp
 					if err := s.state.save(); err != nil {
 						delete(s.state.Groups, name)
 						return nil, nil, err
