@@ -16,7 +16,7 @@ import (
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
 
-const keysExamples = `  eval "$(flowlens keys create --name laptop)"    # sets AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+const keysExamples = `  eval "$(flowlens keys create --name laptop)"    # exports AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
   aws --endpoint-url http://127.0.0.1:8080 --region us-east-1 logs describe-log-groups
   flowlens keys list
   flowlens keys revoke laptop          # by name, key id or the id 'keys list' shows
@@ -77,7 +77,9 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n", akid, secret)
+		// export: eval "$(flowlens keys create)" then configures the
+		// commands the shell runs (the AWS CLI), not just the shell
+		fmt.Fprintf(env.Stdout, "export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n", akid, secret)
 		fmt.Fprintf(env.Stderr, "created access key %s (%s, id %s); the secret is shown only now\n", akid, t.Name, t.ID)
 		return nil
 	case "list":

@@ -31,10 +31,10 @@ func createKey(t *testing.T, data, name string) (string, string) {
 		t.Fatalf("keys create: %v\n%s", err, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "AWS_ACCESS_KEY_ID=") || !strings.HasPrefix(lines[1], "AWS_SECRET_ACCESS_KEY=") {
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "export AWS_ACCESS_KEY_ID=") || !strings.HasPrefix(lines[1], "export AWS_SECRET_ACCESS_KEY=") {
 		t.Fatalf("keys create printed %q", out.String())
 	}
-	return strings.TrimPrefix(lines[0], "AWS_ACCESS_KEY_ID="), strings.TrimPrefix(lines[1], "AWS_SECRET_ACCESS_KEY=")
+	return strings.TrimPrefix(lines[0], "export AWS_ACCESS_KEY_ID="), strings.TrimPrefix(lines[1], "export AWS_SECRET_ACCESS_KEY=")
 }
 
 func cwlClient(url, akid, secret string) *cloudwatchlogs.Client {
