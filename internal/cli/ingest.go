@@ -76,6 +76,13 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer env.release(st)
+	if env.shared == nil {
+		stopFilters, err := ingestMetricFilters(ctx, *data, st, env.Logger)
+		if err != nil {
+			return err
+		}
+		defer stopFilters()
+	}
 	if fm == nil {
 		// The column order declared with flowlens sql's CREATE EXTERNAL TABLE.
 		if fm, err = st.DeclaredFormat(ctx, *dataset); err != nil {

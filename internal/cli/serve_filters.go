@@ -63,3 +63,29 @@ type metricFilters struct {
 func (m *metricFilters) Stop(ctx context.Context) error {
 	return errors.Join(m.alarms.Stop(ctx), m.ev.Stop(ctx))
 }
+
+// ingestMetricFilters evaluates the metric filters of dir on what a
+// standalone 'flowlens ingest' commits (inside the server, the server's
+// evaluator sees it). The returned function writes the metrics.
+func ingestMetricFilters(ctx context.Context, dir string, st *duckdb.Store, logger *slog.Logger) (func(), error) {
+	defs, _, err := metricfilter.Open(dir).Load(ctx)
+	if err != nil || len(defs) == 0 {
+		return func() {}, err
+	}
+	cfg := filtereval.DefaultConfig()
+	cfg.Dir = dir
+	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger, Filters: metricfilter.Open(dir)})
+	if err != nil {
+		return nil, err
+	}
+	if err := ev.Start(ctx); err != nil {
+		return nil, err
+	}
+	st.SetIngestObserver(ev)
+	return func() {
+		st.SetIngestObserver(nil)
+		if err := ev.Stop(context.WithoutCancel(ctx)); err != nil && logger != nil {
+			logger.Warn("write metric filter metrics", "err", err)
+		}
+	}, nil
+}

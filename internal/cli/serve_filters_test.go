@@ -174,3 +174,17 @@ func TestServeMetricFilters(t *testing.T) {
 		t.Errorf("after restart SSHAccess = %v, want 310", v)
 	}
 }
+
+// TestIngestMetricFiltersStandalone: a 'flowlens ingest' without a server
+// evaluates the metric filters too; the server started later has the counts.
+func TestIngestMetricFiltersStandalone(t *testing.T) {
+	data := t.TempDir()
+	mustStore(t, nil, "filters", "add", "--data", data, "--dataset", "prod", "--name", "SSH",
+		"--pattern", `[$dstport = 22]`, "--metric-namespace", "VPC", "--metric-name", "SSH")
+	text, _ := flowLines(28619520, 90)
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "prod", writeTemp(t, "a.log", []byte(text)))
+	srv := startServe(t, data)
+	if v := promValue(t, scrape(t, srv), `flowlens_metric_filter_value_total{dataset="prod",filter="SSH",metric="SSH",namespace="VPC",unit="None"}`); v != 30 {
+		t.Fatalf("SSH = %v, want 30", v)
+	}
+}

@@ -347,6 +347,8 @@ type txObserver struct {
 	pend     map[pendingKey]*pending
 	records  float64
 	matched  []float64
+	last     []lastPending
+	sel      []bool
 	buf      []byte
 }
 
@@ -394,6 +396,7 @@ func (t *txObserver) Append(b *flowlog.Batch) {
 	if t.pend == nil {
 		t.pend = map[pendingKey]*pending{}
 		t.matched = make([]float64, len(t.filters))
+		t.last = make([]lastPending, len(t.filters))
 	}
 	ms := t.matchersFor(b.Format)
 	startCol := b.Col(flowlog.Start)
@@ -402,14 +405,21 @@ func (t *txObserver) Append(b *flowlog.Batch) {
 	for fi, c := range t.filters {
 		tm := ms[fi]
 		def := c.def.Metric.DefaultValue
-		// One pending entry per minute for the constant, dimensionless case.
+		var n int
+		t.sel, n = tm.m.Select(b, t.sel)
+		if n == 0 && def == nil {
+			continue
+		}
 		for i := 0; i < b.N; i++ {
+			if !t.sel[i] && def == nil {
+				continue
+			}
 			minute := nowMin
 			if startCol != nil && startCol.Valid[i] {
 				minute = startCol.Ints[i] / 60
 			}
 			var v float64
-			if !tm.m.Match(b, i) {
+			if !t.sel[i] {
 				if def == nil {
 					continue
 				}
@@ -437,13 +447,18 @@ func (t *txObserver) Append(b *flowlog.Batch) {
 			if !tm.dimsOK {
 				continue
 			}
-			dimVals = dimVals[:0]
 			t.buf = t.buf[:0]
 			for _, k := range tm.dimKeys {
-				start := len(t.buf)
 				t.buf, _ = tm.m.Text(t.buf, b, i, k)
-				dimVals = append(dimVals, string(t.buf[start:]))
 				t.buf = append(t.buf, 0)
+			}
+			if l := &t.last[fi]; l.p != nil && l.minute == minute && l.series == string(t.buf) {
+				l.p.stat.add(v)
+				continue
+			}
+			dimVals = dimVals[:0]
+			for _, d := range strings.Split(string(t.buf[:len(t.buf)-1]), "\x00") {
+				dimVals = append(dimVals, d)
 			}
 			t.add(fi, minute, string(t.buf), dimVals, v)
 		}
@@ -451,13 +466,27 @@ func (t *txObserver) Append(b *flowlog.Batch) {
 }
 
 func (t *txObserver) add(fi int, minute int64, skey string, dims []string, v float64) {
+	// Records of a batch mostly share their minute: the last entry of the
+	// filter is tried before the map.
+	if l := &t.last[fi]; l.p != nil && l.minute == minute && l.series == skey {
+		l.p.stat.add(v)
+		return
+	}
 	k := pendingKey{filter: fi, series: skey, minute: minute}
 	p := t.pend[k]
 	if p == nil {
 		p = &pending{dims: slices.Clone(dims)}
 		t.pend[k] = p
 	}
+	t.last[fi] = lastPending{minute: minute, series: k.series, p: p}
 	p.stat.add(v)
+}
+
+// lastPending is the entry a filter added to last.
+type lastPending struct {
+	minute int64
+	series string
+	p      *pending
 }
 
 // Committed implements store.TxObserver: the samples count.

@@ -1,6 +1,7 @@
 package filterpattern
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 
@@ -79,6 +80,9 @@ func (m *BatchMatcher) Match(b *flowlog.Batch, i int) bool {
 	case KindAll:
 		return true
 	case KindTerms:
+		if m.p.terms.inField {
+			return m.matchTermsByField(b, i)
+		}
 		m.line = b.AppendLine(m.line[:0], i)
 		return m.p.terms.match(m.line)
 	case KindRegex:
@@ -103,21 +107,155 @@ func (m *BatchMatcher) Match(b *flowlog.Batch, i int) bool {
 	return true
 }
 
+// matchTermsByField is the term match of record i without rendering the
+// line: a term without blanks lies within one field.
+func (m *BatchMatcher) matchTermsByField(b *flowlog.Batch, i int) bool {
+	t := m.p.terms
+	for _, w := range t.must {
+		if !m.fieldContains(b, i, w) {
+			return false
+		}
+	}
+	for _, w := range t.not {
+		if m.fieldContains(b, i, w) {
+			return false
+		}
+	}
+	if len(t.any) == 0 {
+		return true
+	}
+	for _, w := range t.any {
+		if m.fieldContains(b, i, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldContains reports whether some field of record i contains w.
+func (m *BatchMatcher) fieldContains(b *flowlog.Batch, i int, w []byte) bool {
+	for j := range b.Cols {
+		c := &b.Cols[j]
+		var s []byte
+		switch {
+		case !c.Valid[i]:
+			s = dash
+		case c.Field.Kind.Numeric():
+			if !numericTerm(w) {
+				continue
+			}
+			m.line = strconv.AppendInt(m.line[:0], c.Ints[i], 10)
+			s = m.line
+		case c.Field.Kind == flowlog.KindIP && !addressTerm(w):
+			continue
+		default:
+			s = c.Data[c.Offsets[i]:c.Offsets[i+1]]
+		}
+		if bytes.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// addressTerm reports whether w could occur in an address's text.
+func addressTerm(w []byte) bool {
+	for _, c := range w {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') && c != '.' && c != ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// numericTerm reports whether w could occur in a number's text.
+func numericTerm(w []byte) bool {
+	for _, c := range w {
+		if (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
 // Select sets sel[i] for every matching record of b and returns sel (grown
-// to b.N) and the number of matches.
+// to b.N) and the number of matches. Conditions of a fixed layout run
+// column by column.
 func (m *BatchMatcher) Select(b *flowlog.Batch, sel []bool) ([]bool, int) {
 	if cap(sel) < b.N {
 		sel = make([]bool, b.N)
 	}
 	sel = sel[:b.N]
+	if m.p.kind == KindAll {
+		for i := range sel {
+			sel[i] = true
+		}
+		return sel, b.N
+	}
+	if m.p.kind == KindSpace && m.fixed && !m.never && !m.p.space.cross {
+		for i := range sel {
+			sel[i] = true
+		}
+		for _, k := range m.conds {
+			m.andColumn(m.p.space.items[k].cond, b, sel)
+		}
+	} else {
+		for i := 0; i < b.N; i++ {
+			sel[i] = m.Match(b, i)
+		}
+	}
 	n := 0
-	for i := 0; i < b.N; i++ {
-		sel[i] = m.Match(b, i)
-		if sel[i] {
+	for _, v := range sel {
+		if v {
 			n++
 		}
 	}
 	return sel, n
+}
+
+// andColumn clears sel[i] where n is false for record i.
+func (m *BatchMatcher) andColumn(n *node, b *flowlog.Batch, sel []bool) {
+	if n.and {
+		for _, k := range n.kids {
+			m.andColumn(k, b, sel)
+		}
+		return
+	}
+	if !n.or {
+		j := m.assign[n.item]
+		if j < 0 {
+			clear(sel)
+			return
+		}
+		c := &b.Cols[j]
+		if n.val.isNum && c.Field.Kind.Numeric() {
+			for i, ok := range sel {
+				if ok {
+					sel[i] = c.Valid[i] && n.val.compareNumber(n.op, float64(c.Ints[i]))
+				}
+			}
+			return
+		}
+		if !n.val.isNum && !c.Field.Kind.Numeric() && n.val.re == nil {
+			for i, ok := range sel {
+				if ok {
+					s := dash
+					if c.Valid[i] {
+						s = c.Data[c.Offsets[i]:c.Offsets[i+1]]
+					}
+					sel[i] = n.val.compareText(n.op, s)
+				}
+			}
+			return
+		}
+	}
+	m.bf.b = b
+	for i, ok := range sel {
+		if ok {
+			m.bf.i = i
+			sel[i] = n.eval(&m.bf, m.assign)
+		}
+	}
 }
 
 // Key is a resolved reference to an extracted value ("$bytes", "$3") of a

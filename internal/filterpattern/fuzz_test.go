@@ -46,7 +46,11 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		m := p.Compile(fm)
+		sel, _ := m.Select(b, nil)
 		for i, r := range recs {
+			if sel[i] != m.Match(b, i) {
+				t.Fatalf("%q on %q: Select %v, Match %v", text, r, sel[i], !sel[i])
+			}
 			vals, ok := p.Extract(r)
 			if ok != p.Match(r) {
 				t.Fatalf("%q on %q: Match and Extract disagree", text, r)

@@ -3,6 +3,7 @@ package filterpattern
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -11,6 +12,9 @@ import (
 // appears.
 type termPattern struct {
 	must, not, any [][]byte
+	// inField: no term holds a blank, so each lies within one field of a
+	// flow record (the batch matcher then needs no line).
+	inField bool
 }
 
 // parseTerms parses text[start:end]:
@@ -65,6 +69,12 @@ func parseTerms(text string, start, end int) (*termPattern, []string, error) {
 			anyText = append(anyText, text[tokStart:i])
 		default:
 			t.must = append(t.must, []byte(term))
+		}
+	}
+	t.inField = true
+	for _, w := range slices.Concat(t.must, t.not, t.any) {
+		if len(w) == 0 || bytes.ContainsAny(w, " \t") {
+			t.inField = false
 		}
 	}
 	var warnings []string
