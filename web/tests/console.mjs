@@ -272,15 +272,60 @@ test('completion offers commands, functions and the dataset fields', async () =>
   await shot('completion');
 });
 
-test('stop a running query', async () => {
-  // A query over every record, stopped at once: the status ends Stopped or Complete
-  // (a fast machine may finish first), never as an error.
-  await page.goto(`${base}/${queryHash('stats count_distinct(srcPort) as p by srcAddr, dstAddr, dstPort | sort p desc')}`);
+test('SQL: a Sankey from address columns, an error underlined', async () => {
+  const q = 'SELECT srcaddr, dstaddr, sum(bytes) AS bytes FROM flows GROUP BY srcaddr, dstaddr ORDER BY bytes DESC LIMIT 10';
+  const chart = await runQuery(q, '&lang=sql');
+  assert(chart === 'sankey', `SQL chart ${chart}, want sankey`);
+  assert((await page.locator('.segmented .seg.on[data-language="sql"]').count()) === 1, 'SQL is not the selected language');
+  const bad = "SELECT count(*) FROM flows WHERE action = 'REJECT";
+  await page.goto(`${base}/#/query?${new URLSearchParams({ q: bad, lang: 'sql', since: 'all' })}`);
   await page.locator('button.run').click();
-  await page.locator('button.run.stop').click().catch(() => {});
-  await page.waitForFunction(() => /^(Stopped|Complete|Timed out|Error)/.test(document.querySelector('.status-line')?.textContent ?? ''));
-  const s = await page.locator('.status-line').textContent();
-  assert(/^(Stopped|Complete)/.test(s), `status ${s}`);
+  await page.locator('.editor-hl .err').first().waitFor();
+  const { env } = await api('POST', '/query', { query: bad, language: 'sql' });
+  const p = env.error.position;
+  assert(p, `the API gave no position: ${JSON.stringify(env.error)}`);
+  const underlined = (await page.locator('.editor-hl .err').allTextContents()).join('');
+  assert(underlined === bad.slice(p.offset, Math.max(p.end, p.offset + 1)), `underlined ${JSON.stringify(underlined)} at ${p.offset}`);
+  await shot('sql');
+});
+
+test('a shared link keeps the query, datasets, time range and chart', async () => {
+  const q = 'stats count(*) as flows by dstPort | sort flows desc | limit 5';
+  await page.goto(`${base}/${queryHash(q)}`);
+  await page.getByRole('button', { name: 'Datasets' }).click();
+  await page.locator('.dataset-picker input[value="demo"]').check();
+  await page.getByRole('button', { name: 'Time range' }).click();
+  await page.getByLabel('Start').fill('2026-01-15T12:00');
+  await page.getByLabel('End').fill('2026-01-15T13:00');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('button.run').click();
+  await page.locator('.status-line.done').waitFor();
+  await page.locator('select.chart-select').selectOption('table');
+  const { env } = await api('POST', '/query', { query: q, datasets: ['demo'], start: '2026-01-15T12:00:00Z', end: '2026-01-15T13:00:00Z' });
+  const want = env.data.rows.map((r) => String(r[0]));
+  const got = await page.locator('table.results tbody tr td:first-child').allTextContents();
+  assert(want.length > 0 && JSON.stringify(got) === JSON.stringify(want), `table ${got}, API ${want}`);
+  await page.getByRole('button', { name: 'Share link' }).click();
+  const link = await page.locator('input.share-link').inputValue();
+  assert(!link.includes(token), 'the token is in the link');
+  await page.keyboard.press('Escape');
+  // A new tab has no session: it signs in first, then opens the same question.
+  const other = await context.newPage();
+  other.setDefaultTimeout(timeout);
+  await other.goto(link);
+  await other.locator('#token').fill(token);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await other.locator('.editor-input').waitFor();
+  assert((await other.locator('.editor-input').inputValue()) === q, 'the query is not in the link');
+  const range = await other.getByRole('button', { name: 'Time range' }).textContent();
+  assert(range.includes('2026-01-15 12:00:00 → 2026-01-15 13:00:00'), `time range ${range}`);
+  assert((await other.getByRole('button', { name: 'Datasets' }).textContent()).startsWith('demo'), 'the dataset is not in the link');
+  await other.locator('button.run').click();
+  await other.locator('.status-line.done').waitFor();
+  assert((await other.locator('.results-area').getAttribute('data-chart')) === 'table', 'the chart is not in the link');
+  const again = await other.locator('table.results tbody tr td:first-child').allTextContents();
+  assert(JSON.stringify(again) === JSON.stringify(want), `reopened table ${again}`);
+  await other.close();
 });
 
 test('a dashboard of the use cases (the README screenshot)', async () => {
@@ -309,6 +354,33 @@ test('a dashboard of the use cases (the README screenshot)', async () => {
   const file = await shot('console');
   if (process.env.FLOWLENS_DOCS_SHOT) copyFileSync(file, process.env.FLOWLENS_DOCS_SHOT);
   await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('history and saved queries reopen in the editor', async () => {
+  await page.goto(`${base}/#/query`);
+  await page.getByRole('button', { name: 'History & saved' }).click();
+  const hist = page.locator('.side ul.history li button.link').first();
+  await hist.waitFor();
+  const { env } = await api('GET', '/history?limit=1');
+  const last = env.data[0].query;
+  assert((await hist.getAttribute('title')) === last, `newest history entry ${await hist.getAttribute('title')}, API ${last}`);
+  await hist.click();
+  assert((await page.locator('.editor-input').inputValue()) === last, 'the history entry did not open');
+  const saved = page.locator('.side ul.saved li button.link', { hasText: 'Top talkers' }).first();
+  await saved.click();
+  assert((await page.locator('.editor-input').inputValue()).includes('by srcAddr, dstAddr'), 'the saved query did not open');
+  await shot('history');
+});
+
+test('stop a running query', async () => {
+  // A query over every record, stopped at once: the status ends Stopped or Complete
+  // (a fast machine may finish first), never as an error.
+  await page.goto(`${base}/${queryHash('stats count_distinct(srcPort) as p by srcAddr, dstAddr, dstPort | sort p desc')}`);
+  await page.locator('button.run').click();
+  await page.locator('button.run.stop').click().catch(() => {});
+  await page.waitForFunction(() => /^(Stopped|Complete|Timed out|Error)/.test(document.querySelector('.status-line')?.textContent ?? ''));
+  const s = await page.locator('.status-line').textContent();
+  assert(/^(Stopped|Complete)/.test(s), `status ${s}`);
 });
 
 let failed = 0;

@@ -155,7 +155,7 @@ export function dashboardPage(app: App, id: string): Page {
     charts.splice(0).forEach((c) => c.dispose());
     if (!dash) return;
     title.textContent = dash.name;
-    updated.textContent = dash.updatedAt ? ` updated ${formatTime(dash.updatedAt, utc)}${utc ? ' UTC' : ''}` : '';
+    updated.textContent = dash.updatedAt ? ` updated ${formatTime(dash.updatedAt, utc).slice(0, 16)}${utc ? ' UTC' : ''}` : '';
     if (!dash.panels.length) {
       replace(grid, h('p', { class: 'muted card' }, 'This dashboard is empty. On the Query page, Save a query and pick this dashboard.'));
       return;
