@@ -22,9 +22,9 @@ ui:
 	cd web && npm ci && npm run build
 
 # The console's screenshots in docs/ (the README shows docs/console.png): the browser tests
-# run against a flowlens serve on generated demo data and keep their screenshots.
+# run against a flowlens serve on generated demo data; all their screenshots stay in bin/screenshots.
 screenshots: deps
-	FLOWLENS_REQUIRE_CHROMIUM=1 FLOWLENS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -tags '$(TAGS)' -count=1 -run 'TestConsoleBrowser' ./internal/cli
+	FLOWLENS_REQUIRE_CHROMIUM=1 FLOWLENS_SCREENSHOTS=$(CURDIR)/bin/screenshots $(GO) test -tags '$(TAGS)' -count=1 -run 'TestConsoleBrowser' ./internal/cli
 
 # The whole suite: unit, golden, end-to-end and a short run of every fuzz target.
 test: deps
