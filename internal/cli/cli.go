@@ -84,7 +84,7 @@ func commands() []command {
 		{"export", "write an Athena-ready Parquet lake", runExport},
 		{"reports", "scheduled reports: add, list, delete, history, run one now", runReports},
 		{"jobs", "the server's scheduled jobs (retention, reports) and their history", runJobs},
-		{"serve", "run the server: REST API and CLI forwarding", runServe},
+		{"serve", "run the server: web console, REST API and CLI forwarding", runServe},
 		{"tokens", "create, list and revoke API tokens", runTokens},
 		{"keys", "create, list and revoke access keys of the CloudWatch Logs API (SigV4)", runKeys},
 		{"filters", "test filter patterns; metric filters of a dataset: add, list, delete", runFilters},

@@ -37,9 +37,9 @@ SDKs: log groups are datasets, streams are <interface-id>-all (docs/API.md).
 While it runs, the server owns the data folder: 'flowlens query', 'sql',
 'datasets', 'ingest', 'retention', 'export', 'reports' and 'jobs' given that --data send their
 work to it (same flags, output and exit status) instead of opening the
-database. The web console is at the same address (open it in a browser and
-sign in with a token from 'flowlens tokens create'). SIGINT or SIGTERM stop it: running requests get --grace to finish,
-then are cancelled, and the database is closed cleanly. The server runs the
+database. The web console is at the same address: open it in a browser and
+sign in with a token from 'flowlens tokens create'. SIGINT or SIGTERM stop
+it: running requests get --grace to finish, then are cancelled, and the database is closed cleanly. The server runs the
 scheduled jobs (see 'flowlens jobs'): the datasets' retention every hour
 (--retention-schedule) and the reports of 'flowlens reports'; runs missed while
 it was down are caught up on start (at most --catch-up of each job). The API is
