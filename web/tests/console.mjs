@@ -180,6 +180,14 @@ test('a top-N query draws bars; the user can switch to a table', async () => {
   await page.locator('select.chart-select').selectOption('table');
   await page.waitForFunction(() => document.querySelector('.results-area')?.getAttribute('data-chart') === 'table');
   assert(await page.locator('.chart').isHidden(), 'the chart is still shown');
+  // Sort by a header click: ascending, then descending.
+  const flows = () => page.locator('table.results tbody tr td:nth-child(2)').allTextContents().then((v) => v.map(Number));
+  await page.locator('table.results th', { hasText: 'flows' }).click();
+  const asc = await flows();
+  assert(asc.length === 10 && asc.every((v, i) => i === 0 || asc[i - 1] <= v), `ascending ${asc}`);
+  await page.locator('table.results th', { hasText: 'flows' }).click();
+  const desc = await flows();
+  assert(desc.every((v, i) => i === 0 || desc[i - 1] >= v) && desc[0] > desc[9], `descending ${desc}`);
 });
 
 test('the CSV download equals the API rows', async () => {
