@@ -149,6 +149,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := cwl.Start(ctx); err != nil {
 		return err
 	}
+	public := cwl.Handlers()
+	fh, err := newFirehose(dir, st, tokens, writeMu, logger, public, extra)
+	if err != nil {
+		return err
+	}
+	if err := fh.Start(ctx); err != nil {
+		return err
+	}
 	srv, err := api.New(api.Config{
 		Listen: *listen, TLSCert: *tlsCert, TLSKey: *tlsKey, MaxConcurrent: *maxConc, QueryTimeout: *timeout,
 		MaxRows: *maxRows, MaxBodyBytes: *maxBody, DefaultRows: query.DefaultLimit,
@@ -160,7 +168,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		},
 		Console: console,
 		Extra:   extra,
-		Public:  cwl.Handlers(),
+		Public:  public,
 	})
 	if err != nil {
 		return err
@@ -208,6 +216,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	if err := srv.Stop(stopCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("stop", "err", err)
+	}
+	if err := fh.Stop(stopCtx); err != nil {
+		logger.Warn("stop the Firehose endpoint", "err", err)
 	}
 	if err := cwl.Stop(stopCtx); err != nil {
 		logger.Warn("stop the CloudWatch Logs API", "err", err)
