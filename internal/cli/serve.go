@@ -34,6 +34,7 @@ const serveExamples = `  flowlens serve                                   # ./fl
 
 The CloudWatch Logs API (AWS JSON 1.1 at POST /) serves the AWS CLI and
 SDKs: log groups are datasets, streams are <interface-id>-all (docs/API.md).
+A Firehose stream delivers to POST /firehose (its access key: a token).
 While it runs, the server owns the data folder: 'flowlens query', 'sql',
 'datasets', 'ingest', 'retention', 'export', 'reports' and 'jobs' given that --data send their
 work to it (same flags, output and exit status) instead of opening the
