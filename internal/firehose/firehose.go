@@ -385,6 +385,7 @@ func (c *countReader) Read(p []byte) (int, error) {
 
 // store decodes the records and commits them as one source object.
 func (e *Endpoint) store(ctx context.Context, arn, id, dataset string, req *request) error {
+	nrec := len(req.Records)
 	fm, err := e.deps.Store.DeclaredFormat(ctx, dataset)
 	if err != nil {
 		return err
@@ -392,9 +393,29 @@ func (e *Endpoint) store(ctx context.Context, arn, id, dataset string, req *requ
 	var batches []*flowlog.Batch
 	var rejects []*decode.LineError
 	var n int64
+	// Records of plain lines are decoded together, as one text (one
+	// decoder, one batch): a decode per record allocated a whole batch
+	// for each line.
+	var text []byte
+	for i := 0; i < len(req.Records); i++ {
+		d := req.Records[i].Data
+		if len(d) == 0 || len(d) > e.cfg.MaxRecordBytes || d[0] == 0x1f || d[0] == '{' || bytes.HasPrefix(d, []byte("PAR1")) {
+			continue
+		}
+		text = append(text, d...)
+		if d[len(d)-1] != '\n' {
+			text = append(text, '\n')
+		}
+		req.Records[i].Data = nil
+	}
+	if len(text) > 0 {
+		req.Records = append(req.Records, struct {
+			Data []byte `json:"data"`
+		}{text})
+	}
 	for i, rec := range req.Records {
 		name := fmt.Sprintf("firehose:%s#%d", id, i+1)
-		if len(rec.Data) > e.cfg.MaxRecordBytes {
+		if i < nrec && len(rec.Data) > e.cfg.MaxRecordBytes {
 			rejects = append(rejects, &decode.LineError{File: name, Line: 1, Kind: decode.KindTooLong,
 				Reason: fmt.Sprintf("Firehose record of %d bytes exceeds %d", len(rec.Data), e.cfg.MaxRecordBytes),
 				Text:   clip(rec.Data)})
@@ -422,7 +443,7 @@ func (e *Endpoint) store(ctx context.Context, arn, id, dataset string, req *requ
 				Reason: err.Error(), Text: clip(rec.Data)})
 		}
 	}
-	e.fhRecords.Add(int64(len(req.Records)))
+	e.fhRecords.Add(int64(nrec))
 	if n == 0 && len(rejects) == 0 {
 		return nil // control messages, empty batches: nothing to keep
 	}
