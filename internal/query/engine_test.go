@@ -75,8 +75,8 @@ func TestCompileSQL(t *testing.T) {
 		{"source prefix", Request{Query: "SOURCE logGroups(namePrefix: ['pr']) | stats count(*)"}, []string{"dataset = 'prod'"}, nil},
 		{"source relative start", Request{Query: "SOURCE 'prod' START=-1h END=0s | stats count(*)"}, []string{"start >= 1717153200 AND start <= 1717156800"}, nil},
 		{"message uses the selected dataset's format", Request{Query: "fields @message", Datasets: []string{"nat"}},
-			[]string{"concat_ws(' ', coalesce(CAST(version AS VARCHAR), '-'), coalesce(srcaddr, '-'), coalesce(dstaddr, '-'), coalesce(action, '-'))"}, []string{"CASE _format_id"}},
-		{"message of several formats", Request{Query: "fields @message"}, []string{"CASE _format_id WHEN 1 THEN", "WHEN 2 THEN"}, nil},
+			[]string{"concat_ws(' ', coalesce(CAST(version AS VARCHAR), '-'), coalesce(srcaddr, '-'), coalesce(dstaddr, '-'), coalesce(action, '-'))"}, []string{"CASE WHEN _format_id"}},
+		{"message of several formats", Request{Query: "fields @message"}, []string{"CASE WHEN _format_id = 1 THEN", "WHEN _format_id = 2 THEN"}, nil},
 		{"now is the query's time", Request{Query: "fields now() as n"}, []string{"1717156800 AS \"n\""}, nil},
 	}
 	for _, tc := range tests {
