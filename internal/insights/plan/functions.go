@@ -258,9 +258,11 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 	case "sumovertime":
 		return &Call{Fn: "sum", Args: args, T: TypeNumber, Agg: true}
 	case "parsedate":
-		l, ok := args[1].(*Lit)
-		pat, _ := l.Value.(string)
-		if !ok || pat == "" {
+		var pat string
+		if l, ok := args[1].(*Lit); ok {
+			pat, _ = l.Value.(string)
+		}
+		if pat == "" {
 			c.fail(e.Args[1], "parseDate() needs a literal pattern such as \"yyyy-MM-dd HH:mm:ss\"")
 		}
 		f, err := javaToStrftime(pat)
