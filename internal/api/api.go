@@ -89,6 +89,9 @@ type Deps struct {
 	Public map[string]http.Handler
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Observe, when set, sees the status of an asynchronous query each
+	// time a time slice of it is done (partial rows and statistics).
+	Observe func(QueryStatus)
 }
 
 // Server is the HTTP API component: New, then Start, then Stop.

@@ -108,10 +108,11 @@ func (s *Server) executeInner(ctx context.Context, p *parsed, stats *Statistics)
 	return out, nil
 }
 
-// scanned counts the records in the request's datasets and range.
-func (s *Server) scanned(ctx context.Context, p *parsed, c *query.Compiled) (int64, int64, error) {
-	req := query.Request{Query: "stats count(*) as n", Datasets: c.Datasets, Start: c.Start, End: c.End}
-	res, _, err := s.deps.Engine.Run(ctx, req)
+// scanned counts the records in a request's datasets and range, and
+// estimates their bytes from the datasets' size per record.
+func (s *Server) scanned(ctx context.Context, r query.Request) (int64, int64, error) {
+	req := query.Request{Query: "stats count(*) as n", Datasets: r.Datasets, Start: r.Start, End: r.End}
+	res, c, err := s.deps.Engine.Run(ctx, req)
 	if err != nil || len(res.Rows) != 1 {
 		return 0, 0, err
 	}
@@ -144,12 +145,12 @@ func (s *Server) catalogTotals(ctx context.Context, names []string) (records, by
 // matched counts the records that pass the query's leading filters: the
 // query cut before its first command that is not fields, display, filter
 // or parse, with a count appended.
-func (s *Server) matched(ctx context.Context, p *parsed) (int64, error) {
-	q, err := syntax.Parse(p.Query)
+func (s *Server) matched(ctx context.Context, text string, r query.Request) (int64, error) {
+	q, err := syntax.Parse(text)
 	if err != nil {
 		return 0, err
 	}
-	cut := len(p.Query)
+	cut := len(text)
 	for _, cmd := range q.Commands {
 		switch cmd.Name() {
 		case "fields", "display", "filter", "parse", "source", "filterindex":
@@ -158,14 +159,14 @@ func (s *Server) matched(ctx context.Context, p *parsed) (int64, error) {
 		cut = int(cmd.Pos())
 		break
 	}
-	prefix := strings.TrimRight(strings.TrimSpace(p.Query[:cut]), "|")
+	prefix := strings.TrimRight(strings.TrimSpace(text[:cut]), "|")
 	prefix = strings.TrimSpace(prefix)
-	text := "stats count(*) as n"
+	count := "stats count(*) as n"
 	if prefix != "" {
-		text = prefix + " | " + text
+		count = prefix + " | " + count
 	}
-	req := p.engineRequest()
-	req.Query, req.Limit = text, 0
+	req := r
+	req.Query, req.Limit = count, 0
 	res, _, err := s.deps.Engine.Run(ctx, req)
 	if err != nil || len(res.Rows) != 1 {
 		return 0, err
@@ -397,8 +398,23 @@ type run struct {
 	status   string
 	stats    Statistics
 	result   *Result
+	partial  *Result   // rows of the slices done, while it runs
+	progress *Progress // of a query run slice by slice
 	err      *Error
 	finished time.Time
+}
+
+// publish sets the statistics, partial rows and progress of a running query.
+func (q *run) publish(stats Statistics, partial *Result, progress *Progress) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.stats = stats
+	if partial != nil {
+		q.partial = partial
+	}
+	if progress != nil {
+		q.progress = progress
+	}
 }
 
 // QueryStatus is the answer of GET /api/v1/queries/{id}.
@@ -414,18 +430,27 @@ type QueryStatus struct {
 	Truncated   bool       `json:"truncated,omitempty"`
 	Shape       *Shape     `json:"shape,omitempty"`
 	Error       *Error     `json:"error,omitempty"`
+	// Partial marks the rows of a running query: those of the time slices
+	// done (see Progress), a part of the final answer.
+	Partial  bool      `json:"partial,omitempty"`
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 func (q *run) snapshot(now time.Time, withRows bool) QueryStatus {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st := QueryStatus{QueryID: q.id, Status: q.status, Query: q.query, Language: q.language,
-		SubmittedAt: q.submitted.UTC(), Statistics: q.stats, Error: q.err}
+		SubmittedAt: q.submitted.UTC(), Statistics: q.stats, Error: q.err, Progress: q.progress}
 	if q.finished.IsZero() {
 		st.Statistics.ElapsedMs = now.Sub(q.submitted).Milliseconds()
 	}
-	if q.result != nil && withRows {
+	if !withRows {
+		return st
+	}
+	if q.result != nil {
 		st.Columns, st.Rows, st.Truncated, st.Shape = q.result.Columns, q.result.Rows, q.result.Truncated, q.result.Shape
+	} else if q.partial != nil && q.finished.IsZero() {
+		st.Columns, st.Rows, st.Shape, st.Partial = q.partial.Columns, q.partial.Rows, q.partial.Shape, true
 	}
 	return st
 }
@@ -539,41 +564,55 @@ func (s *Server) queryStart(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, map[string]string{"queryId": q.id})
 }
 
-// executeAsync runs the query and, for Logs Insights, the matched count,
-// publishing statistics as they become known.
+// executeAsync runs the query and, for Logs Insights, counts the records
+// scanned and matched, publishing statistics (and, for a query run slice by
+// slice, rows) as they become known.
 func (s *Server) executeAsync(ctx context.Context, p *parsed, q *run, stats *Statistics) (*Result, error) {
 	if p.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.timeout)
 		defer cancel()
 	}
-	publish := func() {
-		q.mu.Lock()
-		q.stats = *stats
-		q.mu.Unlock()
+	if p.Language != "insights" {
+		res, err := s.execute(ctx, p, stats)
+		if err != nil {
+			return nil, err
+		}
+		stats.RecordsMatched = int64(len(res.Rows))
+		q.publish(*stats, nil, nil)
+		return res, nil
 	}
-	if p.Language == "insights" {
-		if c, err := s.deps.Engine.Compile(ctx, p.engineRequest()); err == nil {
-			if n, b, err := s.scanned(ctx, p, c); err == nil {
-				stats.RecordsScanned, stats.BytesScanned = n, b
-				publish()
+	c, err := s.deps.Engine.Compile(ctx, p.engineRequest())
+	if err != nil {
+		return nil, err
+	}
+	if sl, ok := sliceable(c.Plan, p.Limit); ok {
+		if first, last, ok := s.dataRange(ctx, c); ok {
+			if cuts := sl.slices(first, last); cuts != nil {
+				res, err := s.executeSliced(ctx, p, q, sl, cuts, stats)
+				if err != nil && ctx.Err() != nil {
+					return nil, s.timeoutErr(ctx, p)
+				}
+				return res, err
 			}
 		}
+	}
+	req := p.engineRequest()
+	req.Datasets, req.Start, req.End = c.Datasets, c.Start, c.End
+	if n, b, err := s.scanned(ctx, req); err == nil {
+		stats.RecordsScanned, stats.BytesScanned = n, b
+		q.publish(*stats, nil, nil)
 	}
 	res, err := s.execute(ctx, p, stats)
 	if err != nil {
 		return nil, err
 	}
-	if p.Language == "insights" {
-		if n, err := s.matched(ctx, p); err == nil {
-			stats.RecordsMatched = n
-		} else if ctx.Err() != nil {
-			return nil, s.timeoutErr(ctx, p)
-		}
-	} else {
-		stats.RecordsMatched = int64(len(res.Rows))
+	if n, err := s.matched(ctx, p.Query, p.engineRequest()); err == nil {
+		stats.RecordsMatched = n
+	} else if ctx.Err() != nil {
+		return nil, s.timeoutErr(ctx, p)
 	}
-	publish()
+	q.publish(*stats, nil, nil)
 	return res, nil
 }
 
