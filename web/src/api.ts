@@ -38,11 +38,22 @@ export interface ErrorBody {
   position?: Position;
 }
 export type QueryState = 'Scheduled' | 'Running' | 'Complete' | 'Failed' | 'Cancelled' | 'Timeout';
+// Progress of a query run time slice by slice (the server does so when its answer is
+// a union over slices: bin() aggregations, records in time order).
+export interface Progress {
+  slicesDone: number;
+  slices: number;
+  start?: string;
+  end?: string;
+}
 export interface QueryStatus extends Partial<Result> {
   queryId: string;
   status: QueryState;
   statistics?: Statistics;
   error?: ErrorBody;
+  // partial: the rows are those of the slices done so far (the query still runs).
+  partial?: boolean;
+  progress?: Progress;
 }
 
 export type Language = 'insights' | 'sql';

@@ -203,6 +203,119 @@ test('the CSV download equals the API rows', async () => {
   await shot('csv');
 });
 
+test('the JSON download equals the API rows; a cell copies; a column resizes', async () => {
+  const q = 'stats count(*) as flows, sum(bytes) as bytes by srcAddr, action | sort bytes desc | limit 25';
+  await runQuery(q);
+  await page.locator('select.chart-select').selectOption('table');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'JSON' }).click()]);
+  const got = JSON.parse(readFileSync(await dl.path(), 'utf8'));
+  const { env } = await api('POST', '/query', { query: q });
+  const want = env.data.rows.map((r) => Object.fromEntries(env.data.columns.map((c, i) => [c.name, r[i]])));
+  assert(want.length > 5 && JSON.stringify(got) === JSON.stringify(want), `JSON differs:\n${JSON.stringify(got.slice(0, 2))}\nAPI:\n${JSON.stringify(want.slice(0, 2))}`);
+  // Copy a cell with its hover button.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const cell = page.locator('table.results tbody tr').first().locator('td').first();
+  await cell.hover();
+  await page.getByRole('button', { name: 'Copy cell' }).click();
+  await page.getByText(`Copied ${want[0].srcAddr}`).waitFor();
+  const clip = await page.evaluate(() => navigator.clipboard.readText());
+  assert(clip === want[0].srcAddr, `clipboard ${JSON.stringify(clip)}, want ${want[0].srcAddr}`);
+  // Drag the first header's edge 120 px to the right.
+  const th = page.locator('table.results th').first();
+  const before = (await th.boundingBox()).width;
+  const grip = (await th.locator('.col-resize').boundingBox());
+  await page.mouse.move(grip.x + grip.width / 2, grip.y + grip.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(grip.x + grip.width / 2 + 120, grip.y + grip.height / 2, { steps: 6 });
+  await page.mouse.up();
+  const after = (await th.boundingBox()).width;
+  assert(after > before + 80, `column ${before} px → ${after} px`);
+  assert((await page.locator('table.results th[aria-sort="none"]').count()) === env.data.columns.length, 'the resize drag sorted the table');
+  await shot('table');
+});
+
+test('a relative range goes to the server as such; local time shifts the times shown', async () => {
+  // A browser in India (UTC+05:30), signed in afresh.
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'Asia/Kolkata' });
+  const tab = await ctx.newPage();
+  tab.setDefaultTimeout(timeout);
+  try {
+    const q = 'fields @timestamp, srcAddr | sort @timestamp asc | limit 5';
+    await tab.goto(`${base}/${queryHash(q)}`);
+    await tab.locator('#token').fill(token);
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.locator('.editor-input').waitFor();
+    await tab.locator('button.run').click();
+    await tab.locator('.status-line.done').waitFor();
+    const utcFirst = await tab.locator('table.results tbody tr td:first-child').first().textContent();
+    await tab.getByRole('group', { name: 'Time zone' }).getByRole('button', { name: 'Local' }).click();
+    await tab.waitForFunction((v) => document.querySelector('table.results tbody tr td')?.textContent !== v, utcFirst);
+    const localFirst = await tab.locator('table.results tbody tr td:first-child').first().textContent();
+    const ms = (s) => Date.parse(s.replace(' ', 'T') + 'Z');
+    assert(ms(localFirst) - ms(utcFirst) === 5.5 * 3600e3, `UTC ${utcFirst}, local ${localFirst}`);
+    // A relative range: "3 hours" is sent as since=3h (the demo day is long past: no rows).
+    await tab.getByRole('button', { name: 'Time range' }).click();
+    await tab.locator('.popover button.chip', { hasText: /^3h$/ }).click();
+    const [req] = await Promise.all([
+      tab.waitForRequest((r) => r.url().endsWith('/api/v1/queries') && r.method() === 'POST'),
+      tab.locator('button.run').click(),
+    ]);
+    const body = JSON.parse(req.postData());
+    assert(body.since === '3h' && !body.start && !body.end, `request ${req.postData()}`);
+    await tab.locator('.status-line.done').waitFor();
+    assert(/^Complete · 0 rows/.test(await tab.locator('.status-line').textContent()), 'rows in the last 3 hours of a past day');
+    assert(!(await tab.evaluate(() => location.href)).includes(token), 'the token is in the URL');
+    await tab.screenshot({ path: join(out, 'timezone.png') });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a running query shows the rows and statistics of the slices done', async () => {
+  // The demo day is small: a bin() query finishes between two polls. The server's
+  // answers are held back: the first poll gets the first third of the real rows as a
+  // Running status with progress (what the server sends between slices, see
+  // internal/cli TestAsyncPartialResults), the next waits until the page was checked.
+  let polls = 0;
+  let release;
+  const gate = new Promise((r) => (release = r));
+  let partialRows = 0;
+  let allRows = 0;
+  await page.route(/\/api\/v1\/queries\/q-[0-9a-f]+$/, async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    polls++;
+    if (polls > 1) await gate;
+    const resp = await route.fetch();
+    const env = await resp.json();
+    if (polls === 1 && env.data.status === 'Complete') {
+      const st = env.data;
+      allRows = st.rows.length;
+      partialRows = Math.floor(allRows / 3);
+      env.data = { ...st, status: 'Running', partial: true, rows: st.rows.slice(0, partialRows),
+        statistics: { ...st.statistics, recordsScanned: Math.floor(st.statistics.recordsScanned / 3), recordsMatched: Math.floor(st.statistics.recordsMatched / 3) },
+        progress: { slicesDone: 3, slices: 8, start: '2026-01-15T00:00:00Z', end: '2026-01-15T08:59:59Z' } };
+    }
+    return route.fulfill({ response: resp, json: env });
+  });
+  try {
+    await page.goto(`${base}/${queryHash('stats count(*) as flows by bin(10m)')}`);
+    await page.locator('button.run').click();
+    await page.locator('.status-line[data-partial="true"]').waitFor();
+    const line = await page.locator('.status-line').textContent();
+    assert(/^Running · [\d.,]+( [kM])? records scanned · .*3 of 8 time slices \(2026-01-15 00:00:00 → 2026-01-15 08:59:59\) · /.test(line) && line.includes(` · ${partialRows} rows so far · `), `status line ${line}`);
+    assert((await page.locator('table.results tbody tr').count()) === partialRows, 'the table does not hold the rows so far');
+    assert((await page.locator('.results-area').getAttribute('data-chart')) === 'line', 'no line chart of the rows so far');
+    assert((await page.locator('button.run.stop').count()) === 1, 'the Stop button is gone while it runs');
+    await shot('partial');
+    release();
+    await page.locator('.status-line.done').waitFor();
+    assert((await page.locator('table.results tbody tr').count()) === allRows, 'the final rows are not shown');
+  } finally {
+    release();
+    await page.unroute(/\/api\/v1\/queries\/q-[0-9a-f]+$/);
+  }
+});
+
 test('save a query to a new dashboard and reopen it', async () => {
   const name = `Flows per 10 minutes ${Date.now()}`;
   await runQuery('stats count(*) as flows by bin(10m)');

@@ -187,6 +187,7 @@ export function queryPage(app: App, params: URLSearchParams): Page {
     runButton.textContent = 'Stop';
     runButton.classList.add('stop');
     let delay = 150;
+    let shownPartial = -1;
     try {
       for (;;) {
         await sleep(delay);
@@ -196,9 +197,25 @@ export function queryPage(app: App, params: URLSearchParams): Page {
         const elapsed = st.statistics?.elapsedMs ?? performance.now() - t0;
         const scanned = `${formatCount(st.statistics?.recordsScanned ?? 0)} records scanned`;
         if (st.status === 'Scheduled' || st.status === 'Running') {
-          status.textContent = `${running.stopped ? 'Stopping' : st.status === 'Scheduled' ? 'Queued' : 'Running'} · ${scanned} · ${formatDuration(performance.now() - t0)}`;
+          const parts = [running.stopped ? 'Stopping' : st.status === 'Scheduled' ? 'Queued' : 'Running', scanned];
+          if (st.statistics?.recordsMatched) parts.push(`${formatCount(st.statistics.recordsMatched)} matched`);
+          if (st.progress) {
+            const span = st.progress.start && st.progress.end ? ` (${formatTime(st.progress.start, state.utc)} → ${formatTime(st.progress.end, state.utc)})` : '';
+            parts.push(`${st.progress.slicesDone} of ${st.progress.slices} time slices${span}`);
+          }
+          if (st.partial && st.rows) {
+            parts.push(`${st.rows.length.toLocaleString('en')} rows so far`);
+            if (st.rows.length !== shownPartial) {
+              shownPartial = st.rows.length;
+              showResult({ columns: st.columns ?? [], rows: st.rows, statistics: st.statistics, shape: st.shape ?? null });
+            }
+          }
+          parts.push(formatDuration(performance.now() - t0));
+          status.textContent = parts.join(' · ');
+          status.dataset.partial = st.partial ? 'true' : 'false';
           continue;
         }
+        delete status.dataset.partial;
         if (st.status === 'Complete') {
           const r: Result = { columns: st.columns ?? [], rows: st.rows ?? [], statistics: st.statistics, truncated: st.truncated, shape: st.shape ?? null };
           status.className = 'status-line done';
