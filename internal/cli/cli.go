@@ -87,7 +87,7 @@ func commands() []command {
 		{"serve", "run the server: web console, REST API and CLI forwarding", runServe},
 		{"tokens", "create, list and revoke API tokens", runTokens},
 		{"keys", "create, list and revoke access keys of the CloudWatch Logs API (SigV4)", runKeys},
-		{"filters", "test filter patterns; metric filters of a dataset: add, list, delete", runFilters},
+		{"filters", "test filter patterns; metric filters of a dataset: add, list, delete, backfill", runFilters},
 		{"alarms", "alarms on metric filter metrics: add, list, delete, history", runAlarms},
 		{"loadtest", "drive a running server with concurrent clients (Q1–Q7)", runLoadtest},
 		{"bench", "run the standard benchmark beside a plain DuckDB baseline", runBench},

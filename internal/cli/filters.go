@@ -32,6 +32,8 @@ const filtersExamples = `  # what 'aws logs test-metric-filter' does, over lines
     --metric-namespace VPC --metric-name RejectedBytes --metric-value '$bytes' --unit Bytes --dimension 'Source=$3'
   flowlens filters list --dataset my-flow-log --output json
   flowlens filters delete --dataset my-flow-log SSHAccess
+  # a filter over records stored before it existed (minutes recomputed, never counted twice)
+  flowlens filters backfill --dataset my-flow-log SSHAccess --start 2024-05-31 --end 2024-06-01
 
 Patterns are CloudWatch Logs filter patterns: terms ("a phrase", -not, ?or),
 %regex%, space-delimited [a, b=22, c!=x, d>=5, e=*foo*, ...] with && || and
@@ -39,16 +41,21 @@ parentheses, JSON { $.x = 1 }; "" matches everything. flowlens extension:
 [$dstport = 22, $action = REJECT] names fields of the format instead of
 listing every position. An invalid pattern exits with status 2 and its
 position. Definitions live in DIR/metricfilters/filters.json; the CLI and a
-running 'flowlens serve' share them.
+running 'flowlens serve' share them. A filter counts what is ingested after
+it exists; 'backfill' evaluates it over stored records whose start is in
+[--start, --end) and replaces the filter's minutes of that range with the
+result, so a second backfill, or one over minutes already counted at
+ingest, counts each record once. While a server owns the folder, backfill
+runs there (ingest waits meanwhile).
 `
 
 // runFilters is 'flowlens filters test|add|list|delete'.
 func runFilters(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || wantsHelp(args[:1]) {
-		fs := newFlagSet(env, "filters", "filters test --pattern P [--output table|json|jsonl] [FILE…|-] | add … | list … | delete --dataset D NAME", filtersExamples)
+		fs := newFlagSet(env, "filters", "filters test --pattern P [--output table|json|jsonl] [FILE…|-] | add … | list … | delete --dataset D NAME | backfill --dataset D NAME --start T --end T", filtersExamples)
 		fs.Usage()
 		if len(args) == 0 {
-			return usageError("name a subcommand: test, add, list or delete")
+			return usageError("name a subcommand: test, add, list, delete or backfill")
 		}
 		return nil
 	}
@@ -61,8 +68,10 @@ func runFilters(ctx context.Context, env *Env, args []string) error {
 		return runFiltersList(ctx, env, args[1:])
 	case "delete":
 		return runFiltersDelete(ctx, env, args[1:])
+	case "backfill":
+		return runFiltersBackfill(ctx, env, args[1:])
 	}
-	return usageError("unknown subcommand %q: test, add, list or delete", args[0])
+	return usageError("unknown subcommand %q: test, add, list, delete or backfill", args[0])
 }
 
 // patternError is the exit-2 error of an invalid pattern, with a caret.

@@ -115,6 +115,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		return usageError("no files found in %s", strings.Join(fs.Args(), " "))
 	}
 	printIngestSummary(env.Stdout, sum, *rejects)
+	env.countRejects("ingest", sum.Rejected)
 	if runErr == nil {
 		// Hours that are over are rewritten once as one sorted run
 		// (smaller, and address lookups prune to a few row groups).

@@ -21,6 +21,7 @@ import (
 	"github.com/flowlens/flowlens/internal/catalog"
 	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/sched"
+	"github.com/flowlens/flowlens/internal/telemetry"
 	"github.com/flowlens/flowlens/internal/web"
 )
 
@@ -66,7 +67,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	logFormat := fs.String("log-format", "json", "log format on standard error: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	cwlAuth := fs.String("cwl-auth", "verify", "CloudWatch Logs API (POST /) authentication: verify (SigV4 with keys of 'flowlens keys create') or any (accept every request; development only)")
-	alarmEvery := fs.Duration("alarm-interval", 20*time.Second, "how often the alarms ('flowlens alarms') are evaluated")
+	mfFlags := addMetricFilterFlags(fs)
 	cwlMaxAge := fs.Duration("cwl-max-event-age", 14*24*time.Hour, "PutLogEvents reports events older than this as too old, as AWS (14 days); 0 accepts any age, to load history")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -120,8 +121,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	engine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups")}, st, st)
-	shared := &sharedStore{st: st, dir: dir}
+	// health is the server's registry on /metrics; the engines time their queries.
+	health := telemetry.New()
+	engine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups")}, timedQuerier{st, health, telemetry.KindInsights}, st)
+	cwlEngine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups")}, timedQuerier{st, health, telemetry.KindCWLogs}, st)
+	shared := &sharedStore{st: st, dir: dir, health: health}
 	// writeMu serialises every writer of the store inside the server: the
 	// forwarded write verbs and each component that ingests or deletes.
 	writeMu := &sync.Mutex{}
@@ -139,11 +143,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		"POST " + cliRunPath: &cliHandler{shared: shared, writeMu: writeMu, logger: logger.With("component", "cli")},
 	}
 	maps.Copy(extra, jobs.Handlers())
-	filters, err := startMetricFilters(ctx, dir, st, *alarmEvery, logger, extra)
+	filters, err := startMetricFilters(ctx, dir, st, writeMu, health, mfFlags, logger, extra)
 	if err != nil {
 		return err
 	}
-	cwl, err := newCWLogs(env, dir, *cwlAuth, *cwlMaxAge, st, engine, tokens, writeMu, logger)
+	cwl, err := newCWLogs(env, dir, *cwlAuth, *cwlMaxAge, st, cwlEngine, tokens, writeMu, logger)
 	if err != nil {
 		return err
 	}
@@ -158,11 +162,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := fh.Start(ctx); err != nil {
 		return err
 	}
+	health.RejectSource("firehose", func() float64 { return float64(fh.Stats().Rejected) })
+	health.RejectSource("cwlogs", func() float64 {
+		s := cwl.Stats()
+		return float64(s.NotFlowLog + s.TooNew + s.TooOld + s.Expired)
+	})
 	srv, err := api.New(api.Config{
 		Listen: *listen, TLSCert: *tlsCert, TLSKey: *tlsKey, MaxConcurrent: *maxConc, QueryTimeout: *timeout,
 		MaxRows: *maxRows, MaxBodyBytes: *maxBody, DefaultRows: query.DefaultLimit,
 	}, api.Deps{
-		Logger: logger, Engine: engine, SQL: apiSQL{st: st}, Datasets: st, Tokens: tokens, Catalog: cat,
+		Logger: logger, Engine: engine, SQL: apiSQL{st: st, health: health}, Datasets: st, Tokens: tokens, Catalog: cat,
 		Ready: func(ctx context.Context) error {
 			_, err := st.Query(ctx, "SELECT 1")
 			return err

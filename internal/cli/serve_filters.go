@@ -3,27 +3,41 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flowlens/flowlens/internal/alarm"
 	"github.com/flowlens/flowlens/internal/filtereval"
 	"github.com/flowlens/flowlens/internal/metricfilter"
+	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
+	"github.com/flowlens/flowlens/internal/telemetry"
 )
+
+// metricFilterFlags are serve's flags of the metric filters and alarms.
+type metricFilterFlags struct {
+	alarmEvery *time.Duration
+}
+
+func addMetricFilterFlags(fs *flag.FlagSet) *metricFilterFlags {
+	return &metricFilterFlags{
+		alarmEvery: fs.Duration("alarm-interval", 20*time.Second, "how often the alarms ('flowlens alarms') are evaluated"),
+	}
+}
 
 // startMetricFilters starts the metric filter evaluation of the server: it
 // sees every batch committed to st, and its handlers (the metric filter and
-// metrics API, Prometheus /metrics) join the API's authenticated ones.
-func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, alarmEvery time.Duration, logger *slog.Logger, extra map[string]http.Handler) (*metricFilters, error) {
+// metrics API with its backfill under writeMu, Prometheus /metrics from
+// health's registry) join the API's authenticated ones.
+func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, writeMu sync.Locker, health *telemetry.Health,
+	fl *metricFilterFlags, logger *slog.Logger, extra map[string]http.Handler) (*metricFilters, error) {
 	cfg := filtereval.DefaultConfig()
 	cfg.Dir = dir
-	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger.With("component", "metric-filters"), Filters: metricfilter.Open(dir)})
+	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger.With("component", "metric-filters"), Filters: metricfilter.Open(dir),
+		History: st, WriteLock: writeMu})
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +46,7 @@ func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, alarm
 	}
 	st.SetIngestObserver(ev)
 	acfg := alarm.DefaultConfig()
-	acfg.Interval = alarmEvery
+	acfg.Interval = *fl.alarmEvery
 	al, err := alarm.New(acfg, alarm.Deps{Logger: logger.With("component", "alarms"), Alarms: alarm.Open(dir), Metrics: ev})
 	if err != nil {
 		return nil, err
@@ -40,15 +54,14 @@ func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, alarm
 	if err := al.Start(ctx); err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(ev.Collector(), al.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	health.Registry().MustRegister(ev.Collector(), al.Collector())
 	for p, h := range ev.Handlers() {
 		extra[p] = h
 	}
 	for p, h := range al.Handlers() {
 		extra[p] = h
 	}
-	extra["GET /metrics"] = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	extra["GET /metrics"] = health.Handler()
 	return &metricFilters{ev: ev, alarms: al}, nil
 }
 
@@ -62,6 +75,20 @@ type metricFilters struct {
 // Stop stops the alarms, then writes the metrics.
 func (m *metricFilters) Stop(ctx context.Context) error {
 	return errors.Join(m.alarms.Stop(ctx), m.ev.Stop(ctx))
+}
+
+// timedQuerier records the latency of every query of one kind.
+type timedQuerier struct {
+	q      store.Querier
+	health *telemetry.Health
+	kind   string
+}
+
+func (t timedQuerier) Query(ctx context.Context, sql string, args ...any) (*store.Result, error) {
+	began := time.Now()
+	res, err := t.q.Query(ctx, sql, args...)
+	t.health.ObserveQuery(t.kind, time.Since(began), err)
+	return res, err
 }
 
 // ingestMetricFilters evaluates the metric filters of dir on what a

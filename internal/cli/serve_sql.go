@@ -4,16 +4,21 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/flowlens/flowlens/internal/api"
 	"github.com/flowlens/flowlens/internal/athena"
 	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
+	"github.com/flowlens/flowlens/internal/telemetry"
 )
 
 // apiSQL runs the API's SQL: the read-only statements of flowlens sql, with
 // its Athena rewrites, over the server's store.
-type apiSQL struct{ st *duckdb.Store }
+type apiSQL struct {
+	st     *duckdb.Store
+	health *telemetry.Health // times the statements (nil: not timed)
+}
 
 var _ api.SQLRunner = apiSQL{}
 
@@ -51,7 +56,11 @@ func (a apiSQL) RunSQL(ctx context.Context, text string) (*store.Result, error) 
 			last = &store.Result{Columns: []string{"notice"}, Types: []string{"VARCHAR"}, Rows: [][]any{{s.Notice}}}
 			continue
 		}
+		began := time.Now()
 		res, err := a.st.Query(ctx, s.SQL)
+		if a.health != nil {
+			a.health.ObserveQuery(telemetry.KindSQL, time.Since(began), err)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/sched"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
+	"github.com/flowlens/flowlens/internal/telemetry"
 )
 
 // sharedStore is the store flowlens serve owns, lent to the verbs it runs
@@ -16,6 +17,8 @@ type sharedStore struct {
 	// jobs is the server's scheduler: report runs asked for by clients
 	// go through it (one run of a job at a time, in the history).
 	jobs *sched.Scheduler
+	// health counts what the verbs run for clients reject (ingest).
+	health *telemetry.Health
 }
 
 // use returns the shared store when dir is its folder.
@@ -51,4 +54,12 @@ func sameDir(a, b string) bool {
 	aa, _ := filepath.Abs(a)
 	bb, _ := filepath.Abs(b)
 	return aa == bb
+}
+
+// countRejects counts rejected lines on the server's /metrics when the
+// verb runs inside flowlens serve.
+func (e *Env) countRejects(path string, n int64) {
+	if e.shared != nil && e.shared.health != nil {
+		e.shared.health.AddRejects(path, n)
+	}
 }

@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowlens/flowlens/internal/auth"
@@ -102,6 +103,34 @@ type Server struct {
 	aside *asideStore
 
 	queries *queryManager
+
+	// events PutLogEvents dropped and reported in rejectedLogEventsInfo
+	tooNew, tooOld, expired atomic.Int64
+}
+
+// Stats are the API's ingest counts.
+type Stats struct {
+	// NotFlowLog counts the messages kept aside (not flow log records in
+	// their group's format), over every group (kept across restarts).
+	NotFlowLog int64 `json:"notFlowLogEvents"`
+	// TooNew, TooOld and Expired count the events PutLogEvents dropped and
+	// reported in rejectedLogEventsInfo since the server started.
+	TooNew  int64 `json:"tooNewLogEvents"`
+	TooOld  int64 `json:"tooOldLogEvents"`
+	Expired int64 `json:"expiredLogEvents"`
+}
+
+// Stats returns the counts.
+func (s *Server) Stats() Stats {
+	out := Stats{TooNew: s.tooNew.Load(), TooOld: s.tooOld.Load(), Expired: s.expired.Load()}
+	s.mu.Lock()
+	if s.state != nil {
+		for _, g := range s.state.Groups {
+			out.NotFlowLog += g.NotFlowLog
+		}
+	}
+	s.mu.Unlock()
+	return out
 }
 
 // New builds the API from its configuration.

@@ -118,20 +118,24 @@ func (s *Server) putLogEvents(c *call) (any, error) {
 	s.mu.Unlock()
 	var rej rejectedInfo
 	lo, hi := 0, n
+	nNew, nOld, nExpired := 0, 0, 0
 	for i, e := range in.LogEvents {
 		ts := *e.Timestamp
 		switch {
 		case ts > nowMs+maxFuture.Milliseconds():
+			nNew++
 			if rej.TooNewLogEventStartIndex == nil {
 				v := i
 				rej.TooNewLogEventStartIndex = &v
 				hi = i
 			}
 		case retention > 0 && ts < nowMs-retention.Milliseconds():
+			nExpired++
 			v := i + 1
 			rej.ExpiredLogEventEndIndex = &v
 			lo = i + 1
 		case maxAge > 0 && ts < nowMs-maxAge.Milliseconds():
+			nOld++
 			v := i + 1
 			rej.TooOldLogEventEndIndex = &v
 			lo = i + 1
@@ -140,6 +144,9 @@ func (s *Server) putLogEvents(c *call) (any, error) {
 	out := putLogEventsOut{NextSequenceToken: strconv.FormatInt(nowMs, 10)}
 	if rej != (rejectedInfo{}) {
 		out.RejectedLogEventsInfo = &rej
+		s.tooNew.Add(int64(nNew))
+		s.tooOld.Add(int64(nOld))
+		s.expired.Add(int64(nExpired))
 	}
 	if lo >= hi {
 		return out, nil

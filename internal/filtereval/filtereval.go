@@ -57,6 +57,11 @@ type Deps struct {
 	Filters *metricfilter.Store
 	// Now returns the current time (nil: time.Now).
 	Now func() time.Time
+	// History is the store the backfill API reads (nil: no backfill API).
+	History History
+	// WriteLock is held during a backfill through the API, so that
+	// nothing commits meanwhile (the server's writeMu).
+	WriteLock sync.Locker
 }
 
 // Stat is the statistic set of one series over one minute (or period).
@@ -506,22 +511,9 @@ func (e *Evaluator) merge(t *txObserver) {
 		c := t.filters[k.filter]
 		fk := filterKey(t.dataset, c.def.Name)
 		sk := fk + "\x00" + k.series
-		s := e.series[sk]
+		s := e.seriesFor(sk, fk, t.dataset, c, p)
 		if s == nil {
-			if e.perFilt[fk] >= e.cfg.MaxSeries {
-				e.dropped[fk] += p.stat.SampleCount
-				continue
-			}
-			id := SeriesID{Namespace: c.def.Metric.MetricNamespace, Metric: c.def.Metric.MetricName}
-			if len(c.dims) > 0 {
-				id.Dimensions = map[string]string{}
-				for i, d := range c.dims {
-					id.Dimensions[d] = p.dims[i]
-				}
-			}
-			s = &series{ID: id, Dataset: t.dataset, Filter: c.def.Name, Unit: c.def.Metric.Unit, Minutes: map[int64]*Stat{}}
-			e.series[sk] = s
-			e.perFilt[fk]++
+			continue
 		}
 		m := s.Minutes[k.minute]
 		if m == nil {
@@ -553,15 +545,32 @@ type Query struct {
 	Period int64
 }
 
+// MaxPeriods bounds the periods of one query.
+const MaxPeriods = 10080
+
+func (q Query) check() error {
+	if q.Period <= 0 || q.Period%60 != 0 {
+		return fmt.Errorf("the period is a positive multiple of 60 seconds, not %d", q.Period)
+	}
+	return nil
+}
+
+// checkSize bounds the periods an API request asks for.
+func (q Query) checkSize() error {
+	if n := (q.End.Unix() - q.Start.Unix()) / q.Period; n > MaxPeriods {
+		return fmt.Errorf("%d periods of %d s between start and end: at most %d (a longer period, or a shorter range)", n, q.Period, MaxPeriods)
+	}
+	return nil
+}
+
 // Datapoints returns the periods of [Start, End) that have samples, the
 // stats of the matching series merged, oldest first.
 func (e *Evaluator) Datapoints(q Query) ([]Datapoint, error) {
-	if q.Period <= 0 || q.Period%60 != 0 {
-		return nil, fmt.Errorf("the period is a positive multiple of 60 seconds, not %d", q.Period)
+	if err := q.check(); err != nil {
+		return nil, err
 	}
 	want := SeriesID{Namespace: q.Namespace, Metric: q.Metric, Dimensions: q.Dimensions}.key()
 	periods := map[int64]*Stat{}
-	from, to := q.Start.Unix(), q.End.Unix()
 	e.mu.Lock()
 	for _, s := range e.series {
 		if s.ID.Namespace != q.Namespace || s.ID.Metric != q.Metric {
@@ -570,24 +579,81 @@ func (e *Evaluator) Datapoints(q Query) ([]Datapoint, error) {
 		if !q.AnyDimensions && s.ID.key() != want {
 			continue
 		}
-		for m, st := range s.Minutes {
-			ts := m * 60
-			if ts < from || ts >= to {
-				continue
-			}
-			p := ts - ts%q.Period
-			if periods[p] == nil {
-				periods[p] = &Stat{}
-			}
-			periods[p].merge(*st)
-		}
+		addPeriods(periods, s, q)
 	}
 	e.mu.Unlock()
+	return sortedPoints(periods), nil
+}
+
+func addPeriods(periods map[int64]*Stat, s *series, q Query) {
+	from, to := q.Start.Unix(), q.End.Unix()
+	for m, st := range s.Minutes {
+		ts := m * 60
+		if ts < from || ts >= to {
+			continue
+		}
+		p := ts - ((ts%q.Period)+q.Period)%q.Period
+		if periods[p] == nil {
+			periods[p] = &Stat{}
+		}
+		periods[p].merge(*st)
+	}
+}
+
+func sortedPoints(periods map[int64]*Stat) []Datapoint {
 	out := make([]Datapoint, 0, len(periods))
 	for p, st := range periods {
 		out = append(out, Datapoint{Timestamp: time.Unix(p, 0).UTC(), Stat: *st})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Timestamp.Before(out[j].Timestamp) })
+	return out
+}
+
+// SeriesPoints are the datapoints of one dimension set.
+type SeriesPoints struct {
+	Dimensions map[string]string `json:"dimensions"`
+	Datapoints []Datapoint       `json:"datapoints"`
+}
+
+// EachSeries returns the datapoints of every series of the metric apart
+// (series of several filters with the same dimensions merged), sorted by
+// dimensions; Query.Dimensions and AnyDimensions are ignored.
+func (e *Evaluator) EachSeries(q Query) ([]SeriesPoints, error) {
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	type acc struct {
+		dims    map[string]string
+		periods map[int64]*Stat
+	}
+	by := map[string]*acc{}
+	e.mu.Lock()
+	for _, s := range e.series {
+		if s.ID.Namespace != q.Namespace || s.ID.Metric != q.Metric {
+			continue
+		}
+		k := s.ID.key()
+		a := by[k]
+		if a == nil {
+			a = &acc{dims: s.ID.Dimensions, periods: map[int64]*Stat{}}
+			by[k] = a
+		}
+		addPeriods(a.periods, s, q)
+	}
+	e.mu.Unlock()
+	keys := make([]string, 0, len(by))
+	for k := range by {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]SeriesPoints, 0, len(keys))
+	for _, k := range keys {
+		d := by[k].dims
+		if d == nil {
+			d = map[string]string{}
+		}
+		out = append(out, SeriesPoints{Dimensions: d, Datapoints: sortedPoints(by[k].periods)})
+	}
 	return out, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,18 +24,20 @@ import (
 //	GET    /api/v1/metric-filters/{dataset}/{name}
 //	DELETE /api/v1/metric-filters/{dataset}/{name}
 //	POST   /api/v1/metric-filters/test            TestMetricFilter
+//	POST   /api/v1/metric-filters/{dataset}/{name}/backfill {"start","end"}
 //	GET    /api/v1/metrics                        the series
 //	GET    /api/v1/metrics/datapoints?namespace=&metric=&period=&start=&end=&statistic=&dim.NAME=V
 func (e *Evaluator) Handlers() map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET /api/v1/metric-filters":                     http.HandlerFunc(e.listFilters),
-		"POST /api/v1/metric-filters":                    http.HandlerFunc(e.createFilter),
-		"PUT /api/v1/metric-filters/{dataset}/{name}":    http.HandlerFunc(e.putFilter),
-		"GET /api/v1/metric-filters/{dataset}/{name}":    http.HandlerFunc(e.getFilter),
-		"DELETE /api/v1/metric-filters/{dataset}/{name}": http.HandlerFunc(e.deleteFilter),
-		"POST /api/v1/metric-filters/test":               http.HandlerFunc(e.testFilter),
-		"GET /api/v1/metrics":                            http.HandlerFunc(e.listMetrics),
-		"GET /api/v1/metrics/datapoints":                 http.HandlerFunc(e.datapoints),
+		"GET /api/v1/metric-filters":                            http.HandlerFunc(e.listFilters),
+		"POST /api/v1/metric-filters":                           http.HandlerFunc(e.createFilter),
+		"PUT /api/v1/metric-filters/{dataset}/{name}":           http.HandlerFunc(e.putFilter),
+		"GET /api/v1/metric-filters/{dataset}/{name}":           http.HandlerFunc(e.getFilter),
+		"DELETE /api/v1/metric-filters/{dataset}/{name}":        http.HandlerFunc(e.deleteFilter),
+		"POST /api/v1/metric-filters/test":                      http.HandlerFunc(e.testFilter),
+		"POST /api/v1/metric-filters/{dataset}/{name}/backfill": http.HandlerFunc(e.backfill),
+		"GET /api/v1/metrics":                                   http.HandlerFunc(e.listMetrics),
+		"GET /api/v1/metrics/datapoints":                        http.HandlerFunc(e.datapoints),
 	}
 }
 
@@ -73,7 +76,7 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.As(err, &pe):
 		e.Type, status = "bad_query", http.StatusBadRequest
 		e.Position = &apiPosition{Line: 1, Column: pe.Column(), Offset: pe.Offset, End: pe.Offset}
-	case errors.Is(err, metricfilter.ErrInvalid), errors.Is(err, errBadRequest):
+	case errors.Is(err, metricfilter.ErrInvalid), errors.Is(err, errBadRequest), errors.Is(err, ErrBackfillRange):
 		e.Type, status = "bad_request", http.StatusBadRequest
 	case errors.Is(err, metricfilter.ErrNotFound):
 		e.Type, status = "not_found", http.StatusNotFound
@@ -248,7 +251,12 @@ func (e *Evaluator) datapoints(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	mq := Query{Namespace: q.Get("namespace"), Metric: q.Get("metric"), Start: start, End: end, Period: period, AnyDimensions: q.Get("dimensions") == "any"}
+	dimMode := q.Get("dimensions")
+	if dimMode != "" && dimMode != "any" && dimMode != "each" {
+		writeError(w, badRequest("dimensions=%q: any or each (or dim.NAME=VALUE for one dimension set)", dimMode))
+		return
+	}
+	mq := Query{Namespace: q.Get("namespace"), Metric: q.Get("metric"), Start: start, End: end, Period: period, AnyDimensions: dimMode == "any"}
 	for k, v := range q {
 		if name, ok := strings.CutPrefix(k, "dim."); ok && len(v) > 0 {
 			if mq.Dimensions == nil {
@@ -261,31 +269,104 @@ func (e *Evaluator) datapoints(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("namespace and metric are required"))
 		return
 	}
-	dps, err := e.Datapoints(mq)
-	if err != nil {
-		writeError(w, badRequest("%v", err))
+	stat := q.Get("statistic")
+	if stat != "" && !slices.Contains(Statistics, stat) {
+		writeError(w, badRequest("unknown statistic %q (%s)", stat, strings.Join(Statistics, ", ")))
 		return
 	}
-	stat := q.Get("statistic")
 	type point struct {
 		Timestamp time.Time `json:"timestamp"`
 		Value     *float64  `json:"value,omitempty"`
 		Stat
 	}
-	out := make([]point, 0, len(dps))
-	for _, d := range dps {
-		p := point{Timestamp: d.Timestamp, Stat: d.Stat}
-		if stat != "" {
-			v, ok := d.Value(stat)
-			if !ok && stat != "Average" {
-				writeError(w, badRequest("unknown statistic %q (%s)", stat, strings.Join(Statistics, ", ")))
-				return
+	points := func(dps []Datapoint) []point {
+		out := make([]point, 0, len(dps))
+		for _, d := range dps {
+			p := point{Timestamp: d.Timestamp, Stat: d.Stat}
+			if stat != "" {
+				if v, ok := d.Value(stat); ok {
+					p.Value = &v
+				}
 			}
-			if ok {
-				p.Value = &v
-			}
+			out = append(out, p)
 		}
-		out = append(out, p)
+		return out
 	}
-	writeOK(w, map[string]any{"namespace": mq.Namespace, "metric": mq.Metric, "period": period, "datapoints": out})
+	if err := mq.check(); err != nil {
+		writeError(w, badRequest("%v", err))
+		return
+	}
+	if err := mq.checkSize(); err != nil {
+		writeError(w, badRequest("%v", err))
+		return
+	}
+	resp := map[string]any{"namespace": mq.Namespace, "metric": mq.Metric, "period": period,
+		"start": start.UTC(), "end": end.UTC(), "statistic": stat}
+	if dimMode == "each" {
+		each, err := e.EachSeries(mq)
+		if err != nil {
+			writeError(w, badRequest("%v", err))
+			return
+		}
+		type seriesOut struct {
+			Dimensions map[string]string `json:"dimensions"`
+			Datapoints []point           `json:"datapoints"`
+		}
+		out := make([]seriesOut, 0, len(each))
+		for _, s := range each {
+			out = append(out, seriesOut{s.Dimensions, points(s.Datapoints)})
+		}
+		resp["series"] = out
+		writeOK(w, resp)
+		return
+	}
+	dps, err := e.Datapoints(mq)
+	if err != nil {
+		writeError(w, badRequest("%v", err))
+		return
+	}
+	resp["datapoints"] = points(dps)
+	writeOK(w, resp)
+}
+
+// backfill is POST /api/v1/metric-filters/{dataset}/{name}/backfill with
+// {"start", "end"} (RFC 3339 or Unix seconds): Backfill under the write
+// lock.
+func (e *Evaluator) backfill(w http.ResponseWriter, r *http.Request) {
+	if e.deps.History == nil {
+		writeError(w, badRequest("this server has no store to backfill from"))
+		return
+	}
+	var req struct {
+		Start json.RawMessage `json:"start"`
+		End   json.RawMessage `json:"end"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if len(req.Start) == 0 || len(req.End) == 0 {
+		writeError(w, badRequest("start and end are required"))
+		return
+	}
+	start, err := parseTime(strings.Trim(string(req.Start), `"`), time.Time{})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	end, err := parseTime(strings.Trim(string(req.End), `"`), time.Time{})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if e.deps.WriteLock != nil {
+		e.deps.WriteLock.Lock()
+		defer e.deps.WriteLock.Unlock()
+	}
+	res, err := e.Backfill(r.Context(), e.deps.History, r.PathValue("dataset"), r.PathValue("name"), start, end)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeOK(w, res)
 }

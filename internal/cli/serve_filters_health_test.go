@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+)
+
+// TestServeHealthMetrics: the server's own health on /metrics: records
+// committed (a counter, whose rate is records/s), rejects by ingest path,
+// and query latency by kind (Logs Insights and SQL through the REST API,
+// the CloudWatch Logs API's queries).
+func TestServeHealthMetrics(t *testing.T) {
+	data := t.TempDir()
+	srv := startServe(t, data)
+	base := time.Now().Unix()/60 - 30
+	text, _ := flowLines(base, 90)
+	text += "this is not a flow log record\n2 111122223333 eni-1 1.2.3.4\n"
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "my-flow-log", writeTemp(t, "a.log", []byte(text)))
+
+	if code, _, env := srv.call(t, "POST", "/api/v1/query", srv.token, map[string]any{"query": "stats count(*)"}); code != 200 {
+		t.Fatalf("query: %d %v", code, env)
+	}
+	if code, _, env := srv.call(t, "POST", "/api/v1/query", srv.token, map[string]any{"language": "sql", "query": "SELECT count(*) FROM flows"}); code != 200 {
+		t.Fatalf("sql: %d %v", code, env)
+	}
+	akid, secret := createKey(t, data, "health")
+	c := cwlClient(srv.url, akid, secret)
+	ctx := t.Context()
+	now := time.Now()
+	sq, err := c.StartQuery(ctx, &cloudwatchlogs.StartQueryInput{LogGroupName: aws.String("my-flow-log"), QueryString: aws.String("stats count(*)"),
+		StartTime: aws.Int64(now.Add(-time.Hour).Unix()), EndTime: aws.Int64(now.Unix())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r, err := c.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: sq.QueryId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == types.QueryStatusComplete {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("query status %s", r.Status)
+		}
+	}
+	// A message that is not a flow log record, and one too far in the future.
+	if _, err := c.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("my-flow-log"), LogStreamName: aws.String("app")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("my-flow-log"), LogStreamName: aws.String("app"),
+		LogEvents: []types.InputLogEvent{
+			{Timestamp: aws.Int64(now.UnixMilli()), Message: aws.String("hello")},
+			{Timestamp: aws.Int64(now.Add(3 * time.Hour).UnixMilli()), Message: aws.String("later")},
+		}})
+	if err != nil || out.RejectedLogEventsInfo == nil || aws.ToInt32(out.RejectedLogEventsInfo.TooNewLogEventStartIndex) != 1 {
+		t.Fatalf("PutLogEvents: %v %+v", err, out)
+	}
+
+	m := scrape(t, srv)
+	if v := promValue(t, m, `flowlens_ingest_records_total{dataset="my-flow-log"}`); v != 90 {
+		t.Errorf("records = %v, want 90", v)
+	}
+	if v := promValue(t, m, `flowlens_ingest_rejects_total{path="ingest"}`); v != 2 {
+		t.Errorf("ingest rejects = %v, want 2", v)
+	}
+	if v := promValue(t, m, `flowlens_ingest_rejects_total{path="cwlogs"}`); v != 2 {
+		t.Errorf("cwlogs rejects = %v, want 2 (one aside, one too new)", v)
+	}
+	if v := promValue(t, m, `flowlens_ingest_rejects_total{path="firehose"}`); v != 0 {
+		t.Errorf("firehose rejects = %v", v)
+	}
+	for _, kind := range []string{"insights", "sql", "cwlogs"} {
+		if v := promValue(t, m, `flowlens_query_duration_seconds_count{kind="`+kind+`",outcome="ok"}`); v < 1 {
+			t.Errorf("%s queries timed: %v", kind, v)
+		}
+		if !strings.Contains(m, `flowlens_query_duration_seconds_bucket{kind="`+kind+`",outcome="ok",le="0.005"}`) {
+			t.Errorf("%s: no histogram buckets", kind)
+		}
+	}
+	for _, want := range []string{"go_goroutines", "process_resident_memory_bytes"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
