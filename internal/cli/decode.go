@@ -22,7 +22,10 @@ const decodeExamples = `  flowlens decode 111122223333_vpcflowlogs_eu-west-1_fl-
 Each record is printed as one JSON object per line, keyed by canonical column
 names (log_status, pkt_srcaddr, …) in format order; numbers are JSON numbers,
 '-' is null. Rejected lines go to stderr as FILE:LINE: reason; the exit status
-is 1 when any line was rejected. Containers are detected from the content:
+is 1 when any line was rejected. A record kept although something in it was
+unusual (a version, port or protocol outside its documented range, stored as
+written; fields separated by runs of spaces, read as one separator) is printed
+and reported to stderr as FILE:LINE: warning: reason. Containers are detected from the content:
 text with or without the S3 header line, gzip, Parquet, CloudWatch Logs JSON
 (get-log-events, filter-log-events, JSON lines) and subscription payloads.
 `
@@ -53,6 +56,9 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 		BatchSize: decodeBatchSize,
 		OnReject: func(e *decode.LineError) {
 			// Records decoded before the rejected line come first.
+			fmt.Fprintln(env.Stderr, e.Error())
+		},
+		OnWarning: func(e *decode.LineError) {
 			fmt.Fprintln(env.Stderr, e.Error())
 		},
 	}
@@ -92,8 +98,8 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 }
 
 func printDecodeSummary(env *Env, name string, st decode.Stats) {
-	fmt.Fprintf(env.Stderr, "%s: %s, %d lines, %d records, %d rejected, %d input bytes\n",
-		name, st.Container, st.Lines, st.Records, st.Rejected, st.InputBytes)
+	fmt.Fprintf(env.Stderr, "%s: %s, %d lines, %d records, %d rejected, %d warnings, %d input bytes\n",
+		name, st.Container, st.Lines, st.Records, st.Rejected, st.Warnings, st.InputBytes)
 	for _, f := range st.Formats {
 		fmt.Fprintf(env.Stderr, "%s: format %s\n", name, f)
 	}

@@ -65,7 +65,7 @@ func TestDecodeStdin(t *testing.T) {
 func TestDecodeFilesWithRejects(t *testing.T) {
 	var zb bytes.Buffer
 	zw := gzip.NewWriter(&zb)
-	zw.Write([]byte(decodeHeader + "\n" + decodeLines[0] + "\n" + strings.Replace(decodeLines[0], "49812", "99999", 1) + "\n" + decodeLines[1] + "\n"))
+	zw.Write([]byte(decodeHeader + "\n" + decodeLines[0] + "\n" + strings.Replace(decodeLines[0], "49812", "9999999999", 1) + "\n" + decodeLines[1] + "\n"))
 	zw.Close()
 	gzPath := writeTemp(t, "a.log.gz", zb.Bytes())
 	txtPath := writeTemp(t, "b.log", []byte(decodeLines[2]+"\n"+"2 111122223333 eni-1 10.0.0.1\n"))
@@ -76,10 +76,30 @@ func TestDecodeFilesWithRejects(t *testing.T) {
 	if want := strings.Join([]string{decodeJSON[0], decodeJSON[1], decodeJSON[2]}, "\n") + "\n"; out != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
 	}
-	wantErr := gzPath + `:3: field srcport: "99999" is out of range 0-65535` + "\n" +
+	wantErr := gzPath + `:3: field srcport: "9999999999" is out of range 0-65535 (and too large to store)` + "\n" +
 		txtPath + ":2: 4 fields, the format has 14\n"
 	if errs != wantErr {
 		t.Errorf("stderr:\n%s\nwant:\n%s", errs, wantErr)
+	}
+}
+
+// A record kept with a warning is printed, the warning goes to stderr and
+// the exit status stays 0: version 300 (outside 2-255) and two spaces
+// between fields, as in AWS's own documentation.
+func TestDecodeWarnings(t *testing.T) {
+	in := strings.Replace(decodeLines[0], "2 ", "300 ", 1) + "\n" + strings.Replace(decodeLines[1], " ", "  ", 2) + "\n"
+	code, out, errs := decodeRun(t, in, "--summary")
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	if want := strings.Replace(decodeJSON[0], `"version":2`, `"version":300`, 1) + "\n" + decodeJSON[1] + "\n"; out != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+	}
+	for _, w := range []string{`<stdin>:1: warning: field version: "300" is outside 2-255: stored as written`,
+		"<stdin>:2: warning: fields are separated by runs of spaces", "2 records, 0 rejected, 2 warnings"} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errs)
+		}
 	}
 }
 
@@ -138,7 +158,7 @@ func TestDecodeSummary(t *testing.T) {
 	in := decodeHeader + "\n" + strings.Join(decodeLines, "\n") + "\nbad\n"
 	code, _, errs := decodeRun(t, in, "--summary")
 	want := "<stdin>:5: 1 fields, the format has 14\n" +
-		fmt.Sprintf("<stdin>: text, 5 lines, 3 records, 1 rejected, %d input bytes\n", len(in)) +
+		fmt.Sprintf("<stdin>: text, 5 lines, 3 records, 1 rejected, 0 warnings, %d input bytes\n", len(in)) +
 		"<stdin>: format ${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}\n"
 	if code != 1 || errs != want {
 		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, errs, want)

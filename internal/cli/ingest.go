@@ -186,6 +186,15 @@ func printIngestSummary(w io.Writer, s ingest.Summary, rejects string) {
 		sortStrings(parts)
 		fmt.Fprintf(w, "containers: %s\n", strings.Join(parts, ", "))
 	}
+	if s.Warnings > 0 {
+		fmt.Fprintf(w, "kept %d record%s with a warning (stored as written):\n", s.Warnings, plural(int(s.Warnings)))
+		for _, r := range s.WarningReasons {
+			fmt.Fprintf(w, "  %8d  %s\n", r.Count, r.Reason)
+			for _, ex := range r.Examples {
+				fmt.Fprintf(w, "            e.g. %s\n", ex)
+			}
+		}
+	}
 	if s.Rejected > 0 {
 		fmt.Fprintf(w, "rejected %d line%s:\n", s.Rejected, plural(int(s.Rejected)))
 		for _, r := range s.Reasons {

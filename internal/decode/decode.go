@@ -36,6 +36,7 @@ const (
 	KindEnum       = record.KindEnum
 	KindTooLong    = record.KindTooLong
 	KindNotRecord  = record.KindNotRecord
+	KindSpaces     = record.KindSpaces
 )
 
 // Decoder decodes lines of one format into batches; see record.Decoder.
@@ -68,6 +69,11 @@ type Options struct {
 	BatchSize int
 	// OnReject is called with every rejected line; may be nil.
 	OnReject func(*LineError)
+	// OnWarning is called with every record kept with a warning
+	// (LineError.Warning set): a number outside its field's documented
+	// range stored as written, fields separated by runs of spaces; may be
+	// nil (the warnings are still counted).
+	OnWarning func(*LineError)
 	// NewBatch, when set, supplies empty batches (lets a consumer recycle
 	// them); it must return an empty batch (N == 0) whose Format is the
 	// given one. Each header line yields its own *Format: a recycled batch
@@ -82,6 +88,8 @@ type Stats struct {
 	Lines int64
 	// Records counts decoded records; Rejected counts rejected lines.
 	Records, Rejected int64
+	// Warnings counts records kept with a warning (they are in Records).
+	Warnings int64
 	// InputBytes counts bytes read from the input (compressed size for gzip).
 	InputBytes int64
 	// Formats lists the formats of the emitted batches, in order of first use.
@@ -201,6 +209,14 @@ func (s *sink) reject(e *LineError) {
 	s.stats.Rejected++
 	if s.opts.OnReject != nil {
 		s.opts.OnReject(e)
+	}
+}
+
+func (s *sink) warn(e *LineError) {
+	e.File = s.opts.name()
+	s.stats.Warnings++
+	if s.opts.OnWarning != nil {
+		s.opts.OnWarning(e)
 	}
 }
 
@@ -351,6 +367,7 @@ func readParquet(ctx context.Context, r io.ReaderAt, size int64, s *sink) error 
 		Batch:     s.current,
 		Full:      s.full,
 		OnReject:  s.reject,
+		OnWarning: s.warn,
 		Rows:      &s.stats.Lines,
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowlens/flowlens/internal/decode/record"
 	"github.com/flowlens/flowlens/internal/flowlog"
 )
 
@@ -30,6 +31,7 @@ type result struct {
 	lines   []string // emitted records as text, in order
 	batches []*flowlog.Batch
 	rejects []*LineError
+	warns   []*LineError
 	stats   Stats
 	err     error
 }
@@ -37,6 +39,14 @@ type result struct {
 func (r *result) rejectText() []string {
 	var out []string
 	for _, e := range r.rejects {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
+func (r *result) warnText() []string {
+	var out []string
+	for _, e := range r.warns {
 		out = append(out, e.Error())
 	}
 	return out
@@ -66,6 +76,7 @@ func collect(t testing.TB, opts Options, run func(Options, func(*flowlog.Batch) 
 		opts.Name = "in"
 	}
 	opts.OnReject = func(e *LineError) { r.rejects = append(r.rejects, e) }
+	opts.OnWarning = func(e *LineError) { r.warns = append(r.warns, e) }
 	r.stats, r.err = run(opts, func(b *flowlog.Batch) error {
 		if b.N == 0 {
 			t.Errorf("empty batch emitted")
@@ -205,47 +216,64 @@ func TestUnknownHeaderFieldKept(t *testing.T) {
 
 func TestMalformedLinesAmongGoodOnes(t *testing.T) {
 	bad := []string{
-		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 70000 443 6 31 7420 1717171205 1717171262 ACCEPT OK",
+		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 3000000000 443 6 31 7420 1717171205 1717171262 ACCEPT OK",
 		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 49812 443 6 31 7420 1717171205 1717171262 ACCEPT",
 		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 49812 443 6 31 7420 1717171205 1717171262 ACCEPT OK extra",
 		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.999 198.51.100.23 49812 443 6 31 7420 1717171205 1717171262 ACCEPT OK",
 		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 49812 443 6 31 7420 1717171205 1717171262 MAYBE OK",
 		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 49812 443 6 -31 7420 1717171205 1717171262 ACCEPT OK",
-		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15  198.51.100.23 49812 443 6 31 7420 1717171205 1717171262 ACCEPT OK",
-		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 49812 443 256 31 7420 1717171205 1717171262 ACCEPT OK",
+		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15  198.51.100.23 49812 443 6 31 7420 1717171205 1717171262 ACCEPT OK extra",
 		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 49812 443 6 31 7420 1717171205 171717126x ACCEPT OK",
 		"garbage",
 	}
-	var in []string
+	// Kept with a warning: stored as written (a version, port or protocol
+	// outside its documented range), runs of spaces read as one separator.
+	kept := []string{
+		"300 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 49812 443 6 31 7420 1717171205 1717171262 ACCEPT OK",
+		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 70000 443 6 31 7420 1717171205 1717171262 ACCEPT OK",
+		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15  198.51.100.23 49812 443 6 31 7420 1717171205 1717171262 ACCEPT OK",
+		"  2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 198.51.100.23 49812 443 256 31 7420 1717171205 1717171262 ACCEPT OK ",
+	}
+	var in, want []string
 	in = append(in, header)
 	for i, b := range bad {
 		in = append(in, goodLines[i%len(goodLines)], b)
+		want = append(want, goodLines[i%len(goodLines)])
+	}
+	for _, k := range kept {
+		in = append(in, k)
+		want = append(want, string(record.SqueezeSpaces([]byte(k))))
 	}
 	in = append(in, goodLines[0])
+	want = append(want, goodLines[0])
 	r := read(t, lines(in...), Options{Name: "f.log"})
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	var want []string
-	for i := range bad {
-		want = append(want, goodLines[i%len(goodLines)])
-	}
-	equalLines(t, r.lines, append(want, goodLines[0]))
+	equalLines(t, r.lines, want)
 	wantErr := []string{
-		`f.log:3: field srcport: "70000" is out of range 0-65535`,
+		`f.log:3: field srcport: "3000000000" is out of range 0-65535 (and too large to store)`,
 		`f.log:5: 13 fields, the format has 14`,
 		`f.log:7: 15 fields, the format has 14`,
 		`f.log:9: field srcaddr: "10.20.1.999" is not an IPv4 or IPv6 address`,
 		`f.log:11: field action: "MAYBE" is not one of [ACCEPT REJECT]`,
 		`f.log:13: field packets: "-31" is negative`,
-		`f.log:15: 15 fields, the format has 14 (fields must be separated by exactly one space)`,
-		`f.log:17: field protocol: "256" is out of range 0-255`,
-		`f.log:19: field end: "171717126x" is not a whole number`,
-		`f.log:21: 1 fields, the format has 14`,
+		`f.log:15: 15 fields, the format has 14`,
+		`f.log:17: field end: "171717126x" is not a whole number`,
+		`f.log:19: 1 fields, the format has 14`,
 	}
 	equalLines(t, r.rejectText(), wantErr)
-	if r.stats.Lines != int64(len(in)) || r.stats.Rejected != int64(len(bad)) {
+	equalLines(t, r.warnText(), []string{
+		`f.log:20: warning: field version: "300" is outside 2-255: stored as written`,
+		`f.log:21: warning: field srcport: "70000" is outside 0-65535: stored as written`,
+		`f.log:22: warning: fields are separated by runs of spaces or the line starts or ends with a space: each run was read as one separator`,
+		`f.log:23: warning: fields are separated by runs of spaces or the line starts or ends with a space: each run was read as one separator; field protocol: "256" is outside 0-255: stored as written`,
+	})
+	if r.stats.Lines != int64(len(in)) || r.stats.Rejected != int64(len(bad)) || r.stats.Warnings != int64(len(kept)) || r.stats.Records != int64(len(want)) {
 		t.Errorf("stats %+v", r.stats)
+	}
+	if r.warns[0].Kind != KindRange || r.warns[2].Kind != KindSpaces || r.warns[0].Text != kept[0] {
+		t.Errorf("warnings %+v", r.warns)
 	}
 }
 

@@ -78,10 +78,11 @@ func FuzzRead(f *testing.F) {
 		if len(in) > 64<<10 {
 			return
 		}
-		var rejects []*LineError
+		var rejects, warns []*LineError
 		var records int64
 		st, err := Read(t.Context(), bytes.NewReader(in), Options{Name: "fuzz", BatchSize: 3,
-			OnReject: func(e *LineError) { rejects = append(rejects, e) }},
+			OnReject:  func(e *LineError) { rejects = append(rejects, e) },
+			OnWarning: func(e *LineError) { warns = append(warns, e) }},
 			func(b *flowlog.Batch) error {
 				checkBatch(t, b)
 				records += int64(b.N)
@@ -94,8 +95,17 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("%d records + %d rejected > %d lines", st.Records, st.Rejected, st.Lines)
 		}
 		for _, e := range rejects {
-			if e.Line < 1 || e.Line > st.Lines || e.Reason == "" || e.File != "fuzz" {
+			if e.Line < 1 || e.Line > st.Lines || e.Reason == "" || e.File != "fuzz" || e.Warning {
 				t.Fatalf("bad rejection %+v (lines %d)", e, st.Lines)
+			}
+		}
+		// A warning is about a kept record: never more than the records.
+		if int64(len(warns)) != st.Warnings || (err == nil && st.Warnings > st.Records) {
+			t.Fatalf("%d warnings, stats say %d, %d records", len(warns), st.Warnings, st.Records)
+		}
+		for _, e := range warns {
+			if e.Line < 1 || e.Line > st.Lines || e.Reason == "" || e.File != "fuzz" || !e.Warning {
+				t.Fatalf("bad warning %+v (lines %d)", e, st.Lines)
 			}
 		}
 	})

@@ -34,7 +34,11 @@ func TestGolden(t *testing.T) {
 			if r.err != nil {
 				fmt.Fprintf(&sb, "error: %v\n", r.err)
 			}
-			fmt.Fprintf(&sb, "container: %s\nlines: %d records: %d rejected: %d\n", r.stats.Container, r.stats.Lines, r.stats.Records, r.stats.Rejected)
+			fmt.Fprintf(&sb, "container: %s\nlines: %d records: %d rejected: %d", r.stats.Container, r.stats.Lines, r.stats.Records, r.stats.Rejected)
+			if r.stats.Warnings > 0 {
+				fmt.Fprintf(&sb, " warnings: %d", r.stats.Warnings)
+			}
+			sb.WriteByte('\n')
 			var last *flowlog.Format
 			for _, b := range r.batches {
 				if b.Format != last {
@@ -62,6 +66,9 @@ func TestGolden(t *testing.T) {
 			}
 			for _, e := range r.rejects {
 				fmt.Fprintf(&sb, "reject %s: %s\n", e.Kind, e)
+			}
+			for _, e := range r.warns {
+				fmt.Fprintf(&sb, "warning %s: %s\n", e.Kind, e)
 			}
 			golden := in + ".golden"
 			if *update {

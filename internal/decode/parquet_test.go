@@ -95,17 +95,20 @@ func TestParquetAWSSchema(t *testing.T) {
 	// Port 0 (ICMP) must stay 0, not NULL.
 	icmp := rowOf("2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 10.20.0.2 0 0 1 4 336 1717171210 1717171240 ACCEPT OK")
 	rows = append(rows, icmp)
-	// A bad row between good ones, and the string "-" as NULL.
+	// A bad row between good ones, a port outside its range (kept with a
+	// warning), and the string "-" as NULL.
 	bad := rowOf(goodLines[0])
-	bad.SrcPort = ptr(int32(70000))
+	bad.SrcPort = ptr(int32(-7))
+	wide := rowOf(goodLines[0])
+	wide.SrcPort = ptr(int32(70000))
 	dash := rowOf(goodLines[0])
 	dash.Action = ptr("-")
-	rows = append(rows, bad, dash, rowOf(goodLines[1]))
+	rows = append(rows, bad, dash, rowOf(goodLines[1]), wide)
 	data := writeParquet(t, rows)
 
 	want := append(append([]string{}, goodLines...),
 		"2 111122223333 eni-0a1b2c3d4e5f60718 10.20.1.15 10.20.0.2 0 0 1 4 336 1717171210 1717171240 ACCEPT OK",
-		strings.Replace(goodLines[0], "ACCEPT", "-", 1), goodLines[1])
+		strings.Replace(goodLines[0], "ACCEPT", "-", 1), goodLines[1], strings.Replace(goodLines[0], "49812", "70000", 1))
 	for name, r := range map[string]*result{
 		"Read": read(t, data, Options{Name: "f.parquet", BatchSize: 3}),
 		"ReadFile": func() *result {
@@ -123,6 +126,9 @@ func TestParquetAWSSchema(t *testing.T) {
 			equalLines(t, r.lines, want)
 			if len(r.rejects) != 1 || r.rejects[0].Line != 7 || r.rejects[0].Field != "srcport" || !strings.HasSuffix(r.rejects[0].File, "f.parquet") {
 				t.Errorf("rejects %v", r.rejectText())
+			}
+			if len(r.warns) != 1 || r.warns[0].Line != 10 || r.warns[0].Field != "srcport" || r.stats.Warnings != 1 {
+				t.Errorf("warnings %v", r.warnText())
 			}
 			if r.stats.Container != ContainerParquet || r.stats.Lines != int64(len(rows)) || !r.batches[0].Format.Equal(flowlog.DefaultFormat()) {
 				t.Errorf("stats %+v", r.stats)
@@ -142,11 +148,11 @@ func TestParquetHyphenNamesAndExtraColumn(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	equalLines(t, r.lines, []string{"10 eni-1 10.0.0.1 8 3 egress x", "10 eni-1 2001:db8::1 - - ingress -"})
+	equalLines(t, r.lines, []string{"10 eni-1 10.0.0.1 8 3 egress x", "10 eni-1 2001:db8::1 - - ingress -", "10 eni-1 10.0.0.1 - 7 ingress -"})
 	equalLines(t, r.rejectText(), []string{
-		`in:3: field encryption_status: "7" is out of range 0-3`,
 		`in:4: field flow_direction: "sideways" is not one of [ingress egress]`,
 	})
+	equalLines(t, r.warnText(), []string{`in:3: warning: field encryption_status: "7" is outside 0-3: stored as written`})
 	f := r.batches[0].Format
 	if f.Fields[4].ID != flowlog.EncryptionStatus || !f.Extra[6] || f.Fields[6].Column != "future_field" {
 		t.Errorf("format %s", f)

@@ -58,7 +58,8 @@ func (ls *lineState) line(line []byte) error {
 			return err
 		}
 	}
-	if le := ls.dec.DecodeLine(b, line, ls.lineNo); le != nil {
+	le, warn := ls.dec.Decode(b, line, ls.lineNo)
+	if le != nil {
 		// A different header line (concatenated files) switches the format.
 		if f := headerFormat(line); f != nil {
 			ls.useHeader(f, line)
@@ -66,6 +67,9 @@ func (ls *lineState) line(line []byte) error {
 		}
 		ls.s.reject(le)
 		return nil
+	}
+	if warn != nil {
+		ls.s.warn(warn)
 	}
 	if b.N >= ls.s.size {
 		return ls.s.flush()

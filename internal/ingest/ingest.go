@@ -111,6 +111,11 @@ type Summary struct {
 	Records, Rejected int64
 	InputBytes        int64
 	Reasons           []Reason
+	// Warnings counts records stored although something in them was
+	// unusual (a value outside its field's documented range, runs of
+	// spaces between fields); WarningReasons groups them like Reasons.
+	Warnings       int64
+	WarningReasons []Reason
 	// MinTime and MaxTime bound the `start` of the committed records.
 	MinTime, MaxTime time.Time
 	Containers       map[string]int
@@ -144,6 +149,7 @@ func Run(ctx context.Context, cfg Config, w store.Writer) (Summary, error) {
 	}
 	r := &run{cfg: cfg, w: w, start: start, sum: Summary{Dataset: cfg.Dataset, Containers: map[string]int{}}}
 	r.reasons = map[string]*Reason{}
+	r.warns = map[string]*Reason{}
 	r.formats = map[string]bool{}
 	r.unknown = map[string]bool{}
 	if cfg.Rejects != nil {
@@ -196,6 +202,7 @@ type run struct {
 	mu      sync.Mutex // guards sum, reasons, formats, prog, rejEnc
 	sum     Summary
 	reasons map[string]*Reason
+	warns   map[string]*Reason
 	formats map[string]bool
 	unknown map[string]bool // field names outside the catalog
 	rejEnc  *json.Encoder
@@ -294,7 +301,7 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 		return nil, err
 	}
 	d := &done{tx: tx, path: name, bytes: f.Size}
-	opts := decode.Options{Name: name, Format: r.cfg.Format, OnReject: r.reject}
+	opts := decode.Options{Name: name, Format: r.cfg.Format, OnReject: r.reject, OnWarning: r.warn}
 	st, err := decode.ReadFile(ctx, f.Path, opts, func(b *flowlog.Batch) error {
 		d.records += int64(b.N)
 		r.decoded.Add(int64(b.N))
@@ -530,6 +537,26 @@ func (r *run) reject(e *decode.LineError) {
 	}
 }
 
+// warn counts a record kept with a warning.
+func (r *run) warn(e *decode.LineError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.Warnings++
+	reason := e.Kind
+	if e.Field != "" {
+		reason += " " + e.Field
+	}
+	rs := r.warns[reason]
+	if rs == nil {
+		rs = &Reason{Reason: reason}
+		r.warns[reason] = rs
+	}
+	rs.Count++
+	if len(rs.Examples) < maxExamples {
+		rs.Examples = append(rs.Examples, fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Reason, e.Text))
+	}
+}
+
 func (r *run) snapshot() Progress {
 	r.mu.Lock()
 	p := r.prog
@@ -576,16 +603,8 @@ func (r *run) finish() {
 	if r.hasT {
 		r.sum.MinTime, r.sum.MaxTime = time.Unix(r.minT, 0).UTC(), time.Unix(r.maxT, 0).UTC()
 	}
-	for _, rs := range r.reasons {
-		r.sum.Reasons = append(r.sum.Reasons, *rs)
-	}
-	sort.Slice(r.sum.Reasons, func(i, j int) bool {
-		a, b := r.sum.Reasons[i], r.sum.Reasons[j]
-		if a.Count != b.Count {
-			return a.Count > b.Count
-		}
-		return a.Reason < b.Reason
-	})
+	r.sum.Reasons = sortedReasons(r.reasons)
+	r.sum.WarningReasons = sortedReasons(r.warns)
 	for f := range r.formats {
 		r.sum.Formats = append(r.sum.Formats, f)
 	}
@@ -594,4 +613,20 @@ func (r *run) finish() {
 		r.sum.UnknownFields = append(r.sum.UnknownFields, f)
 	}
 	sort.Strings(r.sum.UnknownFields)
+}
+
+// sortedReasons lists the reasons, most frequent first.
+func sortedReasons(m map[string]*Reason) []Reason {
+	var out []Reason
+	for _, rs := range m {
+		out = append(out, *rs)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.Reason < b.Reason
+	})
+	return out
 }

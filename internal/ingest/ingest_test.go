@@ -76,7 +76,7 @@ func writeFiles(t *testing.T, dir string) {
 	for i := range 5 {
 		a.WriteString(line(i))
 	}
-	a.WriteString("2 123456789012 eni-x 10.0.0.1 10.0.0.2 99999999 443 6 1 1 1717164000 1717164060 ACCEPT OK\n")
+	a.WriteString("2 123456789012 eni-x 10.0.0.1 10.0.0.2 99999999999 443 6 1 1 1717164000 1717164060 ACCEPT OK\n")
 	must(t, os.WriteFile(filepath.Join(dir, "a.log"), []byte(a.String()), 0o644))
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -121,7 +121,7 @@ func TestRun(t *testing.T) {
 		Text   string
 	}
 	must(t, json.Unmarshal(rej.Bytes(), &r))
-	if !strings.HasSuffix(r.File, "a.log") || r.Line != 7 || r.Reason == "" || !strings.Contains(r.Text, "99999999") {
+	if !strings.HasSuffix(r.File, "a.log") || r.Line != 7 || r.Reason == "" || !strings.Contains(r.Text, "99999999999") {
 		t.Errorf("reject: %+v", r)
 	}
 	if len(progress) == 0 || !progress[len(progress)-1].Done || progress[len(progress)-1].FilesDone != 2 {

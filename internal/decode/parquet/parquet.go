@@ -28,6 +28,9 @@ type Options struct {
 	Full func() error
 	// OnReject receives every rejected row (File left empty).
 	OnReject func(*record.LineError)
+	// OnWarning receives every row kept with a warning (a value outside
+	// its field's documented range, stored as written; File left empty).
+	OnWarning func(*record.LineError)
 	// Rows, when set, is incremented for every row read.
 	Rows *int64
 	// BatchSize is how many rows are read from the file at a time (0 → 1024).
@@ -99,7 +102,11 @@ func Read(ctx context.Context, r io.ReaderAt, size int64, opts Options) (err err
 					rr.Close()
 					return err
 				}
-				if le := appendRow(dec, b, row, rowNo, &text); le != nil {
+				if le := appendRow(dec, b, row, rowNo, &text); le != nil && le.Warning {
+					if opts.OnWarning != nil {
+						opts.OnWarning(le)
+					}
+				} else if le != nil {
 					if opts.OnReject != nil {
 						opts.OnReject(le)
 					}
@@ -145,10 +152,12 @@ func checkFooter(r io.ReaderAt, size int64) error {
 	return nil
 }
 
-// appendRow appends one row to b or rejects it (b unchanged).
+// appendRow appends one row to b or rejects it (b unchanged). A row kept
+// with a warning returns it (Warning set) after it was appended.
 func appendRow(dec *record.Decoder, b *flowlog.Batch, row pq.Row, rowNo int64, text *[]byte) *record.LineError {
 	ncol := len(b.Cols)
 	seen := 0
+	var warn *record.LineError
 	for _, v := range row {
 		col := v.Column()
 		if col < 0 || col >= ncol || col != seen {
@@ -169,7 +178,10 @@ func appendRow(dec *record.Decoder, b *flowlog.Batch, row pq.Row, rowNo int64, t
 		default:
 			reason = record.Problem{Kind: record.KindNotRecord, Reason: fmt.Sprintf("unsupported Parquet type %s", v.Kind())}
 		}
-		if reason.Reason != "" {
+		if reason.Warn && warn == nil {
+			warn = record.Reject(rowNo, b.Cols[col].Field.Column, reason, "")
+			warn.Warning = true
+		} else if reason.Refused() {
 			record.DropPartial(b)
 			return record.Reject(rowNo, b.Cols[col].Field.Column, reason, rowText(row, text))
 		}
@@ -179,7 +191,10 @@ func appendRow(dec *record.Decoder, b *flowlog.Batch, row pq.Row, rowNo int64, t
 		return record.Reject(rowNo, "", record.Problem{Kind: record.KindFieldCount, Reason: fmt.Sprintf("row has %d values, the schema has %d columns", seen, ncol)}, rowText(row, text))
 	}
 	b.EndRecord()
-	return nil
+	if warn != nil {
+		warn.Text = rowText(row, text)
+	}
+	return warn
 }
 
 // rowText renders a row as a flow log line for error messages.

@@ -34,14 +34,23 @@ type LineError struct {
 	Reason string
 	// Text is the rejected line (clipped to 512 bytes).
 	Text string
+	// Warning is set when the record was kept: the value (or the spacing)
+	// was unusual but readable, and it was stored as written. A warning is
+	// counted and reported, never silent, and never rejects the record.
+	Warning bool
 }
 
-// Error returns "FILE:LINE: reason", with the field when there is one.
+// Error returns "FILE:LINE: reason", with the field when there is one,
+// and "FILE:LINE: warning: reason" for a kept record.
 func (e *LineError) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%s:%d: field %s: %s", e.File, e.Line, e.Field, e.Reason)
+	w := ""
+	if e.Warning {
+		w = "warning: "
 	}
-	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
+	if e.Field != "" {
+		return fmt.Sprintf("%s:%d: %sfield %s: %s", e.File, e.Line, w, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("%s:%d: %s%s", e.File, e.Line, w, e.Reason)
 }
 
 // Kinds of rejection (LineError.Kind).
@@ -55,12 +64,23 @@ const (
 	KindEnum       = "unknown-value" // not one of a closed enumeration's values
 	KindTooLong    = "line-too-long" // longer than the decoder's line limit
 	KindNotRecord  = "not-a-record"  // a JSON value or Parquet row that holds no record
+	// KindSpaces (a warning) is a line whose fields are separated by runs
+	// of spaces, or that starts or ends with spaces: read with each run as
+	// one separator.
+	KindSpaces = "spaces"
 )
 
-// Problem is why one value was refused (empty Reason: no problem).
+// Problem is why one value was refused (empty Reason: no problem). With
+// Warn set the value was stored anyway (a number outside its field's
+// documented range that its column can hold): the record is kept and the
+// reason is reported as a warning.
 type Problem struct {
 	Kind, Reason string
+	Warn         bool
 }
+
+// Refused reports whether the problem rejects the value.
+func (p Problem) Refused() bool { return p.Reason != "" && !p.Warn }
 
 func problem(kind, format string, args ...any) Problem {
 	return Problem{Kind: kind, Reason: fmt.Sprintf(format, args...)}
@@ -91,7 +111,11 @@ const (
 type slot struct {
 	op       op
 	min, max int64
-	field    *flowlog.Field
+	// keep is the largest value the field's column stores: a number
+	// outside [min, max] up to keep is stored and warned about (it is not
+	// needed to place the record, and nothing of it is lost).
+	keep  int64
+	field *flowlog.Field
 }
 
 // Decoder decodes records of one format. It holds no per-record state and
@@ -112,6 +136,10 @@ func NewDecoder(f *flowlog.Format) *Decoder {
 		switch fl.Kind {
 		case flowlog.KindInt:
 			s.op = opInt
+			s.keep = fl.Max
+			if fl.ParquetType == "INT32" {
+				s.keep = 1<<31 - 1
+			}
 		case flowlog.KindTime:
 			s.op = opTime
 		case flowlog.KindIP:
@@ -139,20 +167,80 @@ func (d *Decoder) Format() *flowlog.Format { return d.format }
 // appends it as one record to b, whose format must be the decoder's. On a
 // bad line it returns the reason (File left empty for the caller to fill)
 // and leaves b unchanged.
+//
+// A record kept with something unusual in it is accepted silently here; use
+// Decode to be told.
 func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineError {
+	le, _ := d.Decode(b, line, lineNo)
+	return le
+}
+
+// Decode is DecodeLine that also returns a warning (LineError.Warning set)
+// when the record was kept although something in it was unusual: a number
+// outside its field's documented range that its column holds (version
+// 300: stored as written), or fields separated by runs of spaces (AWS's
+// own documentation prints a record with two), read with each run as one
+// separator. At most one of rej and warn is set.
+func (d *Decoder) Decode(b *flowlog.Batch, line []byte, lineNo int64) (rej, warn *LineError) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
+	at, p, rej := d.decodeLine(b, line, lineNo)
+	if rej == nil {
+		if p.Reason != "" {
+			warn = &LineError{Line: lineNo, Field: d.slots[at].field.Column, Kind: p.Kind, Reason: p.Reason, Text: clipText(line), Warning: true}
+		}
+		return nil, warn
+	}
+	if !spaced(line) {
+		return rej, nil
+	}
+	// Read each run of spaces as one separator (a rare path: allocates).
+	fixed := SqueezeSpaces(line)
+	at, p, rej2 := d.decodeLine(b, fixed, lineNo)
+	if rej2 != nil {
+		rej2.Text = clipText(line)
+		return rej2, nil
+	}
+	reason := "fields are separated by runs of spaces or the line starts or ends with a space: each run was read as one separator"
+	if p.Reason != "" {
+		reason += "; field " + d.slots[at].field.Column + ": " + p.Reason
+	}
+	return nil, &LineError{Line: lineNo, Kind: KindSpaces, Reason: reason, Text: clipText(line), Warning: true}
+}
+
+// spaced reports whether line has two spaces in a row or a space at either end.
+func spaced(line []byte) bool {
+	n := len(line)
+	return n > 0 && (line[0] == ' ' || line[n-1] == ' ' || bytes.Contains(line, []byte("  ")))
+}
+
+// SqueezeSpaces returns line with every run of spaces shortened to one and
+// the spaces at both ends removed.
+func SqueezeSpaces(line []byte) []byte {
+	out := make([]byte, 0, len(line))
+	for _, c := range bytes.Trim(line, " ") {
+		if c == ' ' && len(out) > 0 && out[len(out)-1] == ' ' {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// decodeLine decodes line (no trailing '\r') into b. When a value was kept
+// with a warning, at is its slot and p the reason (the first one).
+func (d *Decoder) decodeLine(b *flowlog.Batch, line []byte, lineNo int64) (at int, p Problem, rej *LineError) {
 	n := len(line)
 	if n == 0 {
-		return d.reject(b, 0, line, lineNo, "", Problem{KindFieldCount, "empty line"})
+		return 0, p, d.reject(b, 0, line, lineNo, "", Problem{Kind: KindFieldCount, Reason: "empty line"})
 	}
 	pos := 0
 	slots := d.slots
 	cols := b.Cols[:len(slots)]
 	for i := range slots {
 		if pos > n {
-			return d.reject(b, i, line, lineNo, "", Problem{KindFieldCount, d.countReason(line)})
+			return at, p, d.reject(b, i, line, lineNo, "", Problem{Kind: KindFieldCount, Reason: d.countReason(line)})
 		}
 		s := &slots[i]
 		c := &cols[i]
@@ -231,20 +319,24 @@ func (d *Decoder) DecodeLine(b *flowlog.Batch, line []byte, lineNo int64) *LineE
 				continue
 			}
 		}
-		if p := appendToken(c, s, tok); p.Reason != "" {
+		if q := appendToken(c, s, tok); q.Warn {
+			if p.Reason == "" {
+				at, p = i, q
+			}
+		} else if q.Reason != "" {
 			// A line with the wrong number of fields is reported as such,
 			// not by the first value that happens not to fit.
 			if bytes.Count(line, []byte{' '})+1 != len(d.slots) {
-				return d.reject(b, i+1, line, lineNo, "", Problem{KindFieldCount, d.countReason(line)})
+				return at, p, d.reject(b, i+1, line, lineNo, "", Problem{Kind: KindFieldCount, Reason: d.countReason(line)})
 			}
-			return d.reject(b, i+1, line, lineNo, d.slots[i].field.Column, p)
+			return at, p, d.reject(b, i+1, line, lineNo, d.slots[i].field.Column, q)
 		}
 	}
 	if pos <= n {
-		return d.reject(b, len(d.slots), line, lineNo, "", Problem{KindFieldCount, d.countReason(line)})
+		return at, p, d.reject(b, len(d.slots), line, lineNo, "", Problem{Kind: KindFieldCount, Reason: d.countReason(line)})
 	}
 	b.EndRecord()
-	return nil
+	return at, p, nil
 }
 
 // countReason explains a field-count mismatch.
@@ -253,9 +345,9 @@ func (d *Decoder) countReason(line []byte) string {
 	r := fmt.Sprintf("%d fields, the format has %d", got, len(d.slots))
 	switch {
 	case bytes.Contains(line, []byte("  ")):
-		r += " (fields must be separated by exactly one space)"
+		r += " (also with each run of spaces read as one separator)"
 	case len(line) > 0 && (line[0] == ' ' || line[len(line)-1] == ' '):
-		r += " (the line starts or ends with a space)"
+		r += " (also without the spaces at the start or end of the line)"
 	}
 	if d.Hint != "" {
 		r += " (" + d.Hint + ")"
@@ -295,7 +387,7 @@ func appendToken(c *flowlog.Column, s *slot, tok []byte) Problem {
 		return Problem{}
 	}
 	if len(tok) == 0 {
-		return Problem{KindEmpty, "empty value (fields are separated by exactly one space)"}
+		return Problem{Kind: KindEmpty, Reason: "empty value (fields are separated by exactly one space)"}
 	}
 	switch s.op {
 	case opInt:
@@ -304,7 +396,12 @@ func appendToken(c *flowlog.Column, s *slot, tok []byte) Problem {
 			return notNumber(tok)
 		}
 		if v < s.min || v > s.max {
-			return problem(KindRange, "%q is out of range %d-%d", clipText(tok), s.min, s.max)
+			if v > s.keep {
+				return problem(KindRange, "%q is out of range %d-%d (and too large to store)", clipText(tok), s.min, s.max)
+			}
+			c.Valid = append(c.Valid, true)
+			c.Ints = append(c.Ints, v)
+			return Problem{Kind: KindRange, Reason: fmt.Sprintf("%q is outside %d-%d: stored as written", clipText(tok), s.min, s.max), Warn: true}
 		}
 		c.Valid = append(c.Valid, true)
 		c.Ints = append(c.Ints, v)
@@ -521,7 +618,7 @@ func (d *Decoder) AppendValue(b *flowlog.Batch, col int, v any) Problem {
 	default:
 		reason = problem(KindNotRecord, "unsupported value type %T", v)
 	}
-	if reason.Reason != "" {
+	if reason.Refused() {
 		c.Truncate(n)
 	}
 	return reason
@@ -531,7 +628,7 @@ func (d *Decoder) AppendValue(b *flowlog.Batch, col int, v any) Problem {
 func (d *Decoder) AppendInt(b *flowlog.Batch, col int, v int64) Problem {
 	c := &b.Cols[col]
 	reason := appendInt(c, &d.slots[col], v)
-	if reason.Reason != "" {
+	if reason.Refused() {
 		c.Truncate(b.N)
 	}
 	return reason
@@ -541,7 +638,7 @@ func (d *Decoder) AppendInt(b *flowlog.Batch, col int, v int64) Problem {
 func (d *Decoder) AppendBytes(b *flowlog.Batch, col int, v []byte) Problem {
 	c := &b.Cols[col]
 	reason := appendToken(c, &d.slots[col], v)
-	if reason.Reason != "" {
+	if reason.Refused() {
 		c.Truncate(b.N)
 	}
 	return reason
@@ -572,7 +669,12 @@ func appendInt(c *flowlog.Column, s *slot, v int64) Problem {
 	switch s.op {
 	case opInt:
 		if v < s.min || v > s.max {
-			return problem(KindRange, "%d is out of range %d-%d", v, s.min, s.max)
+			if v < 0 || v > s.keep {
+				return problem(KindRange, "%d is out of range %d-%d", v, s.min, s.max)
+			}
+			c.Valid = append(c.Valid, true)
+			c.Ints = append(c.Ints, v)
+			return Problem{Kind: KindRange, Reason: fmt.Sprintf("%d is outside %d-%d: stored as written", v, s.min, s.max), Warn: true}
 		}
 	case opTime:
 		if v < 0 {
