@@ -19,7 +19,8 @@ package plan
 //     ascending by default; `sort by x` is `sort x`. A sort after stats
 //     breaks ties by the group keys not sorted on (ascending), so a limit
 //     cuts at the same row every time. Rows without stats or sort come
-//     newest first.
+//     newest first; so do the bins of a stats by bin() without sort (then
+//     by its other keys), as the console lists a time series.
 //   - stats: count_distinct is exact; pct is the nearest rank (DuckDB's
 //     quantile_disc; ClickHouse's quantileExact may pick the next value
 //     up); stddev is the sample deviation; earliest and
