@@ -165,6 +165,9 @@ type forwardRequest struct {
 	Dir      string   `json:"dir"`
 	Terminal bool     `json:"terminal"`
 	Stdin    bool     `json:"stdin"`
+	// Env holds the client's AWS variables when the command names an
+	// s3:// location, so that the server reads S3 as the client would.
+	Env map[string]string `json:"env,omitempty"`
 }
 
 // forward runs args on the server that owns their data folder. handled is
@@ -198,6 +201,9 @@ func forward(ctx context.Context, env *Env, args []string) (code int, handled bo
 	// whatever the client's environment says.
 	fargs := append([]string{args[0], "--data", absDir}, args[1:]...)
 	req := forwardRequest{Args: fargs, Dir: cwd, Terminal: env.StderrIsTerminal}
+	if hasS3Arg(args[1:]) {
+		req.Env = env.awsEnv()
+	}
 	for _, a := range args[1:] {
 		if a == "-" {
 			req.Stdin = true
@@ -333,7 +339,7 @@ func (h *cliHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	env := &Env{
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
-		Getenv:           func(string) string { return "" },
+		Getenv:           func(k string) string { return awsVar(req.Env, k) },
 		StderrIsTerminal: req.Terminal,
 		Logger:           slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Program:          "flowlens",

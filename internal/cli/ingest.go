@@ -9,9 +9,12 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
+	"github.com/flowlens/flowlens/internal/bucket"
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/ingest"
+	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/source"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
@@ -21,25 +24,64 @@ const ingestExamples = `  flowlens ingest ./AWSLogs                          # e
   aws logs filter-log-events --log-group-name vpc | flowlens ingest -
   flowlens ingest --format '${version} ${srcaddr} ${dstaddr} ${action}' custom.log
   flowlens ingest --rejects rejects.jsonl --force ./AWSLogs
+  flowlens ingest s3://my-flow-logs/AWSLogs/              # every object below the prefix
+  flowlens ingest --since 2024-05-30 --until 2024-06-01 s3://my-flow-logs/
+  AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 flowlens ingest s3://bucket/prefix/
+
+S3 objects (text .log.gz with a header line, or Parquet; plain or
+hive-compatible keys) are read with the AWS configuration: the environment
+(AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_REGION…), the shared config files, or
+the instance role. AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL name an
+S3-compatible server (addressed path-style). Each object is stored once by
+key + ETag: ingesting again stores nothing new. --since and --until select
+objects by the time in their keys (since <= time < until; keys without a
+time are then left out) and list only the date folders that can hold them.
+An object that cannot be read is tried again with backoff, then reported
+with its key and the reason.
 `
 
 // runIngest loads files, folders and standard input into the database.
 func runIngest(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "ingest", "ingest [--data DIR] [--dataset NAME] [--format F] [--force] [--rejects FILE] PATH...", ingestExamples)
+	fs := newFlagSet(env, "ingest", "ingest [--data DIR] [--dataset NAME] [--format F] [--force] [--rejects FILE] [--since T] [--until T] PATH|s3://BUCKET/PREFIX/...", ingestExamples)
 	data := dataFlag(fs, env)
 	dataset := fs.String("dataset", duckdb.DefaultDataset, "dataset that receives the records")
 	format := fs.String("format", "", "format of header-less text: a ${field} string or \"default\" (default: the file's header line, else the default format)")
 	force := fs.Bool("force", false, "replace files that were ingested before")
 	rejects := fs.String("rejects", "", "write each rejected line (file, line, field, reason, text) as JSON lines to `FILE`")
 	workers := fs.Int("workers", 0, "files decoded in parallel (default: one per core)")
+	sinceS := fs.String("since", "", "S3 only: objects whose key time is at or after `T` (2024-05-31, 2024-05-31T14:00:00Z, -2h)")
+	untilS := fs.String("until", "", "S3 only: objects whose key time is before `T`")
+	attempts := fs.Int("read-attempts", 4, "S3 only: reads of an object before it is reported as failed (waiting 1s, 2s, 4s… between them)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageError("name at least one file, folder or - (standard input)")
+		return usageError("name at least one file, folder, s3://bucket/prefix/ or - (standard input)")
 	}
-	paths := make([]string, fs.NArg())
-	for i, p := range fs.Args() {
+	local, urls, err := splitS3(fs.Args())
+	if err != nil {
+		return err
+	}
+	var rng bucket.Range
+	now := time.Now().UTC()
+	if *sinceS != "" {
+		if rng.Since, err = query.ParseTime(*sinceS, now); err != nil {
+			return usageError("--since: %v", err)
+		}
+	}
+	if *untilS != "" {
+		if rng.Until, err = query.ParseTime(*untilS, now); err != nil {
+			return usageError("--until: %v", err)
+		}
+	}
+	if (*sinceS != "" || *untilS != "") && len(urls) == 0 {
+		return usageError("--since and --until select S3 objects by their keys: name an s3://bucket/prefix/")
+	}
+	if !rng.Since.IsZero() && !rng.Until.IsZero() && !rng.Until.After(rng.Since) {
+		return usageError("--until (%s) is not after --since (%s)", rng.Until.Format(time.RFC3339), rng.Since.Format(time.RFC3339))
+	}
+	paths := make([]string, len(local))
+	for i, p := range local {
 		if p != "-" {
 			p = env.abs(p)
 		}
@@ -60,6 +102,13 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 			return usageError("--format: %v", err)
 		}
 		fm = f
+	}
+	var objects []source.File
+	outOfRange := 0
+	if len(urls) > 0 {
+		if objects, outOfRange, err = listS3(ctx, env, urls, rng); err != nil {
+			return err
+		}
 	}
 	var rej io.Writer
 	if *rejects != "" {
@@ -100,7 +149,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 
 	bar := newProgress(env.Stderr, env.StderrIsTerminal)
 	cfg := ingest.Config{
-		Paths: paths, Dataset: *dataset, Format: fm, Force: *force, Workers: *workers,
+		Paths: paths, Objects: objects, FetchAttempts: *attempts, Dataset: *dataset, Format: fm, Force: *force, Workers: *workers,
 		Rejects: rej, Stdin: env.Stdin, SpoolDir: filepath.Join(*data, "tmp"), Logger: env.Logger,
 		Progress: func(p ingest.Progress) {
 			bar.Update(progressState{Done: p.FilesDone, Total: p.Files, Bytes: p.BytesDone, BytesTotal: p.Bytes,
@@ -112,10 +161,21 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	}
 	sum, runErr := ingest.Run(ctx, cfg, st)
 	if errors.Is(runErr, source.ErrNoInput) {
+		if len(urls) > 0 && len(paths) == 0 {
+			fmt.Fprintf(env.Stdout, "no S3 objects to ingest below %s", strings.Join(fs.Args(), " "))
+			if outOfRange > 0 {
+				fmt.Fprintf(env.Stdout, " (%d outside --since/--until)", outOfRange)
+			}
+			fmt.Fprintln(env.Stdout)
+			return nil
+		}
 		return usageError("no files found in %s", strings.Join(fs.Args(), " "))
 	}
 	printIngestSummary(env.Stdout, sum, *rejects)
 	env.countRejects("ingest", sum.Rejected)
+	if outOfRange > 0 {
+		fmt.Fprintf(env.Stdout, "left out %d listed S3 object%s whose key time is outside --since/--until (older date folders are not listed)\n", outOfRange, plural(outOfRange))
+	}
 	if runErr == nil {
 		// Hours that are over are rewritten once as one sorted run
 		// (smaller, and address lookups prune to a few row groups).

@@ -44,6 +44,14 @@ type GroupSorter interface {
 type Config struct {
 	// Paths are files, folders (read recursively) and "-" for Stdin.
 	Paths []string
+	// Objects are sources listed by the caller (S3 objects with a
+	// Remote), ingested after those of Paths.
+	Objects []source.File
+	// FetchAttempts is how often a remote object is read before it is
+	// reported as failed (0 → 4); FetchBackoff is the wait after the
+	// first failed read, doubled after each (0 → 1 s).
+	FetchAttempts int
+	FetchBackoff  time.Duration
 	// Dataset receives the records ("" → the store's default dataset).
 	Dataset string
 	// Format is the format of header-less text (nil: the header line, or
@@ -144,6 +152,12 @@ func Run(ctx context.Context, cfg Config, w store.Writer) (Summary, error) {
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = time.Second
 	}
+	if cfg.FetchAttempts <= 0 {
+		cfg.FetchAttempts = 4
+	}
+	if cfg.FetchBackoff <= 0 {
+		cfg.FetchBackoff = time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -160,6 +174,7 @@ func Run(ctx context.Context, cfg Config, w store.Writer) (Summary, error) {
 	if err != nil {
 		return r.sum, err
 	}
+	files = append(files, cfg.Objects...)
 	for _, p := range cfg.Paths {
 		if p != source.StdinName {
 			continue
@@ -279,6 +294,9 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 	if f.Stdin {
 		name = "<stdin>"
 	}
+	if f.Remote != nil {
+		name = f.Key
+	}
 	src, err := f.Source(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -301,8 +319,22 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 		return nil, err
 	}
 	d := &done{tx: tx, path: name, bytes: f.Size}
+	path := f.Path
+	if f.Remote != nil {
+		tmp, err := r.fetch(ctx, f)
+		if err != nil {
+			_ = tx.Rollback()
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			r.fail(name, f.Size, err)
+			return nil, nil
+		}
+		defer os.Remove(tmp)
+		path = tmp
+	}
 	opts := decode.Options{Name: name, Format: r.cfg.Format, OnReject: r.reject, OnWarning: r.warn}
-	st, err := decode.ReadFile(ctx, f.Path, opts, func(b *flowlog.Batch) error {
+	st, err := decode.ReadFile(ctx, path, opts, func(b *flowlog.Batch) error {
 		d.records += int64(b.N)
 		r.decoded.Add(int64(b.N))
 		if c := b.Col(flowlog.Start); c != nil {
@@ -358,6 +390,54 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 		return nil, nil
 	}
 	return d, nil
+}
+
+// fetch copies a remote object into a temporary file of SpoolDir and
+// returns its path. A failed read is tried again after FetchBackoff,
+// doubled each time, FetchAttempts times in all.
+func (r *run) fetch(ctx context.Context, f source.File) (string, error) {
+	dir := r.cfg.SpoolDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("spool %s: %w", f.Key, err)
+	}
+	wait := r.cfg.FetchBackoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		var tmp string
+		if tmp, err = fetchOnce(ctx, f, dir); err == nil {
+			return tmp, nil
+		}
+		if ctx.Err() != nil || attempt >= r.cfg.FetchAttempts {
+			break
+		}
+		r.cfg.Logger.Warn("cannot read object, retrying", "key", f.Key, "attempt", attempt, "wait", wait.String(), "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		wait *= 2
+	}
+	return "", fmt.Errorf("read failed %d times: %w", r.cfg.FetchAttempts, err)
+}
+
+func fetchOnce(ctx context.Context, f source.File, dir string) (string, error) {
+	tmp, err := os.CreateTemp(dir, "object-*")
+	if err != nil {
+		return "", err
+	}
+	err = f.Remote.Fetch(ctx, tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
 }
 
 // commitLoop gathers decoded files into groups of about GroupRecords

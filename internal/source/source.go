@@ -35,6 +35,17 @@ type File struct {
 	// Found marks a file found by walking a folder (not named directly):
 	// one that turns out not to hold flow logs is skipped, not an error.
 	Found bool
+	// Remote, when set, reads an object that is not a local file (an S3
+	// object): Path is empty, Key is its URL and ETag its checksum.
+	Remote Remote
+	ETag   string
+}
+
+// Remote reads an object that is not a local file.
+type Remote interface {
+	// Fetch copies the object's content to w. It fails when the object
+	// is no longer the one listed (another ETag).
+	Fetch(ctx context.Context, w io.Writer) error
 }
 
 // StdinName is the argument that stands for standard input.
@@ -179,9 +190,14 @@ func Checksum(ctx context.Context, path string) (string, error) {
 }
 
 // Source returns the registry identity of f, computing its checksum (the
-// key of standard input already is its checksum).
+// key of standard input already is its checksum, a remote object's is its
+// ETag).
 func (f File) Source(ctx context.Context) (store.Source, error) {
 	src := store.Source{Key: f.Key, Size: f.Size, ModTime: f.ModTime}
+	if f.Remote != nil {
+		src.Checksum = f.ETag
+		return src, nil
+	}
 	if f.Stdin {
 		src.Checksum = strings.TrimPrefix(f.Key, "stdin:")
 		return src, nil
