@@ -3,9 +3,9 @@
 // in DIR/alarms/alarms.json (shared by the CLI and the server like the
 // metric filters), the evaluation of §7.3 (M out of N periods, the four
 // ways to treat missing data, states OK, ALARM and INSUFFICIENT_DATA with
-// history), and notifications of state changes to webhooks, Slack and
-// Alertmanager's v2 API, kept in an outbox in the same file and retried
-// with backoff until delivered, across restarts.
+// history), and notifications of state changes to webhooks, Slack,
+// Alertmanager's v2 API and e-mail (SMTP), kept in an outbox in the same
+// file and retried with backoff until delivered, across restarts.
 package alarm
 
 import (
@@ -56,8 +56,9 @@ type Definition struct {
 	// ActionsDisabled turns notifications off (AWS's ActionsEnabled=false).
 	ActionsDisabled bool `json:"actionsDisabled,omitempty"`
 	// Actions are notification targets: an http(s) URL (a JSON webhook),
-	// slack+https://… (a Slack incoming webhook) or alertmanager+http://host:9093
-	// (Alertmanager's v2 API).
+	// slack+https://… (a Slack incoming webhook), alertmanager+http://host:9093
+	// (Alertmanager's v2 API) or mailto:ops@example.com[,…] (e-mail through
+	// the server's SMTP configuration).
 	AlarmActions            []string `json:"alarmActions,omitempty"`
 	OKActions               []string `json:"okActions,omitempty"`
 	InsufficientDataActions []string `json:"insufficientDataActions,omitempty"`

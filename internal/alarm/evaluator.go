@@ -27,6 +27,8 @@ type Config struct {
 	// Grace is how long after a period ends it is first evaluated, for
 	// late data.
 	Grace time.Duration
+	// SMTP sends the notifications of mailto: targets.
+	SMTP SMTP
 }
 
 // DefaultConfig returns the defaults: every 20 s, no grace.
@@ -56,6 +58,9 @@ type Evaluator struct {
 func New(cfg Config, deps Deps) (*Evaluator, error) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultConfig().Interval
+	}
+	if err := cfg.SMTP.Check(); err != nil {
+		return nil, err
 	}
 	if deps.Alarms == nil || deps.Metrics == nil {
 		return nil, errors.New("alarm: Alarms and Metrics are required")
@@ -205,7 +210,7 @@ func (e *Evaluator) Deliver(ctx context.Context) {
 	}
 	results := map[string]error{}
 	for i := range due {
-		results[due[i].ID] = send(ctx, e.deps.Client, &due[i])
+		results[due[i].ID] = send(ctx, e.deps.Client, e.cfg.SMTP, &due[i])
 	}
 	err := e.deps.Alarms.update(ctx, func(d *document) error {
 		var keep []Notification
@@ -239,8 +244,8 @@ func (e *Evaluator) Deliver(ctx context.Context) {
 }
 
 func redact(t string) string {
-	_, u, err := parseTarget(t)
-	if err != nil {
+	kind, u, err := parseTarget(t)
+	if err != nil || kind == "email" {
 		return t
 	}
 	return u.Scheme + "://" + u.Host + "/…"

@@ -42,6 +42,16 @@ func backoff(n int) time.Duration {
 
 // parseTarget splits a target into its kind and URL.
 func parseTarget(t string) (kind string, u *url.URL, err error) {
+	if strings.HasPrefix(t, "mailto:") {
+		u, err = url.Parse(t)
+		if err != nil {
+			return "", nil, err
+		}
+		if _, err := mailRecipients(u); err != nil {
+			return "", nil, err
+		}
+		return "email", u, nil
+	}
 	kind = "webhook"
 	raw := t
 	for _, k := range []string{"slack", "alertmanager", "webhook"} {
@@ -54,19 +64,21 @@ func parseTarget(t string) (kind string, u *url.URL, err error) {
 		return "", nil, err
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", nil, errors.New("a target is an http(s) URL, optionally prefixed slack+ or alertmanager+")
+		return "", nil, errors.New("a target is an http(s) URL, optionally prefixed slack+ or alertmanager+, or mailto:ADDRESS[,ADDRESS…]")
 	}
 	return kind, u, nil
 }
 
 // send delivers n once.
-func send(ctx context.Context, client *http.Client, n *Notification) error {
+func send(ctx context.Context, client *http.Client, mail SMTP, n *Notification) error {
 	kind, u, err := parseTarget(n.Target)
 	if err != nil {
 		return err
 	}
 	var body any
 	switch kind {
+	case "email":
+		return sendMail(ctx, mail, u, n)
 	case "slack":
 		icon := ":white_check_mark:"
 		if n.New == Alarm {

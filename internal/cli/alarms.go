@@ -16,7 +16,8 @@ const alarmsExamples = `  # the SSH brute-force alarm on the walkthrough's SSHAc
     --statistic Sum --period 300 --evaluation-periods 1 --threshold 10 \
     --comparison GreaterThanOrEqualToThreshold --treat-missing-data notBreaching \
     --action alertmanager+http://127.0.0.1:9093 --ok-action alertmanager+http://127.0.0.1:9093 \
-    --action slack+https://hooks.slack.com/services/T000/B000/XXXX --action https://example.com/hook
+    --action slack+https://hooks.slack.com/services/T000/B000/XXXX --action https://example.com/hook \
+    --action mailto:oncall@example.com,secops@example.com
   flowlens alarms list
   flowlens alarms history ssh-brute-force
   flowlens alarms delete ssh-brute-force
@@ -27,8 +28,11 @@ metrics of the metric filters ('flowlens filters'): the newest
 missing data), M out of N with --datapoints-to-alarm. A state change is
 recorded in the history and sent to the actions of the new state: an
 http(s) URL gets a JSON document, slack+URL a Slack message,
-alertmanager+URL an alert through Alertmanager's v2 API; failed deliveries
-are retried with backoff, also after a restart. Definitions and states live
+alertmanager+URL an alert through Alertmanager's v2 API, mailto:ADDR[,ADDR]
+an e-mail through the server's SMTP server ('flowlens serve --smtp-server
+HOST:PORT --smtp-from ADDR', STARTTLS when offered, AUTH PLAIN with
+--smtp-user and $FLOWLENS_SMTP_PASSWORD); failed deliveries are retried
+with backoff (up to 10 attempts), also after a restart. Definitions and states live
 in DIR/alarms/alarms.json.
 `
 

@@ -67,7 +67,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	logFormat := fs.String("log-format", "json", "log format on standard error: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	cwlAuth := fs.String("cwl-auth", "verify", "CloudWatch Logs API (POST /) authentication: verify (SigV4 with keys of 'flowlens keys create') or any (accept every request; development only)")
-	mfFlags := addMetricFilterFlags(fs)
+	mfFlags := addMetricFilterFlags(fs, env)
 	cwlMaxAge := fs.Duration("cwl-max-event-age", 14*24*time.Hour, "PutLogEvents reports events older than this as too old, as AWS (14 days); 0 accepts any age, to load history")
 	if err := parseFlags(fs, args); err != nil {
 		return err

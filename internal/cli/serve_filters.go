@@ -20,12 +20,40 @@ import (
 // metricFilterFlags are serve's flags of the metric filters and alarms.
 type metricFilterFlags struct {
 	alarmEvery *time.Duration
+	smtpServer *string
+	smtpFrom   *string
+	smtpUser   *string
+	smtpTLS    *string
+	getenv     func(string) string
 }
 
-func addMetricFilterFlags(fs *flag.FlagSet) *metricFilterFlags {
+func addMetricFilterFlags(fs *flag.FlagSet, env *Env) *metricFilterFlags {
 	return &metricFilterFlags{
 		alarmEvery: fs.Duration("alarm-interval", 20*time.Second, "how often the alarms ('flowlens alarms') are evaluated"),
+		smtpServer: fs.String("smtp-server", "", "`host:port` of the SMTP server that sends the e-mail of alarms' mailto: actions"),
+		smtpFrom:   fs.String("smtp-from", "", "the sender `address` of alarm e-mail"),
+		smtpUser:   fs.String("smtp-user", "", "SMTP AUTH `user` (its password in $FLOWLENS_SMTP_PASSWORD; sent over TLS only)"),
+		smtpTLS:    fs.String("smtp-tls", "auto", "SMTP encryption: auto (STARTTLS when offered), always (STARTTLS required), never, or tls (implicit TLS, port 465)"),
+		getenv:     env.Getenv,
 	}
+}
+
+// smtp is the alarms' SMTP configuration of the flags.
+func (f *metricFilterFlags) smtp() (alarm.SMTP, error) {
+	c := alarm.SMTP{Addr: *f.smtpServer, From: *f.smtpFrom, Username: *f.smtpUser, TLS: *f.smtpTLS}
+	if c.Addr == "" {
+		if c.From != "" || c.Username != "" {
+			return c, usageError("--smtp-from and --smtp-user need --smtp-server")
+		}
+		return c, nil
+	}
+	if c.Username != "" {
+		c.Password = f.getenv("FLOWLENS_SMTP_PASSWORD")
+	}
+	if err := c.Check(); err != nil {
+		return c, usageError("%v", err)
+	}
+	return c, nil
 }
 
 // startMetricFilters starts the metric filter evaluation of the server: it
@@ -47,6 +75,10 @@ func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, write
 	st.SetIngestObserver(ev)
 	acfg := alarm.DefaultConfig()
 	acfg.Interval = *fl.alarmEvery
+	if acfg.SMTP, err = fl.smtp(); err != nil {
+		_ = ev.Stop(ctx)
+		return nil, err
+	}
 	al, err := alarm.New(acfg, alarm.Deps{Logger: logger.With("component", "alarms"), Alarms: alarm.Open(dir), Metrics: ev})
 	if err != nil {
 		return nil, err
