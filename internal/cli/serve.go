@@ -32,10 +32,18 @@ const serveExamples = `  flowlens serve                                   # ./fl
   curl -H "Authorization: Bearer $TOKEN" -d '{"query":"stats count(*) by action"}' http://127.0.0.1:8080/api/v1/query
   eval "$(flowlens keys create --name me)"         # CloudWatch Logs API keys (SigV4)
   aws --endpoint-url http://127.0.0.1:8080 --region us-east-1 logs describe-log-groups
+  flowlens serve --follow s3://my-flow-logs/AWSLogs/ --follow nat-gw=s3://other-bucket/nat/
 
 The CloudWatch Logs API (AWS JSON 1.1 at POST /) serves the AWS CLI and
 SDKs: log groups are datasets, streams are <interface-id>-all (docs/API.md).
 A Firehose stream delivers to POST /firehose (its access key: a token).
+--follow lists an S3 prefix every --follow-interval and ingests the objects
+VPC delivered since (text or Parquet, plain or hive-compatible keys), once
+each by key + ETag; only the date folders from --follow-lookback before the
+newest key ingested are listed, and a checkpoint in the data folder
+(s3follow/) resumes after a restart. Credentials and endpoint as for
+'flowlens ingest s3://…' (AWS_PROFILE, AWS_ENDPOINT_URL_S3…). Lag and counts
+are at GET /api/v1/ingest/s3 and on /metrics (flowlens_s3_follow_*).
 While it runs, the server owns the data folder: 'flowlens query', 'sql',
 'datasets', 'ingest', 'retention', 'export', 'reports' and 'jobs' given that --data send their
 work to it (same flags, output and exit status) instead of opening the
@@ -69,11 +77,20 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	cwlAuth := fs.String("cwl-auth", "verify", "CloudWatch Logs API (POST /) authentication: verify (SigV4 with keys of 'flowlens keys create') or any (accept every request; development only)")
 	mfFlags := addMetricFilterFlags(fs, env)
 	cwlMaxAge := fs.Duration("cwl-max-event-age", 14*24*time.Hour, "PutLogEvents reports events older than this as too old, as AWS (14 days); 0 accepts any age, to load history")
+	var ff followFlags
+	fs.Var(&ff.urls, "follow", "ingest what VPC delivers to `s3://bucket/prefix/` (or DATASET=s3://…), listing it every --follow-interval (repeatable)")
+	fs.DurationVar(&ff.interval, "follow-interval", time.Minute, "how often each --follow prefix is listed")
+	fs.DurationVar(&ff.lookback, "follow-lookback", time.Hour, "a listing starts this long before the newest key time ingested, for objects delivered late")
+	fs.StringVar(&ff.dataset, "follow-dataset", "default", "dataset of the --follow prefixes that do not name one")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError("serve takes no arguments (got %q)", fs.Arg(0))
+	}
+	follows, err := parseFollow(&ff)
+	if err != nil {
+		return err
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError("give both --tls-cert and --tls-key, or neither")
@@ -163,6 +180,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	health.RejectSource("firehose", func() float64 { return float64(fh.Stats().Rejected) })
+	follower, err := newFollower(ctx, env, dir, follows, &ff, st, writeMu, health, logger, extra)
+	if err != nil {
+		return err
+	}
 	health.RejectSource("cwlogs", func() float64 {
 		s := cwl.Stats()
 		return float64(s.NotFlowLog + s.TooNew + s.TooOld + s.Expired)
@@ -212,6 +233,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := jobs.Start(ctx); err != nil {
 		return err
 	}
+	if err := follower.Start(ctx); err != nil {
+		return err
+	}
 
 	logger.Info("serving", "url", url, "data", dir, "version", Version)
 	fmt.Fprintf(env.Stderr, "flowlens serve: %s (data %s); stop with Ctrl-C\n", url, dir)
@@ -226,6 +250,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	if err := srv.Stop(stopCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("stop", "err", err)
+	}
+	if err := follower.Stop(stopCtx); err != nil {
+		logger.Warn("stop following S3", "err", err)
 	}
 	if err := fh.Stop(stopCtx); err != nil {
 		logger.Warn("stop the Firehose endpoint", "err", err)

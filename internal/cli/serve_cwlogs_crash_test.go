@@ -22,7 +22,9 @@ func TestCWLServeHelper(t *testing.T) {
 		t.Skip("helper process for the kill -9 test")
 	}
 	env := &Env{Stdin: strings.NewReader(""), Stdout: os.Stdout, Stderr: os.Stderr, Getenv: func(string) string { return "" }}
-	err := runServe(context.Background(), env, []string{"--data", dir, "--listen", "127.0.0.1:0", "--log-format", "text"})
+	args := []string{"--data", dir, "--listen", "127.0.0.1:0", "--log-format", "text"}
+	args = append(args, strings.Fields(os.Getenv("FLOWLENS_HELPER_ARGS"))...)
+	err := runServe(context.Background(), env, args)
 	fmt.Println("serve ended:", err)
 	os.Exit(0)
 }

@@ -1,0 +1,458 @@
+package bucket
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/flowlens/flowlens/internal/atomicfile"
+	"github.com/flowlens/flowlens/internal/decode"
+	"github.com/flowlens/flowlens/internal/ingest"
+	"github.com/flowlens/flowlens/internal/s3"
+	"github.com/flowlens/flowlens/internal/source"
+	"github.com/flowlens/flowlens/internal/store"
+)
+
+// Prefix is one followed location and the dataset it feeds.
+type Prefix struct {
+	URL     s3.URL
+	Dataset string
+}
+
+// Config configures a Follower.
+type Config struct {
+	Prefixes []Prefix
+	// Interval is the time between two listings of a prefix.
+	Interval time.Duration
+	// Lookback is how far before the newest key time already ingested a
+	// listing starts: objects delivered late (AWS delivers a 5-minute file
+	// some minutes after its window) are still found. Listing only walks
+	// the date folders that end after newest − Lookback.
+	Lookback time.Duration
+	// Dir holds one checkpoint file per prefix and the rejected lines
+	// (rejects.jsonl).
+	Dir string
+	// SpoolDir receives the temporary copies of objects being ingested.
+	SpoolDir string
+	// FetchAttempts and FetchBackoff: reads of an object within one
+	// round (see ingest.Config).
+	FetchAttempts int
+	FetchBackoff  time.Duration
+	// GiveUpAfter is the number of rounds an unreadable object is tried
+	// in before it is reported as failed and left alone.
+	GiveUpAfter int
+	// BatchObjects is how many objects one hold of the write lock
+	// ingests at most.
+	BatchObjects int
+}
+
+// DefaultConfig returns the defaults: every minute, one hour of lookback.
+func DefaultConfig() Config {
+	return Config{Interval: time.Minute, Lookback: time.Hour, FetchAttempts: 3, FetchBackoff: time.Second, GiveUpAfter: 5, BatchObjects: 256}
+}
+
+// Deps are the Follower's collaborators.
+type Deps struct {
+	Logger *slog.Logger
+	Client *s3.Client
+	Store  store.Writer
+	// WriteMu is the server's write lock, held while objects are ingested.
+	WriteMu sync.Locker
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// Follower lists followed prefixes on an interval and ingests the objects
+// not yet ingested, exactly once by key + ETag (the store's registry),
+// resuming from a checkpoint per prefix after a restart.
+type Follower struct {
+	cfg  Config
+	deps Deps
+
+	mu       sync.Mutex
+	prefixes []*follow
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// follow is the state of one prefix.
+type follow struct {
+	p    Prefix
+	path string // checkpoint file
+	cp   checkpoint
+	// seen holds the keys (with ETags) handled since the start: listed
+	// again, they cost no registry look-up.
+	seen map[string]string
+	// this run's counters
+	lastList   time.Time
+	listErrors int64
+	lastError  string
+	pending    int
+}
+
+// checkpoint is what survives a restart.
+type checkpoint struct {
+	URL     string `json:"url"`
+	Dataset string `json:"dataset"`
+	// Newest is the latest key time of the objects ingested.
+	Newest    time.Time `json:"newest"`
+	NewestKey string    `json:"newestKey,omitempty"`
+	Objects   int64     `json:"objects"`
+	Records   int64     `json:"records"`
+	Rejected  int64     `json:"rejected"`
+	// ObjectErrors counts failed reads of objects (one per object and round).
+	ObjectErrors int64 `json:"objectErrors"`
+	// Failed are objects that could not be read, by key.
+	Failed map[string]*Failure `json:"failed,omitempty"`
+}
+
+// Failure is an object that could not be ingested.
+type Failure struct {
+	Key    string    `json:"key"`
+	ETag   string    `json:"etag"`
+	Reason string    `json:"reason"`
+	Rounds int       `json:"rounds"`
+	Last   time.Time `json:"last"`
+	// GaveUp: tried in GiveUpAfter rounds; not tried again unless the
+	// object changes (another ETag).
+	GaveUp bool `json:"gaveUp"`
+}
+
+// New checks the configuration and loads the checkpoints.
+func New(cfg Config, deps Deps) (*Follower, error) {
+	def := DefaultConfig()
+	if cfg.Interval <= 0 {
+		cfg.Interval = def.Interval
+	}
+	if cfg.Lookback <= 0 {
+		cfg.Lookback = def.Lookback
+	}
+	if cfg.GiveUpAfter <= 0 {
+		cfg.GiveUpAfter = def.GiveUpAfter
+	}
+	if cfg.BatchObjects <= 0 {
+		cfg.BatchObjects = def.BatchObjects
+	}
+	if cfg.FetchAttempts <= 0 {
+		cfg.FetchAttempts = def.FetchAttempts
+	}
+	if cfg.FetchBackoff <= 0 {
+		cfg.FetchBackoff = def.FetchBackoff
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("bucket: Config.Dir is required")
+	}
+	if len(cfg.Prefixes) > 0 && (deps.Client == nil || deps.Store == nil || deps.WriteMu == nil) {
+		return nil, errors.New("bucket: Deps.Client, Store and WriteMu are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	f := &Follower{cfg: cfg, deps: deps}
+	seen := map[string]bool{}
+	for _, p := range cfg.Prefixes {
+		id := p.Dataset + "\x00" + p.URL.String()
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		sum := sha256.Sum256([]byte(id))
+		fl := &follow{p: p, path: filepath.Join(cfg.Dir, "follow-"+hex.EncodeToString(sum[:8])+".json"), seen: map[string]string{}}
+		b, err := os.ReadFile(fl.path)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(b, &fl.cp); err != nil {
+				return nil, fmt.Errorf("read checkpoint %s: %w", fl.path, err)
+			}
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("read checkpoint: %w", err)
+		}
+		fl.cp.URL, fl.cp.Dataset = p.URL.String(), p.Dataset
+		if fl.cp.Failed == nil {
+			fl.cp.Failed = map[string]*Failure{}
+		}
+		f.prefixes = append(f.prefixes, fl)
+	}
+	return f, nil
+}
+
+// Start lists every prefix now, then every Interval, until Stop.
+func (f *Follower) Start(ctx context.Context) error {
+	if len(f.prefixes) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(f.cfg.Dir, 0o755); err != nil {
+		return err
+	}
+	ctx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	f.done = make(chan struct{})
+	go func() {
+		defer close(f.done)
+		t := time.NewTicker(f.cfg.Interval)
+		defer t.Stop()
+		for {
+			f.Poll(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop ends the loop; an ingest under way is cancelled (its objects are
+// rolled back and ingested after the restart).
+func (f *Follower) Stop(ctx context.Context) error {
+	if f.cancel == nil {
+		return nil
+	}
+	f.cancel()
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Poll lists every prefix once and ingests what is new. Errors are kept
+// in the prefix's stats and logged; they never stop the follower.
+func (f *Follower) Poll(ctx context.Context) {
+	for _, fl := range f.prefixes {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := f.poll(ctx, fl); err != nil && ctx.Err() == nil {
+			f.deps.Logger.Warn("follow s3 prefix", "url", fl.p.URL.String(), "err", err)
+			f.mu.Lock()
+			fl.listErrors++
+			fl.lastError = err.Error()
+			f.mu.Unlock()
+		}
+	}
+}
+
+// keyTime is the time of an object: its key's, else its LastModified.
+func keyTime(o s3.Object) (time.Time, bool) {
+	if k, ok := decode.ParseObjectKey(o.Key); ok {
+		return k.Time, true
+	}
+	return o.LastModified.UTC(), false
+}
+
+func (f *Follower) poll(ctx context.Context, fl *follow) error {
+	f.mu.Lock()
+	from := time.Time{}
+	if !fl.cp.Newest.IsZero() {
+		from = fl.cp.Newest.Add(-f.cfg.Lookback)
+	}
+	f.mu.Unlock()
+	var todo []source.File
+	var times []time.Time
+	listed := map[string]bool{}
+	err := f.deps.Client.Walk(ctx, fl.p.URL, from, func(o s3.Object) error {
+		if len(o.Key) > 0 && o.Key[len(o.Key)-1] == '/' {
+			return nil
+		}
+		key := fl.p.URL.KeyURL(o.Key)
+		listed[key] = true
+		t, timed := keyTime(o)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if etag, ok := fl.seen[key]; ok && etag == o.ETag {
+			return nil
+		}
+		if fail := fl.cp.Failed[key]; fail != nil && fail.ETag == o.ETag && fail.GaveUp {
+			return nil
+		}
+		// Keys of the lookback's first folders that are older than
+		// from were ingested before (or given up on); the registry
+		// would say so, at a look-up each.
+		if timed && !from.IsZero() && t.Before(from) && fl.cp.Failed[key] == nil {
+			return nil
+		}
+		todo = append(todo, File(f.deps.Client, fl.p.URL.Bucket, o))
+		times = append(times, t)
+		return nil
+	})
+	f.mu.Lock()
+	fl.lastList = f.deps.Now().UTC()
+	fl.pending = len(todo)
+	// Failures of objects that the listing would have shown but did not
+	// (deleted since) are dropped.
+	for k := range fl.cp.Failed {
+		if ok, t := keyTimeOf(k); err == nil && !listed[k] && (!ok || from.IsZero() || !t.Before(from)) {
+			delete(fl.cp.Failed, k)
+		}
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	// Oldest first: the checkpoint's newest key time only moves forward.
+	idx := make([]int, len(todo))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return times[idx[a]].Before(times[idx[b]]) })
+	ordered := make([]source.File, len(todo))
+	otimes := make([]time.Time, len(todo))
+	for i, j := range idx {
+		ordered[i], otimes[i] = todo[j], times[j]
+	}
+	for start := 0; start < len(ordered); start += f.cfg.BatchObjects {
+		end := min(start+f.cfg.BatchObjects, len(ordered))
+		if err := f.ingest(ctx, fl, ordered[start:end], otimes[start:end]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ingest ingests one batch of objects under the write lock and records
+// the outcome in the checkpoint.
+func (f *Follower) ingest(ctx context.Context, fl *follow, files []source.File, times []time.Time) error {
+	var rej io.Writer
+	rf, err := os.OpenFile(filepath.Join(f.cfg.Dir, "rejects.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err == nil {
+		defer rf.Close()
+		rej = rf
+	}
+	f.deps.WriteMu.Lock()
+	sum, runErr := ingest.Run(ctx, ingest.Config{
+		Objects: files, Dataset: fl.p.Dataset, Rejects: rej, SpoolDir: f.cfg.SpoolDir,
+		FetchAttempts: f.cfg.FetchAttempts, FetchBackoff: f.cfg.FetchBackoff, Logger: f.deps.Logger,
+	}, f.deps.Store)
+	f.deps.WriteMu.Unlock()
+	if runErr != nil && !errors.Is(runErr, source.ErrNoInput) {
+		// Cancelled or the store failed: what was committed is in the
+		// registry; the rest is listed again next round.
+		return runErr
+	}
+	failed := map[string]error{}
+	for _, e := range sum.Errors {
+		failed[e.Path] = e.Err
+	}
+	now := f.deps.Now().UTC()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, file := range files {
+		if err, bad := failed[file.Key]; bad {
+			fail := fl.cp.Failed[file.Key]
+			if fail == nil || fail.ETag != file.ETag {
+				fail = &Failure{Key: file.Key, ETag: file.ETag}
+				fl.cp.Failed[file.Key] = fail
+			}
+			fail.Rounds++
+			fl.cp.ObjectErrors++
+			fail.Reason, fail.Last = err.Error(), now
+			fail.GaveUp = fail.Rounds >= f.cfg.GiveUpAfter
+			if fail.GaveUp {
+				f.deps.Logger.Error("s3 object given up", "key", file.Key, "rounds", fail.Rounds, "err", err)
+			}
+			continue
+		}
+		delete(fl.cp.Failed, file.Key)
+		fl.seen[file.Key] = file.ETag
+		if times[i].After(fl.cp.Newest) {
+			fl.cp.Newest, fl.cp.NewestKey = times[i], file.Key
+		}
+	}
+	fl.cp.Objects += int64(sum.Files)
+	fl.cp.Records += sum.Records
+	fl.cp.Rejected += sum.Rejected
+	fl.pending = max(fl.pending-len(files), 0)
+	// Forget what the next listings will not look at.
+	if !fl.cp.Newest.IsZero() {
+		cut := fl.cp.Newest.Add(-2 * f.cfg.Lookback)
+		for k := range fl.seen {
+			if ok, t := keyTimeOf(k); ok && t.Before(cut) {
+				delete(fl.seen, k)
+			}
+		}
+	}
+	b, _ := json.MarshalIndent(fl.cp, "", "  ")
+	if err := atomicfile.Write(fl.path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write checkpoint: %w", err)
+	}
+	if sum.Files > 0 {
+		f.deps.Logger.Info("s3 objects ingested", "url", fl.p.URL.String(), "dataset", fl.p.Dataset,
+			"objects", sum.Files, "records", sum.Records, "skipped", sum.Skipped, "failed", sum.Failed)
+	}
+	return nil
+}
+
+func keyTimeOf(url string) (bool, time.Time) {
+	k, ok := decode.ParseObjectKey(url)
+	return ok, k.Time
+}
+
+// Stats is the state of every followed prefix.
+type Stats struct {
+	Prefixes []PrefixStats `json:"prefixes"`
+}
+
+// PrefixStats is the state of one followed prefix.
+type PrefixStats struct {
+	URL      string `json:"url"`
+	Dataset  string `json:"dataset"`
+	Interval string `json:"interval"`
+	// LastList is when the prefix was last listed (zero before the first).
+	LastList time.Time `json:"lastList"`
+	// Newest is the latest key time ingested; LagSeconds is now − Newest
+	// (0 before anything was ingested).
+	Newest     time.Time `json:"newestObjectTime"`
+	NewestKey  string    `json:"newestKey,omitempty"`
+	LagSeconds float64   `json:"lagSeconds"`
+	// Objects, Records and Rejected count since the prefix was first
+	// followed (kept in the checkpoint).
+	Objects  int64 `json:"objects"`
+	Records  int64 `json:"records"`
+	Rejected int64 `json:"rejectedLines"`
+	// Pending objects were listed and wait for ingest.
+	Pending      int       `json:"pending"`
+	ListErrors   int64     `json:"listErrors"`
+	ObjectErrors int64     `json:"objectErrors"`
+	LastError    string    `json:"lastError,omitempty"`
+	Failed       []Failure `json:"failed"`
+}
+
+// Stats returns a snapshot.
+func (f *Follower) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.deps.Now()
+	st := Stats{Prefixes: []PrefixStats{}}
+	for _, fl := range f.prefixes {
+		ps := PrefixStats{
+			URL: fl.p.URL.String(), Dataset: fl.p.Dataset, Interval: f.cfg.Interval.String(), LastList: fl.lastList,
+			Newest: fl.cp.Newest, NewestKey: fl.cp.NewestKey, Objects: fl.cp.Objects, Records: fl.cp.Records,
+			Rejected: fl.cp.Rejected, Pending: fl.pending, ListErrors: fl.listErrors, ObjectErrors: fl.cp.ObjectErrors, LastError: fl.lastError, Failed: []Failure{},
+		}
+		if !fl.cp.Newest.IsZero() {
+			ps.LagSeconds = max(now.Sub(fl.cp.Newest).Seconds(), 0)
+		}
+		for _, fail := range fl.cp.Failed {
+			ps.Failed = append(ps.Failed, *fail)
+		}
+		sort.Slice(ps.Failed, func(i, j int) bool { return ps.Failed[i].Key < ps.Failed[j].Key })
+		st.Prefixes = append(st.Prefixes, ps)
+	}
+	return st
+}
