@@ -7,7 +7,9 @@
 # (must be 0; 429s are waited out and counted apart) and the server's peak RSS.
 #
 # Environment: BIN (default bin/flowlens), BENCH_DIR (dataset and database, default
-# $HOME/.cache/flowlens-bench, shared with scripts/bench-cli.sh), PRESET (default day-20m),
+# $HOME/.cache/flowlens-bench, shared with scripts/bench-cli.sh), DATASET (the generated flow logs,
+# default BENCH_DIR/PRESET: a folder with a .complete file is used as it is, read only),
+# SERVE_DATA (the database, default BENCH_DIR/serve-PRESET), PRESET (default day-20m),
 # RECORDS (scale the preset, default its own), RUNS (warm runs, default 5), CLIENTS (default 50),
 # DURATION (default 60s), MAX_CONCURRENT (server's --max-concurrent, default 8), PORT (default 18480).
 set -euo pipefail
@@ -21,8 +23,8 @@ DURATION=${DURATION:-60s}
 MAX_CONCURRENT=${MAX_CONCURRENT:-8}
 PORT=${PORT:-18480}
 NAME=$PRESET${RECORDS:+-$RECORDS}
-DATASET="$BENCH_DIR/$NAME"
-DATA="$BENCH_DIR/serve-$NAME"
+DATASET=${DATASET:-$BENCH_DIR/$NAME}
+DATA=${SERVE_DATA:-$BENCH_DIR/serve-$NAME}
 mkdir -p "$BENCH_DIR"
 
 if [ ! -f "$DATASET/.complete" ]; then
