@@ -21,7 +21,7 @@ build: deps
 ui:
 	cd web && npm ci && npm run build
 
-# The console's screenshots in docs/ (the README shows docs/console.png): the browser tests
+# The console's screenshots in docs/ (the README shows docs/console.png, docs/monitoring.png): the browser tests
 # run against a flowlens serve on generated demo data; all their screenshots stay in bin/screenshots.
 screenshots: deps
 	FLOWLENS_REQUIRE_CHROMIUM=1 FLOWLENS_SCREENSHOTS=$(CURDIR)/bin/screenshots $(GO) test -tags '$(TAGS)' -count=1 -run 'TestConsoleBrowser' ./internal/cli

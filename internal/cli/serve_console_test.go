@@ -15,10 +15,11 @@ import (
 // generated demo day: sign-in, a line chart for bin(), a Sankey for
 // src/dst, bars for a top-N, the CSV download against the API's rows, a
 // dashboard saved and reopened, an error underlined where the API says,
-// completion, stop. Without Chromium, node or web/node_modules it skips
+// completion, stop, partial rows of a running query, the metrics and
+// alarms view, the ingest counters on the start page. Without Chromium, node or web/node_modules it skips
 // unless FLOWLENS_REQUIRE_CHROMIUM is set (make test sets it).
 // FLOWLENS_SCREENSHOTS=DIR keeps the screenshots there and writes the
-// README's docs/console.png (make screenshots).
+// README's docs/console.png and docs/monitoring.png (make screenshots).
 func TestConsoleBrowser(t *testing.T) {
 	webDir, err := filepath.Abs("../../web")
 	if err != nil {
@@ -50,15 +51,29 @@ func TestConsoleBrowser(t *testing.T) {
 	logs, data := filepath.Join(dir, "logs"), filepath.Join(dir, "db")
 	mustStore(t, nil, "generate", "--preset", "demo", "--records", "40000", "--out", logs, "--quiet")
 	mustStore(t, nil, "ingest", "--data", data, "--dataset", "demo", logs)
-	srv := startServe(t, data)
+	srv := startServe(t, data, "--alarm-interval", "1s")
+	// The metrics and alarms view: a metric filter and an alarm on a dataset of
+	// yesterday, its records ingested through the server (which evaluates the
+	// filter on them; metrics keep 15 days, so the demo day is too old).
+	recent := filepath.Join(dir, "recent")
+	mustStore(t, nil, "generate", "--preset", "demo", "--records", "8000", "--start", "yesterday", "--seed", "3", "--out", recent, "--quiet")
+	for _, c := range []struct{ path, body string }{
+		{"/api/v1/metric-filters/recent/SSHRDP", `{"filterPattern":"[$dstport=22 || $dstport=3389]","metricTransformation":{"metricName":"SSHRDPAttempts","metricNamespace":"LogMetrics","metricValue":"1"}}`},
+		{"/api/v1/alarms/ssh-rdp-watch", `{"namespace":"LogMetrics","metricName":"SSHRDPAttempts","statistic":"Sum","period":300,"evaluationPeriods":1,"threshold":5,"comparisonOperator":"GreaterThanOrEqualToThreshold","treatMissingData":"breaching"}`},
+	} {
+		if status, _, env := srv.call(t, "PUT", c.path, srv.token, c.body); status != 200 {
+			t.Fatalf("PUT %s: %d %v", c.path, status, env)
+		}
+	}
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "recent", recent)
 
 	shots := os.Getenv("FLOWLENS_SCREENSHOTS")
-	docShot := ""
+	docsDir := ""
 	if shots != "" {
 		if err := os.MkdirAll(shots, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		docShot = filepath.Join(webDir, "..", "docs", "console.png")
+		docsDir = filepath.Join(webDir, "..", "docs")
 	} else {
 		shots = filepath.Join(dir, "screenshots")
 	}
@@ -67,7 +82,7 @@ func TestConsoleBrowser(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "node", "tests/console.mjs")
 	cmd.Dir = webDir
 	cmd.Env = append(os.Environ(), "FLOWLENS_URL="+srv.url, "FLOWLENS_TOKEN="+srv.token, "FLOWLENS_OUT="+shots,
-		"FLOWLENS_DOCS_SHOT="+docShot, "CHROMIUM="+chromium)
+		"FLOWLENS_DOCS_DIR="+docsDir, "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("console tests:\n%s", out)
 	if err != nil {

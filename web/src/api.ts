@@ -158,6 +158,66 @@ export interface Dashboard {
   updatedAt?: string;
 }
 
+// Metric filters, their metrics and the alarms on them (docs/API.md).
+export interface MetricFilter {
+  dataset: string;
+  filterName: string;
+  filterPattern: string;
+  metricTransformation: {
+    metricName: string;
+    metricNamespace: string;
+    metricValue: string;
+    defaultValue?: number;
+    dimensions?: Record<string, string>;
+    unit?: string;
+  };
+  creationTime?: number;
+}
+export interface MetricSeries {
+  namespace: string;
+  metric: string;
+  dimensions?: Record<string, string>;
+  dataset: string;
+  filter: string;
+  unit?: string;
+  total: { n: number; sum: number; min: number; max: number };
+}
+export interface Datapoint {
+  timestamp: string;
+  value?: number;
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+export interface Alarm {
+  alarmName: string;
+  alarmDescription?: string;
+  namespace: string;
+  metricName: string;
+  dimensions?: Record<string, string>;
+  statistic: string;
+  period: number;
+  evaluationPeriods: number;
+  datapointsToAlarm?: number;
+  threshold: number;
+  comparisonOperator: string;
+  treatMissingData?: string;
+  alarmActions?: string[];
+  state: { stateValue: AlarmState; stateReason?: string; stateReasonData?: string; stateUpdatedTimestamp?: string };
+}
+export interface AlarmHistoryItem {
+  timestamp: string;
+  historyItemType: string;
+  oldState?: string;
+  newState?: string;
+  reason?: string;
+  data?: string;
+}
+// Ingest counters of the push endpoints and the S3 follower (GET /api/v1/ingest/*).
+export type IngestCounters = Record<string, number | string | boolean | null | Record<string, unknown> | unknown[]>;
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -175,7 +235,8 @@ export class Api {
     private readonly onUnauthorized: () => void,
   ) {}
 
-  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  // request calls the API and unwraps its envelope; bare lets a body without one through.
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, bare = false): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const tok = this.token();
     if (tok) headers.Authorization = `Bearer ${tok}`;
@@ -200,6 +261,7 @@ export class Api {
       env = null;
     }
     if (resp.status === 401) this.onUnauthorized();
+    if (bare && resp.ok && env && typeof env === 'object' && env.status === undefined) return env as T;
     if (!resp.ok || !env || env.status !== 'ok') {
       const err = env?.error;
       let msg = err?.message || `${resp.status} ${resp.statusText}`;
@@ -217,6 +279,22 @@ export class Api {
   datasets = () => this.request<Dataset[]>('GET', '/datasets');
   fields = (datasets: string[]) =>
     this.request<Field[]>('GET', `/fields${datasets.length ? `?datasets=${encodeURIComponent(datasets.join(','))}` : ''}`);
+  metricFilters = () => this.request<{ metricFilters: MetricFilter[] }>('GET', '/metric-filters').then((d) => d.metricFilters ?? []);
+  metrics = () => this.request<{ metrics: MetricSeries[] }>('GET', '/metrics').then((d) => d.metrics ?? []);
+  datapoints = (p: { namespace: string; metric: string; period: number; start: string; end: string; statistic?: string }) =>
+    this.request<{ datapoints: Datapoint[] }>(
+      'GET',
+      `/metrics/datapoints?${new URLSearchParams({ namespace: p.namespace, metric: p.metric, period: String(p.period), start: p.start, end: p.end, statistic: p.statistic ?? 'Sum', dimensions: 'any' })}`,
+    ).then((d) => d.datapoints ?? []);
+  alarms = () => this.request<{ metricAlarms: Alarm[] }>('GET', '/alarms').then((d) => d.metricAlarms ?? []);
+  alarmHistory = (name: string) =>
+    this.request<{ alarmHistoryItems: AlarmHistoryItem[] }>('GET', `/alarms/${encodeURIComponent(name)}/history`).then((d) => d.alarmHistoryItems ?? []);
+  // ingest answers the counters of one ingest path, or null when this server has none (404).
+  ingest = (path: 'firehose' | 's3') =>
+    this.request<IngestCounters>('GET', `/ingest/${path}`, undefined, undefined, true).catch((e) => {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    });
   jobs = () => this.request<{ jobs: JobInfo[] }>('GET', '/jobs').then((d) => d.jobs);
   jobHistory = (limit = 10) => this.request<{ runs: JobRun[] }>('GET', `/jobs/history?limit=${limit}`).then((d) => d.runs);
   history = (limit = 50) => this.request<HistoryEntry[]>('GET', `/history?limit=${limit}`);

@@ -4,13 +4,19 @@
 // server gives none) unless the user picks another.
 
 import { BarChart, LineChart, SankeyChart } from 'echarts/charts';
-import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { DataZoomComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { SVGRenderer } from 'echarts/renderers';
 import type { ChartKind, Result, Shape } from './api';
 import { formatTime } from './format';
 
-echarts.use([LineChart, BarChart, SankeyChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, SVGRenderer]);
+echarts.use([LineChart, BarChart, SankeyChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, MarkLineComponent, SVGRenderer]);
+
+// Threshold is a horizontal line over a time chart (an alarm's threshold).
+export interface Threshold {
+  value: number;
+  label: string;
+}
 
 const MAX_SERIES = 10;
 const MAX_BARS = 30;
@@ -222,7 +228,7 @@ export class ChartView {
 
   // render draws r as kind (resolving 'auto'); it returns the kind drawn ('table'
   // means nothing is drawn).
-  render(r: Result, kind: ChartKind, utc: boolean): Exclude<ChartKind, 'auto'> {
+  render(r: Result, kind: ChartKind, utc: boolean, thresholds: Threshold[] = []): Exclude<ChartKind, 'auto'> {
     let k = kind === 'auto' ? autoChart(r) : kind;
     if (!possible(r).includes(k)) k = autoChart(r);
     this.el.dataset.chart = k;
@@ -235,8 +241,18 @@ export class ChartView {
     if (!this.chart) this.chart = echarts.init(this.el, null, { renderer: 'svg' });
     const s = shapeOf(r);
     const opt = k === 'line' || k === 'area' ? timeOption(r, s, k === 'area', utc) : k === 'bar' ? barOption(r, s, utc) : sankeyOption(r, s);
+    const all = opt.series as Record<string, unknown>[];
+    if (thresholds.length && (k === 'line' || k === 'area') && all.length) {
+      all[0].markLine = {
+        silent: true,
+        symbol: 'none',
+        lineStyle: { type: 'dashed', color: '#c0392b' },
+        label: { formatter: (p: { name: string }) => p.name, position: 'insideEndTop' },
+        data: thresholds.map((t) => ({ yAxis: t.value, name: t.label })),
+      };
+    }
     this.chart.setOption(opt, { notMerge: true });
-    const series = (opt.series as unknown[]).length;
+    const series = all.length;
     this.el.dataset.series = String(series);
     this.chart.resize();
     return k;

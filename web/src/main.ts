@@ -1,5 +1,5 @@
 // The console's entry point: sign-in, the header with navigation, and a hash router
-// (#/, #/query?…, #/dashboards, #/dashboards/ID). Routes live in the fragment so
+// (#/, #/query?…, #/dashboards, #/dashboards/ID, #/monitoring). Routes live in the fragment so
 // that the server only ever serves index.html and links keep working.
 
 import './style.css';
@@ -11,6 +11,7 @@ import { route } from './link';
 import { dashboardPage, dashboardsPage } from './views/dashboards';
 import { homePage } from './views/home';
 import { loginPage } from './views/login';
+import { monitoringPage } from './views/monitoring';
 import { queryPage } from './views/query';
 
 const root = document.getElementById('app')!;
@@ -78,6 +79,7 @@ function header(path: string): HTMLElement {
       link('#/', 'Start', path === '/'),
       link('#/query', 'Query', path === '/query'),
       link('#/dashboards', 'Dashboards', path.startsWith('/dashboards')),
+      link('#/monitoring', 'Metrics & alarms', path === '/monitoring'),
     ),
     h('span', { class: 'spacer' }),
     h('span', { class: 'muted small whoami' }, who),
@@ -106,6 +108,7 @@ function render(): void {
   let page: Page;
   if (path === '/query') page = queryPage(app, params);
   else if (path === '/dashboards') page = dashboardsPage(app);
+  else if (path === '/monitoring') page = monitoringPage(app);
   else if (path.startsWith('/dashboards/')) page = dashboardPage(app, decodeURIComponent(path.slice('/dashboards/'.length)));
   else page = homePage(app);
   const shell = h('div', { class: 'shell' }, header(path), h('main', null, page.el));

@@ -4,7 +4,7 @@
 //   FLOWLENS_URL     the server (http://127.0.0.1:PORT)
 //   FLOWLENS_TOKEN   an API token
 //   FLOWLENS_OUT     folder for one screenshot per test (default tests/out)
-//   FLOWLENS_DOCS_SHOT  where to write the README's screenshot too (make screenshots)
+//   FLOWLENS_DOCS_DIR  where to write the README's screenshots too: console.png, monitoring.png (make screenshots)
 //   CHROMIUM         the browser (default /usr/bin/chromium)
 // Each test prints "ok NAME" or "FAIL NAME: why"; the exit status is 1 when one failed.
 
@@ -458,7 +458,7 @@ test('a dashboard of the use cases (the README screenshot)', async () => {
   ];
   const ids = [];
   for (const [name, query, chart] of panels) {
-    const { status, env } = await api('POST', '/saved-queries', { name, query, language: 'insights', datasets: [], range: {}, chart });
+    const { status, env } = await api('POST', '/saved-queries', { name, query, language: 'insights', datasets: ['demo'], range: {}, chart });
     assert(status === 200, `save ${name}: ${status} ${JSON.stringify(env.error)}`);
     ids.push(env.data.id);
   }
@@ -473,7 +473,7 @@ test('a dashboard of the use cases (the README screenshot)', async () => {
   const kinds = await page.locator('.panel').evaluateAll((els) => els.map((e) => e.getAttribute('data-chart')));
   assert(JSON.stringify(kinds) === JSON.stringify(['line', 'sankey', 'bar', 'table']), `panels drew ${kinds}`);
   const file = await shot('console');
-  if (process.env.FLOWLENS_DOCS_SHOT) copyFileSync(file, process.env.FLOWLENS_DOCS_SHOT);
+  if (process.env.FLOWLENS_DOCS_DIR) copyFileSync(file, join(process.env.FLOWLENS_DOCS_DIR, 'console.png'));
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
@@ -491,6 +491,69 @@ test('history and saved queries reopen in the editor', async () => {
   await saved.click();
   assert((await page.locator('.editor-input').inputValue()).includes('by srcAddr, dstAddr'), 'the saved query did not open');
   await shot('history');
+});
+
+test('metrics charted per filter, alarms with their state and history', async () => {
+  // TestConsoleBrowser made a metric filter and an alarm on yesterday's dataset "recent"
+  // and ingested it through the server; the alarm treats missing data as breaching, and
+  // the current periods have none: it goes to ALARM at its first evaluation.
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const { env } = await api('GET', '/alarms/ssh-rdp-watch');
+    if (env.data?.state?.stateValue === 'ALARM') break;
+    assert(Date.now() < deadline, `the alarm stays ${JSON.stringify(env.data?.state)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await page.goto(`${base}/#/monitoring`);
+  const row = page.locator('table.alarms tr[data-alarm="ssh-rdp-watch"]');
+  await row.waitFor();
+  assert((await row.locator('.state').getAttribute('data-state')) === 'ALARM', 'the alarm is not shown in ALARM');
+  assert((await row.textContent()).includes('Sum ≥ 5 in 1 of 1 × 5 min'), `the rule reads ${await row.textContent()}`);
+  await page.getByRole('button', { name: 'History of ssh-rdp-watch' }).click();
+  const item = page.locator('tr[data-history="ssh-rdp-watch"] tr[data-type="StateUpdate"]').first();
+  await item.waitFor();
+  const { env: hist } = await api('GET', '/alarms/ssh-rdp-watch/history');
+  assert((await item.textContent()).includes(hist.data.alarmHistoryItems[0].reason), 'the newest history item is not shown first');
+  assert((await item.locator('.state').allTextContents()).join(' → ') === 'INSUFFICIENT DATA → ALARM', 'the change is not INSUFFICIENT DATA → ALARM');
+  // The filter's metric: a line per 5 minutes (the alarm's period) with the threshold,
+  // its sum equal to the records a query of the same condition counts.
+  const card = page.locator('.metric[data-filter="recent/SSHRDP"]');
+  await card.locator('.chart[data-points]').waitFor();
+  assert((await card.locator('.chart').getAttribute('data-chart')) === 'line', 'the metric is not a line chart');
+  assert((await card.locator('svg path').count()) > 2, 'no line drawn');
+  assert((await card.locator('svg text', { hasText: 'ssh-rdp-watch ≥ 5' }).count()) === 1, 'no threshold line');
+  const { env: q } = await api('POST', '/query', { query: 'filter dstPort = 22 or dstPort = 3389 | stats count(*) as n', datasets: ['recent'] });
+  const n = q.data.rows[0][0];
+  const note = await card.locator('.metric-note').textContent();
+  assert(n > 0 && note.startsWith(`Sum ${n.toLocaleString('en')} in `), `the chart says "${note}", the query counts ${n}`);
+  await page.setViewportSize({ width: 1280, height: 760 });
+  const file = join(out, 'monitoring.png');
+  await page.screenshot({ path: file });
+  if (process.env.FLOWLENS_DOCS_DIR) copyFileSync(file, join(process.env.FLOWLENS_DOCS_DIR, 'monitoring.png'));
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('the start page shows what the Firehose endpoint stored', async () => {
+  const line = '2 111122223333 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 10 840 1768478400 1768478460 ACCEPT OK';
+  const id = `console-${Date.now()}`;
+  const resp = await fetch(`${base}/firehose`, {
+    method: 'POST',
+    headers: {
+      'X-Amz-Firehose-Access-Key': token,
+      'X-Amz-Firehose-Request-Id': id,
+      'X-Amz-Firehose-Common-Attributes': JSON.stringify({ commonAttributes: { dataset: 'demo' } }),
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify({ requestId: id, timestamp: Date.now(), records: [{ data: Buffer.from(line).toString('base64') }] }),
+  });
+  assert(resp.status === 200, `firehose ${resp.status} ${await resp.text()}`);
+  await page.goto(`${base}/#/`);
+  const fh = page.locator('[data-ingest="firehose"]');
+  await fh.waitFor();
+  assert((await fh.locator('tr[data-counter="records"] td').textContent()) === '1', 'records stored is not 1');
+  assert((await fh.locator('tr[data-counter="requests"] td').textContent()) === '1', 'requests is not 1');
+  assert(!/never/.test(await fh.locator('tr[data-counter="lastDelivery"] td').textContent()), 'no last delivery');
+  await fh.screenshot({ path: join(out, 'ingest.png') });
 });
 
 test('stop a running query', async () => {

@@ -1,9 +1,10 @@
 // The first page: which datasets exist and their time ranges, the questions of the
-// common use cases one click away, and the server's scheduled jobs (retention,
-// reports) with their latest runs.
+// common use cases one click away, what the server's ingest paths (S3 follower,
+// Firehose endpoint) have done, and its scheduled jobs (retention, reports) with
+// their latest runs.
 
 import type { App, Page } from '../app';
-import type { Api, ChartKind, JobRun } from '../api';
+import type { Api, ChartKind, IngestCounters, JobRun } from '../api';
 import { h, replace } from '../dom';
 import { formatBytes, formatDuration, formatTime } from '../format';
 import { encodeState } from '../link';
@@ -103,6 +104,7 @@ export function homePage(app: App): Page {
     h('h1', null, 'What happened on your network?'),
     h('section', null, h('h2', null, 'Datasets'), dsBox),
     h('section', null, h('h2', null, 'Questions'), h('div', { class: 'questions' }, cards, hostForm)),
+    ingestSection(app.api),
     jobsSection(app.api),
   );
 
@@ -193,4 +195,78 @@ function jobsSection(api: Api): HTMLElement {
     })
     .catch((e: Error) => replace(box, h('p', { class: 'error-text' }, e.message)));
   return h('section', null, h('h2', null, 'Scheduled jobs'), box);
+}
+
+const ingestLabels: Record<string, string> = {
+  requests: 'Requests',
+  failed: 'Failed answers',
+  duplicates: 'Retries stored once',
+  firehoseRecords: 'Firehose records',
+  records: 'Flow log records stored',
+  rejected: 'Lines kept aside',
+  bytes: 'Bytes received',
+  lastDelivery: 'Last delivery',
+};
+
+const isTime = (v: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v);
+
+// ingestValue prints a counter: numbers grouped, times in UTC ("never" for the zero
+// time), durations in seconds as such, lists and objects as JSON.
+function ingestValue(k: string, v: unknown): string {
+  if (v === null || v === undefined || v === '') return '–';
+  if (typeof v === 'number') {
+    if (/bytes$/i.test(k)) return formatBytes(v);
+    if (/(lag|age)(Seconds)?$/i.test(k)) return formatDuration(v * (/ms$/i.test(k) ? 1 : 1000));
+    return v.toLocaleString('en');
+  }
+  if (typeof v === 'string') return isTime(v) ? (v.startsWith('0001-') ? 'never' : formatTime(v, true)) : v;
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return JSON.stringify(v);
+}
+
+function label(k: string): string {
+  return ingestLabels[k] ?? k.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
+}
+
+// countersTable shows one ingest path's counters; lists of objects (e.g. one entry
+// per followed S3 prefix) become a table of their own.
+function countersTable(path: string, c: IngestCounters): HTMLElement {
+  const scalars = Object.entries(c).filter(([, v]) => !Array.isArray(v));
+  const lists = Object.entries(c).filter(([, v]) => Array.isArray(v)) as [string, unknown[]][];
+  return h(
+    'div',
+    { class: 'ingest-path', 'data-ingest': path },
+    h('h3', null, path === 's3' ? 'S3 follower' : 'Firehose endpoint (POST /firehose)'),
+    h('table', { class: 'counters' }, h('tbody', null, scalars.map(([k, v]) => h('tr', { 'data-counter': k }, h('th', null, label(k)), h('td', { class: typeof v === 'number' ? 'num' : '' }, ingestValue(k, v)))))),
+    lists.map(([k, items]) => {
+      const objs = items.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object');
+      const cols = [...new Set(objs.flatMap((o) => Object.keys(o)))];
+      return h(
+        'div',
+        null,
+        h('h4', null, label(k)),
+        objs.length
+          ? h('table', { class: 'counters-list', 'data-list': k }, h('thead', null, h('tr', null, cols.map((col) => h('th', null, label(col))))),
+              h('tbody', null, objs.map((o) => h('tr', null, cols.map((col) => h('td', { class: typeof o[col] === 'number' ? 'num' : '' }, ingestValue(col, o[col])))))))
+          : h('p', { class: 'muted' }, 'none'),
+      );
+    }),
+  );
+}
+
+// ingestSection shows the counters of the ingest paths this server runs.
+function ingestSection(api: Api): HTMLElement {
+  const box = h('div', { class: 'card ingest' }, h('p', { class: 'muted' }, 'Loading ingest status…'));
+  const section = h('section', null, h('h2', null, 'Ingest'), box);
+  Promise.all([api.ingest('s3'), api.ingest('firehose')])
+    .then(([s3, fh]) => {
+      const parts = [s3 ? countersTable('s3', s3) : null, fh ? countersTable('firehose', fh) : null].filter((x): x is HTMLElement => !!x);
+      if (!parts.length) {
+        section.hidden = true;
+        return;
+      }
+      replace(box, parts);
+    })
+    .catch((e: Error) => replace(box, h('p', { class: 'error-text' }, e.message)));
+  return section;
 }
