@@ -109,8 +109,8 @@ func TestAsyncPartialResults(t *testing.T) {
 		ordered     bool // compare rows in order, not as sets
 		matched     int64
 	}{
-		{name: "bin aggregation", query: "stats count(*) as flows, sum(bytes) as b by bin(5m)", sliced: true, matched: total},
-		{name: "bin and a second key", query: `filter action = "REJECT" | stats count(*) as n by bin(30m), dstPort`, sliced: true, matched: -1},
+		{name: "bin aggregation", query: "stats count(*) as flows, sum(bytes) as b by bin(5m)", sliced: true, ordered: true, matched: total},
+		{name: "bin and a second key", query: `filter action = "REJECT" | stats count(*) as n by bin(30m), dstPort`, sliced: true, ordered: true, matched: -1},
 		{name: "bins newest first, limited", query: "stats count(*) as n by bin(1h) as t | sort t desc | limit 5", sliced: true, ordered: true, matched: -1},
 		{name: "records newest first", query: `fields @timestamp, srcAddr | filter action = "REJECT" | limit 1000`, sliced: true, matched: -1},
 		{name: "top-N over the whole range", query: "stats sum(bytes) as b by srcAddr | sort b desc | limit 5", ordered: true, matched: total},
@@ -138,8 +138,8 @@ func TestAsyncPartialResults(t *testing.T) {
 				t.Fatalf("final status %s partial=%v error %+v", final.Status, final.Partial, final.Error)
 			}
 			if tc.ordered {
-				// Ties may come in any order; the keys of a top-N and a sort
-				// on bins have none here.
+				// Without sort, bins come newest first, then by their other
+				// keys; a top-N has no ties here.
 				if fmt.Sprint(rowKeys(final.Rows)) != fmt.Sprint(rowKeys(want.Rows)) {
 					t.Fatalf("rows %.300v\nwant %.300v", final.Rows, want.Rows)
 				}
