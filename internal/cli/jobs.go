@@ -16,6 +16,7 @@ import (
 	"github.com/flowlens/flowlens/internal/athena"
 	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/report"
+	"github.com/flowlens/flowlens/internal/s3"
 	"github.com/flowlens/flowlens/internal/sched"
 	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
@@ -136,18 +137,20 @@ func reportJob(st *duckdb.Store, dir string, d report.Definition, out string, lo
 		if err != nil {
 			return sched.Outcome{}, err
 		}
-		return runReport(ctx, st, dir, d, start, end, out, logger)
+		return runReport(ctx, st, dir, d, start, end, out, os.Getenv, logger)
 	}}
 }
 
 // runReport evaluates a report over [start, end), writes its file into a
-// temporary file and publishes it to out (default the report's --out).
-func runReport(ctx context.Context, st *duckdb.Store, dir string, d report.Definition, start, end time.Time, out string, logger *slog.Logger) (sched.Outcome, error) {
+// temporary file and publishes it to out (default the report's --out); an
+// S3 output reads the AWS configuration with getenv.
+func runReport(ctx context.Context, st *duckdb.Store, dir string, d report.Definition, start, end time.Time, out string,
+	getenv func(string) string, logger *slog.Logger) (sched.Outcome, error) {
 	if out == "" {
 		out = d.Out
 	}
 	var o sched.Outcome
-	target, err := reportTargetFor(out)
+	target, err := reportTargetFor(ctx, out, filepath.Join(dir, "tmp"), getenv)
 	if err != nil {
 		return o, err
 	}
@@ -198,11 +201,56 @@ type reportTarget interface {
 	put(ctx context.Context, local, name string) (string, error)
 }
 
-func reportTargetFor(out string) (reportTarget, error) {
-	if strings.HasPrefix(out, "s3://") {
-		return nil, fmt.Errorf("output %s: S3 output is not available in this build yet; give a folder with --out", out)
+func reportTargetFor(ctx context.Context, out, tmpDir string, getenv func(string) string) (reportTarget, error) {
+	if s3.IsURL(out) {
+		u, err := s3.ParseURL(out)
+		if err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		c, err := s3.New(ctx, s3.Config{Getenv: getenv})
+		if err != nil {
+			return nil, err
+		}
+		return s3Target{c: c, u: u, tmp: tmpDir}, nil
 	}
 	return dirTarget(out), nil
+}
+
+// s3Target is an s3://bucket/prefix: the file is written locally, then
+// put as one object (a reader never sees half of it).
+type s3Target struct {
+	c   *s3.Client
+	u   s3.URL
+	tmp string
+}
+
+func (t s3Target) temp(name string) (string, error) {
+	if err := os.MkdirAll(t.tmp, 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(t.tmp, "report-*-"+name)
+	if err != nil {
+		return "", err
+	}
+	return f.Name(), f.Close()
+}
+
+func (t s3Target) put(ctx context.Context, local, name string) (string, error) {
+	f, err := os.Open(local)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	types := map[string]string{".csv": "text/csv; charset=utf-8", ".json": "application/json", ".parquet": "application/vnd.apache.parquet"}
+	key := t.u.Join(name)
+	if _, err := t.c.Put(ctx, t.u.Bucket, key, f, fi.Size(), types[filepath.Ext(name)]); err != nil {
+		return "", err
+	}
+	return t.u.KeyURL(key), nil
 }
 
 // dirTarget is a folder: the file is written beside its name and renamed,

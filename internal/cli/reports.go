@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/insights/syntax"
 	"github.com/flowlens/flowlens/internal/report"
+	"github.com/flowlens/flowlens/internal/s3"
 	"github.com/flowlens/flowlens/internal/sched"
 	"github.com/flowlens/flowlens/internal/store"
 )
@@ -22,6 +23,7 @@ const reportsExamples = `  flowlens reports add nat-top100 --dataset nat-gw --sq
   flowlens reports list
   flowlens reports run nat-top100                      # yesterday's window, now
   flowlens reports run nat-top100 --for 2026-12-05 --out ./check
+  flowlens reports run nat-top100 --for 2026-12-05 --out s3://my-archive/nat/
   flowlens reports history nat-top100
   flowlens reports delete rejects
 
@@ -33,6 +35,10 @@ SQL (--sql-file) the flows view, the dataset's view, vpc_flow_logs and the
 CRON_TZ=…, default UTC): a nightly run writes yesterday's file
 NAME-YYYY-MM-DD.FORMAT into --out. CSV has a header row and RFC 4180 quoting
 (CRLF line ends); a window without data gives the header alone.
+--out s3://bucket/prefix/ puts the file as the object
+prefix/NAME-YYYY-MM-DD.FORMAT, with the AWS configuration of 'flowlens ingest
+s3://…' (AWS_PROFILE, AWS_ENDPOINT_URL_S3…; the server's own when it runs a
+scheduled report).
 
 While 'flowlens serve' owns the folder it runs the reports on their schedules
 (see 'flowlens jobs'), and these commands go to it.
@@ -103,7 +109,7 @@ func splitArgs(args []string, boolFlags map[string]bool) []string {
 }
 
 func reportsAdd(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "reports add", "reports add NAME --dataset DS (--sql-file F | --query-file F) --schedule CRON [--window 1d] [--format csv|json|parquet] --out DIR [--table NAME]... [--webhook URL] [--replace]", reportsExamples)
+	fs := newFlagSet(env, "reports add", "reports add NAME --dataset DS (--sql-file F | --query-file F) --schedule CRON [--window 1d] [--format csv|json|parquet] --out DIR|s3://BUCKET/PREFIX/ [--table NAME]... [--webhook URL] [--replace]", reportsExamples)
 	data := dataFlag(fs, env)
 	dataset := fs.String("dataset", "", "the `dataset` the report reads")
 	sqlFile := fs.String("sql-file", "", "the report's SQL (one SELECT over flows, no date clause) from `file`")
@@ -152,6 +158,11 @@ func reportsAdd(ctx context.Context, env *Env, args []string) error {
 	d.Query, d.Source = string(b), src
 	if d.Out, err = env.absPath(*out); err != nil {
 		return err
+	}
+	if s3.IsURL(d.Out) {
+		if _, err := s3.ParseURL(d.Out); err != nil {
+			return usageError("--out: %v", err)
+		}
 	}
 	if err := d.Check(); err != nil {
 		return usageError("%v", err)
@@ -334,7 +345,7 @@ func reportsRun(ctx context.Context, env *Env, args []string) error {
 	}
 	defer env.release(st)
 	job := sched.Job{Name: report.JobName(d.Name), Schedule: d.Schedule, Run: func(ctx context.Context, _ time.Time) (sched.Outcome, error) {
-		return runReport(ctx, st, dir, d, start, end, outDir, env.Logger)
+		return runReport(ctx, st, dir, d, start, end, outDir, env.awsGetenv(), env.Logger)
 	}}
 	var run sched.Run
 	if env.shared != nil && env.shared.jobs != nil {
