@@ -306,7 +306,7 @@ func reportsRun(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "reports run", "reports run [--data DIR] NAME [--for YYYY-MM-DD] [--out DIR]", reportsExamples)
 	data := dataFlag(fs, env)
 	forDay := fs.String("for", "", "the `day` the window starts (YYYY-MM-DD, in the schedule's time zone; YYYY-MM-DDTHH for an hour window; default: the window a run now would cover, yesterday for 1d)")
-	out := fs.String("out", "", "write into this `folder` instead of the report's --out")
+	out := fs.String("out", "", "write into this `folder` (or s3://bucket/prefix/) instead of the report's --out")
 	if err := parseFlags(fs, splitArgs(args, nil)); err != nil {
 		return err
 	}
