@@ -166,6 +166,8 @@ func (r *rewriter) rewriteStatement(st span) error {
 			}
 		}
 	}
+	s.rewriteBareEnd()
+	s.rewriteS3Object()
 	s.rewriteTables()
 	s.findDay()
 	s.rewriteViews()
