@@ -54,6 +54,7 @@ func runDecode(ctx context.Context, env *Env, args []string) error {
 	opts := decode.Options{
 		Format:    format,
 		BatchSize: decodeBatchSize,
+		Unplaced:  true, // print the records as written
 		OnReject: func(e *decode.LineError) {
 			// Records decoded before the rejected line come first.
 			fmt.Fprintln(env.Stderr, e.Error())

@@ -169,13 +169,16 @@ func (s *Server) putLogEvents(c *call) (any, error) {
 		f = flowlog.DefaultFormat()
 	}
 	dec := decode.NewDecoder(f)
-	b := flowlog.NewBatch(f, len(accepted))
+	// A format without start: each record is placed at its event's time.
+	b := flowlog.NewBatch(f.Placed(), len(accepted))
 	var aside []asideEvent
 	first, last := *accepted[0].Timestamp, *accepted[len(accepted)-1].Timestamp
 	for i, e := range accepted {
 		msg := *e.Message
 		if strings.ContainsAny(msg, "\n") || dec.DecodeLine(b, []byte(msg), int64(lo+i+1)) != nil {
 			aside = append(aside, asideEvent{Stream: in.LogStreamName, Timestamp: *e.Timestamp, Ingestion: nowMs, Message: msg})
+		} else if b.Format.IsPlaced() {
+			b.Cols[len(b.Cols)-1].AppendInt(*e.Timestamp / 1000)
 		}
 	}
 	out.Records, out.NotFlowLog = b.N, len(aside)

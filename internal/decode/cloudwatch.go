@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/flowlens/flowlens/internal/decode/record"
@@ -14,9 +15,20 @@ import (
 
 // cwEvent is one CloudWatch Logs event as the AWS CLI prints it
 // (get-log-events, filter-log-events) or as a subscription payload carries
-// it; only the message matters to decoding.
+// it: the message, and the timestamp that places the records of a format
+// without start (any JSON; only a whole number of milliseconds is used).
 type cwEvent struct {
-	Message *string `json:"message"`
+	Message   *string         `json:"message"`
+	Timestamp json.RawMessage `json:"timestamp"`
+}
+
+// millis returns the event's timestamp, 0 when it is not a whole number.
+func (ev *cwEvent) millis() int64 {
+	v, err := strconv.ParseInt(string(ev.Timestamp), 10, 64)
+	if err != nil || v < 0 {
+		return 0
+	}
+	return v
 }
 
 // Subscription payload message types.
@@ -320,6 +332,8 @@ func (ls *lineState) event(ev cwEvent) error {
 		ls.rejectJSON("event has no message")
 		return nil
 	}
+	ls.evTime = ev.millis()
+	defer func() { ls.evTime = 0 }()
 	return ls.message(*ev.Message)
 }
 

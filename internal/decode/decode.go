@@ -74,6 +74,15 @@ type Options struct {
 	// range stored as written, fields separated by runs of spaces; may be
 	// nil (the warnings are still counted).
 	OnWarning func(*LineError)
+	// Unplaced leaves text records of a format without start as they are.
+	// By default their batches have the format's Placed form: a last start
+	// column holding the time the record's delivery carries — the
+	// CloudWatch Logs event's timestamp, else the time in the S3 object key
+	// of Name, else Now — so that a store can place them in time.
+	Unplaced bool
+	// Now is the ingestion time (epoch seconds) that places records of a
+	// format without start when nothing else does (0: left NULL).
+	Now int64
 	// NewBatch, when set, supplies empty batches (lets a consumer recycle
 	// them); it must return an empty batch (N == 0) whose Format is the
 	// given one. Each header line yields its own *Format: a recycled batch
@@ -127,6 +136,11 @@ type sink struct {
 	defFormat *flowlog.Format
 	// size is the batch size.
 	size int
+	// placed caches the Placed form of formats without start.
+	placed map[*flowlog.Format]*flowlog.Format
+	// keyTime is the time of Name as an S3 object key (epoch seconds; 0
+	// when Name is not one).
+	keyTime int64
 	// expect is the expected number of records (0 when unknown).
 	expect int64
 }
@@ -142,7 +156,28 @@ func newSink(ctx context.Context, opts *Options, emit func(*flowlog.Batch) error
 	if expect <= 0 {
 		expect = unknownCapacity
 	}
-	return &sink{ctx: ctx, opts: opts, emit: emit, stats: st, size: opts.batchSize(), expect: expect}
+	s := &sink{ctx: ctx, opts: opts, emit: emit, stats: st, size: opts.batchSize(), expect: expect}
+	if k, ok := ParseObjectKey(opts.Name); ok && !k.Time.IsZero() {
+		s.keyTime = k.Time.Unix()
+	}
+	return s
+}
+
+// batchFormat is the format of the batches that records of format f go to:
+// its Placed form unless Options.Unplaced.
+func (s *sink) batchFormat(f *flowlog.Format) *flowlog.Format {
+	if s.opts.Unplaced || f.Has(flowlog.Start) {
+		return f
+	}
+	if g, ok := s.placed[f]; ok {
+		return g
+	}
+	if s.placed == nil {
+		s.placed = map[*flowlog.Format]*flowlog.Format{}
+	}
+	g := f.Placed()
+	s.placed[f] = g
+	return g
 }
 
 // newBatch returns an empty batch of format f. Until a batch has been

@@ -99,7 +99,7 @@ func collect(t testing.TB, opts Options, run func(Options, func(*flowlog.Batch) 
 
 func checkBatch(t testing.TB, b *flowlog.Batch) {
 	t.Helper()
-	if len(b.Cols) != b.Format.Len() {
+	if len(b.Cols) != len(b.Format.Fields) || (b.Format.IsPlaced() && b.Format.Len() != len(b.Cols)-1) {
 		t.Fatalf("%d columns for %d fields", len(b.Cols), b.Format.Len())
 	}
 	for i := range b.Cols {
@@ -159,8 +159,46 @@ func TestHeaderWinsOverConfiguredFormat(t *testing.T) {
 	equalLines(t, r.lines, goodLines[:2])
 	r = read(t, lines("10.0.0.1 10.0.0.2", "10.0.0.3 -"), Options{Format: custom})
 	equalLines(t, r.lines, []string{"10.0.0.1 10.0.0.2", "10.0.0.3 -"})
-	if len(r.rejects) != 0 || r.batches[0].Format != custom {
+	if len(r.rejects) != 0 || r.batches[0].Format.Len() != custom.Len() || !r.batches[0].Format.Equal(custom.Placed()) {
 		t.Errorf("rejects %v", r.rejectText())
+	}
+}
+
+// Records of a format without start are placed at the time their delivery
+// carries: the CloudWatch Logs event's timestamp, else the time of the S3
+// object key, else Options.Now; Unplaced leaves them as written.
+func TestPlacedWithoutStart(t *testing.T) {
+	custom, _ := flowlog.ParseFormat("${srcaddr} ${dstaddr} ${action}")
+	starts := func(r *result) []string {
+		var out []string
+		for _, b := range r.batches {
+			if !b.Format.IsPlaced() || b.Format.String() != custom.String() {
+				t.Fatalf("format %s (placed %v)", b.Format, b.Format.IsPlaced())
+			}
+			c := b.Col(flowlog.Start)
+			for i := 0; i < b.N; i++ {
+				out = append(out, fmt.Sprint(c.Value(i)))
+			}
+		}
+		return out
+	}
+	cw := `{"events": [{"timestamp": 1717171260000, "message": "10.0.0.1 10.0.0.2 ACCEPT"}, {"timestamp": "x", "message": "10.0.0.3 10.0.0.2 REJECT"}]}`
+	r := read(t, []byte(cw), Options{Format: custom, Now: 1800000000})
+	equalLines(t, r.lines, []string{"10.0.0.1 10.0.0.2 ACCEPT", "10.0.0.3 10.0.0.2 REJECT"})
+	equalLines(t, starts(r), []string{"1717171260", "1800000000"})
+	key := "AWSLogs/111122223333/vpcflowlogs/eu-west-1/2024/05/31/111122223333_vpcflowlogs_eu-west-1_fl-0f1e2d3c4b5a69788_20240531T1405Z_5d41ab12.log"
+	r = read(t, lines("srcaddr dstaddr action", "10.0.0.1 10.0.0.2 ACCEPT"), Options{Name: key, Now: 1800000000})
+	equalLines(t, starts(r), []string{"1717164300"})
+	r = read(t, lines("10.0.0.1 10.0.0.2 ACCEPT"), Options{Format: custom})
+	equalLines(t, starts(r), []string{"<nil>"})
+	r = read(t, lines("10.0.0.1 10.0.0.2 ACCEPT"), Options{Format: custom, Unplaced: true, Now: 1800000000})
+	if b := r.batches[0]; b.Format != custom || len(b.Cols) != 3 {
+		t.Errorf("unplaced: %s, %d columns", b.Format, len(b.Cols))
+	}
+	// A format with start is never changed.
+	r = read(t, lines(goodLines[0]), Options{Now: 1800000000})
+	if b := r.batches[0]; b.Format.IsPlaced() || len(b.Cols) != 14 {
+		t.Errorf("default format: %s", b.Format)
 	}
 }
 

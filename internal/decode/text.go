@@ -32,6 +32,9 @@ type lineState struct {
 	dec    *record.Decoder
 	header []byte // the header line of the current format, if it came from one
 	lineNo int64
+	// evTime is the timestamp (epoch ms) of the CloudWatch Logs event
+	// being decoded, 0 outside one.
+	evTime int64
 }
 
 // line decodes one line of text (without its '\n').
@@ -52,13 +55,16 @@ func (ls *lineState) line(line []byte) error {
 		return nil // a repeated header line
 	}
 	b := ls.s.batch
-	if f := ls.dec.Format(); b == nil || b.Format != f {
+	if f := ls.s.batchFormat(ls.dec.Format()); b == nil || b.Format != f {
 		var err error
 		if b, err = ls.s.current(f); err != nil {
 			return err
 		}
 	}
 	le, warn := ls.dec.Decode(b, line, ls.lineNo)
+	if le == nil && b.Format.IsPlaced() {
+		ls.place(b)
+	}
 	if le != nil {
 		// A different header line (concatenated files) switches the format.
 		if f := headerFormat(line); f != nil {
@@ -75,6 +81,22 @@ func (ls *lineState) line(line []byte) error {
 		return ls.s.flush()
 	}
 	return nil
+}
+
+// place fills the start column Placed added for the record just decoded:
+// the event's time, else the object key's, else the ingestion time.
+func (ls *lineState) place(b *flowlog.Batch) {
+	c := &b.Cols[len(b.Cols)-1]
+	switch t := ls.evTime / 1000; {
+	case t > 0:
+		c.AppendInt(t)
+	case ls.s.keyTime > 0:
+		c.AppendInt(ls.s.keyTime)
+	case ls.s.opts.Now > 0:
+		c.AppendInt(ls.s.opts.Now)
+	default:
+		c.AppendNull()
+	}
 }
 
 // detect chooses the format from the first non-blank line; it reports

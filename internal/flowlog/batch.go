@@ -245,7 +245,7 @@ func (c *Column) AppendText(dst []byte, i int) []byte {
 // AppendLine appends record i as one line of flow log text in the batch's
 // format (no newline) to dst.
 func (b *Batch) AppendLine(dst []byte, i int) []byte {
-	for j := range b.Cols {
+	for j := range b.Cols[:b.Format.Len()] {
 		if j > 0 {
 			dst = append(dst, ' ')
 		}

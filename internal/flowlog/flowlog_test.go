@@ -165,3 +165,28 @@ func TestTruncatePartialRecord(t *testing.T) {
 		t.Fatalf("data of the abandoned record kept: %q", b.Cols[1].Data)
 	}
 }
+
+// Placed adds a start the records do not write: it counts for nothing that
+// reads them as written.
+func TestPlaced(t *testing.T) {
+	f := MustFormat(SrcAddr, DstAddr, Action)
+	p := f.Placed()
+	if !p.IsPlaced() || p.Len() != 3 || len(p.Fields) != 4 || p.Index(Start) != 3 || p.String() != f.String() || p.Header() != f.Header() {
+		t.Fatalf("placed %s: len %d, fields %d, start at %d", p, p.Len(), len(p.Fields), p.Index(Start))
+	}
+	if p.Equal(f) || !p.Equal(f.Placed()) || p.Placed() != p || f.IsPlaced() || f.Index(Start) != -1 {
+		t.Error("Equal or Placed of a placed format")
+	}
+	if d := DefaultFormat(); d.Placed() != d {
+		t.Error("a format with start is its own placed form")
+	}
+	b := NewBatch(p, 1)
+	b.Cols[0].AppendString("10.0.0.1")
+	b.Cols[1].AppendNull()
+	b.Cols[2].AppendString("ACCEPT")
+	b.Cols[3].AppendInt(1717171200)
+	b.EndRecord()
+	if got := string(b.AppendLine(nil, 0)); got != "10.0.0.1 - ACCEPT" {
+		t.Errorf("line %q", got)
+	}
+}

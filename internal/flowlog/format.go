@@ -40,7 +40,30 @@ type Format struct {
 	// Extra reports, per position, whether the field is unknown to the catalog.
 	Extra []bool
 	index [NumFields]int16 // position+1, 0 when absent
+	// placed marks a format whose last field, start, is not written in the
+	// records: flowlens added it to place them in time (see Placed).
+	placed bool
 }
+
+// Placed returns the format of batches that place records of format f in
+// time: f itself when it has start, else f with a last start field that
+// the records do not write — the decoder fills it with the time their
+// delivery carries (spec: a record whose format has no start takes the
+// CloudWatch Logs event time, else the time in its S3 object key, else its
+// ingestion time). The added field counts for nothing that reads the
+// records as written: Len, String, Header and Batch.AppendLine leave it out.
+func (f *Format) Placed() *Format {
+	if f.Has(Start) || f.placed {
+		return f
+	}
+	g := &Format{Fields: append(append([]*Field(nil), f.Fields...), Get(Start)),
+		Extra: append(append([]bool(nil), f.Extra...), false), index: f.index, placed: true}
+	g.index[Start] = int16(len(g.Fields))
+	return g
+}
+
+// IsPlaced reports whether the last field (start) was added by Placed.
+func (f *Format) IsPlaced() bool { return f.placed }
 
 // NewFormat builds a format from catalog field IDs. It returns an error when
 // the list is empty or repeats a field.
@@ -202,8 +225,14 @@ func clip(s string) string {
 	return s
 }
 
-// Len is the number of fields.
-func (f *Format) Len() int { return len(f.Fields) }
+// Len is the number of fields the records write (without the start that
+// Placed adds).
+func (f *Format) Len() int {
+	if f.placed {
+		return len(f.Fields) - 1
+	}
+	return len(f.Fields)
+}
 
 // Index returns the position of the catalog field id in the format, or -1.
 func (f *Format) Index(id FieldID) int {
@@ -219,7 +248,7 @@ func (f *Format) Has(id FieldID) bool { return f.Index(id) >= 0 }
 // String returns the format as a ${field} string.
 func (f *Format) String() string {
 	var b strings.Builder
-	for i, fl := range f.Fields {
+	for i, fl := range f.Fields[:f.Len()] {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
@@ -233,7 +262,7 @@ func (f *Format) String() string {
 // Header returns the format as an S3 header line (field names separated by spaces).
 func (f *Format) Header() string {
 	var b strings.Builder
-	for i, fl := range f.Fields {
+	for i, fl := range f.Fields[:f.Len()] {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
@@ -259,7 +288,7 @@ func (f *Format) Equal(g *Format) bool {
 	if f == g {
 		return true
 	}
-	if f == nil || g == nil || len(f.Fields) != len(g.Fields) {
+	if f == nil || g == nil || len(f.Fields) != len(g.Fields) || f.placed != g.placed {
 		return false
 	}
 	for i := range f.Fields {

@@ -333,7 +333,7 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 		defer os.Remove(tmp)
 		path = tmp
 	}
-	opts := decode.Options{Name: name, Format: r.cfg.Format, OnReject: r.reject, OnWarning: r.warn}
+	opts := decode.Options{Name: name, Format: r.cfg.Format, OnReject: r.reject, OnWarning: r.warn, Now: r.start.Unix()}
 	st, err := decode.ReadFile(ctx, path, opts, func(b *flowlog.Batch) error {
 		d.records += int64(b.N)
 		r.decoded.Add(int64(b.N))

@@ -164,7 +164,8 @@ func NewDecoder(f *flowlog.Format) *Decoder {
 func (d *Decoder) Format() *flowlog.Format { return d.format }
 
 // DecodeLine decodes one line of text (a trailing '\r' is ignored) and
-// appends it as one record to b, whose format must be the decoder's. On a
+// appends it as one record to b, whose format must be the decoder's or its
+// Placed form (whose last column the caller fills after each record). On a
 // bad line it returns the reason (File left empty for the caller to fill)
 // and leaves b unchanged.
 //
