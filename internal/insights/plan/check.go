@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
@@ -449,6 +450,13 @@ func (c *checker) finish() {
 	}
 	c.cur.Cols = cols
 	c.cur.Star = false
+	if !c.cur.Grouped && c.explicit && len(c.cur.Order) > 0 && c.cur.Fill == nil {
+		c.cur.Order = append(c.cur.Order, c.rowTies(c.cur.Order, cols)...)
+	}
+	if !c.cur.Grouped && len(c.cur.Dedup) > 0 && len(c.cur.DedupOrder) > 0 {
+		// the row dedup keeps of rows that tie on its order
+		c.cur.DedupOrder = append(c.cur.DedupOrder, c.rowTies(c.cur.DedupOrder, cols)...)
+	}
 	if c.plan.Estimate {
 		c.plan.Output = []OutCol{{Name: "estimatedBytes", Type: TypeNumber}}
 	}
@@ -582,4 +590,70 @@ func binOrder(keys []Named) []SortKey {
 		return nil
 	}
 	return append(bins, rest...)
+}
+
+// rowTies are the keys that break ties of a sort of records (spec §5.5:
+// ties are broken by the remaining output columns, so the same query over
+// the same data returns the same rows in the same order, and a limit cuts
+// at the same row): the stored columns the output shows, @timestamp, and
+// when @message is shown every field of the formats in play. Keys the
+// order already has are left out.
+func (c *checker) rowTies(order []SortKey, cols []Named) []SortKey {
+	seen := map[flowlog.FieldID]bool{}
+	ts := false
+	for _, k := range order {
+		if col := storedColumn(k.X); col != nil {
+			seen[col.Field.ID] = true
+		}
+		if s, ok := k.X.(*Sys); ok && s.Name == "@timestamp" {
+			ts = true
+		}
+	}
+	var out []SortKey
+	add := func(f *flowlog.Field) {
+		if f.ID < flowlog.NumFields && !seen[f.ID] {
+			seen[f.ID] = true
+			out = append(out, SortKey{X: &Column{Field: f}, Tie: true})
+		}
+	}
+	message := false
+	for _, n := range cols {
+		if s, ok := n.X.(*Sys); ok {
+			switch {
+			case s.Name == "@timestamp" && !ts:
+				ts = true
+				out = append(out, SortKey{X: s, Tie: true})
+			case s.Name == "@message":
+				message = true
+			}
+			continue
+		}
+		if col := storedColumn(n.X); col != nil {
+			add(col.Field)
+		}
+	}
+	if message {
+		var ids []int
+		for _, f := range c.formats() {
+			for _, fl := range f.Fields {
+				if fl.ID < flowlog.NumFields && !seen[fl.ID] {
+					ids = append(ids, int(fl.ID))
+				}
+			}
+		}
+		sort.Ints(ids)
+		for _, id := range ids {
+			add(flowlog.Get(flowlog.FieldID(id)))
+		}
+	}
+	return out
+}
+
+// storedColumn is the stored column x reads as it is (a field, or what a
+// parse yields from it), nil for anything else.
+func storedColumn(x Expr) *Column {
+	if col, ok := x.(*Column); ok {
+		return col
+	}
+	return Unwritten(x)
 }

@@ -18,7 +18,10 @@ package plan
 //     than 20 digits compare as text); NULL last in both directions;
 //     ascending by default; `sort by x` is `sort x`. A sort after stats
 //     breaks ties by the group keys not sorted on (ascending), so a limit
-//     cuts at the same row every time. Rows without stats or sort come
+//     cuts at the same row every time; a sort of records breaks them by the
+//     stored columns the output shows and @timestamp (with @message shown:
+//     every field of the formats in play), and so does the row dedup keeps.
+//     Rows without stats or sort come
 //     newest first; so do the bins of a stats by bin() without sort (then
 //     by its other keys), as the console lists a time series.
 //   - stats: count_distinct is exact; pct is the nearest rank (DuckDB's

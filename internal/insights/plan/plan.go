@@ -18,6 +18,10 @@ type Named struct {
 type SortKey struct {
 	X    Expr
 	Desc bool
+	// Tie marks a key added only to break ties (spec §5.5: the same rows
+	// in the same order every time): any fixed order of its values does,
+	// so it is rendered as the plain value.
+	Tie bool
 }
 
 // Stage is one SELECT: it reads the rows of the previous stage (the flows
@@ -209,6 +213,9 @@ func sortList(ks []SortKey) string {
 		parts[i] = k.X.String()
 		if k.Desc {
 			parts[i] += " desc"
+		}
+		if k.Tie {
+			parts[i] += " (tie)"
 		}
 	}
 	return strings.Join(parts, ", ")

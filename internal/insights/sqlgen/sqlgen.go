@@ -423,6 +423,15 @@ func (g *gen) order(keys []plan.SortKey) string {
 		if isConst(k.X) {
 			continue
 		}
+		if k.Tie {
+			// any fixed order breaks the tie: the plain value
+			if s, ok := k.X.(*plan.Sys); ok && s.Name == "@timestamp" {
+				parts = append(parts, "start")
+			} else {
+				parts = append(parts, g.expr(k.X))
+			}
+			continue
+		}
 		for _, e := range g.orderKeys(k.X) {
 			if k.Desc {
 				e += " DESC NULLS LAST"
