@@ -353,7 +353,7 @@ func createNotice(st *Statement, opt Options) string {
 	case strings.HasPrefix(st.Table, athenaTablePrefix) && !r.knownTable(st.Table):
 		where = "queries of " + st.Table + " read vpc_flow_logs"
 	case !r.isTable(st.Table):
-		where = "flowlens has no table " + st.Table + ": query vpc_flow_logs, flows or a dataset's view (ingest with --dataset " + st.Table + " to query the records under this name)"
+		where = "flowlens has no table " + st.Table + ": query vpc_flow_logs, flows or a dataset's view"
 	}
 	msg := fmt.Sprintf("CREATE EXTERNAL TABLE %s: nothing to create, %s; flowlens already has %d of its %d columns (%s)",
 		st.Table, where, len(known), len(st.Columns), strings.Join(known, ", "))
