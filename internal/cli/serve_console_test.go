@@ -51,7 +51,16 @@ func TestConsoleBrowser(t *testing.T) {
 	logs, data := filepath.Join(dir, "logs"), filepath.Join(dir, "db")
 	mustStore(t, nil, "generate", "--preset", "demo", "--records", "40000", "--out", logs, "--quiet")
 	mustStore(t, nil, "ingest", "--data", data, "--dataset", "demo", logs)
-	srv := startServe(t, data, "--alarm-interval", "1s")
+	// The start page's S3 follow status: an S3-protocol server holding a day
+	// of flow logs that the server follows into the dataset "s3flow".
+	s3srv := startS3(t)
+	s3srv.bucket(t, "vpc")
+	s3srv.upload(t, "vpc", "flowlogs/", generateDay(t, 2000, "2026-01-15", "s3", 21))
+	srv := startServe(t, data, "--alarm-interval", "1s", "--follow", "s3flow=s3://vpc/flowlogs/", "--follow-interval", "1s")
+	waitUntil(t, "the S3 follower's first round", func() bool {
+		st := followStats(t, srv.url, srv.token)
+		return len(st) == 1 && st[0]["records"] == float64(2000)
+	})
 	// The metrics and alarms view: a metric filter and an alarm on a dataset of
 	// yesterday, its records ingested through the server (which evaluates the
 	// filter on them; metrics keep 15 days, so the demo day is too old).

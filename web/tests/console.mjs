@@ -533,7 +533,7 @@ test('metrics charted per filter, alarms with their state and history', async ()
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
-test('the start page shows what the Firehose endpoint stored', async () => {
+test('the start page shows what the Firehose endpoint stored and the S3 follower', async () => {
   const line = '2 111122223333 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 10 840 1768478400 1768478460 ACCEPT OK';
   const id = `console-${Date.now()}`;
   const resp = await fetch(`${base}/firehose`, {
@@ -553,7 +553,15 @@ test('the start page shows what the Firehose endpoint stored', async () => {
   assert((await fh.locator('tr[data-counter="records"] td').textContent()) === '1', 'records stored is not 1');
   assert((await fh.locator('tr[data-counter="requests"] td').textContent()) === '1', 'requests is not 1');
   assert(!/never/.test(await fh.locator('tr[data-counter="lastDelivery"] td').textContent()), 'no last delivery');
-  await fh.screenshot({ path: join(out, 'ingest.png') });
+  // The S3 follower (TestConsoleBrowser follows a bucket of a fake S3 server).
+  const row = page.locator('[data-ingest="s3"] table[data-list="prefixes"] tbody tr', { hasText: 's3://vpc/flowlogs/' });
+  await row.waitFor();
+  const { env: s3 } = await api('GET', '/ingest/s3');
+  const p = (s3.data ?? s3).prefixes[0];
+  const cells = await row.locator('td').allTextContents();
+  assert(cells.includes('s3flow') && cells.includes(p.records.toLocaleString('en')) && p.records === 2000, `the S3 row reads ${cells}`);
+  assert(cells.includes(p.objects.toLocaleString('en')), `objects ${p.objects} not in ${cells}`);
+  await page.locator('section', { has: page.locator('[data-ingest]') }).screenshot({ path: join(out, 'ingest.png') });
 });
 
 test('stop a running query', async () => {

@@ -208,6 +208,23 @@ const ingestLabels: Record<string, string> = {
   lastDelivery: 'Last delivery',
 };
 
+// The S3 follower's (GET /api/v1/ingest/s3).
+const s3Labels: Record<string, string> = {
+  prefixes: 'Followed prefixes (serve --follow)',
+  url: 'Prefix',
+  lastList: 'Last listed',
+  newestObjectTime: 'Newest object',
+  newestKey: 'Newest key',
+  lagSeconds: 'Lag',
+  objects: 'Objects',
+  records: 'Records',
+  rejectedLines: 'Lines kept aside',
+  pending: 'Pending',
+  listErrors: 'List errors',
+  failed: 'Objects failing',
+  objectErrors: 'Object errors',
+};
+
 const isTime = (v: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v);
 
 // ingestValue prints a counter: numbers grouped, times in UTC ("never" for the zero
@@ -216,16 +233,26 @@ function ingestValue(k: string, v: unknown): string {
   if (v === null || v === undefined || v === '') return '–';
   if (typeof v === 'number') {
     if (/bytes$/i.test(k)) return formatBytes(v);
-    if (/(lag|age)(Seconds)?$/i.test(k)) return formatDuration(v * (/ms$/i.test(k) ? 1 : 1000));
+    if (/(lag|age)(Seconds)?$/i.test(k)) return ageText(v);
     return v.toLocaleString('en');
   }
   if (typeof v === 'string') return isTime(v) ? (v.startsWith('0001-') ? 'never' : formatTime(v, true)) : v;
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  return JSON.stringify(v);
+  // A list or a map (objects failing, by key) is shown by its size.
+  if (typeof v === 'object') return (Array.isArray(v) ? v.length : Object.keys(v).length).toLocaleString('en');
+  return String(v);
 }
 
-function label(k: string): string {
-  return ingestLabels[k] ?? k.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
+// ageText prints seconds as "42 s", "5 min 3 s", "3 h 12 min" or "12 d 4 h".
+function ageText(sec: number): string {
+  const s = Math.round(sec);
+  if (s < 3600) return formatDuration(s * 1000);
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}
+
+function label(k: string, path = ''): string {
+  return (path === 's3' ? s3Labels[k] : ingestLabels[k]) ?? k.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase());
 }
 
 // countersTable shows one ingest path's counters; lists of objects (e.g. one entry
@@ -237,16 +264,16 @@ function countersTable(path: string, c: IngestCounters): HTMLElement {
     'div',
     { class: 'ingest-path', 'data-ingest': path },
     h('h3', null, path === 's3' ? 'S3 follower' : 'Firehose endpoint (POST /firehose)'),
-    h('table', { class: 'counters' }, h('tbody', null, scalars.map(([k, v]) => h('tr', { 'data-counter': k }, h('th', null, label(k)), h('td', { class: typeof v === 'number' ? 'num' : '' }, ingestValue(k, v)))))),
+    h('table', { class: 'counters' }, h('tbody', null, scalars.map(([k, v]) => h('tr', { 'data-counter': k }, h('th', null, label(k, path)), h('td', { class: typeof v === 'number' ? 'num' : '' }, ingestValue(k, v)))))),
     lists.map(([k, items]) => {
       const objs = items.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object');
-      const cols = [...new Set(objs.flatMap((o) => Object.keys(o)))];
+      const cols = [...new Set(objs.flatMap((o) => Object.keys(o)))].filter((col) => col !== 'newestKey');
       return h(
         'div',
         null,
-        h('h4', null, label(k)),
+        h('h4', null, label(k, path)),
         objs.length
-          ? h('table', { class: 'counters-list', 'data-list': k }, h('thead', null, h('tr', null, cols.map((col) => h('th', null, label(col))))),
+          ? h('table', { class: 'counters-list', 'data-list': k }, h('thead', null, h('tr', null, cols.map((col) => h('th', null, label(col, path))))),
               h('tbody', null, objs.map((o) => h('tr', null, cols.map((col) => h('td', { class: typeof o[col] === 'number' ? 'num' : '' }, ingestValue(col, o[col])))))))
           : h('p', { class: 'muted' }, 'none'),
       );
@@ -260,7 +287,9 @@ function ingestSection(api: Api): HTMLElement {
   const section = h('section', null, h('h2', null, 'Ingest'), box);
   Promise.all([api.ingest('s3'), api.ingest('firehose')])
     .then(([s3, fh]) => {
-      const parts = [s3 ? countersTable('s3', s3) : null, fh ? countersTable('firehose', fh) : null].filter((x): x is HTMLElement => !!x);
+      // The S3 follower answers even when it follows nothing (serve without --follow).
+      const following = s3 && !(Array.isArray(s3.prefixes) && s3.prefixes.length === 0);
+      const parts = [following ? countersTable('s3', s3) : null, fh ? countersTable('firehose', fh) : null].filter((x): x is HTMLElement => !!x);
       if (!parts.length) {
         section.hidden = true;
         return;
