@@ -22,7 +22,8 @@ import (
 // subqueries, several stages) runs as one statement; its statistics come
 // before and after it.
 
-// slicesWanted is how many slices a range is cut into, at most.
+// slicesWanted is how many slices a range is cut into (one more when its
+// start is not on a slice bound).
 const slicesWanted = 8
 
 // Progress tells how far a sliced query has come: slices done of the
@@ -154,8 +155,8 @@ func lcm(a, b int64) int64 { return a / gcd(a, b) * b }
 // timeSlice is an inclusive range of record start times, in seconds.
 type timeSlice struct{ first, last int64 }
 
-// slices cuts [first, last] (seconds, inclusive) into at most slicesWanted
-// slices whose bounds are multiples of a multiple of unit, in the order
+// slices cuts [first, last] (seconds, inclusive) into slicesWanted (or one
+// more) slices whose bounds are multiples of a multiple of unit, in the order
 // the query wants them. Fewer than two slices: nil.
 func (sl slicing) slices(first, last int64) []timeSlice {
 	if last < first || sl.unit <= 0 {
