@@ -103,7 +103,7 @@ func backfillHere(ctx context.Context, env *Env, dir, dataset, name string, star
 	defer env.release(st)
 	cfg := filtereval.DefaultConfig()
 	cfg.Dir = dir
-	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: env.Logger, Filters: metricfilter.Open(dir)})
+	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: env.Logger, Filters: metricfilter.Open(dir), Recovery: duckRecovery{st}})
 	if err != nil {
 		return res, err
 	}

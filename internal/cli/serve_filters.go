@@ -65,7 +65,7 @@ func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, write
 	cfg := filtereval.DefaultConfig()
 	cfg.Dir = dir
 	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger.With("component", "metric-filters"), Filters: metricfilter.Open(dir),
-		History: st, WriteLock: writeMu})
+		History: st, WriteLock: writeMu, Recovery: duckRecovery{st}})
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +109,28 @@ func (m *metricFilters) Stop(ctx context.Context) error {
 	return errors.Join(m.alarms.Stop(ctx), m.ev.Stop(ctx))
 }
 
+// duckRecovery lists the files of the embedded store's ingest registry
+// for the metric filters' crash recovery.
+type duckRecovery struct{ *duckdb.Store }
+
+func (d duckRecovery) FilesIngestedSince(ctx context.Context, since time.Time) ([]filtereval.IngestedFile, error) {
+	res, err := d.Query(ctx, `SELECT d.name, r.key, CAST(r.file_id AS BIGINT), r.ingested_ms, r.records FROM ingest_registry r
+		JOIN datasets d ON d.id = r.dataset_id WHERE r.ingested_ms >= ?`, since.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]filtereval.IngestedFile, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		name, _ := row[0].(string)
+		key, _ := row[1].(string)
+		id, _ := row[2].(int64)
+		ms, _ := row[3].(int64)
+		n, _ := row[4].(int64)
+		out = append(out, filtereval.IngestedFile{Dataset: name, Key: key, FileID: id, Records: n, Ingested: time.UnixMilli(ms)})
+	}
+	return out, nil
+}
+
 // timedQuerier records the latency of every query of one kind.
 type timedQuerier struct {
 	q      store.Querier
@@ -133,7 +155,7 @@ func ingestMetricFilters(ctx context.Context, dir string, st *duckdb.Store, logg
 	}
 	cfg := filtereval.DefaultConfig()
 	cfg.Dir = dir
-	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger, Filters: metricfilter.Open(dir)})
+	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger, Filters: metricfilter.Open(dir), Recovery: duckRecovery{st}})
 	if err != nil {
 		return nil, err
 	}

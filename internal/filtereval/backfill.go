@@ -124,37 +124,46 @@ func floorDiv(a, b int64) int64 {
 // scanHistory reads the records of one format of a dataset with start in
 // [from, to) (Unix seconds), an hour at a time, as batches.
 func scanHistory(ctx context.Context, h History, dataset string, formatID int, f *flowlog.Format, from, to int64, fn func(*flowlog.Batch)) (int64, error) {
+	var total int64
+	for lo := from; lo < to; lo += 3600 {
+		hi := min(lo+3600, to)
+		n, err := scanQuery(ctx, h, "dataset = ? AND _format_id = ? AND start >= ? AND start < ?", []any{dataset, formatID, lo, hi}, dataset, f, fn)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// scanQuery reads the records of the flows view that where selects (all
+// of format f) as one batch.
+func scanQuery(ctx context.Context, h History, where string, args []any, dataset string, f *flowlog.Format, fn func(*flowlog.Batch)) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	cols := make([]string, len(f.Fields))
 	for i, fl := range f.Fields {
 		cols[i] = `"` + strings.ReplaceAll(fl.Column, `"`, `""`) + `"`
 	}
-	q := "SELECT " + strings.Join(cols, ", ") + " FROM flows WHERE dataset = ? AND _format_id = ? AND start >= ? AND start < ?"
-	var total int64
-	for lo := from; lo < to; lo += 3600 {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		hi := min(lo+3600, to)
-		r, err := h.Query(ctx, q, dataset, formatID, lo, hi)
-		if err != nil {
-			return total, fmt.Errorf("read the records of %s: %w", dataset, err)
-		}
-		if len(r.Rows) == 0 {
-			continue
-		}
-		b := flowlog.NewBatch(f, len(r.Rows))
-		for _, row := range r.Rows {
-			for j := range b.Cols {
-				if err := appendValue(&b.Cols[j], row[j]); err != nil {
-					return total, fmt.Errorf("record of %s: %s: %w", dataset, b.Cols[j].Field.Column, err)
-				}
-			}
-			b.EndRecord()
-		}
-		total += int64(b.N)
-		fn(b)
+	r, err := h.Query(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM flows WHERE "+where, args...)
+	if err != nil {
+		return 0, fmt.Errorf("read the records of %s: %w", dataset, err)
 	}
-	return total, nil
+	if len(r.Rows) == 0 {
+		return 0, nil
+	}
+	b := flowlog.NewBatch(f, len(r.Rows))
+	for _, row := range r.Rows {
+		for j := range b.Cols {
+			if err := appendValue(&b.Cols[j], row[j]); err != nil {
+				return 0, fmt.Errorf("record of %s: %s: %w", dataset, b.Cols[j].Field.Column, err)
+			}
+		}
+		b.EndRecord()
+	}
+	fn(b)
+	return int64(b.N), nil
 }
 
 // appendValue appends a value as the store returns it to a column.

@@ -62,6 +62,9 @@ type Deps struct {
 	// WriteLock is held during a backfill through the API, so that
 	// nothing commits meanwhile (the server's writeMu).
 	WriteLock sync.Locker
+	// Recovery, when set, makes Start evaluate the files committed after
+	// the minutes were last written (a crash lost their samples).
+	Recovery Recovery
 }
 
 // Stat is the statistic set of one series over one minute (or period).
@@ -188,6 +191,11 @@ type Evaluator struct {
 	records  map[string]float64 // dataset → records committed
 	matched  map[string]float64 // filter key → records matched
 	dirty    bool
+	// inflight are the transactions observed and not ended, with their
+	// beginning; mergedKeys the files merged lately (see recover.go).
+	inflight   map[*txObserver]time.Time
+	mergedKeys []mergedKey
+	recovered  RecoverResult
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -219,7 +227,8 @@ func New(cfg Config, deps Deps) (*Evaluator, error) {
 	}
 	return &Evaluator{cfg: cfg, deps: deps, logger: deps.Logger,
 		filters: map[string][]*compiled{}, series: map[string]*series{}, perFilt: map[string]int{},
-		dropped: map[string]float64{}, records: map[string]float64{}, matched: map[string]float64{}}, nil
+		dropped: map[string]float64{}, records: map[string]float64{}, matched: map[string]float64{},
+		inflight: map[*txObserver]time.Time{}}, nil
 }
 
 func (e *Evaluator) path() string { return filepath.Join(e.cfg.Dir, "metrics", "minutes.json") }
@@ -227,16 +236,48 @@ func (e *Evaluator) path() string { return filepath.Join(e.cfg.Dir, "metrics", "
 // Start loads the definitions and the stored minutes and starts reloading
 // and flushing in the background.
 func (e *Evaluator) Start(ctx context.Context) error {
-	if err := e.load(); err != nil {
+	snap, err := e.load()
+	if err != nil {
 		return err
 	}
 	if err := e.Reload(ctx); err != nil {
+		return err
+	}
+	switch {
+	case snap == nil:
+		// The first start: the marks are written at once, so that a crash
+		// before the first write loses nothing either.
+		e.mu.Lock()
+		e.dirty = true
+		e.mu.Unlock()
+	case e.deps.Recovery != nil && snap.FlushedMs > 0:
+		recent := make(map[string]bool, len(snap.Recent))
+		for _, h := range snap.Recent {
+			recent[h] = true
+		}
+		res, err := e.recover(ctx, e.deps.Recovery, time.UnixMilli(snap.FlushedMs), time.Duration(snap.MarginMs)*time.Millisecond, recent)
+		if err != nil {
+			return fmt.Errorf("recover the metric filter minutes: %w", err)
+		}
+		e.recovered = res
+		if res.Files > 0 {
+			e.logger.Info("metric filter minutes recovered", "files", res.Files, "records", res.Records)
+		}
+	}
+	if err := e.Flush(); err != nil {
 		return err
 	}
 	ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	e.done = make(chan struct{})
 	go e.loop(ctx)
 	return nil
+}
+
+// Recovered says what Start recovered after a crash.
+func (e *Evaluator) Recovered() RecoverResult {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.recovered
 }
 
 // Stop ends the background work and writes the minutes.
@@ -323,10 +364,13 @@ func filterKey(dataset, name string) string { return dataset + "\x00" + name }
 
 // ObserveFile implements store.IngestObserver.
 func (e *Evaluator) ObserveFile(dataset string, src store.Source) store.TxObserver {
+	now := e.deps.Now()
+	t := &txObserver{e: e, dataset: dataset, key: src.Key, now: now}
 	e.mu.Lock()
-	fs := e.filters[dataset]
+	t.filters = e.filters[dataset]
+	e.inflight[t] = now
 	e.mu.Unlock()
-	return &txObserver{e: e, dataset: dataset, filters: fs, now: e.deps.Now()}
+	return t
 }
 
 // sample is a pending aggregate of one tx.
@@ -346,6 +390,7 @@ type pending struct {
 type txObserver struct {
 	e        *Evaluator
 	dataset  string
+	key      string // the source object's key
 	filters  []*compiled
 	now      time.Time
 	matchers map[*flowlog.Format][]*txMatcher
@@ -498,11 +543,18 @@ type lastPending struct {
 func (t *txObserver) Committed() { t.e.merge(t) }
 
 // RolledBack implements store.TxObserver: the samples are dropped.
-func (t *txObserver) RolledBack() { t.pend = nil }
+func (t *txObserver) RolledBack() {
+	t.pend = nil
+	t.e.mu.Lock()
+	delete(t.e.inflight, t)
+	t.e.mu.Unlock()
+}
 
 func (e *Evaluator) merge(t *txObserver) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	delete(e.inflight, t)
+	e.mergedKeys = append(e.mergedKeys, mergedKey{hash: fileHash(t.dataset, t.key), at: e.deps.Now().UnixMilli()})
 	e.records[t.dataset] += t.records
 	for fi, n := range t.matched {
 		e.matched[filterKey(t.dataset, t.filters[fi].def.Name)] += n
@@ -682,6 +734,11 @@ type snapshot struct {
 	Series  []*series          `json:"series"`
 	Records map[string]float64 `json:"records"`
 	Matched map[string]float64 `json:"matched"`
+	// FlushedMs is when the snapshot was taken; Recent lists the files
+	// (fileHash) merged in the MarginMs before (see recover.go).
+	FlushedMs int64    `json:"flushedMs,omitempty"`
+	MarginMs  int64    `json:"marginMs,omitempty"`
+	Recent    []string `json:"recent,omitempty"`
 }
 
 // Flush writes the minutes (those within Keep) to disk if they changed.
@@ -691,8 +748,10 @@ func (e *Evaluator) Flush() error {
 		e.mu.Unlock()
 		return nil
 	}
-	oldest := e.deps.Now().Add(-e.cfg.Keep).Unix() / 60
+	now := e.deps.Now()
+	oldest := now.Add(-e.cfg.Keep).Unix() / 60
 	snap := snapshot{Records: cloneF(e.records), Matched: cloneF(e.matched)}
+	e.snapshotMarks(&snap, now)
 	for _, s := range e.series {
 		for m := range s.Minutes {
 			if m < oldest {
@@ -727,17 +786,17 @@ func cloneF(m map[string]float64) map[string]float64 {
 	return c
 }
 
-func (e *Evaluator) load() error {
+func (e *Evaluator) load() (*snapshot, error) {
 	b, err := os.ReadFile(e.path())
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var snap snapshot
 	if err := json.Unmarshal(b, &snap); err != nil {
-		return fmt.Errorf("metric minutes %s: %w", e.path(), err)
+		return nil, fmt.Errorf("metric minutes %s: %w", e.path(), err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -755,7 +814,7 @@ func (e *Evaluator) load() error {
 	if snap.Matched != nil {
 		e.matched = snap.Matched
 	}
-	return nil
+	return &snap, nil
 }
 
 // seriesSuffix rebuilds the pending series key (dimension values in
