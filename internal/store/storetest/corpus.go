@@ -235,6 +235,26 @@ func coreCases() []Case {
 				k, g := groupBy(rs, cols("srcaddr"))
 				return rowsOf(k, g, countOf, agg(sum, "bytes"))
 			}, Order: []int{2}, Desc: []bool{true}, Ties: []int{0}},
+		// a null group never leads a descending sort: through the top-N
+		// rule (a limit after sort), the 5-minute rollup (DuckDB) and the
+		// address-group rule; with a limit that cuts, a NODATA group first
+		// pushes a real row out and the rows differ
+		{Name: "nulls_last_desc_topn", Query: `stats sum(bytes) as b by srcaddr, dstaddr, logStatus | sort b desc | limit 7`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("srcaddr", "dstaddr", "log_status"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{3}, Desc: []bool{true}, Limit: 7, Ties: []int{0, 1, 2}},
+		{Name: "nulls_last_desc_rollup", Query: `stats sum(bytes) as b by bin(1h) as t, action | sort b desc | limit 5`,
+			SQL: "FROM flows_5m",
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 3600), r.v["action"]} })
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{2}, Desc: []bool{true}, Limit: 5, Ties: []int{0, 1}},
+		{Name: "nulls_last_desc_addr_group", Query: `stats sum(bytes) as b by srcAddr | sort b desc | limit 5`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(rs, cols("srcaddr"))
+				return rowsOf(k, g, agg(sum, "bytes"))
+			}, Order: []int{1}, Desc: []bool{true}, Limit: 5, Ties: []int{0}},
 		{Name: "q3_traffic_over_time", Query: `stats sum(bytes) as b by bin(5m)`,
 			Want: func(rs []record) [][]any {
 				k, g := groupBy(rs, func(r record) []any { return []any{binStart(r, 300)} })
