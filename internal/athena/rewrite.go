@@ -376,8 +376,11 @@ func (s *scope) rewriteTables() {
 			chain = append(chain, k+2)
 		}
 		last := chain[len(chain)-1]
+		// the rightmost table of the chain: in
+		// "AwsDataCatalog"."default"."nat" the database default may
+		// also be a dataset's view
 		drop := -1
-		for k := 1; k < len(chain); k++ {
+		for k := len(chain) - 1; k >= 1; k-- {
 			if n, _ := r.name(chain[k]); r.isTable(n) {
 				drop = k
 				break

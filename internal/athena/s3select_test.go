@@ -27,4 +27,9 @@ func TestS3SelectAndBareEnd(t *testing.T) {
 		`from_unixtime("end"-MOD("end",300))`, `max("end")`, `SELECT from_unixtime`, `ORDER BY "end"`)
 	f(`SELECT CASE WHEN action = 'REJECT' THEN 1 ELSE 0 END AS r, CASE x WHEN 1 THEN end ELSE (end) END FROM flows`,
 		`ELSE 0 END AS r`, `THEN end ELSE ("end") END`)
+	// a database named like a dataset's view: the table is the rightmost name
+	got, err := Rewrite(`SELECT 1 FROM "AwsDataCatalog"."default"."nat" n, default.nat`, Options{Tables: []string{"default", "nat"}})
+	if err != nil || got != `SELECT 1 FROM "nat" n, nat` {
+		t.Errorf("catalog.database.table: %q %v", got, err)
+	}
 }
