@@ -41,6 +41,21 @@ var endpoints = []endpoint{
 	{"get", "/api/v1/dashboards/{id}", "one dashboard", "", "Dashboard", []string{"id"}},
 	{"put", "/api/v1/dashboards/{id}", "replace a dashboard", "Dashboard", "Dashboard", []string{"id"}},
 	{"delete", "/api/v1/dashboards/{id}", "delete a dashboard", "", "", []string{"id"}},
+	{"get", "/api/v1/metric-filters", "metric filters (?dataset=D&prefix=P)", "", "", nil},
+	{"post", "/api/v1/metric-filters", "create a metric filter (409 when the name exists)", "", "", nil},
+	{"get", "/api/v1/metric-filters/{dataset}/{name}", "one metric filter", "", "", []string{"dataset", "name"}},
+	{"put", "/api/v1/metric-filters/{dataset}/{name}", "create or replace a metric filter", "", "", []string{"dataset", "name"}},
+	{"delete", "/api/v1/metric-filters/{dataset}/{name}", "delete a metric filter", "", "", []string{"dataset", "name"}},
+	{"post", "/api/v1/metric-filters/{dataset}/{name}/backfill", "evaluate the filter over stored records of [start, end): the minutes of the range replaced, never counted twice", "", "", []string{"dataset", "name"}},
+	{"post", "/api/v1/metric-filters/test", "TestMetricFilter: the matches of a pattern in 1-50 messages", "", "", nil},
+	{"get", "/api/v1/metrics", "the metric series of the metric filters (?namespace=&metric=)", "", "", nil},
+	{"get", "/api/v1/metrics/datapoints", "1-minute statistic sets over a range (?namespace&metric&start&end&period&statistic&dim.NAME=V|dimensions=any|each)", "", "", nil},
+	{"get", "/api/v1/alarms", "alarms with their state", "", "", nil},
+	{"get", "/api/v1/alarms/{name}", "one alarm", "", "", []string{"name"}},
+	{"put", "/api/v1/alarms/{name}", "create or replace an alarm", "", "", []string{"name"}},
+	{"delete", "/api/v1/alarms/{name}", "delete an alarm", "", "", []string{"name"}},
+	{"get", "/api/v1/alarms/{name}/history", "an alarm's state changes and notifications, newest first", "", "", []string{"name"}},
+	{"get", "/metrics", "Prometheus exposition: metric filter series, alarm states, the server's health", "", "", nil},
 }
 
 type obj = map[string]any

@@ -8,6 +8,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/flowlens/flowlens/internal/alarm"
+	"github.com/flowlens/flowlens/internal/filtereval"
+	"github.com/flowlens/flowlens/internal/metricfilter"
 )
 
 // TestServeHealthMetrics: the server's own health on /metrics: records
@@ -86,6 +90,40 @@ func TestServeHealthMetrics(t *testing.T) {
 	for _, want := range []string{"go_goroutines", "process_resident_memory_bytes"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestServeOpenAPIMetricFilters: every endpoint of the metric filters,
+// metrics and alarms is in /api/v1/openapi.json.
+func TestServeOpenAPIMetricFilters(t *testing.T) {
+	data := t.TempDir()
+	srv := startServe(t, data)
+	code, _, doc := srv.call(t, "GET", "/api/v1/openapi.json", srv.token, nil)
+	if code != 200 {
+		t.Fatalf("openapi.json: %d", code)
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	ev, err := filtereval.New(filtereval.Config{Dir: data}, filtereval.Deps{Filters: metricfilter.Open(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	al, err := alarm.New(alarm.Config{}, alarm.Deps{Alarms: alarm.Open(data), Metrics: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patterns := []string{"GET /metrics"}
+	for p := range ev.Handlers() {
+		patterns = append(patterns, p)
+	}
+	for p := range al.Handlers() {
+		patterns = append(patterns, p)
+	}
+	for _, p := range patterns {
+		method, path, _ := strings.Cut(p, " ")
+		item, _ := paths[path].(map[string]any)
+		if item[strings.ToLower(method)] == nil {
+			t.Errorf("%s is not in openapi.json", p)
 		}
 	}
 }
