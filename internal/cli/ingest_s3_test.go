@@ -34,7 +34,7 @@ type s3Server struct {
 	deny map[string]int // key → GETs still refused (-1: always)
 }
 
-func startS3(t *testing.T) *s3Server {
+func startS3(t testing.TB) *s3Server {
 	t.Helper()
 	fake := gofakes3.New(s3mem.New())
 	h := fake.Server()
@@ -73,7 +73,7 @@ func startS3(t *testing.T) *s3Server {
 	return s
 }
 
-func (s *s3Server) bucket(t *testing.T, name string) {
+func (s *s3Server) bucket(t testing.TB, name string) {
 	t.Helper()
 	if err := s.client.CreateBucket(t.Context(), name); err != nil {
 		t.Fatal(err)
