@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench-serve`: the query workload Q1–Q7 (shared BENCHMARK.md) on the day-20m dataset
 #   1. in fresh CLI processes (`flowlens query`, no server: process start and database open included),
-#   2. through a running `flowlens serve`, one query at a time, warm,
+#   2. through a running `flowlens serve`, one query at a time, warm (synchronous, then asynchronous as
+#      the console runs them: time to the first rows of a query run slice by slice, and to Complete),
 #   3. through the server under load: CLIENTS concurrent clients mixing Q1–Q7 for DURATION,
 # printing tables for docs/BENCHMARKS.md: first and median latency, p50/p99 under load, errors
 # (must be 0; 429s are waited out and counted apart) and the server's peak RSS.
@@ -77,6 +78,9 @@ done
 echo
 echo "through flowlens serve, one query at a time (warm)"
 "$BIN" loadtest --data "$DATA" --needle "$NEEDLE" --sequential "$RUNS"
+echo
+echo "through flowlens serve, asynchronous (the console's path: first rows, Complete)"
+"$BIN" loadtest --data "$DATA" --needle "$NEEDLE" --async 3
 echo
 echo "through flowlens serve, $CLIENTS clients for $DURATION (--max-concurrent $MAX_CONCURRENT)"
 "$BIN" loadtest --data "$DATA" --needle "$NEEDLE" --clients "$CLIENTS" --duration "$DURATION"

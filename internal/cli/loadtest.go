@@ -17,6 +17,7 @@ import (
 const loadtestExamples = `  flowlens loadtest --data ./bench-serve                 # the server that owns the folder, Q1–Q7, 50 clients, 60 s
   flowlens loadtest --url http://127.0.0.1:8080 --token-file tok --clients 10 --duration 10s
   flowlens loadtest --data D --sequential 5              # each query 5 times warm, one at a time
+  flowlens loadtest --data D --async 3                   # each query 3 times as the console runs it: first rows, Complete
 
 HTTP 429 answers (the server's --max-concurrent) are waited out as their
 Retry-After says and counted as throttled, not as errors. With --data the
@@ -25,13 +26,14 @@ server's peak memory (VmHWM) is reported too. Exit status 1 when any query faile
 
 // runLoadtest drives a running server with concurrent clients.
 func runLoadtest(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "loadtest", "loadtest (--data DIR | --url URL --token-file F) [--clients N] [--duration D] [--sequential RUNS] [--needle ADDR] [--output table|json]", loadtestExamples)
+	fs := newFlagSet(env, "loadtest", "loadtest (--data DIR | --url URL --token-file F) [--clients N] [--duration D] [--sequential RUNS | --async RUNS] [--needle ADDR] [--output table|json]", loadtestExamples)
 	data := fs.String("data", "", "data `directory` of a running flowlens serve (its address and CLI token are read there)")
 	url := fs.String("url", "", "server `URL` (with --token-file)")
 	tokenFile := fs.String("token-file", "", "`file` holding an API token")
 	clients := fs.Int("clients", 50, "concurrent clients")
 	duration := fs.Duration("duration", 60*time.Second, "how long to run")
 	sequential := fs.Int("sequential", 0, "instead: run each query this many `times` warm, one at a time (after one first run)")
+	async := fs.Int("async", 0, "instead: run each query this many `times` one at a time through the asynchronous API (the console's path): time to the first rows and to Complete")
 	needle := fs.String("needle", "", "Q7's address (default: a remote source with about 100 records, found through the API)")
 	output := fs.String("output", "table", "table or json")
 	if err := parseFlags(fs, args); err != nil {
@@ -70,6 +72,21 @@ func runLoadtest(ctx context.Context, env *Env, args []string) error {
 		*needle = n
 	}
 	cfg.Queries = loadtest.Workload(*needle)
+	if *async > 0 {
+		st, err := loadtest.Async(ctx, cfg, *async)
+		if err != nil {
+			return err
+		}
+		if *output == "json" {
+			return json.NewEncoder(env.Stdout).Encode(st)
+		}
+		res := &store.Result{Columns: []string{"query", "sliced", "slices", "first_rows_ms", "complete_ms"}}
+		for _, s := range st {
+			res.Rows = append(res.Rows, []any{s.Name, s.Sliced, int64(s.Slices), ms(s.FirstRows), ms(s.Complete)})
+		}
+		fmt.Fprintf(env.Stdout, "%s, each query %d times through POST /api/v1/queries, medians (Q7 address %s)\n", cfg.URL, *async, *needle)
+		return writeResult(env.Stdout, "table", res)
+	}
 	if *sequential > 0 {
 		st, err := loadtest.Sequential(ctx, cfg, *sequential)
 		if err != nil {

@@ -241,4 +241,23 @@ func TestLoadtestShort(t *testing.T) {
 		}
 	}
 	t.Logf("%d queries, %d throttled", rep.Total.Count, rep.Total.Throttled)
+
+	// The console's path: each query through the asynchronous API.
+	code, out, errs = storeRun(t, nil, "loadtest", "--data", data, "--async", "1", "--output", "json")
+	if code != 0 {
+		t.Fatalf("loadtest --async: exit %d\n%s\n%s", code, out, errs)
+	}
+	var async []struct {
+		Name     string
+		Sliced   bool
+		Complete int64 `json:"completeNs"`
+	}
+	if err := json.Unmarshal([]byte(out), &async); err != nil || len(async) != 7 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, q := range async {
+		if q.Complete <= 0 {
+			t.Errorf("%s: %+v", q.Name, q)
+		}
+	}
 }

@@ -278,3 +278,120 @@ func QueryRows(ctx context.Context, cfg Config, q Query, row func([]any)) error 
 	}
 	return nil
 }
+
+// AsyncStats summarise one query's asynchronous runs (the console's path:
+// POST /api/v1/queries, then its status polled every 10 ms).
+type AsyncStats struct {
+	Name string `json:"name"`
+	// Sliced: the server ran it slice by slice (its status had progress).
+	Sliced bool `json:"sliced"`
+	Slices int  `json:"slices,omitempty"`
+	// FirstRows is the median time to the first status with rows (partial
+	// or complete), Complete the median time to the Complete status.
+	FirstRows time.Duration `json:"firstRowsNs"`
+	Complete  time.Duration `json:"completeNs"`
+}
+
+// Async runs each query runs times, one at a time, through the
+// asynchronous API.
+func Async(ctx context.Context, cfg Config, runs int) ([]AsyncStats, error) {
+	client := cfg.Client
+	if client == nil {
+		client = &http.Client{Transport: &http.Transport{Proxy: nil}}
+	}
+	var out []AsyncStats
+	for _, q := range cfg.Queries {
+		st := AsyncStats{Name: q.Name}
+		var first, done []time.Duration
+		for range runs {
+			f, d, slices, err := runAsync(ctx, client, cfg, q)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", q.Name, err)
+			}
+			first, done = append(first, f), append(done, d)
+			if slices > 0 {
+				st.Sliced, st.Slices = true, slices
+			}
+		}
+		st.FirstRows, _, _ = percentiles(first)
+		st.Complete, _, _ = percentiles(done)
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func runAsync(ctx context.Context, client *http.Client, cfg Config, q Query) (first, done time.Duration, slices int, err error) {
+	call := func(method, path string, body []byte, into any) error {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(cfg.URL, "/")+path, rd)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+cfg.Token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var env struct {
+			Status string          `json:"status"`
+			Data   json.RawMessage `json:"data"`
+			Error  *struct{ Type, Message string }
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+			return fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+		}
+		if env.Status != "ok" {
+			if env.Error != nil {
+				return fmt.Errorf("HTTP %d %s: %s", resp.StatusCode, env.Error.Type, env.Error.Message)
+			}
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return json.Unmarshal(env.Data, into)
+	}
+	body, _ := json.Marshal(map[string]any{"query": q.Query, "language": q.Language})
+	start := time.Now()
+	var started struct {
+		QueryID string `json:"queryId"`
+	}
+	if err := call(http.MethodPost, "/api/v1/queries", body, &started); err != nil {
+		return 0, 0, 0, err
+	}
+	for {
+		var st struct {
+			Status   string  `json:"status"`
+			Rows     [][]any `json:"rows"`
+			Progress *struct {
+				Slices int `json:"slices"`
+			} `json:"progress"`
+			Error *struct{ Message string } `json:"error"`
+		}
+		if err := call(http.MethodGet, "/api/v1/queries/"+started.QueryID, nil, &st); err != nil {
+			return 0, 0, 0, err
+		}
+		if st.Progress != nil {
+			slices = st.Progress.Slices
+		}
+		if first == 0 && (len(st.Rows) > 0 || st.Status == "Complete") {
+			first = time.Since(start)
+		}
+		switch st.Status {
+		case "Complete":
+			return first, time.Since(start), slices, nil
+		case "Failed", "Cancelled", "Timeout":
+			msg := st.Status
+			if st.Error != nil {
+				msg += ": " + st.Error.Message
+			}
+			return 0, 0, 0, errors.New(msg)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, 0, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
