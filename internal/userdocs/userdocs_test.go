@@ -163,6 +163,17 @@ func test000(t *testing.T, c *corpus) {
 	sortRows(want, 1, true, 0)
 	equalRows(t, "000:149", c.query(t, "custom22", q), []string{"srcaddr", "redjects"}, want)
 
+	// lines 155-157 pasted below the parse as printed, without "|", and
+	// line 177's "..." for the lines above: refused where they stand
+	for q, msg := range map[string]string{
+		strings.SplitN(q, "\n| filter", 2)[0] + "\nfilter action=\"REJECT\"\nstats count(action) as redjects by srcaddr\nsort redjects desc": `6:1: unexpected "filter", expected "|" or end of query: commands are separated by "|" (write | filter …)`,
+		"...\n| filter action=\"REJECT\"\n| filter (srcaddr not like \"162.142.125.\")": `1:1: unexpected "...": it stands for the lines written before it in the text`,
+	} {
+		if code, _, errs := run(t, "", "query", "--data", c.data, "-g", "custom22", q); code == 0 || !strings.Contains(errs, msg) {
+			t.Errorf("000:155/177: exit %d: %s", code, errs)
+		}
+	}
+
 	// lines 163-170
 	want = groupBy(where(c.c000, reject), fields("srcaddr"), count)
 	sortRows(want, 1, true, 0)

@@ -116,6 +116,10 @@ func (p *parser) lex(off int, operand bool) token {
 	if r == utf8.RuneError && n <= 1 {
 		p.failAt(Span{Pos(off), Pos(off + 1)}, "invalid UTF-8 in the query")
 	}
+	if strings.HasPrefix(src[off:], "...") || strings.HasPrefix(src[off:], "…") {
+		// an article's elision of the lines above
+		p.failAt(Span{Pos(off), Pos(off + n)}, "unexpected %q: it stands for the lines written before it in the text (such as the parse command): write them out", src[off:off+min(3, len(src)-off)])
+	}
 	p.failAt(Span{Pos(off), Pos(off + n)}, "unexpected character %q", r)
 	return token{}
 }

@@ -166,6 +166,12 @@ func (p *parser) parseQueryUntil(nested bool) *Query {
 			if nested {
 				p.unexpected(t, `"|" or ")"`)
 			}
+			if t.kind == tIdent && commandParser(strings.ToLower(t.text)) != nil {
+				// a command on a line of its own without its "|" (a
+				// tutorial's "add these lines")
+				p.failAt(Span{t.pos, max(t.end, t.pos+1)}, "unexpected %s, expected \"|\" or end of query: commands are separated by \"|\" (write | %s …)",
+					t.describe(), strings.ToLower(t.text))
+			}
 			p.unexpected(t, `"|" or end of query`)
 		}
 		p.consume(t)

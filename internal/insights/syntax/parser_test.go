@@ -121,3 +121,17 @@ func TestPositions(t *testing.T) {
 		t.Fatalf("fields by position: %v, want %v", got, want)
 	}
 }
+
+// The articles' shorthand: a command on its own line without "|", and "..."
+// for the lines above; both refused where they stand, saying what to write.
+func TestArticleShorthandErrors(t *testing.T) {
+	for q, want := range map[string]string{
+		"parse @message \"* *\" as a, b\nfilter a=\"REJECT\"": `2:1: unexpected "filter", expected "|" or end of query: commands are separated by "|" (write | filter …)`,
+		"...\n| filter action=\"REJECT\"":                   `1:1: unexpected "...": it stands for the lines written before it in the text (such as the parse command): write them out`,
+	} {
+		_, err := Parse(q)
+		if err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %s", q, err, want)
+		}
+	}
+}
