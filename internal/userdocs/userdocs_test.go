@@ -167,7 +167,7 @@ func test000(t *testing.T, c *corpus) {
 	// line 177's "..." for the lines above: refused where they stand
 	for q, msg := range map[string]string{
 		strings.SplitN(q, "\n| filter", 2)[0] + "\nfilter action=\"REJECT\"\nstats count(action) as redjects by srcaddr\nsort redjects desc": `6:1: unexpected "filter", expected "|" or end of query: commands are separated by "|" (write | filter …)`,
-		"...\n| filter action=\"REJECT\"\n| filter (srcaddr not like \"162.142.125.\")": `1:1: unexpected "...": it stands for the lines written before it in the text`,
+		"...\n| filter action=\"REJECT\"\n| filter (srcaddr not like \"162.142.125.\")":                                                      `1:1: unexpected "...": it stands for the lines written before it in the text`,
 	} {
 		if code, _, errs := run(t, "", "query", "--data", c.data, "-g", "custom22", q); code == 0 || !strings.Contains(errs, msg) {
 			t.Errorf("000:155/177: exit %d: %s", code, errs)

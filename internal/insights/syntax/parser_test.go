@@ -127,7 +127,7 @@ func TestPositions(t *testing.T) {
 func TestArticleShorthandErrors(t *testing.T) {
 	for q, want := range map[string]string{
 		"parse @message \"* *\" as a, b\nfilter a=\"REJECT\"": `2:1: unexpected "filter", expected "|" or end of query: commands are separated by "|" (write | filter …)`,
-		"...\n| filter action=\"REJECT\"":                   `1:1: unexpected "...": it stands for the lines written before it in the text (such as the parse command): write them out`,
+		"...\n| filter action=\"REJECT\"":                     `1:1: unexpected "...": it stands for the lines written before it in the text (such as the parse command): write them out`,
 	} {
 		_, err := Parse(q)
 		if err == nil || err.Error() != want {
