@@ -321,6 +321,15 @@ func test002(t *testing.T, c *corpus) {
 		t.Errorf("002:54: a second run returns other rows")
 	}
 
+	// line 52: the REJECT keyword searched in a log stream (a filter
+	// pattern term)
+	var files []string
+	walkPaths(t, c.defDir, ".log.gz", &files)
+	out = must(t, "", append([]string{"filters", "test", "--output", "jsonl", "--pattern", "REJECT"}, files...)...)
+	if n, want := strings.Count(out, "\n"), len(where(c.def, reject)); n != want || want == 0 {
+		t.Errorf("002:52: %d matches, want %d", n, want)
+	}
+
 	// lines 57-60: the console's sample query
 	want := groupBy(where(c.def, reject), stored("srcaddr"), count)
 	sortRows(want, 1, true, 0)
