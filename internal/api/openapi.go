@@ -55,6 +55,7 @@ var endpoints = []endpoint{
 	{"put", "/api/v1/alarms/{name}", "create or replace an alarm", "", "", []string{"name"}},
 	{"delete", "/api/v1/alarms/{name}", "delete an alarm", "", "", []string{"name"}},
 	{"get", "/api/v1/alarms/{name}/history", "an alarm's state changes and notifications, newest first", "", "", []string{"name"}},
+	{"get", "/api/v1/ingest/s3", "the followed S3 prefixes (flowlens serve --follow): lag, counters, failures", "", "", nil},
 	{"get", "/metrics", "Prometheus exposition: metric filter series, alarm states, the server's health", "", "", nil},
 }
 

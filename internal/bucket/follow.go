@@ -96,6 +96,7 @@ type follow struct {
 	seen map[string]string
 	// this run's counters
 	lastList   time.Time
+	lastRound  time.Time // start of the last round that listed and ingested without error
 	listErrors int64
 	lastError  string
 	pending    int
@@ -238,13 +239,20 @@ func (f *Follower) Poll(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err := f.poll(ctx, fl); err != nil && ctx.Err() == nil {
+		started := f.deps.Now().UTC()
+		err := f.poll(ctx, fl)
+		if ctx.Err() != nil {
+			return
+		}
+		f.mu.Lock()
+		if err != nil {
 			f.deps.Logger.Warn("follow s3 prefix", "url", fl.p.URL.String(), "err", err)
-			f.mu.Lock()
 			fl.listErrors++
 			fl.lastError = err.Error()
-			f.mu.Unlock()
+		} else {
+			fl.lastRound = started
 		}
+		f.mu.Unlock()
 	}
 }
 
@@ -415,6 +423,10 @@ type PrefixStats struct {
 	Interval string `json:"interval"`
 	// LastList is when the prefix was last listed (zero before the first).
 	LastList time.Time `json:"lastList"`
+	// LastRound is when the last round that completed (listing and
+	// ingest, without error) started: every object delivered before
+	// then is queryable.
+	LastRound time.Time `json:"lastCompleteRound"`
 	// Newest is the latest key time ingested; LagSeconds is now − Newest
 	// (0 before anything was ingested).
 	Newest     time.Time `json:"newestObjectTime"`
@@ -441,7 +453,7 @@ func (f *Follower) Stats() Stats {
 	st := Stats{Prefixes: []PrefixStats{}}
 	for _, fl := range f.prefixes {
 		ps := PrefixStats{
-			URL: fl.p.URL.String(), Dataset: fl.p.Dataset, Interval: f.cfg.Interval.String(), LastList: fl.lastList,
+			URL: fl.p.URL.String(), Dataset: fl.p.Dataset, Interval: f.cfg.Interval.String(), LastList: fl.lastList, LastRound: fl.lastRound,
 			Newest: fl.cp.Newest, NewestKey: fl.cp.NewestKey, Objects: fl.cp.Objects, Records: fl.cp.Records,
 			Rejected: fl.cp.Rejected, Pending: fl.pending, ListErrors: fl.listErrors, ObjectErrors: fl.cp.ObjectErrors, LastError: fl.lastError, Failed: []Failure{},
 		}

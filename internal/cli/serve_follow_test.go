@@ -65,11 +65,24 @@ func TestServeFollowS3(t *testing.T) {
 	}
 	waitUntil(t, "the first day", func() bool { return count("default") == 3000 && count("pq") == 3000 })
 
-	// VPC delivers the next day while the server runs.
+	// VPC delivers the next day while the server runs: the first round
+	// that starts after the delivery makes it queryable.
 	for i, g := range day2 {
 		s3srv.upload(t, "vpc", prefixes[i], g)
 	}
-	waitUntil(t, "the second day", func() bool { return count("default") == 5000 && count("pq") == 5000 })
+	delivered := time.Now().UTC()
+	waitUntil(t, "a round after the delivery", func() bool {
+		st := followStats(t, srv.url, srv.token)
+		for _, p := range st {
+			if r, _ := time.Parse(time.RFC3339Nano, p["lastCompleteRound"].(string)); !r.After(delivered) {
+				return false
+			}
+		}
+		return len(st) == 2
+	})
+	if a, b := count("default"), count("pq"); a != 5000 || b != 5000 {
+		t.Fatalf("one round after the delivery: %d and %d records, want 5000 each", a, b)
+	}
 	st := followStats(t, srv.url, srv.token)
 	if len(st) != 2 {
 		t.Fatalf("stats: %v", st)
