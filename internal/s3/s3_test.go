@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -250,5 +251,61 @@ func TestWalkPrunesDates(t *testing.T) {
 	// A prefix that already names the service level.
 	if got := walk(plain, from); len(got) != 2 {
 		t.Errorf("walk below %s: %v", plain, got)
+	}
+}
+
+// TestCredentialsTheAWSWay: with no keys in the environment, the profile
+// of AWS_PROFILE in the shared credentials file signs the requests, and
+// its config file's region is used; keys in the environment win.
+func TestCredentialsTheAWSWay(t *testing.T) {
+	fake := gofakes3.New(s3mem.New()).Server()
+	var mu sync.Mutex
+	var auth []string
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		fake.ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	dir := t.TempDir()
+	creds, cfg := dir+"/credentials", dir+"/config"
+	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = d\n\n[flowlens]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = p\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte("[profile flowlens]\nregion = ap-southeast-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"profile", map[string]string{"AWS_PROFILE": "flowlens"}, "Credential=AKIDPROFILE/"},
+		{"default profile", map[string]string{"AWS_REGION": "eu-west-1"}, "Credential=AKIDDEFAULT/"},
+		{"environment", map[string]string{"AWS_PROFILE": "flowlens", "AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "e"}, "Credential=AKIDENV/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"AWS_ENDPOINT_URL": hs.URL, "AWS_SHARED_CREDENTIALS_FILE": creds, "AWS_CONFIG_FILE": cfg}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			c, err := s3.New(t.Context(), s3.Config{Getenv: func(k string) string { return env[k] }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			auth = nil
+			mu.Unlock()
+			_ = c.List(t.Context(), "some-bucket", "", s3.ListOptions{}, func(s3.Page) error { return nil })
+			mu.Lock()
+			defer mu.Unlock()
+			if len(auth) == 0 || !strings.Contains(auth[0], tc.want) {
+				t.Errorf("Authorization %q, want %s", auth, tc.want)
+			}
+			if tc.name == "profile" && !strings.Contains(auth[0], "/ap-southeast-2/s3/") {
+				t.Errorf("the profile's region is not used: %q", auth[0])
+			}
+		})
 	}
 }
