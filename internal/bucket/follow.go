@@ -45,7 +45,9 @@ type Config struct {
 	// SpoolDir receives the temporary copies of objects being ingested.
 	SpoolDir string
 	// FetchAttempts and FetchBackoff: reads of an object within one
-	// round (see ingest.Config).
+	// round (see ingest.Config). The default is one read: the round holds
+	// the server's write lock, so an object that cannot be read waits for
+	// a later round instead (after 1, 2, 4… intervals).
 	FetchAttempts int
 	FetchBackoff  time.Duration
 	// GiveUpAfter is the number of rounds an unreadable object is tried
@@ -58,7 +60,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults: every minute, one hour of lookback.
 func DefaultConfig() Config {
-	return Config{Interval: time.Minute, Lookback: time.Hour, FetchAttempts: 3, FetchBackoff: time.Second, GiveUpAfter: 5, BatchObjects: 256}
+	return Config{Interval: time.Minute, Lookback: time.Hour, FetchAttempts: 1, FetchBackoff: time.Second, GiveUpAfter: 6, BatchObjects: 256}
 }
 
 // Deps are the Follower's collaborators.
@@ -125,6 +127,9 @@ type Failure struct {
 	Reason string    `json:"reason"`
 	Rounds int       `json:"rounds"`
 	Last   time.Time `json:"last"`
+	// Next is when it is tried again: Rounds intervals after Last,
+	// doubled each round (1, 2, 4…).
+	Next time.Time `json:"next"`
 	// GaveUp: tried in GiveUpAfter rounds; not tried again unless the
 	// object changes (another ETag).
 	GaveUp bool `json:"gaveUp"`
@@ -271,6 +276,7 @@ func (f *Follower) poll(ctx context.Context, fl *follow) error {
 		from = fl.cp.Newest.Add(-f.cfg.Lookback)
 	}
 	f.mu.Unlock()
+	now := f.deps.Now()
 	var todo []source.File
 	var times []time.Time
 	listed := map[string]bool{}
@@ -286,7 +292,7 @@ func (f *Follower) poll(ctx context.Context, fl *follow) error {
 		if etag, ok := fl.seen[key]; ok && etag == o.ETag {
 			return nil
 		}
-		if fail := fl.cp.Failed[key]; fail != nil && fail.ETag == o.ETag && fail.GaveUp {
+		if fail := fl.cp.Failed[key]; fail != nil && fail.ETag == o.ETag && (fail.GaveUp || now.Before(fail.Next)) {
 			return nil
 		}
 		// Keys of the lookback's first folders that are older than
@@ -370,6 +376,7 @@ func (f *Follower) ingest(ctx context.Context, fl *follow, files []source.File, 
 			fail.Rounds++
 			fl.cp.ObjectErrors++
 			fail.Reason, fail.Last = err.Error(), now
+			fail.Next = now.Add(f.cfg.Interval * time.Duration(1<<min(fail.Rounds-1, 10)))
 			fail.GaveUp = fail.Rounds >= f.cfg.GiveUpAfter
 			if fail.GaveUp {
 				f.deps.Logger.Error("s3 object given up", "key", file.Key, "rounds", fail.Rounds, "err", err)
