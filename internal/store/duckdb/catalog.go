@@ -113,17 +113,19 @@ func (s *Store) Datasets(ctx context.Context) ([]store.Dataset, error) {
 }
 
 // RecordBytes returns the bytes the database uses on disk (used blocks;
-// the file may be larger while freed blocks wait for reuse).
+// the file may be larger while freed blocks wait for reuse) and the sealed
+// files.
 func (s *Store) RecordBytes(ctx context.Context) (int64, error) {
 	var blockSize, used int64
 	err := s.db.QueryRowContext(ctx, `SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = 'fl'`).Scan(&blockSize, &used)
 	if err != nil {
 		return 0, fmt.Errorf("database size: %w", err)
 	}
-	return blockSize * used, nil
+	return blockSize*used + s.sealedNow().bytes(), nil
 }
 
-// FileBytes returns the size of the database file and its write-ahead log.
+// FileBytes returns the size of the database file, its write-ahead log and
+// the sealed files.
 func (s *Store) FileBytes() int64 {
 	var n int64
 	for _, p := range []string{s.path, s.path + ".wal"} {
@@ -131,7 +133,7 @@ func (s *Store) FileBytes() int64 {
 			n += fi.Size()
 		}
 	}
-	return n
+	return n + s.sealedNow().bytes()
 }
 
 // SetRetention records the retention of a dataset ("" for all datasets).

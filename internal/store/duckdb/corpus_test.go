@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/flowlens/flowlens/internal/insights/syntax"
 	"github.com/flowlens/flowlens/internal/query"
+	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/storetest"
 )
 
@@ -127,5 +129,50 @@ func TestEdgeQueries(t *testing.T) {
 		if _, _, err := eng.Run(t.Context(), query.Request{Query: q}); err != nil {
 			t.Errorf("%s: %v", q, err)
 		}
+	}
+}
+
+// sealingStore seals every hour of the store before its first query, so
+// that the corpus runs on the sealed tier.
+type sealingStore struct {
+	*Store
+	once sync.Once
+	t    *testing.T
+}
+
+func (s *sealingStore) seal() {
+	s.once.Do(func() {
+		st, err := s.Store.Seal(s.t.Context(), nil)
+		if err != nil {
+			s.t.Fatalf("seal: %v", err)
+		}
+		if st.Hours == 0 {
+			s.t.Fatal("the corpus sealed no hour")
+		}
+	})
+}
+
+func (s *sealingStore) Query(ctx context.Context, q string, args ...any) (*store.Result, error) {
+	s.seal()
+	return s.Store.Query(ctx, q, args...)
+}
+
+func (s *sealingStore) Datasets(ctx context.Context) ([]store.Dataset, error) {
+	s.seal()
+	return s.Store.Datasets(ctx)
+}
+
+// TestQueryCorpusSealed runs the corpus with every hour in the sealed tier
+// (Parquet files, address text computed from the integer columns).
+func TestQueryCorpusSealed(t *testing.T) {
+	far := func() time.Time { return time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC) }
+	s, err := Open(t.Context(), Config{Dir: t.TempDir(), MemoryLimit: "512MB", Threads: 2, Now: far, SealQuiet: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.RunCorpus(t, &sealingStore{Store: s, t: t})
+	if len(s.sealedNow()["records"]) == 0 {
+		t.Error("no sealed hour after the corpus")
 	}
 }

@@ -22,7 +22,9 @@ import (
 //     filters push down into the scan); text as VARCHAR (DuckDB picks
 //     dictionary / FSST compression per segment);
 //   - IPv4 addresses are also kept as UINTEGER (`_srcaddr_v4`, `_dstaddr_v4`)
-//     for cheap grouping, subnet ranges and equality lookups.
+//     for cheap grouping, subnet ranges and equality lookups;
+//   - hours that are over move into the sealed tier (sealed.go): a zstd
+//     Parquet file per table and hour, without the IPv4 address text.
 //
 // The view `flows` exposes the contract of package store on top of it.
 
@@ -243,6 +245,7 @@ func schemaDDL() []string {
 			_bin BIGINT, action VARCHAR, log_status VARCHAR, records BIGINT, bytes BIGINT, packets BIGINT)`,
 		rejectsDDL,
 		hourRunsDDL,
+		sealedDDL,
 	}
 }
 
@@ -313,7 +316,7 @@ var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 
 // reservedNames are objects of the database a dataset may not shadow.
 var reservedNames = map[string]bool{
-	"flows": true, "flows_5m": true, "rollup_5m": true, "flows_rejects": true, "rollup_rejects": true, "hour_runs": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
+	"flows": true, "flows_5m": true, "rollup_5m": true, "flows_rejects": true, "rollup_rejects": true, "hour_runs": true, "sealed_hours": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
 	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
 	"record_tables": true,
 }
@@ -337,7 +340,12 @@ func ipv4TextSQL(col string) string {
 
 // flowsSelect returns the select list of the `flows` view over table t
 // (NULL for the fields t lacks); datasets maps _dataset_id to names.
-func flowsSelect(t table, datasets map[int]string) string {
+func flowsSelect(t table, datasets map[int]string) string { return flowsSelectOf(t, datasets, false) }
+
+// flowsSelectOf is flowsSelect over the table's rows (sealed false) or
+// over its sealed files, whose IPv4 address text is computed from the
+// integer columns.
+func flowsSelectOf(t table, datasets map[int]string, sealed bool) string {
 	var b strings.Builder
 	b.WriteString(datasetCase(datasets))
 	for i := range flowlog.Fields() {
@@ -346,6 +354,8 @@ func flowsSelect(t table, datasets map[int]string) string {
 		switch {
 		case t.has(f.ID) && f.ID == flowlog.End:
 			b.WriteString(`coalesce(start + _end_delta, _end_raw) AS "end"`)
+		case sealed && t.has(f.ID) && (f.ID == flowlog.SrcAddr || f.ID == flowlog.DstAddr):
+			fmt.Fprintf(&b, "coalesce(%s, %s) AS %s", quoteIdent(f.Column), ipv4TextSQL(quoteIdent("_"+f.Column+"_v4")), quoteIdent(f.Column))
 		case t.has(f.ID):
 			b.WriteString(quoteIdent(f.Column))
 		default:
@@ -389,7 +399,11 @@ func datasetCase(datasets map[int]string) string {
 
 // viewDDL returns the statements that (re)create the views for the given
 // datasets; temp makes them TEMP views (of one connection).
-func viewDDL(tables []table, datasets map[int]string, dropped []string, temp, rejects bool) []string {
+//
+// sealed maps a record table to the DuckDB list of its sealed files (see
+// Store.parquetLists); the table's part of `flows` is then the UNION ALL of
+// its rows and those files.
+func viewDDL(tables []table, datasets map[int]string, dropped []string, temp, rejects bool, sealed map[string]string) []string {
 	create := "CREATE OR REPLACE VIEW "
 	if temp {
 		create = "CREATE OR REPLACE TEMP VIEW "
@@ -398,11 +412,7 @@ func viewDDL(tables []table, datasets map[int]string, dropped []string, temp, re
 	for _, name := range dropped {
 		stmts = append(stmts, "DROP VIEW IF EXISTS "+quoteIdent(name))
 	}
-	var parts []string
-	for _, t := range tables {
-		parts = append(parts, "SELECT "+flowsSelect(t, datasets)+" FROM "+quoteIdent(t.name))
-	}
-	stmts = append(stmts, create+"flows AS "+strings.Join(parts, " UNION ALL "))
+	stmts = append(stmts, create+"flows AS "+flowsParts(tables, datasets, sealed, ""))
 	stmts = append(stmts, create+"flows_5m AS SELECT "+datasetCase(datasets)+
 		", _bin AS bin, action, log_status, records, bytes, packets, _dataset_id, _file_id FROM rollup_5m")
 	stmts = append(stmts, create+"flows_rejects AS "+rejectsView(tables, datasets, rejects))
@@ -424,6 +434,23 @@ func viewDDL(tables []table, datasets map[int]string, dropped []string, temp, re
 		stmts = append(stmts, create+alias+" AS SELECT * FROM "+from)
 	}
 	return stmts
+}
+
+// flowsParts is the UNION ALL of every record table's rows and sealed
+// files (sealed: see viewDDL) under the flows view's columns, each part
+// filtered by where ("" for none).
+func flowsParts(tables []table, datasets map[int]string, sealed map[string]string, where string) string {
+	if where != "" {
+		where = " WHERE " + where
+	}
+	var parts []string
+	for _, t := range tables {
+		parts = append(parts, "SELECT "+flowsSelect(t, datasets)+" FROM "+quoteIdent(t.name)+where)
+		if list := sealed[t.name]; list != "" {
+			parts = append(parts, "SELECT "+flowsSelectOf(t, datasets, true)+" FROM read_parquet("+list+")"+where)
+		}
+	}
+	return strings.Join(parts, " UNION ALL ")
 }
 
 // athenaTables are the table names AWS's Athena documentation uses.

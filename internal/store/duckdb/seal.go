@@ -10,24 +10,20 @@ import (
 )
 
 // Sealing. An ingest sorts each commit group by (hour, srcaddr, dstaddr,
-// start), so an hour written by many small commits (a server receiving
-// five-minute files one by one, late files, replaced files) holds many
-// short sorted runs. Once such an hour is over (Config.SealAfter past its
-// end), Seal rewrites it once as one run sorted by (dataset, srcaddr,
-// dstaddr, start): the address columns compress better, and zone maps
-// prune an address lookup to the few row groups that hold the address.
-// An hour of at most Config.SealRuns runs (a bulk ingest writes each hour
-// in one or two) is left as it is: rewriting costs about as much as the
-// ingest did. An hour that receives rows again (a late file, a
-// replacement) gets a run more and may be sealed again. An hour written
-// less than Config.SealQuiet ago waits (a backlog replayed file by file
-// would otherwise rewrite the same hour several times).
+// start) and appends it to a record table, so an hour written by many
+// small commits (a server receiving five-minute files one by one, late
+// files, replaced files) holds many short sorted runs, and any hour holds
+// the address text and DuckDB's per-column encodings. Once an hour is over
+// (Config.SealAfter past its end) and has not been written for
+// Config.SealQuiet, Seal writes it once into the sealed tier (sealed.go): a
+// zstd Parquet file of its own, sorted by (dataset, srcaddr, dstaddr,
+// start), and deletes its rows from the table. An hour that receives rows
+// again (a late file) holds table rows beside its file; the next Seal
+// writes the two together into a new file.
 //
-// The hours are rewritten in batches of about Config.SealBatch records,
-// each in its own transaction (copy the rows aside, delete them, insert
-// them back sorted, note the hours as one run), so a crash during a
-// rewrite leaves those hours as they were, and the next Seal rewrites
-// them.
+// The hours are written in batches of about Config.SealBatch records, each
+// batch in its own transaction, so a crash during a batch leaves its hours
+// as they were (in the table), and the next Seal writes them.
 
 // hourRunsDDL creates the table counting the sorted runs (commits) that
 // wrote each hour of each record table; written_ms is the last of those
@@ -35,34 +31,44 @@ import (
 const hourRunsDDL = `CREATE TABLE IF NOT EXISTS hour_runs (table_name VARCHAR NOT NULL, _hour BIGINT NOT NULL,
 			runs INTEGER NOT NULL, written_ms BIGINT NOT NULL, sealed_ms BIGINT, PRIMARY KEY (table_name, _hour))`
 
-// sealOrder is the order of a sealed hour's rows.
-const sealOrder = `_hour, _dataset_id, _srcaddr_v4, _dstaddr_v4, start`
-
 // SealStats is what one Seal did.
 type SealStats struct {
-	Hours   int   // hours rewritten
-	Records int64 // records rewritten
+	Hours   int   // hours written into the sealed tier
+	Records int64 // records moved there
 	Elapsed time.Duration
+	// Compacted is the database file's size before and after Seal
+	// compacted it (both 0 when it did not).
+	CompactedFrom, CompactedTo int64
 }
 
-// Seal rewrites, sorted, every hour of every record table that ended at
-// least Config.SealAfter ago and holds more than Config.SealRuns sorted
-// runs, then checkpoints. lock (nil for none) is held around each
-// rewrite transaction and the checkpoint: a server's write lock, so that
-// its other writers wait for one batch at most.
+// Seal writes every hour of every record table that ended at least
+// Config.SealAfter ago and was not written for Config.SealQuiet into the
+// sealed tier, then checkpoints. lock (nil for none) is held around each
+// batch's transaction and the checkpoint: a server's write lock, so that
+// its other writers wait for one batch at most. With no lock the caller
+// has the store to itself (`flowlens ingest`, at its end): Seal then does
+// not wait for Config.SealQuiet (the ingest that wrote the hours is over;
+// a backlog replayed one `flowlens ingest` per file rewrites an hour's file
+// once per call), and compacts the database file when most of its blocks
+// are free (see Compact).
 func (s *Store) Seal(ctx context.Context, lock sync.Locker) (SealStats, error) {
 	var st SealStats
 	if s.cfg.ReadOnly {
 		return st, fmt.Errorf("seal: the store is open read-only")
 	}
 	t0 := time.Now()
+	s.collect(false)
 	// hour h is over at h + 1h; sealed when that is SealAfter ago
 	cutoff := s.cfg.Now().Add(-s.cfg.SealAfter).Unix() - hourSeconds
 	s.mu.Lock()
 	tables := append([]table(nil), s.tables...)
 	s.mu.Unlock()
 	for _, tb := range tables {
-		batches, err := s.sealBatches(ctx, tb, cutoff)
+		quiet := s.cfg.SealQuiet
+		if lock == nil {
+			quiet = 0
+		}
+		batches, err := s.sealBatches(ctx, tb, cutoff, quiet)
 		if err != nil {
 			return st, err
 		}
@@ -93,6 +99,13 @@ func (s *Store) Seal(ctx context.Context, lock sync.Locker) (SealStats, error) {
 			return st, fmt.Errorf("seal: checkpoint: %w", err)
 		}
 	}
+	if lock == nil {
+		from, to, err := s.compactIfSparse(ctx)
+		if err != nil {
+			return st, err
+		}
+		st.CompactedFrom, st.CompactedTo = from, to
+	}
 	st.Elapsed = time.Since(t0)
 	if st.Hours > 0 {
 		s.logger.Info("sealed hours", "hours", st.Hours, "records", st.Records, "took", st.Elapsed)
@@ -101,12 +114,13 @@ func (s *Store) Seal(ctx context.Context, lock sync.Locker) (SealStats, error) {
 }
 
 // sealBatches returns the hours up to cutoff of table tb that need
-// sealing, in batches of about Config.SealBatch records.
-func (s *Store) sealBatches(ctx context.Context, tb table, cutoff int64) ([][]int64, error) {
-	quiet := s.cfg.Now().Add(-s.cfg.SealQuiet).UnixMilli()
+// sealing (rows in the table, not written for wait), in
+// batches of about Config.SealBatch records.
+func (s *Store) sealBatches(ctx context.Context, tb table, cutoff int64, wait time.Duration) ([][]int64, error) {
+	quiet := s.cfg.Now().Add(-wait).UnixMilli()
 	rows, err := s.db.QueryContext(ctx, `SELECT r._hour, count(*) FROM `+quoteIdent(tb.name)+` r
-		WHERE r._hour <= ? AND r._hour IN (SELECT _hour FROM hour_runs WHERE table_name = ? AND runs > ? AND _hour <= ? AND written_ms <= ?)
-		GROUP BY 1 ORDER BY 1`, cutoff, tb.name, s.cfg.SealRuns, cutoff, quiet)
+		WHERE r._hour <= ? AND r._hour NOT IN (SELECT _hour FROM hour_runs WHERE table_name = ? AND written_ms > ?)
+		GROUP BY 1 ORDER BY 1`, cutoff, tb.name, quiet)
 	if err != nil {
 		return nil, fmt.Errorf("seal: list the hours of %s: %w", tb.name, err)
 	}
@@ -140,29 +154,31 @@ func hourList(hours []int64) string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-// sealHours rewrites some hours of table tb sorted, in one transaction.
+// sealHours writes some hours of table tb into the sealed tier, in one
+// transaction.
 func (s *Store) sealHours(ctx context.Context, tb table, hours []int64) (int64, error) {
 	w, err := s.beginWrite(ctx)
 	if err != nil {
 		return 0, err
 	}
-	name, in := quoteIdent(tb.name), hourList(hours)
+	next := w.sealedNext()
 	var n int64
-	err = w.exec(ctx, `CREATE OR REPLACE TEMP TABLE fl_seal AS SELECT * FROM `+name+` WHERE _hour IN `+in)
-	if err == nil {
-		err = w.conn.QueryRowContext(ctx, `SELECT count(*) FROM temp.fl_seal`).Scan(&n)
+	for _, h := range hours {
+		k, old, err2 := w.sealHour(ctx, tb, h, next)
+		if err2 != nil {
+			err = err2
+			break
+		}
+		n += k
+		if old != "" {
+			w.retired = append(w.retired, old)
+		}
 	}
 	if err == nil {
-		err = w.exec(ctx, `DELETE FROM `+name+` WHERE _hour IN `+in)
+		err = w.exec(ctx, `UPDATE hour_runs SET runs = 0, sealed_ms = ? WHERE table_name = ? AND _hour IN `+hourList(hours), w.now, tb.name)
 	}
 	if err == nil {
-		err = w.exec(ctx, `INSERT INTO `+name+` SELECT * FROM temp.fl_seal ORDER BY `+sealOrder)
-	}
-	if err == nil {
-		err = w.exec(ctx, `DROP TABLE temp.fl_seal`)
-	}
-	if err == nil {
-		err = w.exec(ctx, `UPDATE hour_runs SET runs = 1, sealed_ms = ? WHERE table_name = ? AND _hour IN `+in, w.now, tb.name)
+		err = w.refreshViews(ctx)
 	}
 	if err == nil && s.sealHook != nil {
 		s.sealHook(tb.name, hours)

@@ -2,14 +2,20 @@ package duckdb
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flowlens/flowlens/internal/store"
 )
 
 // sealClock is the clock of the seal tests: 10 minutes after the end of
@@ -47,37 +53,56 @@ func sealFiles(t testing.TB, s *Store, n int, seed uint64) {
 	}
 }
 
-// snapshot is the records' count and a hash over every stored row, and
-// the rollups' totals: what a rewrite must leave as it was.
+// snapshot is the records' count and a hash over every row of `flows`,
+// and the rollups' totals: what sealing must leave as it was.
 func snapshot(t testing.TB, s *Store) string {
 	t.Helper()
-	return fmtRows(queryRows(t, s, `SELECT count(*), sum(hash(r)), (SELECT sum(records) FROM flows_5m), (SELECT sum(records) FROM flows_rejects) FROM records r`))
+	return fmtRows(queryRows(t, s, `SELECT count(*), sum(hash(f)), (SELECT sum(records) FROM flows_5m), (SELECT sum(records) FROM flows_rejects) FROM flows f`))
 }
 
-// sortedHours returns, per hour, whether its rows are in the sealed order.
+// sortedHours returns, per sealed hour, whether its file's rows are in the
+// sealed order and hold that hour only, then the hours left in the table.
 func sortedHours(t testing.TB, s *Store) string {
 	t.Helper()
-	return fmtRows(queryRows(t, s, `SELECT _hour, bool_and(ok) FROM (SELECT _hour, (_dataset_id, _srcaddr_v4, _dstaddr_v4, start) >=
-		lag((_dataset_id, _srcaddr_v4, _dstaddr_v4, start)) OVER (PARTITION BY _hour ORDER BY rowid) IS NOT FALSE AS ok FROM records)
-		GROUP BY 1 ORDER BY 1`))
+	var out []string
+	for _, h := range s.sealedNow().hours("records") {
+		p := s.sealedPath(s.sealedNow()["records"][h].name)
+		got := fmtRows(queryRows(t, s, `SELECT bool_and(ok AND _hour = ?) FROM (SELECT _hour, (_dataset_id, _srcaddr_v4, _dstaddr_v4, start) >=
+			lag((_dataset_id, _srcaddr_v4, _dstaddr_v4, start)) OVER (ORDER BY file_row_number) IS NOT FALSE AS ok
+			FROM read_parquet(`+quoteString(p)+`, file_row_number = true))`, h))
+		out = append(out, fmt.Sprintf("%d sealed %s", h, got))
+	}
+	out = append(out, "table "+fmtRows(queryRows(t, s, `SELECT DISTINCT _hour FROM records ORDER BY 1`)))
+	return strings.Join(out, "; ")
 }
 
-// sealedList lists the hours Seal rewrote and their runs since.
+// sealedList lists the sealed hours and their records.
 func sealedList(t testing.TB, s *Store) string {
 	t.Helper()
-	return fmtRows(queryRows(t, s, `SELECT _hour, runs FROM hour_runs WHERE sealed_ms IS NOT NULL ORDER BY 1`))
+	return fmtRows(queryRows(t, s, `SELECT _hour, records FROM sealed_hours ORDER BY 1`))
 }
 
-// TestSeal: the hours that ended an hour ago are rewritten as one sorted
-// run each, with every row and the rollups as they were; a late file
-// unseals its hour, which the next Seal rewrites alone.
+// sealedFilesOnDisk counts the files of the sealed folder.
+func sealedFilesOnDisk(t testing.TB, s *Store) int {
+	t.Helper()
+	n := 0
+	_ = filepath.WalkDir(s.sealedDir(), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// TestSeal: the hours that ended an hour ago move into the sealed tier,
+// one sorted file each, with every row and the rollups as they were; a
+// late file adds table rows beside its hour's file, which the next Seal
+// writes together into a new file; retention drops whole files.
 func TestSeal(t *testing.T) {
 	s := openSealTest(t, t.TempDir())
 	sealFiles(t, s, 12, 1)
 	before := snapshot(t, s)
-	if got := sortedHours(t, s); !strings.Contains(got, "false") {
-		t.Fatalf("the test needs hours of several sorted runs: %s", got)
-	}
 	st, err := s.Seal(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -88,44 +113,113 @@ func TestSeal(t *testing.T) {
 	if got := snapshot(t, s); got != before {
 		t.Errorf("after sealing: %s, before %s", got, before)
 	}
-	want := fmt.Sprintf("[[%d true] [%d true] [%d false]]", t0, t0+3600, t0+7200)
+	want := fmt.Sprintf("%d sealed [[true]]; %d sealed [[true]]; table [[%d]]", t0, t0+3600, t0+7200)
 	if got := sortedHours(t, s); got != want {
-		t.Errorf("hours sorted: %s, want %s", got, want)
-	}
-	if got, want := sealedList(t, s), fmt.Sprintf("[[%d 1] [%d 1]]", t0, t0+3600); got != want {
-		t.Errorf("sealed hours %s, want %s", got, want)
+		t.Errorf("hours: %s, want %s", got, want)
 	}
 	if got := fmtRows(queryRows(t, s, `SELECT runs FROM hour_runs WHERE _hour = ?`, t0+7200)); got != "[[12]]" {
 		t.Errorf("runs of the open hour: %s, want 12", got)
+	}
+	// The IPv6 source keeps its text, the IPv4 ones are rebuilt.
+	if got := fmtRows(queryRows(t, s, `SELECT count(*) FROM flows WHERE srcaddr = '2001:db8::7' AND _hour < ?`, t0+7200)); got == "[[0]]" {
+		t.Errorf("no IPv6 source in the sealed hours")
 	}
 	// Sealing again has nothing to do.
 	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 0 {
 		t.Errorf("second seal: %+v, %v", st, err)
 	}
-	// Late files in hour 0: up to SealRuns runs stay, one more is sealed again.
-	for i := range 2 {
-		ingestBatch(t, s, "", fmt.Sprint("late", i), defaultBatch(t, []rec{{"10.0.0.0", "10.1.0.0", 1, 22, 6, 1, t0 + 5, "REJECT", "OK"}}))
-		if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 0 {
-			t.Errorf("seal after late file %d: %+v, %v (want nothing to do)", i, st, err)
-		}
-	}
-	ingestBatch(t, s, "", "late3", defaultBatch(t, []rec{{"10.0.0.0", "10.1.0.0", 1, 22, 6, 1, t0 + 5, "REJECT", "OK"}}))
+	// A late file in hour 0: its rows wait in the table beside the file.
+	ingestBatch(t, s, "", "late0", defaultBatch(t, []rec{{"10.0.0.0", "10.1.0.0", 1, 22, 6, 1, t0 + 5, "REJECT", "OK"}}))
 	before = snapshot(t, s)
-	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 1 {
-		t.Errorf("seal after the late files: %+v, %v (want the one hour)", st, err)
+	want0 := fmt.Sprintf("%d sealed [[true]]; %d sealed [[true]]; table [[%d] [%d]]", t0, t0+3600, t0, t0+7200)
+	if got := sortedHours(t, s); got != want0 {
+		t.Errorf("hours after a late file: %s, want %s", got, want0)
+	}
+	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 1 || st.Records != 1 {
+		t.Errorf("seal after the late file: %+v, %v (want the one hour, one record)", st, err)
 	}
 	if got := snapshot(t, s); got != before {
-		t.Errorf("after sealing the late files: %s, before %s", got, before)
+		t.Errorf("after sealing the late file: %s, before %s", got, before)
 	}
 	if got := sortedHours(t, s); got != want {
-		t.Errorf("hours sorted after the late files: %s, want %s", got, want)
+		t.Errorf("hours after sealing the late file: %s, want %s", got, want)
 	}
-	// Retention of every dataset drops the hour from the list.
-	if _, err := s.DropBefore(t.Context(), "", time.Unix(t0+3600, 0)); err != nil {
+	s.collect(true)
+	if got := sealedFilesOnDisk(t, s); got != 2 {
+		t.Errorf("%d files in the sealed folder, want 2 (the replaced one removed)", got)
+	}
+	// Retention of every dataset drops the hour's file.
+	n, err := s.DropBefore(t.Context(), "", time.Unix(t0+3600, 0))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sealedList(t, s); !strings.HasPrefix(got, fmt.Sprintf("[[%d ", t0+3600)) {
+	if got := sealedList(t, s); !strings.HasPrefix(got, fmt.Sprintf("[[%d ", t0+3600)) || strings.Contains(got, "] [") {
 		t.Errorf("sealed hours after retention: %s", got)
+	}
+	if got := fmtRows(queryRows(t, s, `SELECT count(*) FROM flows WHERE _hour = ?`, t0)); got != "[[0]]" || n == 0 {
+		t.Errorf("hour 0 after retention: %s rows (removed %d)", got, n)
+	}
+	s.collect(true)
+	if got := sealedFilesOnDisk(t, s); got != 1 {
+		t.Errorf("%d files in the sealed folder after retention, want 1", got)
+	}
+}
+
+// TestSealReplace: a file ingested again with force whose rows are in a
+// sealed hour replaces them there (the hour goes back to the table, the
+// next Seal writes it anew); retention of one dataset cuts its rows out of
+// hours shared with another.
+func TestSealReplace(t *testing.T) {
+	s := openSealTest(t, t.TempDir())
+	sealFiles(t, s, 6, 4)
+	ingestBatch(t, s, "other", "o1", defaultBatch(t, []rec{{"10.0.0.1", "10.1.0.1", 1, 443, 6, 7, t0 + 10, "ACCEPT", "OK"}}))
+	if _, err := s.Seal(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	total := fmtRows(queryRows(t, s, `SELECT count(*) FROM flows`))
+	f1 := fmtRows(queryRows(t, s, `SELECT count(*) FROM flows WHERE _file_id = (SELECT file_id FROM ingest_registry WHERE key = 'f1')`))
+	if f1 == "[[0]]" {
+		t.Fatal("file f1 has no rows")
+	}
+	// f1 again, now one record in hour 0.
+	tx, err := s.BeginFile(t.Context(), "", store.Source{Key: "f1", Size: 1, Checksum: "sum-f1-again"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Append(t.Context(), defaultBatch(t, []rec{{"10.0.0.9", "10.1.0.9", 1, 22, 6, 3, t0 + 20, "ACCEPT", "OK"}})); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var n1, nTotal, was int64
+	fmt.Sscanf(strings.Trim(f1, "[]"), "%d", &was)
+	fmt.Sscanf(strings.Trim(total, "[]"), "%d", &nTotal)
+	fmt.Sscanf(strings.Trim(fmtRows(queryRows(t, s, `SELECT count(*) FROM flows`)), "[]"), "%d", &n1)
+	if n1 != nTotal-was+1 {
+		t.Errorf("after the replacement %d records, want %d - %d + 1", n1, nTotal, was)
+	}
+	if got := fmtRows(queryRows(t, s, `SELECT srcaddr FROM flows WHERE _file_id = (SELECT file_id FROM ingest_registry WHERE key = 'f1')`)); got != "[[10.0.0.9]]" {
+		t.Errorf("f1's rows after the replacement: %s", got)
+	}
+	before := snapshot(t, s)
+	if _, err := s.Seal(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(t, s); got != before {
+		t.Errorf("after sealing the replacement: %s, before %s", got, before)
+	}
+	// Retention of the dataset "other" alone: hour 0 holds both datasets.
+	if _, err := s.DropBefore(t.Context(), "other", time.Unix(t0+7200, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmtRows(queryRows(t, s, `SELECT count(*) FROM flows WHERE dataset = 'other'`)); got != "[[0]]" {
+		t.Errorf("dataset other after its retention: %s records", got)
+	}
+	var n2 int64
+	fmt.Sscanf(strings.Trim(fmtRows(queryRows(t, s, `SELECT count(*) FROM flows`)), "[]"), "%d", &n2)
+	if n2 != n1-1 {
+		t.Errorf("after the retention of other: %d records, want %d", n2, n1-1)
 	}
 }
 
@@ -176,8 +270,11 @@ func TestSealCrash(t *testing.T) {
 	if got := snapshot(t, s); got != before {
 		t.Errorf("after the crash: %s, before %s", got, before)
 	}
-	if got, want := sealedList(t, s), fmt.Sprintf("[[%d 1]]", t0); got != want {
-		t.Errorf("sealed hours after the crash: %s, want the first hour only (%s)", got, want)
+	if got := sealedList(t, s); !strings.HasPrefix(got, fmt.Sprintf("[[%d ", t0)) || strings.Contains(got, "] [") {
+		t.Errorf("sealed hours after the crash: %s, want the first hour only", got)
+	}
+	if got := sealedFilesOnDisk(t, s); got != 1 {
+		t.Errorf("%d files in the sealed folder after the crash, want 1 (the unfinished one removed)", got)
 	}
 	st, err := s.Seal(t.Context(), nil)
 	if err != nil || st.Hours != 1 {
@@ -186,9 +283,9 @@ func TestSealCrash(t *testing.T) {
 	if got := snapshot(t, s); got != before {
 		t.Errorf("after sealing again: %s, before %s", got, before)
 	}
-	want := fmt.Sprintf("[[%d true] [%d true] [%d false]]", t0, t0+3600, t0+7200)
+	want := fmt.Sprintf("%d sealed [[true]]; %d sealed [[true]]; table [[%d]]", t0, t0+3600, t0+7200)
 	if got := sortedHours(t, s); got != want {
-		t.Errorf("hours sorted: %s, want %s", got, want)
+		t.Errorf("hours: %s, want %s", got, want)
 	}
 }
 
@@ -216,8 +313,8 @@ func TestSealHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-// TestSealQuiet: an hour written less than SealQuiet ago waits for the
-// next Seal.
+// TestSealQuiet: with a lock (a server's seal job), an hour written less
+// than SealQuiet ago waits for the next Seal.
 func TestSealQuiet(t *testing.T) {
 	dir := t.TempDir()
 	now := sealClock()
@@ -227,11 +324,42 @@ func TestSealQuiet(t *testing.T) {
 	}
 	defer s.Close()
 	sealFiles(t, s, 6, 3)
-	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 0 {
+	var mu sync.Mutex
+	if st, err := s.Seal(t.Context(), &mu); err != nil || st.Hours != 0 {
 		t.Errorf("seal right after the writes: %+v, %v (want nothing)", st, err)
 	}
 	now = now.Add(11 * time.Minute)
-	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 2 {
+	if st, err := s.Seal(t.Context(), &mu); err != nil || st.Hours != 2 {
 		t.Errorf("seal 11 minutes later: %+v, %v (want 2 hours)", st, err)
+	}
+}
+
+// TestCompact: the rewritten file holds every row, rollup and registry
+// entry, and the store goes on working on it (exactly-once included).
+func TestCompact(t *testing.T) {
+	s := openSealTest(t, t.TempDir())
+	sealFiles(t, s, 6, 5)
+	if _, err := s.Seal(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, s)
+	if _, _, err := s.Compact(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(t, s); got != before {
+		t.Errorf("after compacting: %s, before %s", got, before)
+	}
+	b := defaultBatch(t, []rec{{"10.0.0.1", "10.1.0.1", 1, 443, 6, 7, t0 + 10, "ACCEPT", "OK"}})
+	var size int64
+	fmt.Sscanf(strings.Trim(fmtRows(queryRows(t, s, `SELECT size FROM ingest_registry WHERE key = 'f1'`)), "[]"), "%d", &size)
+	if _, err := s.BeginFile(t.Context(), "", store.Source{Key: "f1", Size: size, Checksum: "sum-f1"}, false); !errors.Is(err, store.ErrAlreadyIngested) {
+		t.Errorf("f1 again after compacting: %v, want ErrAlreadyIngested", err)
+	}
+	ingestBatch(t, s, "", "after", b)
+	if got := fmtRows(queryRows(t, s, `SELECT count(*) FROM flows WHERE _file_id = (SELECT file_id FROM ingest_registry WHERE key = 'after')`)); got != "[[1]]" {
+		t.Errorf("the file ingested after compacting: %s rows", got)
+	}
+	if _, err := os.Stat(s.path + compactSuffix); !os.IsNotExist(err) {
+		t.Errorf("the compaction's file is left: %v", err)
 	}
 }

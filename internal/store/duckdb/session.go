@@ -79,16 +79,15 @@ func (s *Store) WindowSession(ctx context.Context, dataset string, start, end ti
 		datasets[k] = v
 	}
 	rejects := s.hasRejects
+	sealed := s.sealed
 	s.mu.Unlock()
 	lo, hi := start.Unix(), end.Unix()
 	cond := fmt.Sprintf("_hour >= %d AND _hour < %d AND start >= %d AND start < %d", hourOf(lo), hi, lo, hi)
-	var parts []string
-	for _, t := range tables {
-		parts = append(parts, "SELECT "+flowsSelect(t, datasets)+" FROM "+quoteIdent(t.name))
-	}
+	// Only the sealed files of the window's hours.
+	files := s.parquetLists(sealed, func(h int64) bool { return h >= hourOf(lo) && h < hi })
 	const create = "CREATE OR REPLACE TEMP VIEW "
 	stmts := []string{
-		create + "_window_all AS SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") WHERE " + cond,
+		create + "_window_all AS SELECT * FROM (" + flowsParts(tables, datasets, files, "") + ") WHERE " + cond,
 		create + fmt.Sprintf("flows AS SELECT * FROM _window_all WHERE _dataset_id = %d", id),
 		create + "flows_5m AS SELECT " + datasetCase(datasets) +
 			fmt.Sprintf(", _bin AS bin, action, log_status, records, bytes, packets, _dataset_id, _file_id FROM rollup_5m WHERE _dataset_id = %d AND _bin >= %d AND _bin < %d", id, lo, hi),

@@ -54,11 +54,8 @@ type Config struct {
 	// it writes them into its open transaction (0 → 4 M).
 	SpillRecords int
 	// SealAfter is how long after its end an hour is sealed by Seal
-	// (rewritten as one sorted run; 0 → 1 hour).
+	// (written into the sealed tier of Parquet files; 0 → 1 hour).
 	SealAfter time.Duration
-	// SealRuns is how many sorted runs (commits) an hour may hold before
-	// Seal rewrites it (0 → 3).
-	SealRuns int
 	// SealBatch is about how many records Seal rewrites in one
 	// transaction (0 → 1 M).
 	SealBatch int
@@ -102,6 +99,13 @@ type Store struct {
 	// hasRejects says whether the database has the rejects rollup (a
 	// database of layout 3 or older opened read-only has not).
 	hasRejects bool
+	// sealed is the sealed tier's hours (sealed.go), replaced whole by
+	// the commits that change it.
+	sealed sealedSet
+	// garbage are sealed files no longer referenced, removed a minute
+	// after (collect); lastSeq makes sealed file names unique.
+	garbage []garbageFile
+	lastSeq int64
 }
 
 var (
@@ -136,9 +140,6 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	if cfg.SealAfter <= 0 {
 		cfg.SealAfter = time.Hour
 	}
-	if cfg.SealRuns <= 0 {
-		cfg.SealRuns = 3
-	}
 	if cfg.SealBatch <= 0 {
 		cfg.SealBatch = 1 << 20
 	}
@@ -157,54 +158,14 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &Store{cfg: cfg, logger: logger, path: path, bufs: newBufPool(256 << 20)}
-
-	q := url.Values{}
-	q.Set("memory_limit", cfg.MemoryLimit)
-	if cfg.Threads > 0 {
-		q.Set("threads", itoa(cfg.Threads))
-	}
-	q.Set("preserve_insertion_order", "false")
-	q.Set("autoinstall_known_extensions", "false")
-	q.Set("autoload_known_extensions", "false")
 	if !cfg.ReadOnly {
-		q.Set("temp_directory", filepath.Join(cfg.Dir, "tmp"))
+		// A compaction that did not finish (Compact).
+		_ = os.Remove(path + compactSuffix)
+		_ = os.Remove(path + compactSuffix + ".wal")
 	}
-	if cfg.StorageVersion == "" {
-		cfg.StorageVersion = "v1.5.0"
+	if err := s.connect(); err != nil {
+		return nil, err
 	}
-	attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS fl (STORAGE_VERSION %s", quoteString(path), quoteString(cfg.StorageVersion))
-	if cfg.RowGroupSize > 0 {
-		attach += fmt.Sprintf(", ROW_GROUP_SIZE %d", cfg.RowGroupSize)
-	}
-	if cfg.ReadOnly {
-		attach += ", READ_ONLY"
-	}
-	attach += ")"
-	// The Presto macros are TEMP macros of every connection, so that a
-	// database written by an older flowlens, even opened read-only, has
-	// every macro of this one.
-	macros := strings.Join(athena.Macros(), "; ")
-	connector, err := duckdbdrv.NewConnector("?"+q.Encode(), func(ex driver.ExecerContext) error {
-		for _, stmt := range []string{attach, "USE fl", "SET TimeZone = 'UTC'", macros} {
-			if _, err := ex.ExecContext(context.Background(), stmt, nil); err != nil {
-				return err
-			}
-		}
-		s.mu.Lock()
-		views := s.tempViews
-		s.mu.Unlock()
-		if views != "" {
-			if _, err := ex.ExecContext(context.Background(), views, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.Dir, err)
-	}
-	s.db = sql.OpenDB(connector)
-	s.db.SetMaxIdleConns(4)
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		_ = s.db.Close()
@@ -226,7 +187,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		// last wrote it; a read-only open uses this flowlens's views as
 		// TEMP views (on this connection and every new one).
 		s.mu.Lock()
-		s.tempViews = strings.Join(viewDDL(s.tables, s.datasets, nil, true, s.hasRejects), "; ")
+		s.tempViews = strings.Join(viewDDL(s.tables, s.datasets, nil, true, s.hasRejects, s.parquetLists(s.sealed, nil)), "; ")
 		views := s.tempViews
 		s.mu.Unlock()
 		if _, err := conn.ExecContext(ctx, views); err != nil {
@@ -235,6 +196,61 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		}
 	}
 	return s, nil
+}
+
+// connect opens the DuckDB instance of the store's database file (s.db).
+func (s *Store) connect() error {
+	cfg := s.cfg
+	q := url.Values{}
+	q.Set("memory_limit", cfg.MemoryLimit)
+	if cfg.Threads > 0 {
+		q.Set("threads", itoa(cfg.Threads))
+	}
+	q.Set("preserve_insertion_order", "false")
+	q.Set("autoinstall_known_extensions", "false")
+	q.Set("autoload_known_extensions", "false")
+	if !cfg.ReadOnly {
+		q.Set("temp_directory", filepath.Join(cfg.Dir, "tmp"))
+	}
+	storage := cfg.StorageVersion
+	if storage == "" {
+		storage = "v1.5.0"
+	}
+	attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS fl (STORAGE_VERSION %s", quoteString(s.path), quoteString(storage))
+	if cfg.RowGroupSize > 0 {
+		attach += fmt.Sprintf(", ROW_GROUP_SIZE %d", cfg.RowGroupSize)
+	}
+	if cfg.ReadOnly {
+		attach += ", READ_ONLY"
+	}
+	attach += ")"
+	// The Presto macros are TEMP macros of every connection, so that a
+	// database written by an older flowlens, even opened read-only, has
+	// every macro of this one.
+	macros := strings.Join(athena.Macros(), "; ")
+	connector, err := duckdbdrv.NewConnector("?"+q.Encode(), func(ex driver.ExecerContext) error {
+		// The sealed files' footers are read once, not per query.
+		for _, stmt := range []string{attach, "USE fl", "SET TimeZone = 'UTC'", "SET parquet_metadata_cache = true", macros} {
+			if _, err := ex.ExecContext(context.Background(), stmt, nil); err != nil {
+				return err
+			}
+		}
+		s.mu.Lock()
+		views := s.tempViews
+		s.mu.Unlock()
+		if views != "" {
+			if _, err := ex.ExecContext(context.Background(), views, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", cfg.Dir, err)
+	}
+	s.db = sql.OpenDB(connector)
+	s.db.SetMaxIdleConns(4)
+	return nil
 }
 
 var pidRE = regexp.MustCompile(`PID (\d+)`)
@@ -257,15 +273,17 @@ func (s *Store) openError(err error) error {
 // database is upgraded in place (its wide table `records_ext` becomes one
 // of the registered tables). Version 4 added the rejects rollup
 // (`rollup_rejects`), filled from the records when an older database is
-// upgraded.
-const schemaVersion = "4"
+// upgraded. Version 5 added the sealed tier (`sealed_hours` and the
+// Parquet files of the `sealed` folder); nothing is copied on upgrade: the
+// next Seal writes the hours that are over.
+const schemaVersion = "5"
 
 // migrate creates the schema, macros and views.
 func (s *Store) migrate(ctx context.Context, conn *sql.Conn) error {
 	var v string
 	err := conn.QueryRowContext(ctx, `SELECT value FROM flowlens_meta WHERE key = 'schema_version'`).Scan(&v)
-	if err == nil && v != schemaVersion && v != "2" && v != "3" {
-		return fmt.Errorf("open store %s: the database has layout version %s, this flowlens reads versions 2 to 4: ingest into a new data directory", s.cfg.Dir, v)
+	if err == nil && v != schemaVersion && v != "2" && v != "3" && v != "4" {
+		return fmt.Errorf("open store %s: the database has layout version %s, this flowlens reads versions 2 to 5: ingest into a new data directory", s.cfg.Dir, v)
 	}
 	stmts := schemaDDL()
 	if v == "2" {
@@ -313,9 +331,9 @@ func loadTables(ctx context.Context, conn *sql.Conn) ([]table, error) {
 	switch v {
 	case "2":
 		return append(tables, extTable), nil
-	case "3", schemaVersion:
+	case "3", "4", schemaVersion:
 	default:
-		return nil, fmt.Errorf("the database has layout version %s, this flowlens reads versions 2 to 4", v)
+		return nil, fmt.Errorf("the database has layout version %s, this flowlens reads versions 2 to 5", v)
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT name, fields FROM record_tables ORDER BY name`)
 	if err != nil {
@@ -389,11 +407,18 @@ func (s *Store) loadMeta(ctx context.Context, conn *sql.Conn) error {
 		return fmt.Errorf("load the rollups: %w", err)
 	}
 	s.hasRejects = rejects > 0
+	sealed, err := loadSealed(ctx, conn)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
-	s.datasets, s.formats, s.tables, s.nextFileID = ds, fm, tables, uint32(next.Int64)+1
+	s.datasets, s.formats, s.tables, s.nextFileID, s.sealed = ds, fm, tables, uint32(next.Int64)+1, sealed
 	s.mu.Unlock()
 	if !s.cfg.ReadOnly {
-		for _, stmt := range viewDDL(tables, ds, nil, false, true) {
+		if err := s.sweepSealed(sealed); err != nil {
+			return fmt.Errorf("remove unreferenced sealed files: %w", err)
+		}
+		for _, stmt := range viewDDL(tables, ds, nil, false, true, s.parquetLists(sealed, nil)) {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("create views: %w", err)
 			}
@@ -414,6 +439,7 @@ func (s *Store) Close() error {
 	}
 	err := s.db.Close()
 	s.db = nil
+	s.collect(true)
 	return err
 }
 

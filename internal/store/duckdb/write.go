@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -265,6 +266,13 @@ type writeTx struct {
 	// written the tables that received rows.
 	newTables []table
 	written   map[string]table
+	// sealed is the sealed tier as this transaction leaves it (nil:
+	// unchanged); newFiles the sealed files it wrote (removed if it rolls
+	// back), retired those it stopped referencing (removed a minute after
+	// it commits).
+	sealed   sealedSet
+	newFiles []string
+	retired  []string
 }
 
 func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
@@ -309,6 +317,9 @@ func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
 	if err != nil {
 		return err
 	}
+	if err := w.unsealReplaced(ctx, txs, old); err != nil {
+		return err
+	}
 	for _, t := range txs {
 		if id, ok := old[registryKey{w.datasetIDs[t], t.src.Key}]; ok {
 			names := []string{"rollup_5m", "rollup_rejects"}
@@ -327,6 +338,35 @@ func (w *writeTx) prepare(ctx context.Context, txs []*fileTx) error {
 		}
 		w.fileIDs[t] = w.nextFileID
 		w.nextFileID++
+	}
+	return nil
+}
+
+// unsealReplaced moves the sealed hours holding rows of files being
+// replaced back into their tables, so that those rows can be deleted.
+func (w *writeTx) unsealReplaced(ctx context.Context, txs []*fileTx, old map[registryKey]int64) error {
+	var ids []int64
+	for _, t := range txs {
+		if id, ok := old[registryKey{w.datasetIDs[t], t.src.Key}]; ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 || len(w.s.sealedNow()) == 0 {
+		return nil
+	}
+	for _, tb := range w.tables() {
+		hours, err := w.sealedHoursOf(ctx, tb, w.sealedView(), ids)
+		if err != nil {
+			return err
+		}
+		if len(hours) == 0 {
+			continue
+		}
+		retired, err := w.unsealHours(ctx, tb, hours, w.sealedNext())
+		if err != nil {
+			return err
+		}
+		w.retired = append(w.retired, retired...)
 	}
 	return nil
 }
@@ -633,7 +673,7 @@ func (w *writeTx) register(ctx context.Context, txs []*fileTx) error {
 			return fmt.Errorf("register %d files (%s, …): %w", len(part), part[0].src.Key, err)
 		}
 	}
-	if len(w.newDatasets) > 0 || len(w.newTables) > 0 {
+	if len(w.newDatasets) > 0 || len(w.newTables) > 0 || w.sealed != nil {
 		return w.refreshViews(ctx)
 	}
 	return nil
@@ -651,7 +691,7 @@ func (w *writeTx) refreshViews(ctx context.Context) error {
 	for id, n := range w.newDatasets {
 		all[id] = n
 	}
-	for _, stmt := range viewDDL(w.tables(), all, nil, false, true) {
+	for _, stmt := range viewDDL(w.tables(), all, nil, false, true, w.s.parquetLists(w.sealedView(), nil)) {
 		if err := w.exec(ctx, stmt); err != nil {
 			return fmt.Errorf("create views: %w", err)
 		}
@@ -697,6 +737,9 @@ func (w *writeTx) commit(ctx context.Context) error {
 	defer func() { w.s.logger.Debug("commit", "took", time.Since(t0)) }()
 	if err := w.exec(ctx, "COMMIT"); err != nil {
 		_ = w.exec(context.Background(), "ROLLBACK")
+		for _, p := range w.newFiles {
+			_ = os.Remove(p)
+		}
 		return err
 	}
 	w.s.mu.Lock()
@@ -708,12 +751,19 @@ func (w *writeTx) commit(ctx context.Context) error {
 	}
 	w.s.tables = append(w.s.tables, w.newTables...)
 	w.s.nextFileID = max(w.s.nextFileID, w.nextFileID)
+	if w.sealed != nil {
+		w.s.sealed = w.sealed
+	}
 	w.s.mu.Unlock()
+	w.s.retire(w.retired)
 	return nil
 }
 
 func (w *writeTx) rollback() {
 	defer w.release()
+	for _, p := range w.newFiles {
+		_ = os.Remove(p)
+	}
 	if err := w.exec(context.Background(), "ROLLBACK"); err != nil {
 		w.s.logger.Warn("rollback", "err", err)
 	}
