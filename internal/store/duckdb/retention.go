@@ -42,11 +42,24 @@ func (s *Store) DropBefore(ctx context.Context, dataset string, cutoff time.Time
 		return 0, fmt.Errorf("retention: %w", err)
 	}
 	if n > 0 {
-		if _, err := s.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
-			return n, fmt.Errorf("retention: checkpoint: %w", err)
-		}
+		s.checkpointAfter(ctx, "retention")
 	}
 	return n, nil
+}
+
+// checkpointAfter checkpoints after a committed change (so that the freed
+// blocks are reused), retrying while another connection's transaction
+// holds it off; a checkpoint that still cannot run is left to DuckDB's
+// own (the change is committed either way).
+func (s *Store) checkpointAfter(ctx context.Context, what string) {
+	var err error
+	for i := range 5 {
+		if err = s.Checkpoint(ctx); err == nil {
+			return
+		}
+		time.Sleep(time.Duration(50<<i) * time.Millisecond)
+	}
+	s.logger.Warn(what+": checkpoint", "err", err)
 }
 
 // dropBefore is DropBefore's transaction: q is the WHERE clause on the

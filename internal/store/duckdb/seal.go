@@ -91,12 +91,9 @@ func (s *Store) Seal(ctx context.Context, lock sync.Locker) (SealStats, error) {
 		if lock != nil {
 			lock.Lock()
 		}
-		err := s.Checkpoint(ctx)
+		s.checkpointAfter(ctx, "seal")
 		if lock != nil {
 			lock.Unlock()
-		}
-		if err != nil {
-			return st, fmt.Errorf("seal: checkpoint: %w", err)
 		}
 	}
 	if lock == nil {
