@@ -3,18 +3,22 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/generate"
 	"github.com/flowlens/flowlens/internal/ingest"
+	"github.com/flowlens/flowlens/internal/loadtest"
 	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
@@ -22,7 +26,16 @@ import (
 
 const benchExamples = `  flowlens bench                         # the standard day-20m benchmark (generates it once into ./bench-data)
   flowlens bench --records 2000000 --runs 3   # a quicker run on the same shape, scaled down
+  flowlens bench --no-clickhouse          # without the ClickHouse peer
   make bench                              # the same as the first line, after building
+
+The peers, loaded from the same .log.gz files in the same run: a plain DuckDB
+table (read_csv, in this process and DuckDB instance) and Debian's
+clickhouse-server when installed (started in DIR/clickhouse on free ports;
+IPv4 as UInt32, ORDER BY (srcaddr, start), rows sent over HTTP as
+TabSeparated, two files at a time). flowlens answers Q1-Q7 in Logs Insights
+through a running flowlens serve, in fresh flowlens query processes and in
+process; the report gives flowlens's ratio to the best peer per figure.
 `
 
 // benchQuery is one workload question asked in SQL of both stores.
@@ -85,6 +98,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	runs := fs.Int("runs", 5, "warm runs per query (the median is reported)")
 	records := fs.Int64("records", 0, "scale the preset to this many `records` (0: the preset's own count) for a quicker run")
 	memLimit := fs.String("memory-limit", "1GB", "DuckDB memory limit of the run")
+	noClickHouse := fs.Bool("no-clickhouse", false, "leave out the ClickHouse peer (it is started when clickhouse-server is installed)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -162,36 +176,32 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	logf("flowlens: %d records in %s, then %d hours sealed in %s", isum.Records, ingestElapsed.Round(time.Millisecond),
 		seal.Hours, seal.Elapsed.Round(time.Millisecond))
 
-	// 3. The baseline: a plain DuckDB table loaded with read_csv, in the same process.
-	basePath := filepath.Join(*dir, "baseline.duckdb")
-	_ = os.Remove(basePath)
-	_ = os.Remove(basePath + ".wal")
-	if _, err := st.Query(ctx, "ATTACH '"+strings.ReplaceAll(basePath, "'", "''")+"' AS base"); err != nil {
-		return fmt.Errorf("attach baseline: %w", err)
+	// 3. The peers: a plain DuckDB table loaded with read_csv in the same
+	// process and DuckDB instance, and ClickHouse (when installed).
+	base := &duckdbTablePeer{st: st, path: filepath.Join(*dir, "baseline.duckdb"), glob: filepath.Join(dataDir, "**", "*.log.gz")}
+	peers := []benchPeer{base}
+	if !*noClickHouse {
+		ch, err := newClickHousePeer(ctx, filepath.Join(*dir, "clickhouse"))
+		if err != nil {
+			return err
+		}
+		if ch == nil {
+			logf("clickhouse-server is not installed: no ClickHouse peer (scripts/setup.sh installs it)")
+		} else {
+			defer ch.Close()
+			peers = append(peers, ch)
+		}
 	}
-	glob := strings.ReplaceAll(filepath.Join(dataDir, "**", "*.log.gz"), "'", "''")
-	logf("loading the baseline with read_csv")
-	runtime.GC()
-	resetPeakRSS()
-	t0 := time.Now()
-	load := `CREATE TABLE base.flows AS SELECT * FROM read_csv('` + glob + `', delim = ' ', header = true, nullstr = '-',
-		columns = {'version': 'INTEGER', 'account_id': 'VARCHAR', 'interface_id': 'VARCHAR', 'srcaddr': 'VARCHAR',
-		'dstaddr': 'VARCHAR', 'srcport': 'INTEGER', 'dstport': 'INTEGER', 'protocol': 'INTEGER', 'packets': 'BIGINT',
-		'bytes': 'BIGINT', 'start': 'BIGINT', 'end': 'BIGINT', 'action': 'VARCHAR', 'log_status': 'VARCHAR'})`
-	if _, err := st.Query(ctx, load); err != nil {
-		return fmt.Errorf("baseline load: %w", err)
+	loads := make([]benchLoad, len(peers))
+	for i, p := range peers {
+		logf("loading %s", p.Name())
+		runtime.GC()
+		resetPeakRSS()
+		if loads[i], err = p.Load(ctx, gzFiles); err != nil {
+			return fmt.Errorf("%s: load: %w", p.Name(), err)
+		}
+		logf("%s: %d records in %s", p.Name(), loads[i].records, loads[i].elapsed.Round(time.Millisecond))
 	}
-	if _, err := st.Query(ctx, "CHECKPOINT base"); err != nil {
-		return fmt.Errorf("baseline checkpoint: %w", err)
-	}
-	baseElapsed := time.Since(t0)
-	baseRSS := peakRSS()
-	baseRecords, err := scalarInt(ctx, st, "SELECT count(*) FROM base.flows")
-	if err != nil {
-		return err
-	}
-	baseBytes := fileSize(basePath)
-	logf("baseline: %d records in %s", baseRecords, baseElapsed.Round(time.Millisecond))
 
 	// 4. Q7's needle: a remote address with about 100 records.
 	res, err := st.Query(ctx, `SELECT srcaddr FROM base.flows WHERE srcaddr NOT LIKE '10.%' GROUP BY srcaddr
@@ -204,69 +214,289 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		needle = fmt.Sprint(res.Rows[0][0])
 	}
 
-	// 5. Q1–Q7 on both.
+	// 5. Q1–Q7: the peers warm, flowlens's query engine warm in this
+	// process (what a server runs), then a fresh `flowlens query` process
+	// per run and a running `flowlens serve`.
 	qs := benchQueries(needle)
-	type pair struct{ fl, base, li benchTiming }
 	eng := query.New(query.Config{}, st, st)
 	liQuerier := querierFunc(func(ctx context.Context, text string, _ ...any) (*store.Result, error) {
 		res, _, err := eng.Run(ctx, query.Request{Query: text, Limit: 1 << 40})
 		return res, err
 	})
-	results := make([]pair, len(qs))
+	inproc := make([]benchTiming, len(qs))
+	peerT := make([][]benchTiming, len(qs))
 	for i, q := range qs {
 		logf("%s %s", q.id, q.question)
-		if results[i].fl, err = timeQuery(ctx, st, q.flowlens, *runs); err != nil {
-			return fmt.Errorf("%s on flowlens: %w", q.id, err)
-		}
-		if results[i].base, err = timeQuery(ctx, st, q.baseline, *runs); err != nil {
-			return fmt.Errorf("%s on the baseline: %w", q.id, err)
-		}
-		if results[i].li, err = timeQuery(ctx, liQuerier, q.insights, *runs); err != nil {
+		if inproc[i], err = timeQuery(ctx, liQuerier, q.insights, *runs); err != nil {
 			return fmt.Errorf("%s through flowlens query: %w", q.id, err)
 		}
-		if results[i].fl.rows != results[i].base.rows || results[i].li.rows != results[i].base.rows {
-			logf("warning: %s returned %d rows on flowlens SQL, %d through flowlens query and %d on the baseline",
-				q.id, results[i].fl.rows, results[i].li.rows, results[i].base.rows)
+		peerT[i] = make([]benchTiming, len(peers))
+		for j, p := range peers {
+			if peerT[i][j], err = timePeer(ctx, p, q.id, needle, *runs); err != nil {
+				return fmt.Errorf("%s on %s: %w", q.id, p.Name(), err)
+			}
+			if peerT[i][j].rows != inproc[i].rows {
+				logf("warning: %s returned %d rows through flowlens and %d on %s", q.id, inproc[i].rows, peerT[i][j].rows, p.Name())
+			}
 		}
+	}
+	peerNames := make([]string, len(peers))
+	for i, p := range peers {
+		peerNames[i] = p.Name()
+	}
+	if err := st.Close(); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cli := make([]benchTiming, len(qs))
+	for i, q := range qs {
+		logf("%s in fresh flowlens query processes", q.id)
+		if cli[i], err = timeCLI(ctx, self, dbDir, q.insights, *runs); err != nil {
+			return fmt.Errorf("%s through a fresh flowlens query: %w", q.id, err)
+		}
+	}
+	logf("starting flowlens serve")
+	served, serveRSS, err := timeServe(ctx, self, dbDir, needle, *runs)
+	if err != nil {
+		return fmt.Errorf("through flowlens serve: %w", err)
 	}
 
 	// 6. The report, ready for docs/BENCHMARKS.md.
 	w := env.Stdout
+	perRec := func(b, n int64) float64 { return float64(b) / float64(max(n, 1)) }
+	rate := func(n int64, d time.Duration) float64 { return float64(n) / max(d.Seconds(), 1e-9) }
 	fmt.Fprintf(w, "Dataset %s: %d records, %d .log.gz files, %s compressed (%.1f B/record); %d CPUs, GOMAXPROCS %d, DuckDB memory limit %s; %s\n\n",
-		name, isum.Records, len(gzFiles), humanBytes(gzBytes), float64(gzBytes)/float64(max(isum.Records, 1)),
+		name, isum.Records, len(gzFiles), humanBytes(gzBytes), perRec(gzBytes, isum.Records),
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), *memLimit, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintln(w, "| | ingest rec/s | ingest peak RSS | bytes/record on disk |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- |")
-	fmt.Fprintf(w, "| flowlens | %s | %s | %.1f (records only: %.1f) |\n",
-		humanCount(float64(isum.Records)/ingestElapsed.Seconds()), humanBytes(ingestRSS),
-		float64(fileBytes)/float64(max(isum.Records, 1)), float64(recordBytes)/float64(max(isum.Records, 1)))
-	fmt.Fprintf(w, "| plain DuckDB table (read_csv) | %s | %s | %.1f |\n",
-		humanCount(float64(baseRecords)/baseElapsed.Seconds()), humanBytes(baseRSS), float64(baseBytes)/float64(max(baseRecords, 1)))
-	fmt.Fprintf(w, "| ratio | %.2fx | | %.2fx smaller |\n\n",
-		(float64(isum.Records)/ingestElapsed.Seconds())/(float64(baseRecords)/baseElapsed.Seconds()),
-		(float64(baseBytes)/float64(max(baseRecords, 1)))/(float64(fileBytes)/float64(max(isum.Records, 1))))
-	fmt.Fprintf(w, "Sealing (rewriting the %d hours that are over as one sorted run each, after the ingest): %s, %s records/s.\n\n",
-		seal.Hours, fmtDur(seal.Elapsed), humanCount(float64(seal.Records)/max(seal.Elapsed.Seconds(), 1e-9)))
-	fmt.Fprintf(w, "| query | flowlens SQL warm median | first run | peak RSS | baseline warm median | first run | speed-up (warm) | flowlens query (Logs Insights) warm median | vs flowlens SQL | rows |\n")
-	fmt.Fprintf(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-	for i, q := range qs {
-		r := results[i]
-		fmt.Fprintf(w, "| %s %s | %s | %s | %s | %s | %s | %.2fx | %s | %.2fx | %d |\n", q.id, q.question,
-			fmtDur(r.fl.median), fmtDur(r.fl.first), humanBytes(r.fl.peakRSS),
-			fmtDur(r.base.median), fmtDur(r.base.first), r.base.median.Seconds()/max(r.fl.median.Seconds(), 1e-9),
-			fmtDur(r.li.median), r.li.median.Seconds()/max(r.fl.median.Seconds(), 1e-9), r.fl.rows)
+	flRate := rate(isum.Records, ingestElapsed)
+	flBytes := perRec(fileBytes, isum.Records)
+	fmt.Fprintf(w, "| flowlens (until queryable) | %s | %s | %.1f (used blocks: %.1f) |\n",
+		humanCount(flRate), humanBytes(ingestRSS), flBytes, perRec(recordBytes, isum.Records))
+	fmt.Fprintf(w, "| flowlens incl. sealing | %s | | |\n", humanCount(rate(isum.Records, ingestElapsed+seal.Elapsed)))
+	bestRate, bestBytes := 0.0, 0.0
+	for i, p := range peers {
+		l := loads[i]
+		r, b := rate(l.records, l.elapsed), perRec(l.bytes, l.records)
+		bestRate = max(bestRate, r)
+		if bestBytes == 0 || b < bestBytes {
+			bestBytes = b
+		}
+		note := ""
+		if l.note != "" {
+			note = " (" + l.note + ")"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.1f%s |\n", p.Name(), humanCount(r), humanBytes(l.peakRSS), b, note)
 	}
-	fmt.Fprintf(w, "\nQ7 address: %s. Peak RSS is the process's high-water mark during each step (reset before it).\n", needle)
+	fmt.Fprintf(w, "| flowlens / best peer | %.2fx (incl. sealing %.2fx) | | %.2fx smaller |\n\n",
+		flRate/bestRate, rate(isum.Records, ingestElapsed+seal.Elapsed)/bestRate, bestBytes/flBytes)
+	fmt.Fprintf(w, "Sealing (the %d hours that are over written into the sealed tier, then the file compacted): %s, %s records/s.\n\n",
+		seal.Hours, fmtDur(seal.Elapsed), humanCount(rate(seal.Records, seal.Elapsed)))
+
+	fmt.Fprint(w, "| query | flowlens serve warm median | fresh `flowlens query` median | flowlens engine in process | peak RSS (fresh process)")
+	for _, n := range peerNames {
+		fmt.Fprintf(w, " | %s warm median", n)
+	}
+	fmt.Fprintln(w, " | best peer / serve | best peer / fresh CLI | rows |")
+	fmt.Fprint(w, "| --- | --- | --- | --- | ---")
+	for range peerNames {
+		fmt.Fprint(w, " | ---")
+	}
+	fmt.Fprintln(w, " | --- | --- | --- |")
+	for i, q := range qs {
+		best := time.Duration(0)
+		var cells []string
+		for j := range peers {
+			d := peerT[i][j].median
+			cells = append(cells, fmtDur(d))
+			if best == 0 || d < best {
+				best = d
+			}
+		}
+		fmt.Fprintf(w, "| %s %s | %s | %s | %s | %s | %s | %.2fx | %.2fx | %d |\n", q.id, q.question,
+			fmtDur(served[i]), fmtDur(cli[i].median), fmtDur(inproc[i].median), humanBytes(cli[i].peakRSS),
+			strings.Join(cells, " | "), best.Seconds()/max(served[i].Seconds(), 1e-9), best.Seconds()/max(cli[i].median.Seconds(), 1e-9), inproc[i].rows)
+	}
+	fmt.Fprintf(w, "\nQ7 address: %s. Ratios above 1 mean flowlens is faster. flowlens serve's peak RSS over its runs: %s. Peers: ", needle, humanBytes(serveRSS))
+	for i, p := range peers {
+		if i > 0 {
+			fmt.Fprint(w, "; ")
+		}
+		fmt.Fprintf(w, "%s peak RSS over the queries %s", p.Name(), humanBytes(peakOver(peerT, i)))
+	}
+	fmt.Fprintln(w, ".")
 	return nil
+}
+
+// peakOver is the largest peak RSS of peer j over the queries.
+func peakOver(t [][]benchTiming, j int) int64 {
+	var m int64
+	for _, row := range t {
+		m = max(m, row[j].peakRSS)
+	}
+	return m
+}
+
+// duckdbTablePeer is a plain DuckDB table loaded with read_csv over the
+// .log.gz files, attached to flowlens's own DuckDB instance (same memory
+// limit and threads).
+type duckdbTablePeer struct {
+	st         *duckdb.Store
+	path, glob string
+}
+
+func (p *duckdbTablePeer) Name() string { return "DuckDB table" }
+
+func (p *duckdbTablePeer) Load(ctx context.Context, _ []string) (benchLoad, error) {
+	var l benchLoad
+	_ = os.Remove(p.path)
+	_ = os.Remove(p.path + ".wal")
+	if _, err := p.st.Query(ctx, "ATTACH '"+strings.ReplaceAll(p.path, "'", "''")+"' AS base"); err != nil {
+		return l, fmt.Errorf("attach baseline: %w", err)
+	}
+	glob := strings.ReplaceAll(p.glob, "'", "''")
+	resetPeakRSS()
+	t0 := time.Now()
+	load := `CREATE TABLE base.flows AS SELECT * FROM read_csv('` + glob + `', delim = ' ', header = true, nullstr = '-',
+		columns = {'version': 'INTEGER', 'account_id': 'VARCHAR', 'interface_id': 'VARCHAR', 'srcaddr': 'VARCHAR',
+		'dstaddr': 'VARCHAR', 'srcport': 'INTEGER', 'dstport': 'INTEGER', 'protocol': 'INTEGER', 'packets': 'BIGINT',
+		'bytes': 'BIGINT', 'start': 'BIGINT', 'end': 'BIGINT', 'action': 'VARCHAR', 'log_status': 'VARCHAR'})`
+	if _, err := p.st.Query(ctx, load); err != nil {
+		return l, fmt.Errorf("baseline load: %w", err)
+	}
+	if _, err := p.st.Query(ctx, "CHECKPOINT base"); err != nil {
+		return l, fmt.Errorf("baseline checkpoint: %w", err)
+	}
+	l.elapsed = time.Since(t0)
+	l.peakRSS = peakRSS()
+	n, err := scalarInt(ctx, p.st, "SELECT count(*) FROM base.flows")
+	if err != nil {
+		return l, err
+	}
+	l.records, l.bytes = n, fileSize(p.path)
+	l.note = "read_csv in flowlens's process"
+	return l, nil
+}
+
+func (p *duckdbTablePeer) Query(ctx context.Context, id, needle string) (int, error) {
+	for _, q := range benchQueries(needle) {
+		if q.id == id {
+			res, err := p.st.Query(ctx, q.baseline)
+			if err != nil {
+				return 0, err
+			}
+			return len(res.Rows), nil
+		}
+	}
+	return 0, fmt.Errorf("no query %s", id)
+}
+
+func (p *duckdbTablePeer) PeakRSS() int64 { return peakRSS() }
+func (p *duckdbTablePeer) ResetPeak()     { resetPeakRSS() }
+func (p *duckdbTablePeer) Close() error   { return nil }
+
+// timePeer runs question id on a peer once cold and runs more times warm.
+func timePeer(ctx context.Context, p benchPeer, id, needle string, runs int) (benchTiming, error) {
+	return timeQuery(ctx, querierFunc(func(ctx context.Context, _ string, _ ...any) (*store.Result, error) {
+		n, err := p.Query(ctx, id, needle)
+		if err != nil {
+			return nil, err
+		}
+		return &store.Result{Rows: make([][]any, n)}, nil
+	}), id, runs, p)
+}
+
+// timeCLI runs `flowlens query` in a new process runs+1 times; the median
+// of the last runs and the largest peak RSS.
+func timeCLI(ctx context.Context, self, data, q string, runs int) (benchTiming, error) {
+	var t benchTiming
+	var ds []time.Duration
+	for i := 0; i <= runs; i++ {
+		cmd := exec.CommandContext(ctx, self, "query", "--data", data, "--output", "csv", q)
+		cmd.Stdout = io.Discard
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			return t, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+		}
+		d := time.Since(t0)
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			t.peakRSS = max(t.peakRSS, ru.Maxrss*1024)
+		}
+		if i == 0 {
+			t.first = d
+			continue
+		}
+		ds = append(ds, d)
+	}
+	slices.Sort(ds)
+	t.median = ds[len(ds)/2]
+	return t, nil
+}
+
+// timeServe starts `flowlens serve` on the database, runs Q1–Q7 through
+// it one at a time (loadtest.Sequential: a first run, then runs warm) and
+// stops it; it returns the warm medians and the server's peak RSS.
+func timeServe(ctx context.Context, self, data, needle string, runs int) ([]time.Duration, int64, error) {
+	ports, err := freeTCPPorts(1)
+	if err != nil {
+		return nil, 0, err
+	}
+	cmd := exec.CommandContext(ctx, self, "serve", "--data", data, "--listen", fmt.Sprintf("127.0.0.1:%d", ports[0]), "--log-level", "warn")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}()
+	var cfg loadtest.Config
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		info, ierr := readServeInfo(data)
+		tok, terr := os.ReadFile(filepath.Join(data, serveTokenName))
+		if ierr == nil && terr == nil && info.PID == cmd.Process.Pid {
+			cfg.URL, cfg.Token = info.URL, strings.TrimSpace(string(tok))
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, 0, fmt.Errorf("flowlens serve did not start: %s", strings.TrimSpace(stderr.String()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cfg.Queries = loadtest.Workload(needle)
+	st, err := loadtest.Sequential(ctx, cfg, runs)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]time.Duration, len(st))
+	for i, s := range st {
+		out[i] = s.P50
+	}
+	var rss int64
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); err == nil {
+		rss = parseStatusKB(string(b), "VmHWM:")
+	}
+	return out, rss, nil
 }
 
 // timeQuery runs sql once cold and runs more times warm; it returns the
 // first run, the warm median and the peak RSS over all runs.
-func timeQuery(ctx context.Context, q store.Querier, sql string, runs int) (benchTiming, error) {
+func timeQuery(ctx context.Context, q store.Querier, sql string, runs int, peer ...benchPeer) (benchTiming, error) {
 	var t benchTiming
 	runtime.GC()
 	debug.FreeOSMemory()
 	resetPeakRSS()
+	for _, p := range peer {
+		p.ResetPeak()
+	}
 	var warm []time.Duration
 	for i := 0; i <= runs; i++ {
 		if err := ctx.Err(); err != nil {
@@ -287,6 +517,9 @@ func timeQuery(ctx context.Context, q store.Querier, sql string, runs int) (benc
 	slices.Sort(warm)
 	t.median = warm[len(warm)/2]
 	t.peakRSS = peakRSS()
+	for _, p := range peer {
+		t.peakRSS = p.PeakRSS()
+	}
 	return t, nil
 }
 
