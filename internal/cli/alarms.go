@@ -22,18 +22,20 @@ const alarmsExamples = `  # the SSH brute-force alarm on the walkthrough's SSHAc
   flowlens alarms history ssh-brute-force
   flowlens alarms delete ssh-brute-force
 
-A running 'flowlens serve' evaluates every alarm every 20 seconds over the
-metrics of the metric filters ('flowlens filters'): the newest
---evaluation-periods complete periods (looking back up to twice as far for
-missing data), M out of N with --datapoints-to-alarm. A state change is
-recorded in the history and sent to the actions of the new state: an
-http(s) URL gets a JSON document, slack+URL a Slack message,
-alertmanager+URL an alert through Alertmanager's v2 API, mailto:ADDR[,ADDR]
-an e-mail through the server's SMTP server ('flowlens serve --smtp-server
-HOST:PORT --smtp-from ADDR', STARTTLS when offered, AUTH PLAIN with
---smtp-user and $FLOWLENS_SMTP_PASSWORD); failed deliveries are retried
-with backoff (up to 10 attempts), also after a restart. Definitions and states live
-in DIR/alarms/alarms.json.
+A running 'flowlens serve' evaluates every alarm every 20 seconds
+(serve --alarm-interval) over the metrics of the metric filters ('flowlens
+filters'): the newest --evaluation-periods complete periods, looking back
+up to twice as far for missing data (a period is complete once serve
+--alarm-grace has passed after its end; 0 by default), M out of N with
+--datapoints-to-alarm. A state change is recorded in the history and sent
+to the actions of the new state: an http(s) URL gets a JSON document,
+slack+URL a Slack message, alertmanager+URL an alert through
+Alertmanager's v2 API, mailto:ADDR[,ADDR] an e-mail through the server's
+SMTP server ('flowlens serve --smtp-server HOST:PORT --smtp-from ADDR',
+STARTTLS when offered, AUTH PLAIN with --smtp-user and
+$FLOWLENS_SMTP_PASSWORD). Failed deliveries are retried with backoff (up
+to 10 attempts), also after a restart. Definitions and states live in
+DIR/alarms/alarms.json.
 `
 
 // runAlarms is 'flowlens alarms add|list|delete|history'.

@@ -20,6 +20,7 @@ import (
 // metricFilterFlags are serve's flags of the metric filters and alarms.
 type metricFilterFlags struct {
 	alarmEvery *time.Duration
+	alarmGrace *time.Duration
 	smtpServer *string
 	smtpFrom   *string
 	smtpUser   *string
@@ -30,6 +31,7 @@ type metricFilterFlags struct {
 func addMetricFilterFlags(fs *flag.FlagSet, env *Env) *metricFilterFlags {
 	return &metricFilterFlags{
 		alarmEvery: fs.Duration("alarm-interval", 20*time.Second, "how often the alarms ('flowlens alarms') are evaluated"),
+		alarmGrace: fs.Duration("alarm-grace", 0, "how long after a period ends alarms first evaluate it, for records that arrive late (flow logs are delivered minutes after their window)"),
 		smtpServer: fs.String("smtp-server", "", "`host:port` of the SMTP server that sends the e-mail of alarms' mailto: actions"),
 		smtpFrom:   fs.String("smtp-from", "", "the sender `address` of alarm e-mail"),
 		smtpUser:   fs.String("smtp-user", "", "SMTP AUTH `user` (its password in $FLOWLENS_SMTP_PASSWORD; sent over TLS only)"),
@@ -74,7 +76,7 @@ func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, write
 	}
 	st.SetIngestObserver(ev)
 	acfg := alarm.DefaultConfig()
-	acfg.Interval = *fl.alarmEvery
+	acfg.Interval, acfg.Grace = *fl.alarmEvery, *fl.alarmGrace
 	if acfg.SMTP, err = fl.smtp(); err != nil {
 		_ = ev.Stop(ctx)
 		return nil, err
