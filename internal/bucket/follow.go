@@ -53,14 +53,16 @@ type Config struct {
 	// GiveUpAfter is the number of rounds an unreadable object is tried
 	// in before it is reported as failed and left alone.
 	GiveUpAfter int
-	// BatchObjects is how many objects one hold of the write lock
-	// ingests at most.
+	// BatchObjects and BatchBytes bound what one hold of the write lock
+	// ingests (at least one object): the objects are copied into
+	// SpoolDir before the lock is taken.
 	BatchObjects int
+	BatchBytes   int64
 }
 
 // DefaultConfig returns the defaults: every minute, one hour of lookback.
 func DefaultConfig() Config {
-	return Config{Interval: time.Minute, Lookback: time.Hour, FetchAttempts: 1, FetchBackoff: time.Second, GiveUpAfter: 6, BatchObjects: 256}
+	return Config{Interval: time.Minute, Lookback: time.Hour, FetchAttempts: 1, FetchBackoff: time.Second, GiveUpAfter: 6, BatchObjects: 256, BatchBytes: 256 << 20}
 }
 
 // Deps are the Follower's collaborators.
@@ -149,6 +151,9 @@ func New(cfg Config, deps Deps) (*Follower, error) {
 	}
 	if cfg.BatchObjects <= 0 {
 		cfg.BatchObjects = def.BatchObjects
+	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = def.BatchBytes
 	}
 	if cfg.FetchAttempts <= 0 {
 		cfg.FetchAttempts = def.FetchAttempts
@@ -330,13 +335,112 @@ func (f *Follower) poll(ctx context.Context, fl *follow) error {
 	for i, j := range idx {
 		ordered[i], otimes[i] = todo[j], times[j]
 	}
-	for start := 0; start < len(ordered); start += f.cfg.BatchObjects {
-		end := min(start+f.cfg.BatchObjects, len(ordered))
+	for start := 0; start < len(ordered); {
+		end, size := start, int64(0)
+		for end < len(ordered) && end-start < f.cfg.BatchObjects && (end == start || size+ordered[end].Size <= f.cfg.BatchBytes) {
+			size += ordered[end].Size
+			end++
+		}
 		if err := f.ingest(ctx, fl, ordered[start:end], otimes[start:end]); err != nil {
 			return err
 		}
+		start = end
 	}
 	return nil
+}
+
+// prefetched is an object copied into the spool folder before the write
+// lock is taken.
+type prefetched struct {
+	source.Remote
+	path string
+}
+
+func (p prefetched) LocalPath() string { return p.path }
+
+// prefetch copies the objects of a batch into the spool folder, a few at a
+// time, outside the write lock, leaving out those the registry already
+// holds (a look-up each). It returns the copies to ingest, the keys
+// already ingested, the reads that failed by key, and a function that
+// removes the copies.
+func (f *Follower) prefetch(ctx context.Context, fl *follow, files []source.File) (copies []source.File, done map[string]bool, failed map[string]error, cleanup func(), err error) {
+	done, failed = map[string]bool{}, map[string]error{}
+	var paths []string
+	cleanup = func() {
+		for _, p := range paths {
+			_ = os.Remove(p)
+		}
+	}
+	var todo []int
+	for i, file := range files {
+		src, _ := file.Source(ctx)
+		tx, err := f.deps.Store.BeginFile(ctx, fl.p.Dataset, src, false)
+		if errors.Is(err, store.ErrAlreadyIngested) {
+			done[file.Key] = true
+			continue
+		}
+		if err != nil {
+			return nil, nil, nil, cleanup, err
+		}
+		_ = tx.Rollback()
+		todo = append(todo, i)
+	}
+	dir := f.cfg.SpoolDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, nil, cleanup, err
+	}
+	local := make([]string, len(files))
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for _, i := range todo {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			local[i], errs[i] = fetchTemp(ctx, files[i], dir)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		for _, p := range local {
+			if p != "" {
+				_ = os.Remove(p)
+			}
+		}
+		return nil, nil, nil, cleanup, err
+	}
+	for _, i := range todo {
+		if errs[i] != nil {
+			failed[files[i].Key] = errs[i]
+			continue
+		}
+		paths = append(paths, local[i])
+		c := files[i]
+		c.Remote = prefetched{Remote: c.Remote, path: local[i]}
+		copies = append(copies, c)
+	}
+	return copies, done, failed, cleanup, nil
+}
+
+func fetchTemp(ctx context.Context, file source.File, dir string) (string, error) {
+	tmp, err := os.CreateTemp(dir, "s3-*")
+	if err != nil {
+		return "", err
+	}
+	err = file.Remote.Fetch(ctx, tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
 }
 
 // ingest ingests one batch of objects under the write lock and records
@@ -348,18 +452,26 @@ func (f *Follower) ingest(ctx context.Context, fl *follow, files []source.File, 
 		defer rf.Close()
 		rej = rf
 	}
-	f.deps.WriteMu.Lock()
-	sum, runErr := ingest.Run(ctx, ingest.Config{
-		Objects: files, Dataset: fl.p.Dataset, Rejects: rej, SpoolDir: f.cfg.SpoolDir,
-		FetchAttempts: f.cfg.FetchAttempts, FetchBackoff: f.cfg.FetchBackoff, Logger: f.deps.Logger,
-	}, f.deps.Store)
-	f.deps.WriteMu.Unlock()
-	if runErr != nil && !errors.Is(runErr, source.ErrNoInput) {
-		// Cancelled or the store failed: what was committed is in the
-		// registry; the rest is listed again next round.
-		return runErr
+	copies, _, failed, cleanup, err := f.prefetch(ctx, fl, files)
+	defer cleanup()
+	if err != nil {
+		return err
 	}
-	failed := map[string]error{}
+	var sum ingest.Summary
+	if len(copies) > 0 {
+		f.deps.WriteMu.Lock()
+		var runErr error
+		sum, runErr = ingest.Run(ctx, ingest.Config{
+			Objects: copies, Dataset: fl.p.Dataset, Rejects: rej, SpoolDir: f.cfg.SpoolDir,
+			FetchAttempts: f.cfg.FetchAttempts, FetchBackoff: f.cfg.FetchBackoff, Logger: f.deps.Logger,
+		}, f.deps.Store)
+		f.deps.WriteMu.Unlock()
+		if runErr != nil && !errors.Is(runErr, source.ErrNoInput) {
+			// Cancelled or the store failed: what was committed is in
+			// the registry; the rest is listed again next round.
+			return runErr
+		}
+	}
 	for _, e := range sum.Errors {
 		failed[e.Path] = e.Err
 	}

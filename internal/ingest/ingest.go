@@ -320,7 +320,9 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 	}
 	d := &done{tx: tx, path: name, bytes: f.Size}
 	path := f.Path
-	if f.Remote != nil {
+	if lc, ok := f.Remote.(source.Local); ok && lc.LocalPath() != "" {
+		path = lc.LocalPath()
+	} else if f.Remote != nil {
 		tmp, err := r.fetch(ctx, f)
 		if err != nil {
 			_ = tx.Rollback()

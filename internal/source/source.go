@@ -41,6 +41,12 @@ type File struct {
 	ETag   string
 }
 
+// Local is implemented by a Remote whose content was already copied to a
+// local file (the ingest then reads that file instead of fetching).
+type Local interface {
+	LocalPath() string
+}
+
 // Remote reads an object that is not a local file.
 type Remote interface {
 	// Fetch copies the object's content to w. It fails when the object
