@@ -216,6 +216,16 @@ func TestServeCWLReview(t *testing.T) {
 		t.Fatalf("after an expired event: %v %+v", err, ge)
 	}
 
+	// A stream holding flow log records is not deleted alone (records go by
+	// whole hours); a legacy sequence token is accepted and ignored.
+	_, err = c.DeleteLogStream(ctx, &cloudwatchlogs.DeleteLogStreamInput{LogGroupName: aws.String(grp), LogStreamName: aws.String(stream)})
+	wantCode(t, "delete a stream with records", err, "InvalidOperationException")
+	if _, err := c.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(grp), LogStreamName: aws.String(stream),
+		SequenceToken: aws.String("49545657805903171641881967696867665731736007865060558786"),
+		LogEvents:     []types.InputLogEvent{ev(base.Add(2*time.Second), flowLine("eni-00000001", 9, base.Unix()+2))}}); err != nil {
+		t.Errorf("a legacy sequenceToken: %v", err)
+	}
+
 	// Messages that are not flow log records: kept, counted per group.
 	if _, err := c.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("dev"), LogStreamName: aws.String(stream),
 		LogEvents: []types.InputLogEvent{ev(now, "GET /index.html 200"), ev(now, "2 1 eni-1 too few fields")}}); err != nil {
@@ -248,8 +258,8 @@ func TestServeCWLReview(t *testing.T) {
 	if n := count(&cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(grp), LogStreamNames: []string{other}, StartTime: aws.Int64(recent)}); n != 2 {
 		t.Errorf("one stream by name: %d events, want 2", n)
 	}
-	if n := count(&cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(grp), LogStreamNames: []string{stream, other}, StartTime: aws.Int64(recent), Limit: aws.Int32(1)}); n != 4 {
-		t.Errorf("two streams, a page of 1: %d events, want 4", n)
+	if n := count(&cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(grp), LogStreamNames: []string{stream, other}, StartTime: aws.Int64(recent), Limit: aws.Int32(1)}); n != 5 {
+		t.Errorf("two streams, a page of 1: %d events, want 5", n)
 	}
 	if n := count(&cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(grp), StartTime: aws.Int64(base.UnixMilli()), EndTime: aws.Int64(base.Add(time.Second).UnixMilli())}); n != 2 {
 		t.Errorf("[start, end) of one second: %d events, want 2", n)
