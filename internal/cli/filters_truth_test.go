@@ -27,7 +27,8 @@ import (
 func TestFiltersGeneratedTruth(t *testing.T) {
 	tmp := t.TempDir()
 	data, out := filepath.Join(tmp, "db"), filepath.Join(tmp, "gen")
-	start := time.Now().UTC().Add(-8 * time.Hour).Truncate(time.Hour)
+	// midnight UTC two days ago: the same hours of the day every run, within the 15 days of minutes kept
+	start := time.Now().UTC().Add(-48 * time.Hour).Truncate(24 * time.Hour)
 	truthFile := filepath.Join(tmp, "truth.json")
 	mustStore(t, nil, "generate", "--out", out, "--records", "60000", "--hours", "6", "--seed", "15",
 		"--start", start.Format(time.RFC3339), "--truth", truthFile, "--quiet", "--workers", "1",
@@ -126,6 +127,7 @@ func TestFiltersGeneratedTruth(t *testing.T) {
 		t.Fatal(err)
 	}
 	alarmed, quiet := 0, 0
+	maxQuiet, minAttack := 0.0, 1e18
 	for p := start; p.Before(start.Add(6 * time.Hour)); p = p.Add(5 * time.Minute) {
 		end := p.Add(5 * time.Minute)
 		now = end.Add(time.Second)
@@ -144,14 +146,20 @@ func TestFiltersGeneratedTruth(t *testing.T) {
 				touched = true
 			}
 		}
+		var v float64
+		if last := pts[len(pts)-1]; !last.Missing {
+			v = last.Value
+		}
 		switch {
 		case covered:
 			alarmed++
+			minAttack = min(minAttack, v)
 			if state != alarm.Alarm {
 				t.Errorf("period %s inside a brute force: %s (%s)", p.Format(time.TimeOnly), state, reason)
 			}
 		case !touched:
 			quiet++
+			maxQuiet = max(maxQuiet, v)
 			if state != alarm.OK {
 				t.Errorf("quiet period %s: %s (%s)", p.Format(time.TimeOnly), state, reason)
 			}
@@ -166,6 +174,7 @@ func TestFiltersGeneratedTruth(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("threshold 100: the busiest quiet period %v, the quietest attack period %v", maxQuiet, minAttack)
 	if alarmed < 8 || quiet < 40 {
 		t.Fatalf("%d attack periods, %d quiet ones", alarmed, quiet)
 	}
