@@ -124,9 +124,9 @@ type Endpoint struct {
 	rejMu sync.Mutex // the rejects file
 
 	requests, failed, dups, fhRecords, records, rejected, bytes atomic.Int64
-	last                                                         atomic.Int64 // ms
-	inflight                                                     sync.WaitGroup
-	stopping                                                     atomic.Bool
+	last                                                        atomic.Int64 // ms
+	inflight                                                    sync.WaitGroup
+	stopping                                                    atomic.Bool
 }
 
 // New builds the endpoint.
@@ -424,7 +424,9 @@ func (e *Endpoint) store(ctx context.Context, arn, id, dataset string, req *requ
 		if len(bytes.TrimSpace(rec.Data)) == 0 {
 			continue
 		}
-		opts := decode.Options{Name: name, Format: fm, OnReject: func(le *decode.LineError) {
+		// Now places the records of a format without start (Firehose
+		// records carry no time of their own).
+		opts := decode.Options{Name: name, Format: fm, Now: e.deps.Now().Unix(), OnReject: func(le *decode.LineError) {
 			cp := *le
 			rejects = append(rejects, &cp)
 		}}
