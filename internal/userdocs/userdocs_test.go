@@ -150,6 +150,12 @@ func test000(t *testing.T, c *corpus) {
 		}
 	}
 
+	// lines 117-121: the system fields
+	got = c.query(t, "custom19", "fields @timestamp, @message, @logStream | sort @timestamp desc | limit 1")
+	if toks := strings.Split(got.rows[0][1], " "); len(got.rows) != 1 || got.rows[0][0] != ms(newest) || got.rows[0][2] != toks[5]+"-all" {
+		t.Errorf("000:117: %q", got.rows)
+	}
+
 	// lines 149-157: the 22-field parse with the filter and stats added
 	q := `parse @message "* * * * * * * * * * * * * * * * * * * * * *"
 | as start, end, region, vpc_id, az_id, subnet_id, instance_id, interface_id,
