@@ -46,7 +46,8 @@ it exists; 'backfill' evaluates it over stored records whose start is in
 [--start, --end) and replaces the filter's minutes of that range with the
 result, so a second backfill, or one over minutes already counted at
 ingest, counts each record once. While a server owns the folder, backfill
-runs there (ingest waits meanwhile).
+runs there (ingest waits meanwhile). 'flowlens ingest --force' backfills
+the range it replaced by itself.
 `
 
 // runFilters is 'flowlens filters test|add|list|delete'.

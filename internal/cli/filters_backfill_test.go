@@ -105,3 +105,27 @@ func TestFiltersBackfill(t *testing.T) {
 		t.Fatalf("API backfill of an unknown filter: %d %v", code, env)
 	}
 }
+
+// TestIngestForceMetricFilters: 'ingest --force' of a file already
+// ingested replaces its records, and the metric filters count them once —
+// standalone and through the server.
+func TestIngestForceMetricFilters(t *testing.T) {
+	data := t.TempDir()
+	mustStore(t, nil, "filters", "add", "--data", data, "--log-group-name", "my-flow-log", "--filter-name", "SSHAccess",
+		"--filter-pattern", walkthroughPattern22, "--metric-transformations", "metricValue=1,metricNamespace=LogMetrics,metricName=SSHAccess")
+	base := time.Now().Unix()/60 - 90
+	text, _ := flowLines(base, 900)
+	file := writeTemp(t, "a.log", []byte(text))
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "my-flow-log", file)
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "my-flow-log", "--force", file)
+	srv := startServe(t, data)
+	series := `flowlens_metric_filter_value_total{dataset="my-flow-log",filter="SSHAccess",metric="SSHAccess",namespace="LogMetrics",unit="None"}`
+	if v := promValue(t, scrape(t, srv), series); v != 300 {
+		t.Fatalf("after a standalone --force: SSHAccess = %v, want 300", v)
+	}
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "my-flow-log", "--force", file)
+	want := sqlCSV(t, data, "SELECT count(*) FROM flows WHERE dataset = 'my-flow-log' AND dstport = 22")[0][0]
+	if v := promValue(t, scrape(t, srv), series); strconv.FormatFloat(v, 'f', -1, 64) != want || want != "300" {
+		t.Fatalf("after --force through the server: SSHAccess = %v, SQL says %s", v, want)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowlens/flowlens/internal/bucket"
+	"github.com/flowlens/flowlens/internal/filtereval"
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/ingest"
 	"github.com/flowlens/flowlens/internal/query"
@@ -125,12 +126,14 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer env.release(st)
+	var filters *filtereval.Evaluator // the metric filters of a standalone ingest
 	if env.shared == nil {
-		stopFilters, err := ingestMetricFilters(ctx, *data, st, env.Logger)
+		stop, ev, err := ingestMetricFilters(ctx, *data, st, env.Logger)
 		if err != nil {
 			return err
 		}
-		defer stopFilters()
+		defer stop()
+		filters = ev
 	}
 	if fm == nil {
 		// The column order declared with flowlens sql's CREATE EXTERNAL TABLE.
@@ -173,6 +176,11 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	}
 	printIngestSummary(env.Stdout, sum, *rejects)
 	env.countRejects("ingest", sum.Rejected)
+	if *force && sum.Records > 0 {
+		if err := env.refreshMetricFilters(ctx, st, filters, *data, sum.Dataset, sum.MinTime, sum.MaxTime); err != nil {
+			return fmt.Errorf("recompute the metric filters over the replaced records: %w", err)
+		}
+	}
 	if outOfRange > 0 {
 		fmt.Fprintf(env.Stdout, "left out %d listed S3 object%s whose key time is outside --since/--until (older date folders are not listed)\n", outOfRange, plural(outOfRange))
 	}

@@ -164,6 +164,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	shared.filters = filters.ev
 	cwl, err := newCWLogs(env, dir, *cwlAuth, *cwlMaxAge, st, cwlEngine, tokens, writeMu, logger)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -149,20 +150,21 @@ func (t timedQuerier) Query(ctx context.Context, sql string, args ...any) (*stor
 
 // ingestMetricFilters evaluates the metric filters of dir on what a
 // standalone 'flowlens ingest' commits (inside the server, the server's
-// evaluator sees it). The returned function writes the metrics.
-func ingestMetricFilters(ctx context.Context, dir string, st *duckdb.Store, logger *slog.Logger) (func(), error) {
+// evaluator sees it). The returned function writes the metrics; the
+// evaluator is nil when dir has no metric filters.
+func ingestMetricFilters(ctx context.Context, dir string, st *duckdb.Store, logger *slog.Logger) (func(), *filtereval.Evaluator, error) {
 	defs, _, err := metricfilter.Open(dir).Load(ctx)
 	if err != nil || len(defs) == 0 {
-		return func() {}, err
+		return func() {}, nil, err
 	}
 	cfg := filtereval.DefaultConfig()
 	cfg.Dir = dir
 	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger, Filters: metricfilter.Open(dir), Recovery: duckRecovery{st}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := ev.Start(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st.SetIngestObserver(ev)
 	return func() {
@@ -170,5 +172,31 @@ func ingestMetricFilters(ctx context.Context, dir string, st *duckdb.Store, logg
 		if err := ev.Stop(context.WithoutCancel(ctx)); err != nil && logger != nil {
 			logger.Warn("write metric filter metrics", "err", err)
 		}
-	}, nil
+	}, ev, nil
+}
+
+// refreshMetricFilters recomputes the metric filters of dataset over
+// [from, to] after an 'ingest --force': the records it replaced were
+// counted when first ingested and their new copies again as they were
+// committed, so the minutes of the range are made those of the store
+// (Backfill). ev is the standalone ingest's evaluator; inside the server,
+// the server's, whose write lock the forwarded ingest already holds.
+func (e *Env) refreshMetricFilters(ctx context.Context, st *duckdb.Store, ev *filtereval.Evaluator, dir, dataset string, from, to time.Time) error {
+	if e.shared != nil {
+		ev = e.shared.filters
+	}
+	if ev == nil || from.IsZero() {
+		return nil
+	}
+	list, err := metricfilter.Open(dir).List(ctx, dataset, "")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range list {
+		if _, err := ev.Backfill(ctx, st, dataset, f.Name, from, to.Add(time.Second)); err != nil && !errors.Is(err, filtereval.ErrBackfillRange) {
+			errs = append(errs, fmt.Errorf("metric filter %s: %w", f.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/flowlens/flowlens/internal/filtereval"
 	"github.com/flowlens/flowlens/internal/sched"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 	"github.com/flowlens/flowlens/internal/telemetry"
@@ -19,6 +20,9 @@ type sharedStore struct {
 	jobs *sched.Scheduler
 	// health counts what the verbs run for clients reject (ingest).
 	health *telemetry.Health
+	// filters is the server's metric filter evaluator (ingest --force
+	// recomputes what it replaced).
+	filters *filtereval.Evaluator
 }
 
 // use returns the shared store when dir is its folder.
