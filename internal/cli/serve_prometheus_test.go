@@ -159,6 +159,29 @@ scrape_configs:
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+	// The server's own health too: a query's latency and the ingest rate.
+	if code, _, env := srv.call(t, "POST", "/api/v1/query", srv.token, map[string]any{"query": "stats count(*)"}); code != 200 {
+		t.Fatalf("query: %d %v", code, env)
+	}
+	for _, pq := range []string{`flowlens_query_duration_seconds_count{kind="insights",outcome="ok"}`, `flowlens_ingest_records_total{dataset="my-flow-log"}`} {
+		q := url.QueryEscape(pq)
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+			var res struct {
+				Data struct {
+					Result []struct {
+						Value []any `json:"value"`
+					} `json:"result"`
+				} `json:"data"`
+			}
+			getJSON(t, "http://"+promAddr+"/api/v1/query?query="+q, &res)
+			if len(res.Data.Result) == 1 && res.Data.Result[0].Value[1] != "0" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Prometheus has no %s: %+v", pq, res)
+			}
+		}
+	}
 	// Alertmanager has the alert.
 	deadline = time.Now().Add(60 * time.Second)
 	for {
