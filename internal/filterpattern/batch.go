@@ -134,7 +134,9 @@ func (m *BatchMatcher) matchTermsByField(b *flowlog.Batch, i int) bool {
 
 // fieldContains reports whether some field of record i contains w.
 func (m *BatchMatcher) fieldContains(b *flowlog.Batch, i int, w []byte) bool {
-	for j := range b.Cols {
+	// the fields the record writes (not the start a format without one is
+	// placed by: flowlog.Format.Placed)
+	for j := range b.Cols[:b.Format.Len()] {
 		c := &b.Cols[j]
 		var s []byte
 		switch {
