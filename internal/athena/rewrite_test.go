@@ -250,7 +250,7 @@ func FuzzRewrite(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	triggers := []string{"day", "-'", "`", ".", "date_", "vpc_flow_logs"}
+	triggers := []string{"day", "-'", "`", ".", "date_", "vpc_flow_logs", "end", "s3object"}
 	for name := range LegacyColumns() {
 		triggers = append(triggers, name)
 	}

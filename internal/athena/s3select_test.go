@@ -27,6 +27,10 @@ func TestS3SelectAndBareEnd(t *testing.T) {
 		`from_unixtime("end"-MOD("end",300))`, `max("end")`, `SELECT from_unixtime`, `ORDER BY "end"`)
 	f(`SELECT CASE WHEN action = 'REJECT' THEN 1 ELSE 0 END AS r, CASE x WHEN 1 THEN end ELSE (end) END FROM flows`,
 		`ELSE 0 END AS r`, `THEN end ELSE ("end") END`)
+	once, _ := Rewrite(`SELECT _4 FROM s3object s WHERE end > 0 LIMIT 5`, testOptions)
+	if twice, err := Rewrite(once, testOptions); err != nil || twice != once {
+		t.Errorf("not idempotent:\n%s\n%s", once, twice)
+	}
 	// a database named like a dataset's view: the table is the rightmost name
 	got, err := Rewrite(`SELECT 1 FROM "AwsDataCatalog"."default"."nat" n, default.nat`, Options{Tables: []string{"default", "nat"}})
 	if err != nil || got != `SELECT 1 FROM "nat" n, nat` {
