@@ -212,6 +212,13 @@ func test000(t *testing.T, c *corpus) {
 	sortRows(want, 5, true, 0, 1, 2, 3, 4)
 	equalRows(t, "000:185", c.query(t, "custom19", q), []string{"flow_direction", "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "redjects"}, want)
 
+	// line 23: the default format, given as a format
+	d := c.def[0]
+	out := must(t, d.line+"\n", "decode", "--format", "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}")
+	if !strings.Contains(out, `"interface_id":"`+d.f["interface_id"]+`"`) || strings.Count(out, ":") < 14 {
+		t.Errorf("000:23: %s", out)
+	}
+
 	// lines 106 and 112: the format as the console lists it (names) and
 	// as it shows it (${…}); a record decodes the same with either
 	r := where(c.c000, func(r rec) bool { return r.val("srcaddr") != "" })[0]
