@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -159,10 +160,19 @@ func TestIngestS3(t *testing.T) {
 		prefix string
 		g      generated
 	}{
-		{"plain/", generateDay(t, 6000, day, "s3", 1)},
+		{"plain/", generateDay(t, 6000, day, "s3", 1, "--accounts", "111122223333,444455556666", "--regions", "us-east-1,eu-west-1", "--vpcs", "2", "--enis", "80")},
 		{"hive/", generateDay(t, 6000, day, "hive", 2, "--per-hour")},
 		{"parquet/", generateDay(t, 6000, day, "parquet", 3)},
 		{"parquet-hive/", generateDay(t, 6000, day, "parquet", 4, "--hive")},
+	}
+	for _, want := range []string{"AWSLogs/444455556666/vpcflowlogs/eu-west-1/", "AWSLogs/111122223333/vpcflowlogs/us-east-1/"} {
+		if !strings.Contains(strings.Join(sets[0].g.keys, "\n"), want) {
+			var dirs []string
+			for _, k := range sets[0].g.keys {
+				dirs = append(dirs, k[:strings.Index(k, "/2026/")])
+			}
+			t.Fatalf("no key below %s: %v", want, slices.Compact(dirs))
+		}
 	}
 	var keys []string
 	local := t.TempDir()
