@@ -2,8 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,4 +83,96 @@ func BenchmarkIngestS3(b *testing.B) {
 		b.ReportMetric(recs/fileSecs, "file-records/s")
 		b.ReportMetric(fileSecs/s3Secs, "s3/file-speed")
 	}
+}
+
+// BenchmarkFollowS3 measures how fast flowlens serve --follow catches up
+// on the same bucket as BenchmarkIngestS3 (first listing included), in
+// records/s, beside flowlens ingest s3:// in the same run:
+//
+//	go test -tags duckdb_arrow,isal -run '^$' -bench FollowS3 -benchtime 1x ./internal/cli
+func BenchmarkFollowS3(b *testing.B) {
+	records := os.Getenv("FLOWLENS_BENCH_RECORDS")
+	if records == "" {
+		records = "2000000"
+	}
+	var want int64
+	for _, c := range records {
+		want = want*10 + int64(c-'0')
+	}
+	logs := b.TempDir()
+	benchRun(b, "generate", "--preset", "day-20m", "--records", records, "--out", logs, "--inventory", "-", "--quiet")
+	srv := startS3(b)
+	srv.bucket(b, "vpc-flow-logs")
+	err := filepath.WalkDir(logs, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(logs, p)
+		srv.put(b, "vpc-flow-logs", filepath.ToSlash(rel), body)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		cliData := b.TempDir()
+		began := time.Now()
+		benchRun(b, "ingest", "--data", cliData, "s3://vpc-flow-logs/")
+		cliSecs := time.Since(began).Seconds()
+		data := b.TempDir()
+		token := strings.TrimSpace(benchRun(b, "tokens", "create", "--data", data, "--name", "bench"))
+		b.StartTimer()
+		began = time.Now()
+		ctx, cancel := context.WithCancel(b.Context())
+		env := &Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
+		done := make(chan error, 1)
+		go func() {
+			done <- runServe(ctx, env, []string{"--data", data, "--listen", "127.0.0.1:0", "--follow", "s3://vpc-flow-logs/", "--follow-interval", "1s"})
+		}()
+		for {
+			var recs float64
+			if info, err := readServeInfo(data); err == nil && info.URL != "" {
+				if st := followStatsB(info.URL, token); len(st) == 1 {
+					recs, _ = st[0]["records"].(float64)
+				}
+			}
+			if int64(recs) == want {
+				break
+			}
+			select {
+			case err := <-done:
+				b.Fatalf("serve ended: %v", err)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		followSecs := time.Since(began).Seconds()
+		b.StopTimer()
+		cancel()
+		<-done
+		b.ReportMetric(float64(want)/followSecs, "follow-records/s")
+		b.ReportMetric(float64(want)/cliSecs, "ingest-records/s")
+		b.StartTimer()
+	}
+}
+
+func followStatsB(url, token string) []map[string]any {
+	req, _ := http.NewRequest("GET", url+"/api/v1/ingest/s3", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Prefixes []map[string]any `json:"prefixes"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&st) != nil {
+		return nil
+	}
+	return st.Prefixes
 }
