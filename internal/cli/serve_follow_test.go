@@ -104,7 +104,10 @@ func TestServeFollowS3(t *testing.T) {
 	if b := count("pq"); b != 5000 {
 		t.Fatalf("one round after the delivery: %d records, want 5000", b)
 	}
-	waitUntil(t, "the object read again", func() bool { return count("default") == 5000 })
+	waitUntil(t, "the object read again", func() bool {
+		st := followStats(t, srv.url, srv.token)
+		return count("default") == 5000 && len(st) == 2 && st[0]["records"] == float64(5000) && st[1]["records"] == float64(5000)
+	})
 	st := followStats(t, srv.url, srv.token)
 	if len(st) != 2 {
 		t.Fatalf("stats: %v", st)
