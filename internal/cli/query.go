@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/insights/syntax"
 	"github.com/flowlens/flowlens/internal/query"
+	"github.com/flowlens/flowlens/internal/telemetry"
 )
 
 const queryExamples = `  flowlens query 'stats sum(bytes) as b by srcAddr, dstAddr | sort b desc | limit 10'
@@ -130,7 +131,7 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer env.release(st)
-	eng := query.New(query.Config{Timeout: *timeout, LookupDir: *lookups}, st, st)
+	eng := query.New(query.Config{Timeout: *timeout, LookupDir: *lookups}, env.timed(st, telemetry.KindInsights), st)
 	res, c, err := eng.Run(ctx, req)
 	if err != nil {
 		if c != nil && errors.Is(err, query.ErrBackend) {

@@ -127,3 +127,35 @@ func TestServeOpenAPIMetricFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestServeHealthForwardedQueries: 'flowlens query' and 'flowlens sql'
+// that the server runs for a client are timed on /metrics like the REST
+// API's queries, each under its kind and outcome.
+func TestServeHealthForwardedQueries(t *testing.T) {
+	data := t.TempDir()
+	srv := startServe(t, data)
+	text, _ := flowLines(time.Now().Unix()/60-30, 20)
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "my-flow-log", writeTemp(t, "a.log", []byte(text)))
+	if out := mustStore(t, nil, "query", "--data", data, "--output", "csv", "stats count(*) as n"); !strings.Contains(out, "20") {
+		t.Fatalf("query: %s", out)
+	}
+	if out := mustStore(t, nil, "sql", "--data", data, "--output", "csv", "SELECT count(*) AS n FROM flows; SELECT 1 AS one"); !strings.Contains(out, "20") {
+		t.Fatalf("sql: %s", out)
+	}
+	if code, _, errs := storeRun(t, nil, "sql", "--data", data, "SELECT no_such_column FROM flows"); code == 0 || !strings.Contains(errs, "no_such_column") {
+		t.Fatalf("a failing statement: exit %d, %s", code, errs)
+	}
+	m := scrape(t, srv)
+	for series, want := range map[string]float64{
+		`flowlens_query_duration_seconds_count{kind="insights",outcome="ok"}`: 1,
+		`flowlens_query_duration_seconds_count{kind="sql",outcome="ok"}`:      2,
+		`flowlens_query_duration_seconds_count{kind="sql",outcome="error"}`:   1,
+	} {
+		if v := promValue(t, m, series); v != want {
+			t.Errorf("%s = %v, want %v", series, v, want)
+		}
+	}
+	if !strings.Contains(m, `flowlens_query_duration_seconds_bucket{kind="insights",outcome="ok",le="+Inf"} 1`) {
+		t.Errorf("no histogram of the forwarded query:\n%s", m)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/filtereval"
 	"github.com/flowlens/flowlens/internal/sched"
+	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 	"github.com/flowlens/flowlens/internal/telemetry"
 )
@@ -66,4 +67,14 @@ func (e *Env) countRejects(path string, n int64) {
 	if e.shared != nil && e.shared.health != nil {
 		e.shared.health.AddRejects(path, n)
 	}
+}
+
+// timed returns q, timing its queries as kind on the server's /metrics
+// (flowlens_query_duration_seconds) when the verb runs inside flowlens
+// serve for a client; standalone, q itself.
+func (e *Env) timed(q store.Querier, kind string) store.Querier {
+	if e.shared == nil || e.shared.health == nil {
+		return q
+	}
+	return timedQuerier{q, e.shared.health, kind}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
+	"github.com/flowlens/flowlens/internal/telemetry"
 )
 
 const sqlExamples = `  flowlens sql 'SELECT srcaddr, sum(bytes) AS b FROM flows GROUP BY 1 ORDER BY 2 DESC LIMIT 10'
@@ -129,7 +130,7 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 	if !*write {
 		decl = nil
 	}
-	var runner store.Querier = st
+	var runner = env.timed(st, telemetry.KindSQL)
 	if *intDiv {
 		// The parser reads the setting: it must be set before the
 		// statements are sent, on the connection that runs them (a
@@ -142,7 +143,7 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 		if _, err := sess.Query(ctx, "SET integer_division = true"); err != nil {
 			return fmt.Errorf("set integer division: %w", err)
 		}
-		runner = sess
+		runner = env.timed(sess, telemetry.KindSQL)
 	}
 	return runStatements(ctx, env, runner, decl, stmts, *output, *show)
 }

@@ -6,6 +6,9 @@
 //	flowlens_ingest_rejects_total{path}                 lines or messages kept aside, not stored as records
 //	flowlens_query_duration_seconds{kind,outcome}       query latency: kind insights, sql or cwlogs; outcome ok, error or canceled
 //
+// The insights and sql kinds include the CLI's 'flowlens query' and
+// 'flowlens sql' that a running server runs for its clients.
+//
 // Records committed per dataset (flowlens_ingest_records_total, whose rate
 // is the ingest rate in records/s) come from the metric filter evaluator,
 // which sees every commit; the Go runtime and process collectors are
@@ -52,7 +55,7 @@ func New() *Health {
 		reg: prometheus.NewRegistry(),
 		queries: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "flowlens_query_duration_seconds",
-			Help:    "Time queries took, by kind (insights: Logs Insights through the REST API; sql: the REST API's SQL; cwlogs: StartQuery of the CloudWatch Logs API) and outcome.",
+			Help:    "Time queries took, by kind (insights: Logs Insights through the REST API and 'flowlens query' run by the server; sql: SQL statements of the REST API and of 'flowlens sql' run by the server; cwlogs: StartQuery of the CloudWatch Logs API) and outcome.",
 			Buckets: QueryBuckets,
 		}, []string{"kind", "outcome"}),
 		rejects: map[string]float64{"ingest": 0},
