@@ -149,54 +149,70 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // runOne runs a query until it is not throttled; it returns how often it was.
 func runOne(ctx context.Context, client *http.Client, cfg Config, q Query) (int, error) {
 	body, _ := json.Marshal(map[string]any{"query": q.Query, "language": q.Language})
+	raw, code, throttled, err := do(ctx, client, cfg, http.MethodPost, "/api/v1/query", body)
+	if err != nil {
+		return throttled, err
+	}
+	var env struct {
+		Status string `json:"status"`
+		Error  *struct {
+			Type, Message string
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return throttled, fmt.Errorf("HTTP %d: not JSON: %.200s", code, raw)
+	}
+	if code != http.StatusOK || env.Status != "ok" {
+		if env.Error != nil {
+			return throttled, fmt.Errorf("HTTP %d %s: %s", code, env.Error.Type, env.Error.Message)
+		}
+		return throttled, fmt.Errorf("HTTP %d", code)
+	}
+	return throttled, nil
+}
+
+// do sends one API request, waiting out HTTP 429 answers (the server's
+// concurrency limit) as its Retry-After says; it returns the body and status
+// of the first answer that is not a 429 and how many were.
+func do(ctx context.Context, client *http.Client, cfg Config, method, path string, body []byte) ([]byte, int, int, error) {
 	throttled := 0
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(cfg.URL, "/")+"/api/v1/query", bytes.NewReader(body))
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(cfg.URL, "/")+path, rd)
 		if err != nil {
-			return throttled, err
+			return nil, 0, throttled, err
 		}
 		req.Header.Set("Authorization", "Bearer "+cfg.Token)
-		req.Header.Set("Content-Type", "application/json")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := client.Do(req)
 		if err != nil {
-			return throttled, err
+			return nil, 0, throttled, err
 		}
 		raw, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return throttled, err
+			return nil, 0, throttled, err
 		}
-		if resp.StatusCode == http.StatusTooManyRequests {
-			throttled++
-			wait := time.Second
-			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-				wait = time.Duration(s) * time.Second
-			}
-			// Waiting a fraction of Retry-After spreads the retries.
-			wait = wait / 10 * time.Duration(1+throttled%10)
-			select {
-			case <-ctx.Done():
-				return throttled, ctx.Err()
-			case <-time.After(wait):
-			}
-			continue
+		if resp.StatusCode != http.StatusTooManyRequests {
+			return raw, resp.StatusCode, throttled, nil
 		}
-		var env struct {
-			Status string `json:"status"`
-			Error  *struct {
-				Type, Message string
-			} `json:"error"`
+		throttled++
+		wait := time.Second
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			wait = time.Duration(s) * time.Second
 		}
-		if err := json.Unmarshal(raw, &env); err != nil {
-			return throttled, fmt.Errorf("HTTP %d: not JSON: %.200s", resp.StatusCode, raw)
+		// Waiting a fraction of Retry-After spreads the retries.
+		wait = wait / 10 * time.Duration(1+throttled%10)
+		select {
+		case <-ctx.Done():
+			return nil, 0, throttled, ctx.Err()
+		case <-time.After(wait):
 		}
-		if resp.StatusCode != http.StatusOK || env.Status != "ok" {
-			if env.Error != nil {
-				return throttled, fmt.Errorf("HTTP %d %s: %s", resp.StatusCode, env.Error.Type, env.Error.Message)
-			}
-			return throttled, fmt.Errorf("HTTP %d", resp.StatusCode)
-		}
-		return throttled, nil
 	}
 }
 
@@ -247,16 +263,10 @@ func QueryRows(ctx context.Context, cfg Config, q Query, row func([]any)) error 
 		client = &http.Client{Transport: &http.Transport{Proxy: nil}}
 	}
 	body, _ := json.Marshal(map[string]any{"query": q.Query, "language": q.Language})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(cfg.URL, "/")+"/api/v1/query", bytes.NewReader(body))
+	raw, code, _, err := do(ctx, client, cfg, http.MethodPost, "/api/v1/query", body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+cfg.Token)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
 	var env struct {
 		Status string `json:"status"`
 		Data   struct {
@@ -264,14 +274,14 @@ func QueryRows(ctx context.Context, cfg Config, q Query, row func([]any)) error 
 		} `json:"data"`
 		Error *struct{ Type, Message string } `json:"error"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
-		return fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return fmt.Errorf("HTTP %d: %w", code, err)
 	}
 	if env.Status != "ok" {
 		if env.Error != nil {
 			return fmt.Errorf("%s: %s", env.Error.Type, env.Error.Message)
 		}
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+		return fmt.Errorf("HTTP %d", code)
 	}
 	for _, r := range env.Data.Rows {
 		row(r)
@@ -322,33 +332,23 @@ func Async(ctx context.Context, cfg Config, runs int) ([]AsyncStats, error) {
 
 func runAsync(ctx context.Context, client *http.Client, cfg Config, q Query) (first, done time.Duration, slices int, err error) {
 	call := func(method, path string, body []byte, into any) error {
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(cfg.URL, "/")+path, rd)
+		raw, code, _, err := do(ctx, client, cfg, method, path, body)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+cfg.Token)
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
 		var env struct {
 			Status string          `json:"status"`
 			Data   json.RawMessage `json:"data"`
 			Error  *struct{ Type, Message string }
 		}
-		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
-			return fmt.Errorf("HTTP %d: %w", resp.StatusCode, err)
+		if err := json.Unmarshal(raw, &env); err != nil {
+			return fmt.Errorf("HTTP %d: %w", code, err)
 		}
 		if env.Status != "ok" {
 			if env.Error != nil {
-				return fmt.Errorf("HTTP %d %s: %s", resp.StatusCode, env.Error.Type, env.Error.Message)
+				return fmt.Errorf("HTTP %d %s: %s", code, env.Error.Type, env.Error.Message)
 			}
-			return fmt.Errorf("HTTP %d", resp.StatusCode)
+			return fmt.Errorf("HTTP %d", code)
 		}
 		return json.Unmarshal(env.Data, into)
 	}
