@@ -78,7 +78,7 @@ func commands() []command {
 		{"decode", "print what flowlens makes of flow log lines, one JSON object per record", runDecode},
 		{"ingest", "load flow log files, folders or stdin into the database", runIngest},
 		{"query", "run a CloudWatch Logs Insights query", runQuery},
-		{"sql", "run DuckDB SQL over the flows view (Athena column names)", runSQL},
+		{"sql", "run SQL over the flows view (Athena column names; ClickHouse SQL on a ClickHouse store)", runSQL},
 		{"datasets", "list datasets: records, size, time range, formats", runDatasets},
 		{"retention", "remove whole hours older than a duration", runRetention},
 		{"export", "write an Athena-ready Parquet lake", runExport},
@@ -200,7 +200,9 @@ Examples:
   flowlens query --since 1h 'filter action = "REJECT" | stats count(*) as n by srcAddr | sort n desc | limit 20'
   flowlens sql 'SELECT srcaddr, sum(bytes) FROM flows GROUP BY 1 ORDER BY 2 DESC LIMIT 10'
 
-The database lives in --data (default $FLOWLENS_DATA, else ./flowlens-data).
+The database lives in --data (default $FLOWLENS_DATA, else ./flowlens-data);
+--store clickhouse://host:9000/db (default $FLOWLENS_STORE) keeps the records in
+ClickHouse instead, one server or ?cluster=NAME (docs/clickhouse.md).
 Run 'flowlens <command> --help' for a command's flags and examples.
 `)
 }

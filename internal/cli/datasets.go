@@ -12,8 +12,9 @@ import (
 
 // runDatasets lists datasets.
 func runDatasets(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "datasets", "datasets [--data DIR] [--output table|csv|json|jsonl]", "  flowlens datasets\n  flowlens datasets --output json\n")
+	fs := newFlagSet(env, "datasets", "datasets [--data DIR] [--store URL] [--output table|csv|json|jsonl]", "  flowlens datasets\n  flowlens datasets --output json\n")
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	output := fs.String("output", "table", "result format: table, csv, json or jsonl")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -24,7 +25,7 @@ func runDatasets(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() != 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))
 	}
-	st, err := openStore(ctx, env, *data, true)
+	st, err := openStore(ctx, env, *data, *storeURL, true)
 	if err != nil {
 		return err
 	}

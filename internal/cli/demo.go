@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +21,7 @@ import (
 const demoExamples = `  flowlens demo                        # a realistic day for 300 interfaces, into ./flowlens-demo
   flowlens demo --records 300000       # a smaller day, faster
   flowlens demo --dir /var/tmp/fl      # somewhere else
+  flowlens demo --store clickhouse://127.0.0.1:9000/flowlens_demo   # the records into ClickHouse
 `
 
 // demoSection is one question of the demo report.
@@ -56,10 +58,11 @@ var demoSections = []demoSection{
 }
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "demo", "demo [--dir DIR] [--records N] [--seed S]", demoExamples)
+	fs := newFlagSet(env, "demo", "demo [--dir DIR] [--store URL] [--records N] [--seed S]", demoExamples)
 	dir := fs.String("dir", "flowlens-demo", "`directory` for the generated flow logs and the database (kept, so you can explore it afterwards)")
 	records := fs.Int64("records", 0, "number of `records` to generate (default: the demo preset's 1.5 M)")
 	seed := fs.Int64("seed", 0, "random `seed` (default: the preset's; the same seed gives the same day)")
+	storeURL := storeFlag(fs, env)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -106,14 +109,28 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(out, "    %s records in %d files, %s, in %s\n\n", humanCount(float64(gsum.Records)), gsum.Files, humanBytes(gsum.OutputBytes), formatDuration(gsum.Elapsed))
 
 	// 2. Ingest.
-	fmt.Fprintf(out, "2/3 Ingesting them into the embedded database %s\n", dbDir)
-	st, err := openStore(ctx, env, dbDir, false)
+	where := "the embedded database " + dbDir
+	if isExternal(*storeURL) {
+		where = redact(*storeURL)
+	}
+	fmt.Fprintf(out, "2/3 Ingesting them into %s\n", where)
+	st, err := openStore(ctx, env, dbDir, *storeURL, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	// A store outside the demo folder may hold an earlier demo and other
+	// datasets: the demo dataset starts empty (its files are ingested
+	// again) and the report reads it alone.
+	var only []string
+	if isExternal(*storeURL) {
+		only = []string{"demo"}
+		if _, err := st.DropBefore(ctx, "demo", time.Now().AddDate(100, 0, 0)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
 	ibar := newProgress(env.Stderr, env.StderrIsTerminal)
-	icfg := ingest.Config{Paths: []string{logsDir}, Dataset: "demo", Logger: env.Logger,
+	icfg := ingest.Config{Paths: []string{logsDir}, Dataset: "demo", Logger: env.Logger, Force: isExternal(*storeURL),
 		Progress: func(p ingest.Progress) {
 			ibar.Update(progressState{Done: p.FilesDone, Total: p.Files, Bytes: p.BytesDone, BytesTotal: p.Bytes,
 				Records: p.Records, Rejected: p.Rejected, Elapsed: p.Elapsed, Finished: p.Done})
@@ -132,37 +149,41 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	// 3. Report.
 	fmt.Fprintf(out, "3/3 What happened on this network (%s to %s UTC)\n",
 		isum.MinTime.UTC().Format("2006-01-02 15:04"), isum.MaxTime.UTC().Format("2006-01-02 15:04"))
-	eng := query.New(query.Config{}, st, st)
+	eng := newEngine(query.Config{}, st)
 	for _, sec := range demoSections {
-		res, _, err := eng.Run(ctx, query.Request{Query: sec.query})
+		res, _, err := eng.Run(ctx, query.Request{Query: sec.query, Datasets: only})
 		if err != nil {
 			return fmt.Errorf("%s: %w", sec.title, err)
 		}
 		fmt.Fprintf(out, "\n── %s\n   flowlens query '%s'\n\n", sec.title, sec.query)
 		writeBarTable(out, res, sec.cols, sec.bar)
 	}
-	if err := demoTimeChart(ctx, out, eng); err != nil {
+	if err := demoTimeChart(ctx, out, eng, only); err != nil {
 		return err
 	}
 	if gsum.Truth != nil {
 		demoTruth(out, gsum.Truth)
 	}
+	loc := "--data " + dbDir
+	if isExternal(*storeURL) {
+		loc = "--store " + redact(*storeURL)
+	}
 	fmt.Fprintf(out, `
 Next steps
-  Explore this day:     %[2]s query --data %[1]s 'filter dstPort = 443 | stats sum(bytes) as b by bin(1h)'
-                        %[2]s sql --data %[1]s 'SELECT action, count(*) FROM flows GROUP BY 1'
-                        %[2]s datasets --data %[1]s
+  Explore this day:     %[2]s query %[1]s 'filter dstPort = 443 | stats sum(bytes) as b by bin(1h)'
+                        %[2]s sql %[1]s 'SELECT action, count(*) FROM flows GROUP BY 1'
+                        %[2]s datasets %[1]s
   Your own flow logs:   aws s3 sync s3://YOUR-BUCKET/AWSLogs/ ./AWSLogs/ && %[2]s ingest ./AWSLogs
   From CloudWatch Logs: aws logs get-log-events --log-group-name G --log-stream-name eni-…-all > eni.json && %[2]s ingest eni.json
   What flowlens makes of a line: echo '2 123456789012 eni-0a1b2c3d 10.0.1.5 10.0.2.9 443 49152 6 10 840 1717171200 1717171260 ACCEPT OK' | %[2]s decode
-`, dbDir, env.program())
+`, loc, env.program())
 	return nil
 }
 
 // demoTimeChart draws bytes over time, accepted and rejected together.
-func demoTimeChart(ctx context.Context, out io.Writer, eng *query.Engine) error {
+func demoTimeChart(ctx context.Context, out io.Writer, eng *query.Engine, datasets []string) error {
 	q := `stats sum(bytes) as bytes by bin(15m)`
-	res, _, err := eng.Run(ctx, query.Request{Query: q})
+	res, _, err := eng.Run(ctx, query.Request{Query: q, Datasets: datasets})
 	if err != nil {
 		return fmt.Errorf("bytes over time: %w", err)
 	}

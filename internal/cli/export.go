@@ -15,8 +15,9 @@ partitions year, month, day, hour) and by DuckDB's read_parquet.
 
 // runExport writes an Athena-ready Parquet lake.
 func runExport(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "export", "export [--data DIR] --parquet DIR [--dataset NAME]...", exportExamples)
+	fs := newFlagSet(env, "export", "export [--data DIR] [--store URL] --parquet DIR [--dataset NAME]...", exportExamples)
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	out := fs.String("parquet", "", "write the Parquet lake into `DIR` (a dataset's folder is replaced)")
 	var datasets multiFlag
 	fs.Var(&datasets, "dataset", "export only this dataset (repeatable; default: all)")
@@ -30,12 +31,16 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() != 0 {
 		return usageError("unexpected argument %q", fs.Arg(0))
 	}
-	st, err := openStore(ctx, env, *data, true)
+	st, err := openStore(ctx, env, *data, *storeURL, true)
 	if err != nil {
 		return err
 	}
 	defer env.release(st)
-	stats, err := st.Export(ctx, *out, datasets...)
+	d := embedded(st)
+	if d == nil {
+		return fmt.Errorf("export: the Parquet lake is written from the embedded database; on ClickHouse write it with ClickHouse itself (docs/clickhouse.md)")
+	}
+	stats, err := d.Export(ctx, *out, datasets...)
 	if err != nil {
 		return err
 	}

@@ -24,8 +24,9 @@ import (
 // server owns the folder it runs there (its API's backfill, under its
 // write lock), so that the server's metrics get the result.
 func runFiltersBackfill(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "filters backfill", "filters backfill --dataset D NAME --start T --end T [--output table|json]", filtersExamples)
+	fs := newFlagSet(env, "filters backfill", "filters backfill [--data DIR] [--store URL] --dataset D NAME --start T --end T [--output table|json]", filtersExamples)
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	dataset := fs.String("dataset", "", "the filter's `dataset`")
 	fs.StringVar(dataset, "log-group-name", "", "the same as --dataset")
 	startS := fs.String("start", "", "first `time` (2024-05-31T14:00:00Z, 2024-05-31, epoch seconds, -2h); rounded down to the minute")
@@ -72,7 +73,7 @@ func runFiltersBackfill(ctx context.Context, env *Env, args []string) error {
 	if env.shared == nil && serverOwns(dir) {
 		res, err = backfillOnServer(ctx, dir, *dataset, names[0], start, end)
 	} else {
-		res, err = backfillHere(ctx, env, dir, *dataset, names[0], start, end)
+		res, err = backfillHere(ctx, env, dir, *storeURL, *dataset, names[0], start, end)
 	}
 	if err != nil {
 		if errors.Is(err, metricfilter.ErrNotFound) || errors.Is(err, filtereval.ErrBackfillRange) {
@@ -91,19 +92,19 @@ func runFiltersBackfill(ctx context.Context, env *Env, args []string) error {
 
 // backfillHere opens the store (no server owns it: nothing else commits
 // while it is open) and backfills into DIR/metrics.
-func backfillHere(ctx context.Context, env *Env, dir, dataset, name string, start, end time.Time) (filtereval.BackfillResult, error) {
+func backfillHere(ctx context.Context, env *Env, dir, storeURL, dataset, name string, start, end time.Time) (filtereval.BackfillResult, error) {
 	var res filtereval.BackfillResult
 	if _, err := metricfilter.Open(dir).Get(ctx, dataset, name); err != nil {
 		return res, err
 	}
-	st, err := openStore(ctx, env, dir, false)
+	st, err := openStore(ctx, env, dir, storeURL, false)
 	if err != nil {
 		return res, err
 	}
 	defer env.release(st)
 	cfg := filtereval.DefaultConfig()
 	cfg.Dir = dir
-	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: env.Logger, Filters: metricfilter.Open(dir), Recovery: duckRecovery{st}})
+	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: env.Logger, Filters: metricfilter.Open(dir), Recovery: recoveryOf(st)})
 	if err != nil {
 		return res, err
 	}

@@ -43,8 +43,9 @@ with its key and the reason.
 
 // runIngest loads files, folders and standard input into the database.
 func runIngest(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "ingest", "ingest [--data DIR] [--dataset NAME] [--format F] [--force] [--rejects FILE] [--since T] [--until T] PATH|s3://BUCKET/PREFIX/...", ingestExamples)
+	fs := newFlagSet(env, "ingest", "ingest [--data DIR] [--store URL] [--dataset NAME] [--format F] [--force] [--rejects FILE] [--since T] [--until T] PATH|s3://BUCKET/PREFIX/...", ingestExamples)
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	dataset := fs.String("dataset", duckdb.DefaultDataset, "dataset that receives the records")
 	format := fs.String("format", "", "format of header-less text: a ${field} string or \"default\" (default: the file's header line, else the default format)")
 	force := fs.Bool("force", false, "replace files that were ingested before")
@@ -121,7 +122,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		rej = f
 	}
 
-	st, err := openStore(ctx, env, *data, false)
+	st, err := openStore(ctx, env, *data, *storeURL, false)
 	if err != nil {
 		return err
 	}
@@ -184,10 +185,10 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	if outOfRange > 0 {
 		fmt.Fprintf(env.Stdout, "left out %d listed S3 object%s whose key time is outside --since/--until (older date folders are not listed)\n", outOfRange, plural(outOfRange))
 	}
-	if runErr == nil {
+	if d := embedded(st); runErr == nil && d != nil {
 		// Hours that are over are rewritten once as one sorted run
 		// (smaller, and address lookups prune to a few row groups).
-		if _, err := st.Seal(ctx, nil); err != nil {
+		if _, err := d.Seal(ctx, nil); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -33,9 +34,12 @@ const SealJob = "seal"
 // serverJobs lists the server's jobs: retention on its schedule, and every
 // report of the folder's reports.json (read at every look, so that reports
 // added while the server runs are picked up).
-func serverJobs(dir string, st *duckdb.Store, writeMu sync.Locker, retentionSchedule string, logger *slog.Logger) func(context.Context) ([]sched.Job, error) {
+func serverJobs(dir string, st store.Backend, writeMu sync.Locker, retentionSchedule string, logger *slog.Logger) func(context.Context) ([]sched.Job, error) {
 	return func(ctx context.Context) ([]sched.Job, error) {
-		jobs := []sched.Job{retentionJob(st, writeMu, retentionSchedule), sealJob(st, writeMu)}
+		jobs := []sched.Job{retentionJob(st, writeMu, retentionSchedule)}
+		if d := embedded(st); d != nil {
+			jobs = append(jobs, sealJob(d, writeMu))
+		}
 		defs, err := report.Load(dir)
 		if err != nil {
 			return jobs, err
@@ -50,7 +54,7 @@ func serverJobs(dir string, st *duckdb.Store, writeMu sync.Locker, retentionSche
 // retentionJob drops, for every dataset with a retention, the whole hours
 // older than it (at the run's scheduled time), under the server's write
 // lock; DropBefore checkpoints, so that the freed blocks are reused.
-func retentionJob(st *duckdb.Store, writeMu sync.Locker, schedule string) sched.Job {
+func retentionJob(st store.Backend, writeMu sync.Locker, schedule string) sched.Job {
 	return sched.Job{Name: RetentionJob, Schedule: schedule, Run: func(ctx context.Context, at time.Time) (sched.Outcome, error) {
 		return applyRetention(ctx, st, writeMu, at)
 	}}
@@ -69,7 +73,7 @@ func sealJob(st *duckdb.Store, writeMu sync.Locker) sched.Job {
 	}}
 }
 
-func applyRetention(ctx context.Context, st *duckdb.Store, writeMu sync.Locker, at time.Time) (sched.Outcome, error) {
+func applyRetention(ctx context.Context, st store.Backend, writeMu sync.Locker, at time.Time) (sched.Outcome, error) {
 	ds, err := st.Datasets(ctx)
 	if err != nil {
 		return sched.Outcome{}, err
@@ -100,7 +104,9 @@ func applyRetention(ctx context.Context, st *duckdb.Store, writeMu sync.Locker, 
 		out.Detail = "no dataset has a retention ('flowlens retention --keep 7d' sets one)"
 	} else {
 		out.Detail = strings.Join(parts, "; ")
-		out.Detail += fmt.Sprintf("; file %s", fmtBytes(st.FileBytes()))
+		if d := embedded(st); d != nil {
+			out.Detail += fmt.Sprintf("; file %s", fmtBytes(d.FileBytes()))
+		}
 	}
 	return out, nil
 }
@@ -127,7 +133,7 @@ func fmtBytes(n int64) string {
 // reportJob is the scheduler's job of a report: a run at T covers the
 // window that ends where T's day starts (in the schedule's time zone),
 // written to out (default the report's --out).
-func reportJob(st *duckdb.Store, dir string, d report.Definition, out string, logger *slog.Logger) sched.Job {
+func reportJob(st store.Backend, dir string, d report.Definition, out string, logger *slog.Logger) sched.Job {
 	return sched.Job{Name: report.JobName(d.Name), Schedule: d.Schedule, Run: func(ctx context.Context, at time.Time) (sched.Outcome, error) {
 		loc, err := sched.Location(d.Schedule)
 		if err != nil {
@@ -144,7 +150,7 @@ func reportJob(st *duckdb.Store, dir string, d report.Definition, out string, lo
 // runReport evaluates a report over [start, end), writes its file into a
 // temporary file and publishes it to out (default the report's --out); an
 // S3 output reads the AWS configuration with getenv.
-func runReport(ctx context.Context, st *duckdb.Store, dir string, d report.Definition, start, end time.Time, out string,
+func runReport(ctx context.Context, st store.Backend, dir string, d report.Definition, start, end time.Time, out string,
 	getenv func(string) string, logger *slog.Logger) (sched.Outcome, error) {
 	if out == "" {
 		out = d.Out
@@ -270,16 +276,20 @@ func (t dirTarget) put(_ context.Context, local, name string) (string, error) {
 }
 
 // evalReport runs the report's query over its window.
-func evalReport(ctx context.Context, st *duckdb.Store, dir string, d report.Definition, start, end time.Time) (*store.Result, error) {
+func evalReport(ctx context.Context, st store.Backend, dir string, d report.Definition, start, end time.Time) (*store.Result, error) {
 	if d.Language == report.Insights {
-		eng := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups"), DefaultLimit: 1 << 62}, st, st)
+		eng := newEngine(query.Config{LookupDir: filepath.Join(dir, "lookups"), DefaultLimit: 1 << 62}, st)
 		res, _, err := eng.Run(ctx, query.Request{Query: d.Query, Datasets: []string{d.Dataset}, Start: start, End: end.Add(-time.Second)})
 		if err != nil {
 			return nil, queryError(err)
 		}
 		return res, nil
 	}
-	sess, stmt, err := prepareReportSQL(ctx, st, d, start, end)
+	db := embedded(st)
+	if db == nil {
+		return nil, errSQLReport
+	}
+	sess, stmt, err := prepareReportSQL(ctx, db, d, start, end)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +356,11 @@ func reportSQLError(s athena.Statement, err error) error {
 // reportParquet writes the report's result to path as Parquet with
 // DuckDB's writer (types kept). Logs Insights reports are written from
 // their generated SQL.
-func reportParquet(ctx context.Context, st *duckdb.Store, dir string, d report.Definition, start, end time.Time, path string) (int64, error) {
+func reportParquet(ctx context.Context, bst store.Backend, dir string, d report.Definition, start, end time.Time, path string) (int64, error) {
+	st := embedded(bst)
+	if st == nil {
+		return 0, errParquetReport
+	}
 	var q store.Querier
 	var sqlText string
 	var args []any
@@ -440,3 +454,11 @@ func notify(ctx context.Context, d report.Definition, start, end time.Time, o sc
 	}
 	return nil
 }
+
+// What reports need of the embedded database.
+var (
+	errSQLReport = errors.New("a SQL report runs on the embedded database (its window views); " +
+		"with a ClickHouse store, write the report as a Logs Insights query (--query-file)")
+	errParquetReport = errors.New("Parquet reports are written by the embedded database; " +
+		"with a ClickHouse store, use --format csv or json")
+)

@@ -116,7 +116,7 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 }
 
 // newCWLogs builds the CloudWatch Logs API of flowlens serve.
-func newCWLogs(env *Env, dir, authMode string, maxAge time.Duration, st *duckdb.Store, engine *query.Engine, tokens *auth.Store, writeMu sync.Locker, logger *slog.Logger) (*cwlogs.Server, error) {
+func newCWLogs(env *Env, dir, authMode string, maxAge time.Duration, st store.Backend, engine *query.Engine, tokens *auth.Store, writeMu sync.Locker, logger *slog.Logger) (*cwlogs.Server, error) {
 	cfg := cwlogs.DefaultConfig()
 	cfg.Dir = filepath.Join(dir, "cwlogs")
 	switch authMode {

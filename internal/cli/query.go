@@ -38,9 +38,10 @@ sees all data; without limit it returns at most 10000 rows (--limit lifts that).
 // runQuery runs a CloudWatch Logs Insights query.
 func runQuery(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "query",
-		"query [--data DIR] [-g DATASET]... [--since 1h | --start T --end T] [--limit N] [--output table|csv|json|jsonl] [--explain] 'QUERY' | -f FILE",
+		"query [--data DIR] [--store URL] [-g DATASET]... [--since 1h | --start T --end T] [--limit N] [--output table|csv|json|jsonl] [--explain] 'QUERY' | -f FILE",
 		queryExamples)
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	var groups stringList
 	fs.Var(&groups, "g", "`dataset` to search (repeatable; default: every dataset)")
 	since := fs.String("since", "", "search the last `duration` (15m, 1h, 1d)")
@@ -101,13 +102,13 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 	if *explain {
 		// Compile without opening the database when it is not there yet.
 		eng := query.New(query.Config{LookupDir: *lookups}, nil, nil)
-		if _, err := os.Stat(*data); err == nil {
-			st, err := openStore(ctx, env, *data, true)
+		if _, err := os.Stat(*data); err == nil || isExternal(*storeURL) {
+			st, err := openStore(ctx, env, *data, *storeURL, true)
 			if err != nil {
 				return err
 			}
 			defer env.release(st)
-			eng = query.New(query.Config{LookupDir: *lookups}, st, st)
+			eng = newEngine(query.Config{LookupDir: *lookups}, st)
 		}
 		c, err := eng.Compile(ctx, req)
 		if err != nil {
@@ -126,12 +127,12 @@ func runQuery(ctx context.Context, env *Env, args []string) error {
 			return queryError(err)
 		}
 	}
-	st, err := openStore(ctx, env, *data, true)
+	st, err := openStore(ctx, env, *data, *storeURL, true)
 	if err != nil {
 		return err
 	}
 	defer env.release(st)
-	eng := query.New(query.Config{Timeout: *timeout, LookupDir: *lookups}, env.timed(st, telemetry.KindInsights), st)
+	eng := query.New(query.Config{Timeout: *timeout, LookupDir: *lookups, Dialect: st.Dialect()}, env.timed(st, telemetry.KindInsights), st)
 	res, c, err := eng.Run(ctx, req)
 	if err != nil {
 		if c != nil && errors.Is(err, query.ErrBackend) {

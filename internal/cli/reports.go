@@ -109,8 +109,9 @@ func splitArgs(args []string, boolFlags map[string]bool) []string {
 }
 
 func reportsAdd(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "reports add", "reports add NAME --dataset DS (--sql-file F | --query-file F) --schedule CRON [--window 1d] [--format csv|json|parquet] --out DIR|s3://BUCKET/PREFIX/ [--table NAME]... [--webhook URL] [--replace]", reportsExamples)
+	fs := newFlagSet(env, "reports add", "reports add [--data DIR] [--store URL] NAME --dataset DS (--sql-file F | --query-file F) --schedule CRON [--window 1d] [--format csv|json|parquet] --out DIR|s3://BUCKET/PREFIX/ [--table NAME]... [--webhook URL] [--replace]", reportsExamples)
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	dataset := fs.String("dataset", "", "the `dataset` the report reads")
 	sqlFile := fs.String("sql-file", "", "the report's SQL (one SELECT over flows, no date clause) from `file`")
 	queryFile := fs.String("query-file", "", "the report's Logs Insights query from `file`")
@@ -177,7 +178,7 @@ func reportsAdd(ctx context.Context, env *Env, args []string) error {
 	}
 	dir := env.abs(*data)
 	// The dataset must exist when the store can say.
-	if st, err := openStore(ctx, env, dir, true); err == nil {
+	if st, err := openStore(ctx, env, dir, *storeURL, true); err == nil {
 		ds, derr := st.Datasets(ctx)
 		env.release(st)
 		if derr == nil && !hasDataset(ds, d.Dataset) {
@@ -303,8 +304,9 @@ func reportsHistory(ctx context.Context, env *Env, args []string) error {
 // reportsRun runs one report now, for the window that starts on --for
 // (default: the window the schedule would run now, yesterday for 1d).
 func reportsRun(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "reports run", "reports run [--data DIR] NAME [--for YYYY-MM-DD] [--out DIR]", reportsExamples)
+	fs := newFlagSet(env, "reports run", "reports run [--data DIR] [--store URL] NAME [--for YYYY-MM-DD] [--out DIR]", reportsExamples)
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	forDay := fs.String("for", "", "the `day` the window starts (YYYY-MM-DD, in the schedule's time zone; YYYY-MM-DDTHH for an hour window; default: the window a run now would cover, yesterday for 1d)")
 	out := fs.String("out", "", "write into this `folder` (or s3://bucket/prefix/) instead of the report's --out")
 	if err := parseFlags(fs, splitArgs(args, nil)); err != nil {
@@ -339,7 +341,7 @@ func reportsRun(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, env, dir, true)
+	st, err := openStore(ctx, env, dir, *storeURL, true)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,9 @@ shows each run).
 
 // runRetention removes whole hours older than --keep (or before --before).
 func runRetention(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "retention", "retention [--data DIR] (--keep DURATION | --before TIME) [--dataset NAME]", retentionExamples)
+	fs := newFlagSet(env, "retention", "retention [--data DIR] [--store URL] (--keep DURATION | --before TIME) [--dataset NAME]", retentionExamples)
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	keep := fs.String("keep", "", "keep this much data back from now (7d, 36h, 90m); also recorded as the dataset's retention, which flowlens serve applies every hour")
 	before := fs.String("before", "", "remove the hours that end before this RFC 3339 `time` instead")
 	dataset := fs.String("dataset", "", "only this dataset (default: every dataset)")
@@ -51,7 +52,7 @@ func runRetention(ctx context.Context, env *Env, args []string) error {
 	}
 	// Whole hours only: an hour goes when all of it is older than the cutoff.
 	cutoff = cutoff.UTC().Truncate(time.Hour)
-	st, err := openStore(ctx, env, *data, false)
+	st, err := openStore(ctx, env, *data, *storeURL, false)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ const serveExamples = `  flowlens serve                                   # ./fl
   aws --endpoint-url http://127.0.0.1:8080 --region us-east-1 logs describe-log-groups
   flowlens serve --follow s3://my-flow-logs/AWSLogs/ --follow nat-gw=s3://other-bucket/nat/
 
+With --store clickhouse://host:9000/db (or $FLOWLENS_STORE) the records live in
+ClickHouse (?cluster=NAME: a Distributed table over its shards); --data keeps the
+tokens, keys, filters, alarms, reports and the server's lock (docs/clickhouse.md).
 The CloudWatch Logs API (AWS JSON 1.1 at POST /) serves the AWS CLI and
 SDKs: log groups are datasets, streams are <interface-id>-all (docs/API.md).
 A Firehose stream delivers to POST /firehose (its access key: a token).
@@ -58,8 +61,9 @@ documented in docs/API.md and at /api/v1/openapi.json.
 
 // runServe runs the server until the context ends.
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "serve", "serve [--data DIR] [--listen ADDR] [--tls-cert F --tls-key F] [limits]", serveExamples)
+	fs := newFlagSet(env, "serve", "serve [--data DIR] [--store URL] [--listen ADDR] [--tls-cert F --tls-key F] [limits]", serveExamples)
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	def := api.DefaultConfig()
 	listen := fs.String("listen", def.Listen, "`address` to listen on (host:port)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key)")
@@ -68,7 +72,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	timeout := fs.Duration("query-timeout", def.QueryTimeout, "longest a query may run (a request may ask for less)")
 	maxRows := fs.Int64("max-rows", def.MaxRows, "largest row cap a request may ask for (\"limit\"; the default cap is 10000)")
 	maxBody := fs.Int64("max-body", def.MaxBodyBytes, "largest request body in `bytes`")
-	memLimit := fs.String("memory-limit", "4GB", "memory limit of the query engine (DuckDB memory_limit)")
+	memLimit := fs.String("memory-limit", "4GB", "memory limit of the query engine (DuckDB memory_limit; not used with a ClickHouse --store)")
 	retSched := fs.String("retention-schedule", "0 * * * *", "when the datasets' retention ('flowlens retention --keep') is applied: a cron expression")
 	catchUp := fs.Int("catch-up", sched.DefaultConfig().CatchUp, "on start, run at most this many of each job's runs missed while the server was down, besides the latest (older ones are recorded as missed)")
 	grace := fs.Duration("grace", 30*time.Second, "on SIGINT/SIGTERM, how long running requests may take to finish before they are cancelled")
@@ -109,7 +113,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer lock.Close()
 
-	st, err := openStore(ctx, env, dir, false)
+	st, err := openStore(ctx, env, dir, *storeURL, false)
 	if err != nil {
 		return err
 	}
@@ -140,9 +144,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	// health is the server's registry on /metrics; the engines time their queries.
 	health := telemetry.New()
-	engine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups")}, timedQuerier{st, health, telemetry.KindInsights}, st)
-	cwlEngine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups")}, timedQuerier{st, health, telemetry.KindCWLogs}, st)
-	shared := &sharedStore{st: st, dir: dir, health: health}
+	engine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups"), Dialect: st.Dialect()}, timedQuerier{st, health, telemetry.KindInsights}, st)
+	cwlEngine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups"), Dialect: st.Dialect()}, timedQuerier{st, health, telemetry.KindCWLogs}, st)
+	shared := &sharedStore{st: st, dir: dir, url: *storeURL, health: health}
 	// writeMu serialises every writer of the store inside the server: the
 	// forwarded write verbs and each component that ingests or deletes.
 	writeMu := &sync.Mutex{}
@@ -205,8 +209,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.Query(ctx, "SET GLOBAL memory_limit = "+quoteSQL(*memLimit)); err != nil {
-		return usageError("--memory-limit %q: %v", *memLimit, err)
+	if embedded(st) != nil {
+		if _, err := st.Query(ctx, "SET GLOBAL memory_limit = "+quoteSQL(*memLimit)); err != nil {
+			return usageError("--memory-limit %q: %v", *memLimit, err)
+		}
 	}
 	if err := srv.Start(ctx); err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)

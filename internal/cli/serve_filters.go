@@ -14,7 +14,6 @@ import (
 	"github.com/flowlens/flowlens/internal/filtereval"
 	"github.com/flowlens/flowlens/internal/metricfilter"
 	"github.com/flowlens/flowlens/internal/store"
-	"github.com/flowlens/flowlens/internal/store/duckdb"
 	"github.com/flowlens/flowlens/internal/telemetry"
 )
 
@@ -63,12 +62,12 @@ func (f *metricFilterFlags) smtp() (alarm.SMTP, error) {
 // sees every batch committed to st, and its handlers (the metric filter and
 // metrics API with its backfill under writeMu, Prometheus /metrics from
 // health's registry) join the API's authenticated ones.
-func startMetricFilters(ctx context.Context, dir string, st *duckdb.Store, writeMu sync.Locker, health *telemetry.Health,
+func startMetricFilters(ctx context.Context, dir string, st store.Backend, writeMu sync.Locker, health *telemetry.Health,
 	fl *metricFilterFlags, logger *slog.Logger, extra map[string]http.Handler) (*metricFilters, error) {
 	cfg := filtereval.DefaultConfig()
 	cfg.Dir = dir
 	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger.With("component", "metric-filters"), Filters: metricfilter.Open(dir),
-		History: st, WriteLock: writeMu, Recovery: duckRecovery{st}})
+		History: st, WriteLock: writeMu, Recovery: recoveryOf(st)})
 	if err != nil {
 		return nil, err
 	}
@@ -112,13 +111,24 @@ func (m *metricFilters) Stop(ctx context.Context) error {
 	return errors.Join(m.alarms.Stop(ctx), m.ev.Stop(ctx))
 }
 
-// duckRecovery lists the files of the embedded store's ingest registry
-// for the metric filters' crash recovery.
-type duckRecovery struct{ *duckdb.Store }
+// registryRecovery lists the files of a store's ingest registry for the
+// metric filters' crash recovery; sql reads them in the store's schema.
+type registryRecovery struct {
+	store.Backend
+	sql string
+}
 
-func (d duckRecovery) FilesIngestedSince(ctx context.Context, since time.Time) ([]filtereval.IngestedFile, error) {
-	res, err := d.Query(ctx, `SELECT d.name, r.key, CAST(r.file_id AS BIGINT), r.ingested_ms, r.records FROM ingest_registry r
-		JOIN datasets d ON d.id = r.dataset_id WHERE r.ingested_ms >= ?`, since.UnixMilli())
+// recoveryOf returns the crash recovery reader of st.
+func recoveryOf(st store.Backend) registryRecovery {
+	if embedded(st) != nil {
+		return registryRecovery{st, `SELECT d.name, r.key, CAST(r.file_id AS BIGINT), r.ingested_ms, r.records FROM ingest_registry r
+		JOIN datasets d ON d.id = r.dataset_id WHERE r.ingested_ms >= ?`}
+	}
+	return registryRecovery{st, `SELECT dataset, key, toInt64(file_id), ingested_ms, records FROM ingest_registry WHERE ingested_ms >= ?`}
+}
+
+func (d registryRecovery) FilesIngestedSince(ctx context.Context, since time.Time) ([]filtereval.IngestedFile, error) {
+	res, err := d.Query(ctx, d.sql, since.UnixMilli())
 	if err != nil {
 		return nil, err
 	}
@@ -152,14 +162,14 @@ func (t timedQuerier) Query(ctx context.Context, sql string, args ...any) (*stor
 // standalone 'flowlens ingest' commits (inside the server, the server's
 // evaluator sees it). The returned function writes the metrics; the
 // evaluator is nil when dir has no metric filters.
-func ingestMetricFilters(ctx context.Context, dir string, st *duckdb.Store, logger *slog.Logger) (func(), *filtereval.Evaluator, error) {
+func ingestMetricFilters(ctx context.Context, dir string, st store.Backend, logger *slog.Logger) (func(), *filtereval.Evaluator, error) {
 	defs, _, err := metricfilter.Open(dir).Load(ctx)
 	if err != nil || len(defs) == 0 {
 		return func() {}, nil, err
 	}
 	cfg := filtereval.DefaultConfig()
 	cfg.Dir = dir
-	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger, Filters: metricfilter.Open(dir), Recovery: duckRecovery{st}})
+	ev, err := filtereval.New(cfg, filtereval.Deps{Logger: logger, Filters: metricfilter.Open(dir), Recovery: recoveryOf(st)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -181,7 +191,7 @@ func ingestMetricFilters(ctx context.Context, dir string, st *duckdb.Store, logg
 // committed, so the minutes of the range are made those of the store
 // (Backfill). ev is the standalone ingest's evaluator; inside the server,
 // the server's, whose write lock the forwarded ingest already holds.
-func (e *Env) refreshMetricFilters(ctx context.Context, st *duckdb.Store, ev *filtereval.Evaluator, dir, dataset string, from, to time.Time) error {
+func (e *Env) refreshMetricFilters(ctx context.Context, st store.Backend, ev *filtereval.Evaluator, dir, dataset string, from, to time.Time) error {
 	if e.shared != nil {
 		ev = e.shared.filters
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/bucket"
 	"github.com/flowlens/flowlens/internal/s3"
+	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 	"github.com/flowlens/flowlens/internal/telemetry"
 )
@@ -51,7 +52,7 @@ func parseFollow(ff *followFlags) ([]bucket.Prefix, error) {
 // newFollower builds the follower of the --follow prefixes (nil when
 // there is none): its stats join the API at GET /api/v1/ingest/s3, its
 // collector /metrics.
-func newFollower(ctx context.Context, env *Env, dir string, prefixes []bucket.Prefix, ff *followFlags, st *duckdb.Store,
+func newFollower(ctx context.Context, env *Env, dir string, prefixes []bucket.Prefix, ff *followFlags, st store.Backend,
 	writeMu sync.Locker, health *telemetry.Health, logger *slog.Logger, extra map[string]http.Handler) (*bucket.Follower, error) {
 	cfg := bucket.DefaultConfig()
 	cfg.Prefixes, cfg.Interval, cfg.Lookback = prefixes, ff.interval, ff.lookback

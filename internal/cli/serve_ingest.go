@@ -10,13 +10,14 @@ import (
 
 	"github.com/flowlens/flowlens/internal/auth"
 	"github.com/flowlens/flowlens/internal/firehose"
+	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
 
 // newFirehose builds the Firehose HTTP endpoint (POST /firehose): its
 // handler joins the public ones, its counters the API at
 // GET /api/v1/ingest/firehose.
-func newFirehose(dir string, st *duckdb.Store, tokens *auth.Store, writeMu sync.Locker, logger *slog.Logger,
+func newFirehose(dir string, st store.Backend, tokens *auth.Store, writeMu sync.Locker, logger *slog.Logger,
 	public, extra map[string]http.Handler) (*firehose.Endpoint, error) {
 	cfg := firehose.DefaultConfig()
 	cfg.DefaultDataset = duckdb.DefaultDataset

@@ -9,25 +9,20 @@ import (
 	"github.com/flowlens/flowlens/internal/api"
 	"github.com/flowlens/flowlens/internal/athena"
 	"github.com/flowlens/flowlens/internal/store"
-	"github.com/flowlens/flowlens/internal/store/duckdb"
 	"github.com/flowlens/flowlens/internal/telemetry"
 )
 
 // apiSQL runs the API's SQL: the read-only statements of flowlens sql, with
 // its Athena rewrites, over the server's store.
 type apiSQL struct {
-	st     *duckdb.Store
+	st     store.Backend
 	health *telemetry.Health // times the statements (nil: not timed)
 }
 
 var _ api.SQLRunner = apiSQL{}
 
 func (a apiSQL) prepare(ctx context.Context, text string) ([]athena.Statement, error) {
-	opt, err := sqlOptions(ctx, a.st, nil)
-	if err != nil {
-		return nil, err
-	}
-	stmts, err := athena.Prepare(text, opt)
+	stmts, err := prepareSQL(ctx, a.st, text, nil)
 	if err != nil {
 		return nil, err
 	}

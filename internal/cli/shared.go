@@ -7,15 +7,15 @@ import (
 	"github.com/flowlens/flowlens/internal/filtereval"
 	"github.com/flowlens/flowlens/internal/sched"
 	"github.com/flowlens/flowlens/internal/store"
-	"github.com/flowlens/flowlens/internal/store/duckdb"
 	"github.com/flowlens/flowlens/internal/telemetry"
 )
 
 // sharedStore is the store flowlens serve owns, lent to the verbs it runs
 // for CLI clients.
 type sharedStore struct {
-	st  *duckdb.Store
+	st  store.Backend
 	dir string // absolute data folder
+	url string // the --store of the server ("": the embedded database)
 	// jobs is the server's scheduler: report runs asked for by clients
 	// go through it (one run of a job at a time, in the history).
 	jobs *sched.Scheduler
@@ -26,16 +26,28 @@ type sharedStore struct {
 	filters *filtereval.Evaluator
 }
 
-// use returns the shared store when dir is its folder.
-func (s *sharedStore) use(dir string) (*duckdb.Store, error) {
+// use returns the shared store when dir is its folder and url is empty
+// (a forwarded verb uses the server's store) or the server's --store.
+func (s *sharedStore) use(dir, url string) (store.Backend, error) {
 	if !sameDir(dir, s.dir) {
 		return nil, fmt.Errorf("this flowlens serve owns %s, not %s", s.dir, dir)
+	}
+	if url != "" && url != s.url {
+		return nil, fmt.Errorf("the flowlens serve that owns %s keeps its records in %s, not %s: give its --store or none", s.dir, storeName(s.url), redact(url))
 	}
 	return s.st, nil
 }
 
+// storeName says where a --store value keeps the records.
+func storeName(url string) string {
+	if url == "" {
+		return "the embedded database"
+	}
+	return redact(url)
+}
+
 // release closes a store a verb opened; the shared store stays open.
-func (e *Env) release(st *duckdb.Store) {
+func (e *Env) release(st store.Backend) {
 	if st == nil || (e.shared != nil && st == e.shared.st) {
 		return
 	}

@@ -58,12 +58,16 @@ SET, PRAGMA, INSTALL, LOAD, CALL, …) need --write. "$path" is not available.
 See docs/athena-sql.md for the details.
 bigint / bigint divides as floats in DuckDB: --integer-division (or //) truncates
 as Athena does.
+With a ClickHouse --store the statements are ClickHouse SQL over the same views
+and columns, run as written (no Athena rewrites; intDiv(a, b) divides integers);
+see docs/clickhouse.md.
 `
 
 // runSQL runs DuckDB SQL (with Athena's dialect rewritten) over the flows view.
 func runSQL(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "sql", "sql [--data DIR] [--output table|csv|json|jsonl] [--write] [--database NAMES] [--integer-division] [--show-sql] 'SQL' | -", sqlExamples)
+	fs := newFlagSet(env, "sql", "sql [--data DIR] [--store URL] [--output table|csv|json|jsonl] [--write] [--database NAMES] [--integer-division] [--show-sql] 'SQL' | -", sqlExamples)
 	data := dataFlag(fs, env)
+	storeURL := storeFlag(fs, env)
 	output := fs.String("output", "table", "result format: table, csv, json or jsonl")
 	write := fs.Bool("write", false, "open the database for writing (statements that change it are refused otherwise)")
 	intDiv := fs.Bool("integer-division", false, "divide integers as Athena does: bigint / bigint truncates (DuckDB's / gives a float)")
@@ -114,16 +118,12 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 		}
 		return nil
 	}
-	st, err := openStore(ctx, env, *data, !*write)
+	st, err := openStore(ctx, env, *data, *storeURL, !*write)
 	if err != nil {
 		return err
 	}
 	defer env.release(st)
-	opt, err := sqlOptions(ctx, st, splitList(*databases))
-	if err != nil {
-		return err
-	}
-	if stmts, err = athena.Prepare(q, opt); err != nil {
+	if stmts, err = prepareSQL(ctx, st, q, splitList(*databases)); err != nil {
 		return err
 	}
 	decl := st
@@ -132,10 +132,14 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 	}
 	var runner = env.timed(st, telemetry.KindSQL)
 	if *intDiv {
+		db := embedded(st)
+		if db == nil {
+			return usageError("--integer-division is a DuckDB setting; on ClickHouse write intDiv(a, b) for a truncating division")
+		}
 		// The parser reads the setting: it must be set before the
 		// statements are sent, on the connection that runs them (a
 		// session, so that other clients of a shared store keep theirs).
-		sess, err := st.Session(ctx)
+		sess, err := db.Session(ctx)
 		if err != nil {
 			return err
 		}
@@ -146,6 +150,28 @@ func runSQL(ctx context.Context, env *Env, args []string) error {
 		runner = env.timed(sess, telemetry.KindSQL)
 	}
 	return runStatements(ctx, env, runner, decl, stmts, *output, *show)
+}
+
+// prepareSQL splits and classifies SQL text for st: on the embedded
+// database with the Athena rewrites (given what the database holds); on
+// ClickHouse each statement runs as written (ClickHouse SQL over the same
+// views and columns).
+func prepareSQL(ctx context.Context, st store.Backend, text string, databases []string) ([]athena.Statement, error) {
+	if embedded(st) == nil {
+		stmts, err := athena.Prepare(text, athena.Options{Databases: databases})
+		if err != nil {
+			return nil, err
+		}
+		for i := range stmts {
+			stmts[i].SQL = stmts[i].Text
+		}
+		return stmts, nil
+	}
+	opt, err := sqlOptions(ctx, st, databases)
+	if err != nil {
+		return nil, err
+	}
+	return athena.Prepare(text, opt)
 }
 
 // sqlOptions says what the database holds for the Athena rewrites: the
@@ -172,7 +198,7 @@ func sqlOptions(ctx context.Context, st store.Querier, databases []string) (athe
 
 // runStatements runs prepared statements in turn and writes each result;
 // no-ops print their notice, show prints the SQL instead of running it.
-func runStatements(ctx context.Context, env *Env, q store.Querier, st *duckdb.Store, stmts []athena.Statement, output string, show bool) error {
+func runStatements(ctx context.Context, env *Env, q store.Querier, st store.Backend, stmts []athena.Statement, output string, show bool) error {
 	for _, s := range stmts {
 		switch {
 		case s.Kind.NoOp():
@@ -205,7 +231,7 @@ func runStatements(ctx context.Context, env *Env, q store.Querier, st *duckdb.St
 // EXTERNAL TABLE whose columns are all flow log fields declares the column
 // order of the dataset's header-less text, recorded when the store is open
 // for writing (st nil: not open).
-func noOp(ctx context.Context, env *Env, st *duckdb.Store, s athena.Statement) error {
+func noOp(ctx context.Context, env *Env, st store.Backend, s athena.Statement) error {
 	fmt.Fprintln(env.Stderr, s.Notice)
 	dataset, f, ok := declaration(s)
 	if !ok {

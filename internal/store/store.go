@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
+	"github.com/flowlens/flowlens/internal/insights/sqlgen"
 )
 
 // ErrAlreadyIngested is returned by Writer.BeginFile when the registry holds
@@ -134,4 +135,35 @@ type TxObserver interface {
 	Committed()
 	// RolledBack: the batches seen are discarded.
 	RolledBack()
+}
+
+// Backend is a store as the CLI and the server use it, whichever backend
+// holds the records (the embedded DuckDB store, ClickHouse). Its methods
+// are safe for concurrent use. What only one backend can do (DuckDB's
+// sealing of hours, its Parquet export, its sessions) the CLI reaches
+// through that backend's own type.
+type Backend interface {
+	Writer
+	Querier
+	Cataloger
+	Retainer
+	// SetRetention records the retention of dataset ("" for every
+	// dataset); ErrNotFound for an unknown dataset.
+	SetRetention(ctx context.Context, dataset string, keep time.Duration) error
+	// DeclareFormat records the format header-less text ingested into
+	// dataset is read with (creating the dataset when missing).
+	DeclareFormat(ctx context.Context, dataset string, f *flowlog.Format) error
+	// DeclaredFormat returns the declared format of dataset (nil: none).
+	DeclaredFormat(ctx context.Context, dataset string) (*flowlog.Format, error)
+	// RecordBytes returns the bytes the records use on disk.
+	RecordBytes(ctx context.Context) (int64, error)
+	// SetIngestObserver makes o see every FileTx begun from now on (nil:
+	// none).
+	SetIngestObserver(o IngestObserver)
+	// Dialect is the SQL dialect Query takes (the query compiler's).
+	Dialect() sqlgen.Dialect
+	// ReadOnly reports whether the store was opened without write access.
+	ReadOnly() bool
+	// Close releases the store; no method may be called after it.
+	Close() error
 }

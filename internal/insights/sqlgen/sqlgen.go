@@ -126,6 +126,12 @@ type gen struct {
 	// grouped is set while rendering the order of a grouped stage (its
 	// keys may only use what the stage groups by).
 	grouped bool
+	// aliases maps the SELECT expressions of the stage being rendered to
+	// their output names, on ClickHouse only: there an alias is visible
+	// in the whole SELECT and wins over a column of the same name, so
+	// that ORDER BY sum(bytes) under "sum(bytes) AS bytes" would read
+	// sum(sum(bytes)); the order names the alias instead.
+	aliases map[string]string
 }
 
 // scanFilters are the dataset and time predicates on the flows view,
@@ -291,9 +297,13 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	if s.Star {
 		cols = append(cols, "*")
 	}
+	aliases := map[string]string{}
 	for _, c := range s.Cols {
 		name := c.Name
 		e := g.value(c.X)
+		if _, dup := aliases[e]; !dup && g.d.Name() == "clickhouse" && isColumnName(name) && e != name && e != g.d.Ident(name) {
+			aliases[e] = g.d.Ident(name)
+		}
 		if last && c.X.Type() == plan.TypeList {
 			e = g.fn("list_text", e)
 		}
@@ -337,6 +347,11 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	}
 	for _, f := range s.Filters {
 		where = append(where, strip(g.expr(f)))
+		if i == 0 {
+			if h := g.keyHint(f); h != "" {
+				where = append(where, h)
+			}
+		}
 	}
 	if len(where) > 0 {
 		b.WriteString(" WHERE ")
@@ -376,8 +391,9 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	}
 	order = withTies(s, order)
 	g.grouped = s.Grouped
+	g.aliases = aliases
 	o := g.order(order)
-	g.grouped = false
+	g.grouped, g.aliases = false, nil
 	if o != "" {
 		b.WriteString(" ORDER BY ")
 		b.WriteString(o)
@@ -433,6 +449,9 @@ func (g *gen) order(keys []plan.SortKey) string {
 			continue
 		}
 		for _, e := range g.orderKeys(k.X) {
+			if a, ok := g.aliases[e]; ok {
+				e = a
+			}
 			if k.Desc {
 				e += " DESC NULLS LAST"
 			}
@@ -600,4 +619,41 @@ func (g *gen) column(f *flowlog.Field) string {
 		return g.d.Ident(f.Column)
 	}
 	return f.Column
+}
+
+// isColumnName reports whether name is the column name of a flow log field.
+func isColumnName(name string) bool {
+	for i := range flowlog.Fields() {
+		if flowlog.Fields()[i].Column == name {
+			return true
+		}
+	}
+	return false
+}
+
+// keyHint returns, on ClickHouse, a predicate implied by filter f that the
+// ClickHouse store's primary index can prune with ("" for none): a source
+// address range is also tested on ifNull(_srcaddr_v4, 0), the expression
+// of its sort key. The filter itself stays as it is (its NULL semantics);
+// the hint is one more conjunct of the WHERE, true wherever f is.
+func (g *gen) keyHint(f plan.Expr) string {
+	c, ok := f.(*plan.Call)
+	if !ok || g.d.Name() != "clickhouse" || g.rollup || (c.Fn != "ipv4_range" && c.Fn != "ipv4_between") || len(c.Args) != 3 {
+		return ""
+	}
+	col, ok := c.Args[0].(*plan.Column)
+	if !ok || col.Field.ID != flowlog.SrcAddr {
+		return ""
+	}
+	lo, hi := g.expr(c.Args[1]), g.expr(c.Args[2])
+	if n, err := strconv.ParseInt(lo, 10, 64); err != nil || n <= 0 {
+		return ""
+	}
+	if _, err := strconv.ParseInt(hi, 10, 64); err != nil {
+		return ""
+	}
+	if lo == hi {
+		return "ifNull(_srcaddr_v4, 0) = " + lo
+	}
+	return "ifNull(_srcaddr_v4, 0) BETWEEN " + lo + " AND " + hi
 }

@@ -137,10 +137,17 @@ func (s *Store) each(ctx context.Context, q string, args []any, f func(scan func
 }
 
 // RecordBytes returns the bytes the records table uses on disk.
+// (on every shard of a cluster).
 func (s *Store) RecordBytes(ctx context.Context) (int64, error) {
-	var n uint64
-	err := s.conn.QueryRow(ctx, `SELECT sum(bytes_on_disk) FROM system.parts WHERE database = ? AND table = 'records' AND active`, s.db).Scan(&n)
-	return int64(n), err
+	var total int64
+	for _, c := range s.shardConns() {
+		var n uint64
+		if err := c.QueryRow(ctx, `SELECT sum(bytes_on_disk) FROM system.parts WHERE database = ? AND table = 'records' AND active`, s.db).Scan(&n); err != nil {
+			return 0, err
+		}
+		total += int64(n)
+	}
+	return total, nil
 }
 
 // writeDataset writes a new catalogue row for a dataset.

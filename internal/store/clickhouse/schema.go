@@ -55,13 +55,18 @@ const (
 // lowCardinality lists the text fields stored as LowCardinality: enums and
 // identifiers with few distinct values per part (accounts, interfaces,
 // subnets, VPCs, instances, regions, zones). IP text stays String: the
-// IPv4 form has its own column.
-func lowCardinality(f *flowlog.Field) bool {
-	return f.Kind == flowlog.KindEnum || f.Kind == flowlog.KindString
+// IPv4 form has its own column. Not before 19.1, where LowCardinality is
+// experimental: 18.16 counts NULL as a value in uniqExact over
+// LowCardinality(Nullable(String)) and refuses sum() over a comparison of
+// one.
+func lowCardinality(ft features, f *flowlog.Field) bool {
+	return ft.codecs && (f.Kind == flowlog.KindEnum || f.Kind == flowlog.KindString)
 }
 
+func (s *Store) recordColumns() []column { return recordColumns(s.ft) }
+
 // recordColumns returns the columns of `records`, in table order.
-func recordColumns() []column {
+func recordColumns(ft features) []column {
 	cols := []column{
 		{name: "dataset", typ: "String", kind: ckDataset},
 		{name: "_hour", typ: "Int64", codec: "CODEC(Delta, ZSTD)", kind: ckHour},
@@ -79,7 +84,7 @@ func recordColumns() []column {
 			c.typ, c.kind, c.codec = "Nullable(Int64)", ckInt64, "CODEC(T64, ZSTD)"
 		case f.Kind == flowlog.KindInt:
 			c.typ, c.kind, c.codec = "Nullable(Int32)", ckInt32, "CODEC(T64, ZSTD)"
-		case lowCardinality(f):
+		case lowCardinality(ft, f):
 			c.typ, c.kind = "LowCardinality(Nullable(String))", ckText
 		default:
 			c.typ, c.kind, c.codec = "Nullable(String)", ckText, "CODEC(ZSTD)"
@@ -119,23 +124,29 @@ func featuresOf(major, minor uint64) features {
 	}
 }
 
+// codecOf returns a column's codec clause on a server of features ft
+// ("" when it has none or the server has no codecs).
+func codecOf(ft features, c column) string {
+	codec := c.codec
+	if codec != "" && !ft.codecs {
+		return ""
+	}
+	if strings.Contains(codec, "T64") && !ft.t64 {
+		codec = strings.Replace(codec, "T64", "Delta", 1)
+	}
+	return codec
+}
+
 // recordsDDL creates the records table.
 func recordsDDL(ft features) string {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE IF NOT EXISTS records (")
-	for i, c := range recordColumns() {
+	for i, c := range recordColumns(ft) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(quoteIdent(c.name) + " " + c.typ)
-		codec := c.codec
-		if codec != "" && !ft.codecs {
-			codec = ""
-		}
-		if strings.Contains(codec, "T64") && !ft.t64 {
-			codec = strings.Replace(codec, "T64", "Delta", 1)
-		}
-		if codec != "" {
+		if codec := codecOf(ft, c); codec != "" {
 			b.WriteString(" " + codec)
 		}
 	}
@@ -143,7 +154,14 @@ func recordsDDL(ft features) string {
 	return b.String()
 }
 
-// metaDDL creates the catalogue tables.
+// registryDDL creates the ingest registry: a row per committed ingest of a
+// source object; the newest (committed_ns) per (dataset, key) is current.
+const registryDDL = `CREATE TABLE IF NOT EXISTS ingest_registry (file_id UInt64, dataset String, key String, size Int64,
+	checksum String, mod_time_ms Int64, records Int64, min_start Nullable(Int64), max_start Nullable(Int64),
+	ingested_ms Int64, committed_ns Int64) ENGINE = MergeTree ORDER BY (dataset, key)`
+
+// metaDDL creates the catalogue tables of the coordinator (the registry
+// is created with the records, on every shard).
 func metaDDL() []string {
 	return []string{
 		// One row per write of a dataset's settings; the newest wins.
@@ -151,11 +169,6 @@ func metaDDL() []string {
 			declared_format Nullable(String), version Int64) ENGINE = ReplacingMergeTree(version) ORDER BY name`,
 		`CREATE TABLE IF NOT EXISTS formats (dataset String, format_id Int32, format String)
 			ENGINE = ReplacingMergeTree ORDER BY (dataset, format_id)`,
-		// The ingest registry: a row per committed ingest of a source
-		// object; the newest (committed_ns) per (dataset, key) is current.
-		`CREATE TABLE IF NOT EXISTS ingest_registry (file_id UInt64, dataset String, key String, size Int64,
-			checksum String, mod_time_ms Int64, records Int64, min_start Nullable(Int64), max_start Nullable(Int64),
-			ingested_ms Int64, committed_ns Int64) ENGINE = MergeTree ORDER BY (dataset, key)`,
 		// Ingests under way: a row at the first write of a FileTx. Rows of
 		// a file id that is neither current in the registry nor pending
 		// (younger than pendingLease) are garbage (see cleanup).
@@ -202,7 +215,7 @@ var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 
 var reservedNames = map[string]bool{
 	"flows": true, "records": true, "datasets": true, "formats": true, "ingest_registry": true,
-	"ingest_pending": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
+	"ingest_pending": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true, "flows_local": true,
 	"records_local": true, "records_dist": true,
 }
 

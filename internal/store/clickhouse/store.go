@@ -18,11 +18,13 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/flowlens/flowlens/internal/insights/sqlgen"
 	"github.com/flowlens/flowlens/internal/store"
 )
 
@@ -49,9 +51,18 @@ type Store struct {
 	conn   driver.Conn
 	db     string
 	ft     features
+	// cluster is the cluster of ?cluster=NAME ("": one server); remotes
+	// are its shards other than the coordinator (see cluster.go).
+	cluster            string
+	remotes            []remoteShard
+	coordinatorIsShard bool
 
 	mu       sync.Mutex
 	datasets map[string]bool // datasets known to exist (views created)
+	viewMu   sync.Mutex      // one refreshViews at a time
+
+	// observer sees every FileTx (SetIngestObserver).
+	observer atomic.Pointer[store.IngestObserver]
 }
 
 var (
@@ -59,7 +70,11 @@ var (
 	_ store.Querier   = (*Store)(nil)
 	_ store.Cataloger = (*Store)(nil)
 	_ store.Retainer  = (*Store)(nil)
+	_ store.Backend   = (*Store)(nil)
 )
+
+// Dialect returns the query compiler's ClickHouse dialect.
+func (s *Store) Dialect() sqlgen.Dialect { return sqlgen.ClickHouse{} }
 
 // IsDSN reports whether s names a ClickHouse store (a clickhouse:// URL).
 func IsDSN(s string) bool { return strings.HasPrefix(strings.ToLower(s), "clickhouse://") }
@@ -76,11 +91,11 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	opts, db, err := parseDSN(cfg.DSN)
+	opts, db, cluster, err := parseDSN(cfg.DSN)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, logger: logger, db: db, datasets: map[string]bool{}}
+	s := &Store{cfg: cfg, logger: logger, db: db, cluster: cluster, datasets: map[string]bool{}}
 	if !cfg.ReadOnly {
 		// The database may not exist yet: create it from the default one.
 		boot := *opts
@@ -109,6 +124,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		return nil, s.openError(err)
 	}
 	s.ft = featuresOf(v.Version.Major, v.Version.Minor)
+	if cluster != "" {
+		if err := s.openShards(ctx, opts); err != nil {
+			s.Close()
+			return nil, s.openError(err)
+		}
+	}
 	if !cfg.ReadOnly {
 		if err := s.migrate(ctx); err != nil {
 			s.conn.Close()
@@ -131,26 +152,31 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	return s, nil
 }
 
-// parseDSN reads a clickhouse:// URL into driver options and the database.
-func parseDSN(dsn string) (*ch.Options, string, error) {
+// parseDSN reads a clickhouse:// URL into driver options, the database
+// and the cluster (the query parameter cluster, "" for none).
+func parseDSN(dsn string) (*ch.Options, string, string, error) {
 	if !IsDSN(dsn) {
-		return nil, "", fmt.Errorf("open store: %q is not a clickhouse:// URL", dsn)
+		return nil, "", "", fmt.Errorf("open store: %q is not a clickhouse:// URL", dsn)
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return nil, "", fmt.Errorf("open store: %w", err)
+		return nil, "", "", fmt.Errorf("open store: %w", err)
 	}
 	db := strings.Trim(u.Path, "/")
 	if db == "" {
 		db = "flowlens"
 	}
 	if strings.ContainsAny(db, "/`") {
-		return nil, "", fmt.Errorf("open store %s: invalid database name %q", u.Redacted(), db)
+		return nil, "", "", fmt.Errorf("open store %s: invalid database name %q", u.Redacted(), db)
 	}
 	u.Path = "/" + db
+	q := u.Query()
+	cluster := q.Get("cluster")
+	q.Del("cluster")
+	u.RawQuery = q.Encode()
 	opts, err := ch.ParseDSN(u.String())
 	if err != nil {
-		return nil, "", fmt.Errorf("open store %s: %w", u.Redacted(), err)
+		return nil, "", "", fmt.Errorf("open store %s: %w", u.Redacted(), err)
 	}
 	if opts.Settings == nil {
 		opts.Settings = ch.Settings{}
@@ -163,7 +189,7 @@ func parseDSN(dsn string) (*ch.Options, string, error) {
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = 10 * time.Second
 	}
-	return opts, db, nil
+	return opts, db, cluster, nil
 }
 
 // Name returns the DSN without its password.
@@ -186,28 +212,16 @@ func (s *Store) openError(err error) error {
 
 // Close closes the connections.
 func (s *Store) Close() error {
+	for _, r := range s.remotes {
+		_ = r.conn.Close()
+	}
+	s.remotes = nil
 	if s.conn == nil {
 		return nil
 	}
 	err := s.conn.Close()
 	s.conn = nil
 	return err
-}
-
-// migrate creates the tables and views (idempotent).
-func (s *Store) migrate(ctx context.Context) error {
-	if err := s.conn.Exec(s.ddl(ctx), recordsDDL(s.ft)); err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	for _, stmt := range metaDDL() {
-		if err := s.conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("create schema: %w", err)
-		}
-	}
-	if err := s.insertRow(ctx, "flowlens_meta", "key, value, version", "schema_version", schemaVersion, s.cfg.Now().UnixNano()); err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	return s.refreshViews(ctx)
 }
 
 // ddl returns the context of statements that create tables or views: on
@@ -219,28 +233,55 @@ func (s *Store) ddl(ctx context.Context) context.Context {
 	return ctx
 }
 
-// schemaVersion is the layout version of the ClickHouse schema.
-const schemaVersion = "1"
-
-// refreshViews (re)creates `flows`, the Athena table names and one view per
-// dataset. ClickHouse 18.16 has no CREATE OR REPLACE VIEW: a view is
-// dropped and created, so a query in that instant may miss it.
+// refreshViews creates the views that are missing: `flows`, one per
+// dataset and the Athena table names. ClickHouse 18.16 has no CREATE OR
+// REPLACE VIEW: only an Athena view whose target changes (the default
+// dataset appeared) is dropped and created, so that queries of other
+// clients keep their views.
 func (s *Store) refreshViews(ctx context.Context) error {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
 	names, err := s.datasetNames(ctx)
 	if err != nil {
 		return err
 	}
-	stmts := []string{"DROP TABLE IF EXISTS flows", "CREATE VIEW flows AS " + flowsSelect()}
-	def := "flows"
+	views := map[string]string{}
+	err = s.each(ctx, `SELECT name, create_table_query FROM system.tables WHERE database = ? AND engine = 'View'`, []any{s.db},
+		func(scan func(...any) error) error {
+			var n, q string
+			if err := scan(&n, &q); err != nil {
+				return err
+			}
+			views[n] = q
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("create views: %w", err)
+	}
+	var stmts []string
+	if _, ok := views["flows"]; !ok && s.cluster == "" {
+		stmts = append(stmts, "CREATE VIEW IF NOT EXISTS flows AS "+flowsSelect())
+	}
+	hasDefault := false
 	for _, n := range names {
-		stmts = append(stmts, "DROP TABLE IF EXISTS "+quoteIdent(n),
-			"CREATE VIEW "+quoteIdent(n)+" AS SELECT * FROM flows WHERE dataset = "+quoteString(n))
-		if n == DefaultDataset {
-			def = quoteIdent(n)
+		hasDefault = hasDefault || n == DefaultDataset
+		if _, ok := views[n]; !ok {
+			stmts = append(stmts, "CREATE VIEW IF NOT EXISTS "+quoteIdent(n)+" AS SELECT * FROM flows WHERE dataset = "+quoteString(n))
 		}
 	}
+	athena := "SELECT * FROM flows"
+	if hasDefault {
+		athena += " WHERE dataset = " + quoteString(DefaultDataset)
+	}
 	for _, a := range athenaTables {
-		stmts = append(stmts, "DROP TABLE IF EXISTS "+a, "CREATE VIEW "+a+" AS SELECT * FROM "+def)
+		q, ok := views[a]
+		if ok && strings.Contains(q, quoteString(DefaultDataset)) != hasDefault {
+			stmts = append(stmts, "DROP TABLE IF EXISTS "+a)
+			ok = false
+		}
+		if !ok {
+			stmts = append(stmts, "CREATE VIEW IF NOT EXISTS "+a+" AS "+athena)
+		}
 	}
 	for _, st := range stmts {
 		if err := s.conn.Exec(s.ddl(ctx), st); err != nil {
@@ -275,7 +316,7 @@ func (s *Store) datasetNames(ctx context.Context) ([]string, error) {
 // Query runs ClickHouse SQL and materialises the result. Values are
 // converted to the types store.Result documents.
 func (s *Store) Query(ctx context.Context, query string, args ...any) (*store.Result, error) {
-	rows, err := s.conn.Query(ctx, query, args...)
+	rows, err := s.conn.Query(ctx, s.clusterQuery(query), args...)
 	if err != nil {
 		return nil, err
 	}

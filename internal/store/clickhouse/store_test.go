@@ -13,7 +13,11 @@ import (
 
 func openTest(t *testing.T, srv *chtest.Server, db string) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), Config{DSN: srv.DSN(db) + "?read_timeout=120s"}, nil)
+	sep := "?"
+	if strings.Contains(db, "?") {
+		sep = "&"
+	}
+	s, err := Open(t.Context(), Config{DSN: srv.DSN(db) + sep + "read_timeout=120s"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -39,6 +40,30 @@ type fileTx struct {
 	formats  map[int32]string
 	sent     bool // rows were inserted (and a pending row written)
 	done     bool
+	// obs sees the batches and the outcome (Store.SetIngestObserver).
+	obs store.TxObserver
+}
+
+// SetIngestObserver makes o see every FileTx begun from now on (nil: none).
+func (s *Store) SetIngestObserver(o store.IngestObserver) {
+	if o == nil {
+		s.observer.Store(nil)
+		return
+	}
+	s.observer.Store(&o)
+}
+
+// finished tells the observer how the FileTx ended.
+func (t *fileTx) finished(committed bool) {
+	if t.obs == nil {
+		return
+	}
+	if committed {
+		t.obs.Committed()
+	} else {
+		t.obs.RolledBack()
+	}
+	t.obs = nil
 }
 
 var _ store.FileTx = (*fileTx)(nil)
@@ -88,8 +113,12 @@ func (s *Store) BeginFile(ctx context.Context, dataset string, src store.Source,
 	if err != nil {
 		return nil, fmt.Errorf("begin ingest: %w", err)
 	}
-	return &fileTx{s: s, dataset: dataset, src: src, force: force, fileID: id, now: s.cfg.Now().UnixMilli(),
-		minT: math.MaxInt64, maxT: math.MinInt64, formats: map[int32]string{}}, nil
+	tx := &fileTx{s: s, dataset: dataset, src: src, force: force, fileID: id, now: s.cfg.Now().UnixMilli(),
+		minT: math.MaxInt64, maxT: math.MinInt64, formats: map[int32]string{}}
+	if o := s.observer.Load(); o != nil {
+		tx.obs = (*o).ObserveFile(dataset, src)
+	}
+	return tx, nil
 }
 
 // current returns the current registry entry of (dataset, key).
@@ -141,6 +170,9 @@ func (t *fileTx) Append(ctx context.Context, b *flowlog.Batch) error {
 	if b == nil || b.N == 0 {
 		return nil
 	}
+	if t.obs != nil {
+		t.obs.Append(b)
+	}
 	t.batches = append(t.batches, b)
 	t.buffered += b.N
 	t.records += int64(b.N)
@@ -167,12 +199,11 @@ func (t *fileTx) flush(ctx context.Context) error {
 		return nil
 	}
 	if !t.sent {
-		if err := t.s.insertRow(ctx, "ingest_pending", "file_id, dataset, key, started_ms", t.fileID, t.dataset, t.src.Key, t.now); err != nil {
+		if err := t.s.insertPending(ctx, []*fileTx{t}); err != nil {
 			return fmt.Errorf("ingest %s: %w", t.src.Key, err)
 		}
-		t.sent = true
 	}
-	if err := t.s.insert(ctx, t.dataset, t.fileID, t.now, t.batches, t.buffered); err != nil {
+	if err := t.s.insert(ctx, []*fileTx{t}); err != nil {
 		return fmt.Errorf("ingest %s: %w", t.src.Key, err)
 	}
 	t.batches, t.buffered = nil, 0
@@ -182,47 +213,194 @@ func (t *fileTx) flush(ctx context.Context) error {
 // Commit sends the rest and writes the registry row: the file's records
 // become visible, those of the key's previous ingest invisible.
 func (t *fileTx) Commit(ctx context.Context) error {
-	if t.done {
-		return fmt.Errorf("commit %s: the file transaction is already finished", t.src.Key)
+	return t.s.commitGroup(ctx, []*fileTx{t})
+}
+
+// CommitGroup commits several FileTx of this store together: their
+// records go in one INSERT block and their registry rows in another, the
+// commit point of the whole group (a block is written atomically). Either
+// every file of the group becomes visible or none.
+func (s *Store) CommitGroup(ctx context.Context, txs []store.FileTx) error {
+	ft := make([]*fileTx, 0, len(txs))
+	for _, x := range txs {
+		t, ok := x.(*fileTx)
+		if !ok || t.s != s {
+			return errors.New("commit group: a file transaction of another store")
+		}
+		ft = append(ft, t)
 	}
-	if err := t.flush(ctx); err != nil {
-		t.Rollback()
-		return err
+	return s.commitGroup(ctx, ft)
+}
+
+func (s *Store) commitGroup(ctx context.Context, txs []*fileTx) error {
+	if len(txs) == 0 {
+		return nil
 	}
-	s := t.s
-	for id, f := range t.formats {
-		if err := s.insertRow(ctx, "formats", "dataset, format_id, format", t.dataset, id, f); err != nil {
-			t.Rollback()
-			return fmt.Errorf("commit %s: %w", t.src.Key, err)
+	for _, t := range txs {
+		if t.done {
+			return fmt.Errorf("commit %s: the file transaction is already finished", t.src.Key)
 		}
 	}
-	old, _, _, replaced, err := s.current(ctx, t.dataset, t.src.Key)
+	fail := func(err error) error {
+		for _, t := range txs {
+			_ = t.Rollback()
+		}
+		if len(txs) == 1 {
+			return fmt.Errorf("commit %s: %w", txs[0].src.Key, err)
+		}
+		return fmt.Errorf("commit %d files (%s, …): %w", len(txs), txs[0].src.Key, err)
+	}
+	var unsent, rest []*fileTx
+	for _, t := range txs {
+		if !t.sent && t.buffered > 0 {
+			unsent = append(unsent, t)
+		}
+		if t.buffered > 0 {
+			rest = append(rest, t)
+		}
+	}
+	if err := s.insertPending(ctx, unsent); err != nil {
+		return fail(err)
+	}
+	if err := s.insert(ctx, rest); err != nil {
+		return fail(err)
+	}
+	for _, t := range rest {
+		t.batches, t.buffered = nil, 0
+	}
+	if err := s.insertFormats(ctx, txs); err != nil {
+		return fail(err)
+	}
+	old, err := s.currentFiles(ctx, txs)
 	if err != nil {
-		t.Rollback()
-		return fmt.Errorf("commit %s: %w", t.src.Key, err)
-	}
-	var lo, hi *int64
-	if t.minT <= t.maxT {
-		lo, hi = &t.minT, &t.maxT
-	}
-	var mod int64
-	if !t.src.ModTime.IsZero() {
-		mod = t.src.ModTime.UnixMilli()
+		return fail(err)
 	}
 	now := s.cfg.Now()
-	// The commit point: one single-row INSERT.
-	if err := s.insertRow(ctx, "ingest_registry", "file_id, dataset, key, size, checksum, mod_time_ms, records, min_start, max_start, ingested_ms, committed_ns", t.fileID, t.dataset, t.src.Key, t.src.Size, t.src.Checksum, mod, t.records, lo, hi, now.UnixMilli(), now.UnixNano()); err != nil {
-		t.Rollback()
-		return fmt.Errorf("commit %s: %w", t.src.Key, err)
+	rows := make([]registryRow, len(txs))
+	for i, t := range txs {
+		r := registryRow{fileID: t.fileID, dataset: t.dataset, key: t.src.Key, size: t.src.Size, checksum: t.src.Checksum,
+			records: t.records, ingested: now.UnixMilli(), committed: now.UnixNano() + int64(i)}
+		if t.minT <= t.maxT {
+			lo, hi := t.minT, t.maxT
+			r.lo, r.hi = &lo, &hi
+		}
+		if !t.src.ModTime.IsZero() {
+			r.mod = t.src.ModTime.UnixMilli()
+		}
+		rows[i] = r
 	}
-	t.done = true
-	if replaced && old != t.fileID {
+	// The commit point: one INSERT block of registry rows.
+	if err := writeRegistry(ctx, s.conn, rows); err != nil {
+		return fail(err)
+	}
+	for _, sh := range s.remotes {
+		if err := writeRegistry(ctx, sh.conn, rows); err != nil {
+			// committed: the shard shows these files once its copy is
+			// written (at the next Open at the latest)
+			s.logger.Error("copy registry rows to a shard", "shard", sh.addr, "files", len(rows), "err", err)
+		}
+	}
+	var replaced []uint64
+	for _, t := range txs {
+		t.done = true
+		t.finished(true)
+		if id, ok := old[registryKey{t.dataset, t.src.Key}]; ok && id != t.fileID {
+			replaced = append(replaced, id)
+		}
+	}
+	if len(replaced) > 0 {
 		// invisible from now on; the space comes back when the mutation runs
-		if err := s.deleteFiles(ctx, []uint64{old}); err != nil {
-			s.logger.Warn("remove the rows of a replaced ingest", "key", t.src.Key, "err", err)
+		if err := s.deleteFiles(ctx, replaced); err != nil {
+			s.logger.Warn("remove the rows of replaced ingests", "files", len(replaced), "err", err)
 		}
 	}
 	return nil
+}
+
+// insertPending writes the pending rows of ingests about to send records.
+func (s *Store) insertPending(ctx context.Context, txs []*fileTx) error {
+	if len(txs) == 0 {
+		return nil
+	}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO ingest_pending (file_id, dataset, key, started_ms)")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	for _, t := range txs {
+		if err := b.Append(t.fileID, t.dataset, t.src.Key, t.now); err != nil {
+			return err
+		}
+	}
+	if err := b.Send(); err != nil {
+		return err
+	}
+	for _, t := range txs {
+		t.sent = true
+	}
+	return nil
+}
+
+// insertFormats records the formats of the group's files.
+func (s *Store) insertFormats(ctx context.Context, txs []*fileTx) error {
+	type key struct {
+		dataset string
+		id      int32
+	}
+	seen := map[key]bool{}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO formats (dataset, format_id, format)")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	for _, t := range txs {
+		for id, f := range t.formats {
+			if k := (key{t.dataset, id}); !seen[k] {
+				seen[k] = true
+				if err := b.Append(t.dataset, id, f); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	return b.Send()
+}
+
+type registryKey struct{ dataset, key string }
+
+// currentFiles returns the current file id of the keys of txs.
+func (s *Store) currentFiles(ctx context.Context, txs []*fileTx) (map[registryKey]uint64, error) {
+	keys := map[string]bool{}
+	datasets := map[string]bool{}
+	for _, t := range txs {
+		keys[quoteString(t.src.Key)] = true
+		datasets[quoteString(t.dataset)] = true
+	}
+	out := map[registryKey]uint64{}
+	err := s.each(ctx, `SELECT dataset, key, argMax(file_id, committed_ns) FROM ingest_registry WHERE dataset IN (`+
+		strings.Join(sortedSet(datasets), ", ")+`) AND key IN (`+strings.Join(sortedSet(keys), ", ")+`) GROUP BY dataset, key`, nil,
+		func(scan func(...any) error) error {
+			var k registryKey
+			var id uint64
+			if err := scan(&k.dataset, &k.key, &id); err != nil {
+				return err
+			}
+			out[k] = id
+			return nil
+		})
+	return out, err
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Rollback discards the buffered batches and deletes the rows sent (they
@@ -233,6 +411,7 @@ func (t *fileTx) Rollback() error {
 	}
 	t.done = true
 	t.batches, t.buffered = nil, 0
+	t.finished(false)
 	if t.sent {
 		return t.s.deleteFiles(context.Background(), []uint64{t.fileID})
 	}
@@ -250,8 +429,10 @@ func (s *Store) deleteFiles(ctx context.Context, ids []uint64) error {
 		parts[i] = fmt.Sprint(id)
 	}
 	list := strings.Join(parts, ", ")
-	if err := s.conn.Exec(ctx, "ALTER TABLE records DELETE WHERE _file_id IN ("+list+")"); err != nil {
-		return err
+	for _, c := range s.shardConns() {
+		if err := c.Exec(ctx, "ALTER TABLE records DELETE WHERE _file_id IN ("+list+")"); err != nil {
+			return err
+		}
 	}
 	return s.conn.Exec(ctx, "ALTER TABLE ingest_pending DELETE WHERE file_id IN ("+list+")")
 }
@@ -260,39 +441,78 @@ func (s *Store) deleteFiles(ctx context.Context, ids []uint64) error {
 // -9) or were replaced: file ids in `records` that are not current in the
 // registry and have no pending row younger than pendingLease.
 func (s *Store) cleanup(ctx context.Context) error {
+	if err := s.copyRegistry(ctx); err != nil {
+		return err
+	}
 	lease := s.cfg.Now().Add(-pendingLease).UnixMilli()
-	rows, err := s.conn.Query(ctx, `SELECT DISTINCT _file_id FROM records WHERE _file_id NOT IN (`+currentFiles+`)
-		AND _file_id NOT IN (SELECT file_id FROM ingest_pending WHERE started_ms >= ?)`, lease)
+	young := map[uint64]bool{}
+	err := s.each(ctx, `SELECT file_id FROM ingest_pending WHERE started_ms >= ?`, []any{lease}, func(scan func(...any) error) error {
+		var id uint64
+		if err := scan(&id); err != nil {
+			return err
+		}
+		young[id] = true
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	var ids []uint64
-	for rows.Next() {
-		var id uint64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+	garbage := map[uint64]bool{}
+	for _, c := range s.shardConns() {
+		rows, err := c.Query(ctx, `SELECT DISTINCT _file_id FROM records WHERE _file_id NOT IN (`+currentFiles+`)`)
+		if err != nil {
 			return err
 		}
+		for rows.Next() {
+			var id uint64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			if !young[id] {
+				garbage[id] = true
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	ids := make([]uint64, 0, len(garbage))
+	for id := range garbage {
 		ids = append(ids, id)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	if len(ids) > 0 {
 		s.logger.Info("removing the rows of abandoned or replaced ingests", "files", len(ids))
 	}
 	return s.deleteFiles(ctx, ids)
 }
 
-// insert sends batches as one INSERT block into records.
-func (s *Store) insert(ctx context.Context, dataset string, fileID uint64, now int64, batches []*flowlog.Batch, n int) error {
-	cols := recordColumns()
+// insert sends the buffered batches of txs as one INSERT block into
+// records.
+func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
+	if len(txs) == 0 {
+		return nil
+	}
+	var batches []*flowlog.Batch
+	var dataset []string
+	var fileID []uint64
+	var now []int64
+	n := 0
+	for _, t := range txs {
+		batches = append(batches, t.batches...)
+		n += t.buffered
+		dataset = append(dataset, repeat(t.dataset, t.buffered)...)
+		fileID = append(fileID, repeat(t.fileID, t.buffered)...)
+		now = append(now, repeat(t.now, t.buffered)...)
+	}
+	cols := s.recordColumns()
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = quoteIdent(c.name)
 	}
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO records ("+strings.Join(names, ", ")+")")
+	b, err := s.conn.PrepareBatch(s.insertContext(ctx), "INSERT INTO "+s.recordsTable()+" ("+strings.Join(names, ", ")+")")
 	if err != nil {
 		return err
 	}
@@ -301,11 +521,11 @@ func (s *Store) insert(ctx context.Context, dataset string, fileID uint64, now i
 		var v any
 		switch c.kind {
 		case ckDataset:
-			v = repeat(dataset, n)
+			v = dataset
 		case ckFile:
-			v = repeat(fileID, n)
+			v = fileID
 		case ckIngestTime:
-			v = repeat(now, n)
+			v = now
 		case ckFormat:
 			out := make([]int32, 0, n)
 			for _, bt := range batches {

@@ -153,7 +153,7 @@ func TestStore(t *testing.T) {
 		if n := count(t, s, ""); n != 10 {
 			t.Fatalf("after Rollback: %d records, want 10", n)
 		}
-		if err := s.waitMutations(t.Context()); err != nil {
+		if err := s.waitMutations(t.Context(), s.conn); err != nil {
 			t.Fatal(err)
 		}
 		var raw uint64
@@ -191,7 +191,7 @@ func TestStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s3.Close()
-		if err := s3.waitMutations(t.Context()); err != nil {
+		if err := s3.waitMutations(t.Context(), s3.conn); err != nil {
 			t.Fatal(err)
 		}
 		var raw uint64

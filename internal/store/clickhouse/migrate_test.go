@@ -1,0 +1,108 @@
+package clickhouse
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/flowlens/flowlens/internal/insights/sqlgen"
+	"github.com/flowlens/flowlens/internal/query"
+	"github.com/flowlens/flowlens/internal/store/clickhouse/chtest"
+)
+
+// loadSQL runs the statements of a file (";" at the end of a line ends
+// one) in database db over the server's HTTP interface.
+func loadSQL(t *testing.T, srv *chtest.Server, db, path string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Query(t.Context(), "CREATE DATABASE IF NOT EXISTS "+db); err != nil {
+		t.Fatal(err)
+	}
+	u := srv.HTTP + "?" + url.Values{"database": {db}, "allow_experimental_low_cardinality_type": {"1"}}.Encode()
+	var lines []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "--") {
+			continue
+		}
+		lines = append(lines, line)
+	}
+	for _, st := range strings.Split(strings.Join(lines, "\n"), ";\n") {
+		if strings.TrimSpace(st) == "" {
+			continue
+		}
+		resp, err := http.Post(u, "text/plain", strings.NewReader(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%.80s…: %s", st, body)
+		}
+	}
+}
+
+// TestMigrateFromV1 opens a database of schema version 1, written on
+// 18.16 by a release whose catalog ended with the version-5 fields: the
+// columns of the newer fields are added (NULL in the old rows), the
+// LowCardinality columns become plain, the views follow, the records and
+// the registry stay, and the answers are right.
+func TestMigrateFromV1(t *testing.T) {
+	srv := chtest.Start(t)
+	loadSQL(t, srv, "old", "testdata/schema/v1-catalog5-18.16.sql")
+	s := openTest(t, srv, "old")
+	res, err := s.Query(t.Context(), `SELECT name, type FROM system.columns WHERE database = 'old' AND table = 'records' AND name IN ('action', 'reject_reason', 'tgw_id', 'ecs_task_id')  ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[[action Nullable(String)] [ecs_task_id Nullable(String)] [reject_reason Nullable(String)] [tgw_id Nullable(String)]]"
+	if s.ft.codecs {
+		want = "[[action LowCardinality(Nullable(String))] [ecs_task_id LowCardinality(Nullable(String))] [reject_reason LowCardinality(Nullable(String))] [tgw_id LowCardinality(Nullable(String))]]"
+	}
+	if got := fmtRows(res.Rows); got != want {
+		t.Errorf("columns after the migration: %s, want %s", got, want)
+	}
+	if v, err := s.storedVersion(t.Context()); err != nil || v != schemaVersion {
+		t.Errorf("schema_version %q (%v), want %s", v, err, schemaVersion)
+	}
+	eng := query.New(query.Config{Dialect: sqlgen.ClickHouse{}}, s, s)
+	for q, want := range map[string]string{
+		`stats count(*) as n, count_distinct(action) as a`:                                                 "[[6 2]]",
+		`filter dstPort = 22 | stats count(*) as n, sum(action = "REJECT") as r by dstAddr | sort dstAddr`: "[[10.1.0.8 1 1] [10.1.0.9 2 2]]",
+		`filter ispresent(rejectReason) or ispresent(tgwId) | stats count(*) as n`:                         "[[0]]",
+		`filter logStatus = "NODATA" | fields @timestamp, action, srcAddr | sort @timestamp`:               "[[2026-01-15 00:05:00 +0000 UTC <nil> <nil>]]",
+	} {
+		res, _, err := eng.Run(t.Context(), query.Request{Query: q})
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		if got := fmtRows(res.Rows); got != want {
+			t.Errorf("%s: %s, want %s", q, got, want)
+		}
+	}
+	// new ingests go beside the old records; a second open changes nothing
+	if err := ingest(t, s, "prod", "new.log", false, batchOf(t, 10, hour0+3600)); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openTest(t, srv, "old")
+	if n := count(t, s2, ""); n != 16 {
+		t.Errorf("%d records after an ingest, want 16", n)
+	}
+	if changed, err := s2.reconcileColumns(t.Context(), s2.conn); err != nil || changed {
+		t.Errorf("a migrated table changes again (%v)", err)
+	}
+	ds, err := s2.Datasets(t.Context())
+	if err != nil || len(ds) != 1 || ds[0].Files != 2 || ds[0].Records != 16 || len(ds[0].Formats) != 1 {
+		t.Errorf("datasets: %+v %v", ds, err)
+	}
+}
+
+func fmtRows(rows [][]any) string { return fmt.Sprint(rows) }
