@@ -1,8 +1,8 @@
 // Package s3 is flowlens's S3 client: s3:// URLs, and listing, reading and
 // writing objects with aws-sdk-go-v2. Credentials, region and endpoint are
 // found the AWS way (environment, shared config and profile, instance
-// role); AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL point it at an
-// S3-compatible server, which it then addresses path-style.
+// role); AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or a profile's endpoint_url
+// point it at an S3-compatible server, which it then addresses path-style.
 package s3
 
 import (
@@ -160,6 +160,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	ac, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load the AWS configuration: %w", err)
+	}
+	if endpoint == "" && ac.BaseEndpoint != nil {
+		// endpoint_url of the profile in the shared config file.
+		endpoint = *ac.BaseEndpoint
 	}
 	c := &Client{cfg: ac, endpoint: endpoint, regionSet: ac.Region != "", clients: map[string]*s3.Client{}, buckets: map[string]string{}}
 	if ac.Region == "" {

@@ -270,10 +270,10 @@ func TestCredentialsTheAWSWay(t *testing.T) {
 	defer hs.Close()
 	dir := t.TempDir()
 	creds, cfg := dir+"/credentials", dir+"/config"
-	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = d\n\n[flowlens]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = p\n"), 0o600); err != nil {
+	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = d\n\n[flowlens]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = p\n\n[local]\naws_access_key_id = AKIDLOCAL\naws_secret_access_key = l\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(cfg, []byte("[profile flowlens]\nregion = ap-southeast-2\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("[profile flowlens]\nregion = ap-southeast-2\n\n[profile local]\nregion = eu-west-1\nendpoint_url = "+hs.URL+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -284,6 +284,7 @@ func TestCredentialsTheAWSWay(t *testing.T) {
 		{"profile", map[string]string{"AWS_PROFILE": "flowlens"}, "Credential=AKIDPROFILE/"},
 		{"default profile", map[string]string{"AWS_REGION": "eu-west-1"}, "Credential=AKIDDEFAULT/"},
 		{"environment", map[string]string{"AWS_PROFILE": "flowlens", "AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "e"}, "Credential=AKIDENV/"},
+		{"profile endpoint", map[string]string{"AWS_PROFILE": "local", "AWS_ENDPOINT_URL": ""}, "Credential=AKIDLOCAL/"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{"AWS_ENDPOINT_URL": hs.URL, "AWS_SHARED_CREDENTIALS_FILE": creds, "AWS_CONFIG_FILE": cfg}
