@@ -49,8 +49,16 @@ type Config struct {
 	Region, Account string
 	// MaxBodyBytes bounds a request body (after gzip decoding).
 	MaxBodyBytes int64
-	// MaxQueries bounds the Logs Insights queries running at once.
+	// MaxQueries bounds the Logs Insights queries not yet finished
+	// (Scheduled or Running, AWS's concurrency quota); StartQuery beyond
+	// it is LimitExceededException.
 	MaxQueries int
+	// MaxRunning bounds the queries the engine runs at once; the others
+	// wait, Scheduled, for a slot.
+	MaxRunning int
+	// QueryTimeout bounds a query from StartQuery on, its wait for a slot
+	// included; beyond it the query's status is Timeout (AWS: 60 minutes).
+	QueryTimeout time.Duration
 	// QueryTTL is how long finished queries and their results are kept.
 	QueryTTL time.Duration
 	// MaxEventAge: PutLogEvents reports older events in
@@ -62,7 +70,7 @@ type Config struct {
 // DefaultConfig returns the defaults of flowlens serve.
 func DefaultConfig() Config {
 	return Config{Verify: true, Region: "us-east-1", Account: "000000000000", MaxBodyBytes: 8 << 20,
-		MaxQueries: 30, QueryTTL: 24 * time.Hour}
+		MaxQueries: 30, MaxRunning: 8, QueryTimeout: 60 * time.Minute, QueryTTL: 24 * time.Hour}
 }
 
 // Store is what the API needs of the store.
@@ -154,6 +162,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.MaxQueries <= 0 {
 		cfg.MaxQueries = def.MaxQueries
 	}
+	if cfg.MaxRunning <= 0 {
+		cfg.MaxRunning = def.MaxRunning
+	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = def.QueryTimeout
+	}
 	if cfg.QueryTTL <= 0 {
 		cfg.QueryTTL = def.QueryTTL
 	}
@@ -172,7 +186,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Logger.With("component", "cwlogs")}
-	s.queries = newQueryManager(cfg.QueryTTL, deps.Now)
+	s.queries = newQueryManager(cfg.QueryTTL, cfg.MaxRunning, deps.Now)
 	return s, nil
 }
 

@@ -27,9 +27,6 @@ const (
 	statusTimeout   = "Timeout"
 )
 
-// maxQueryDuration is AWS's query timeout.
-const maxQueryDuration = 60 * time.Minute
-
 type runningQuery struct {
 	id, text, language string
 	groups             []string
@@ -61,14 +58,29 @@ type queryStats struct {
 type queryManager struct {
 	ttl time.Duration
 	now func() time.Time
+	// slots holds a token per query the engine runs
+	slots chan struct{}
 
 	mu      sync.Mutex
 	queries map[string]*runningQuery
 	wg      sync.WaitGroup
 }
 
-func newQueryManager(ttl time.Duration, now func() time.Time) *queryManager {
-	return &queryManager{ttl: ttl, now: now, queries: map[string]*runningQuery{}}
+func newQueryManager(ttl time.Duration, running int, now func() time.Time) *queryManager {
+	return &queryManager{ttl: ttl, now: now, slots: make(chan struct{}, running), queries: map[string]*runningQuery{}}
+}
+
+// acquire waits for an engine slot until ctx ends.
+func (m *queryManager) acquire(ctx context.Context) (release func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case m.slots <- struct{}{}:
+		return func() { <-m.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (m *queryManager) gcLocked() {
@@ -186,9 +198,11 @@ func (s *Server) startQuery(c *call) (any, error) {
 	defer s.queries.mu.Unlock()
 	s.queries.gcLocked()
 	if s.queries.running() >= s.cfg.MaxQueries {
-		return nil, errf("LimitExceededException", "%d queries are running, the most flowlens runs at once; retry when one ends", s.cfg.MaxQueries)
+		// AWS's words for its concurrency quota
+		return nil, errf("LimitExceededException", "Account maximum query concurrency limit of [%d] reached.", s.cfg.MaxQueries)
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), maxQueryDuration)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), s.cfg.QueryTimeout)
+	deadline, _ := ctx.Deadline()
 	q := &runningQuery{id: newRequestID(), text: in.QueryString, language: "CWLI", groups: groups, created: s.deps.Now(), cancel: cancel, status: statusScheduled}
 	q.stats.RecordsScanned, q.stats.BytesScanned, q.stats.LogGroupsScanned = float64(scanned), float64(bytes), float64(len(groups))
 	s.queries.queries[q.id] = q
@@ -196,23 +210,32 @@ func (s *Server) startQuery(c *call) (any, error) {
 	go func() {
 		defer s.queries.wg.Done()
 		defer cancel()
-		q.mu.Lock()
-		if q.status == statusScheduled {
-			q.status = statusRunning
-		}
-		q.mu.Unlock()
-		res, err := s.deps.Engine.Exec(ctx, compiled)
+		// Scheduled until the engine has a slot for it
+		release, err := s.queries.acquire(ctx)
 		var rows [][]resultField
 		if err == nil {
-			rows = awsRows(res, groupOf(groups), !compiledGrouped(compiled))
+			q.mu.Lock()
+			if q.status == statusScheduled {
+				q.status = statusRunning
+			}
+			q.mu.Unlock()
+			var res *store.Result
+			if res, err = s.deps.Engine.Exec(ctx, compiled); err == nil {
+				rows = awsRows(res, groupOf(groups), !compiledGrouped(compiled))
+			}
+			// free before the status says the query ended
+			release()
 		}
 		q.mu.Lock()
 		defer q.mu.Unlock()
-		q.finished = s.deps.Now()
+		if q.finished.IsZero() {
+			q.finished = s.deps.Now()
+		}
 		switch {
 		case q.status == statusCancelled:
-		case errors.Is(ctx.Err(), context.DeadlineExceeded):
-			q.status, q.err = statusTimeout, "the query ran longer than 60 minutes"
+		case errors.Is(ctx.Err(), context.DeadlineExceeded) || !time.Now().Before(deadline):
+			// an answer that came after the deadline is a timeout too
+			q.status, q.err, q.results = statusTimeout, fmt.Sprintf("the query ran longer than %s", s.cfg.QueryTimeout), nil
 		case errors.Is(err, context.Canceled):
 			q.status = statusCancelled
 		case err != nil:
@@ -395,7 +418,9 @@ func (s *Server) stopQuery(c *call) (any, error) {
 	if !q.finished.IsZero() {
 		return map[string]bool{"success": false}, nil
 	}
-	q.status = statusCancelled
+	// Cancelled and no longer counted against MaxQueries from now on;
+	// its goroutine frees the engine slot once the engine has stopped.
+	q.status, q.finished = statusCancelled, s.deps.Now()
 	q.cancel()
 	return map[string]bool{"success": true}, nil
 }
