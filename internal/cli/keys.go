@@ -115,9 +115,12 @@ func runKeys(ctx context.Context, env *Env, args []string) error {
 	}
 }
 
-// newCWLogs builds the CloudWatch Logs API of flowlens serve.
-func newCWLogs(env *Env, dir, authMode string, maxAge time.Duration, st store.Backend, engine *query.Engine, tokens *auth.Store, writeMu sync.Locker, logger *slog.Logger) (*cwlogs.Server, error) {
+// newCWLogs builds the CloudWatch Logs API of flowlens serve; its queries
+// run maxRunning at once (the others wait, Scheduled) and end Timeout after
+// timeout.
+func newCWLogs(env *Env, dir, authMode string, maxAge time.Duration, maxRunning int, timeout time.Duration, st store.Backend, engine *query.Engine, tokens *auth.Store, writeMu sync.Locker, logger *slog.Logger) (*cwlogs.Server, error) {
 	cfg := cwlogs.DefaultConfig()
+	cfg.MaxRunning, cfg.QueryTimeout = maxRunning, timeout
 	cfg.Dir = filepath.Join(dir, "cwlogs")
 	switch authMode {
 	case "verify":

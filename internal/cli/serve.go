@@ -68,8 +68,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	listen := fs.String("listen", def.Listen, "`address` to listen on (host:port)")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "the certificate's private key `file` (PEM)")
-	maxConc := fs.Int("max-concurrent", def.MaxConcurrent, "queries run at once; beyond that a query gets HTTP 429 with Retry-After")
-	timeout := fs.Duration("query-timeout", def.QueryTimeout, "longest a query may run (a request may ask for less)")
+	maxConc := fs.Int("max-concurrent", def.MaxConcurrent, "queries run at once; beyond that a query gets HTTP 429 with Retry-After (the CloudWatch Logs API's StartQuery waits Scheduled instead, up to 30 queries not finished, as AWS's quota)")
+	timeout := fs.Duration("query-timeout", def.QueryTimeout, "longest a query may run (a request may ask for less); a CloudWatch Logs API query past it, its wait included, ends Timeout")
 	maxRows := fs.Int64("max-rows", def.MaxRows, "largest row cap a request may ask for (\"limit\"; the default cap is 10000)")
 	maxBody := fs.Int64("max-body", def.MaxBodyBytes, "largest request body in `bytes`")
 	memLimit := fs.String("memory-limit", "4GB", "memory limit of the query engine (DuckDB memory_limit; not used with a ClickHouse --store)")
@@ -169,7 +169,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	shared.filters = filters.ev
-	cwl, err := newCWLogs(env, dir, *cwlAuth, *cwlMaxAge, st, cwlEngine, tokens, writeMu, logger)
+	cwl, err := newCWLogs(env, dir, *cwlAuth, *cwlMaxAge, *maxConc, *timeout, st, cwlEngine, tokens, writeMu, logger)
 	if err != nil {
 		return err
 	}
