@@ -6,6 +6,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/insights/plan"
 	"github.com/flowlens/flowlens/internal/query"
+	"github.com/flowlens/flowlens/internal/store"
 )
 
 // An asynchronous Logs Insights query whose answer is the union of its
@@ -191,14 +192,11 @@ func floorDiv(a, b int64) int64 {
 }
 
 // dataRange is the range of record start times a compiled query reads:
-// its own bounds, else those of the data in its datasets.
-func (s *Server) dataRange(ctx context.Context, c *query.Compiled) (first, last int64, ok bool) {
+// its own bounds, else those of the data in its datasets (ds: the
+// catalogue's list).
+func dataRange(c *query.Compiled, ds []store.Dataset) (first, last int64, ok bool) {
 	var lo, hi time.Time
-	if s.deps.Datasets != nil && (c.Start.IsZero() || c.End.IsZero()) {
-		ds, err := s.deps.Datasets.Datasets(ctx)
-		if err != nil {
-			return 0, 0, false
-		}
+	if c.Start.IsZero() || c.End.IsZero() {
 		for _, d := range ds {
 			if (len(c.Datasets) > 0 && !contains(c.Datasets, d.Name)) || d.Records == 0 {
 				continue
@@ -223,9 +221,36 @@ func (s *Server) dataRange(ctx context.Context, c *query.Compiled) (first, last 
 	return lo.Unix(), hi.Unix(), true
 }
 
+// bytesPerRecord is the datasets' estimated size per record (all when
+// names is empty).
+func bytesPerRecord(ds []store.Dataset, names []string) float64 {
+	var recs, size int64
+	for _, d := range ds {
+		if len(names) == 0 || contains(names, d.Name) {
+			recs += d.Records
+			size += d.Bytes
+		}
+	}
+	if recs == 0 {
+		return 0
+	}
+	return float64(size) / float64(recs)
+}
+
+// countRecords counts the records of datasets (all when empty) whose start
+// is in [start, end].
+func (s *Server) countRecords(ctx context.Context, datasets []string, start, end time.Time) (int64, error) {
+	res, _, err := s.deps.Engine.Run(ctx, query.Request{Query: "stats count(*) as n", Datasets: datasets, Start: start, End: end})
+	if err != nil || len(res.Rows) != 1 {
+		return 0, err
+	}
+	n, _ := res.Rows[0][0].(int64)
+	return n, nil
+}
+
 // executeSliced runs a sliceable query slice by slice, publishing the rows
 // and statistics of the slices done.
-func (s *Server) executeSliced(ctx context.Context, p *parsed, q *run, sl slicing, cuts []timeSlice, stats *Statistics) (*Result, error) {
+func (s *Server) executeSliced(ctx context.Context, p *parsed, q *run, sl slicing, cuts []timeSlice, perRecord float64, stats *Statistics) (*Result, error) {
 	var out *Result
 	rows := [][]any{}
 	covered := timeSlice{first: cuts[0].first, last: cuts[0].last}
@@ -248,12 +273,12 @@ func (s *Server) executeSliced(ctx context.Context, p *parsed, q *run, sl slicin
 		if full {
 			rows = rows[:sl.cap]
 		}
-		n, b, err := s.scanned(ctx, query.Request{Datasets: c.Datasets, Start: req.Start, End: req.End})
+		n, err := s.countRecords(ctx, c.Datasets, req.Start, req.End)
 		if err != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		stats.RecordsScanned += n
-		stats.BytesScanned += b
+		stats.BytesScanned += int64(perRecord * float64(n))
 		switch {
 		case sl.records && int64(len(part.Rows)) < sl.cap:
 			// Every record that passed is a row of the slice: no count needed.

@@ -586,10 +586,12 @@ func (s *Server) executeAsync(ctx context.Context, p *parsed, q *run, stats *Sta
 	if err != nil {
 		return nil, err
 	}
-	if sl, ok := sliceable(c.Plan, p.Limit); ok {
-		if first, last, ok := s.dataRange(ctx, c); ok {
+	if sl, ok := sliceable(c.Plan, p.Limit); ok && s.deps.Datasets != nil {
+		// One look at the catalogue (it costs more than a slice's count).
+		ds, _ := s.deps.Datasets.Datasets(ctx)
+		if first, last, ok := dataRange(c, ds); ok {
 			if cuts := sl.slices(first, last); cuts != nil {
-				res, err := s.executeSliced(ctx, p, q, sl, cuts, stats)
+				res, err := s.executeSliced(ctx, p, q, sl, cuts, bytesPerRecord(ds, c.Datasets), stats)
 				if err != nil && ctx.Err() != nil {
 					return nil, s.timeoutErr(ctx, p)
 				}
