@@ -209,11 +209,15 @@ func jsonMarshal(v any) ([]byte, error) {
 	return bytes.TrimSpace(buf.Bytes()), err
 }
 
-// TestLoadtestShort is CI's short load test: concurrent clients mixing
-// Q1–Q7 beyond the server's concurrency limit get no errors (429s are
-// waited out).
+// TestLoadtestShort is CI's short load test (make bench-serve's, on a
+// small generated demo day): concurrent clients mixing Q1–Q7 beyond the
+// server's concurrency limit get no errors (429s are waited out); then each
+// query once through the asynchronous API.
 func TestLoadtestShort(t *testing.T) {
-	data := queryDB(t)
+	dir := t.TempDir()
+	logs, data := filepath.Join(dir, "logs"), filepath.Join(dir, "db")
+	mustStore(t, nil, "generate", "--preset", "demo", "--records", "20000", "--out", logs, "--quiet")
+	mustStore(t, nil, "ingest", "--data", data, "--dataset", "demo", logs)
 	startServe(t, data, "--max-concurrent", "2")
 	code, out, errs := storeRun(t, nil, "loadtest", "--data", data, "--clients", "12", "--duration", "3s", "--output", "json")
 	if code != 0 {
