@@ -19,12 +19,37 @@ import (
 
 	"github.com/flowlens/flowlens/internal/auth"
 	"github.com/flowlens/flowlens/internal/query"
+	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
 
 // queryServer is the API over a DuckDB store holding one group, "g", of
 // n flow log records, and an SDK client of it.
 func queryServer(t *testing.T, cfg Config, n int) (*Server, *cloudwatchlogs.Client) {
+	t.Helper()
+	return queryServerOver(t, cfg, n, nil)
+}
+
+// heldQuerier holds each query of the engine until open is closed or the
+// query's context ends, then runs it on the DuckDB store; entered says
+// that a query has reached the engine.
+type heldQuerier struct {
+	st            store.Querier
+	entered, open chan struct{}
+}
+
+func (h *heldQuerier) Query(ctx context.Context, sql string, args ...any) (*store.Result, error) {
+	h.entered <- struct{}{}
+	select {
+	case <-h.open:
+	case <-ctx.Done():
+	}
+	return h.st.Query(ctx, sql, args...)
+}
+
+// queryServerOver is queryServer whose engine runs its queries through
+// hold (nil: straight on the store).
+func queryServerOver(t *testing.T, cfg Config, n int, hold *heldQuerier) (*Server, *cloudwatchlogs.Client) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -34,7 +59,11 @@ func queryServer(t *testing.T, cfg Config, n int) (*Server, *cloudwatchlogs.Clie
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	cfg.Dir, cfg.Verify = filepath.Join(dir, "cwlogs"), false
-	s, err := New(cfg, Deps{Store: st, Engine: query.New(query.Config{}, st, st), Tokens: auth.Open(dir),
+	var q store.Querier = st
+	if hold != nil {
+		hold.st, q = st, hold
+	}
+	s, err := New(cfg, Deps{Store: st, Engine: query.New(query.Config{}, q, st), Tokens: auth.Open(dir),
 		WriteMu: &sync.Mutex{}, ValidDataset: duckdb.ValidDatasetName})
 	if err != nil {
 		t.Fatal(err)
@@ -238,5 +267,42 @@ func TestQueryTimeout(t *testing.T) {
 	q2 := mustStartCount(t, c)
 	if out := finalStatus(t, c, q2); out.Status != types.QueryStatusTimeout && out.Status != types.QueryStatusComplete {
 		t.Fatalf("the next query: %s", out.Status)
+	}
+}
+
+// TestQueryStopRunning: StopQuery of a query the engine is running ends it
+// Cancelled, and its engine slot goes to the query that waited, Scheduled,
+// which then runs and completes.
+func TestQueryStopRunning(t *testing.T) {
+	hold := &heldQuerier{entered: make(chan struct{}, 4), open: make(chan struct{})}
+	_, c := queryServerOver(t, Config{MaxQueries: 2, MaxRunning: 1}, 7, hold)
+	q1 := mustStartCount(t, c)
+	<-hold.entered // q1 is in the engine
+	if out := queryStatus(t, c, q1); out.Status != types.QueryStatusRunning {
+		t.Fatalf("a query in the engine: %s", out.Status)
+	}
+	q2 := mustStartCount(t, c)
+	if out := queryStatus(t, c, q2); out.Status != types.QueryStatusScheduled {
+		t.Fatalf("a query waiting for the engine: %s", out.Status)
+	}
+	if _, err := startCount(t, c); !errors.As(err, new(*types.LimitExceededException)) {
+		t.Fatalf("a third query: %v", err)
+	}
+	if got := described(t, c, types.QueryStatusRunning); !sameIDs(ids(got), q1) {
+		t.Errorf("Running queries: %v", got)
+	}
+	if !stopQuery(t, c, q1) {
+		t.Fatal("StopQuery of a running query: success false")
+	}
+	if out := queryStatus(t, c, q1); out.Status != types.QueryStatusCancelled {
+		t.Fatalf("the stopped query: %s", out.Status)
+	}
+	<-hold.entered // q2 has the slot q1 left
+	close(hold.open)
+	if out := finalStatus(t, c, q2); out.Status != types.QueryStatusComplete || aws.ToString(out.Results[0][0].Value) != "7" {
+		t.Fatalf("the query that waited: %s %v", out.Status, out.Results)
+	}
+	if out := finalStatus(t, c, q1); out.Status != types.QueryStatusCancelled || len(out.Results) != 0 {
+		t.Errorf("the stopped query at the end: %s %v", out.Status, out.Results)
 	}
 }
