@@ -15,7 +15,47 @@ import (
 
 // Datasets lists every dataset with its records, estimated bytes on disk,
 // time range, formats, files and last ingest.
+//
+// The answer is computed once per change of the store (a commit, a
+// retention, a statement through Query that is not a plain read) and kept:
+// a server asks for it with every query, and counting the records scans
+// every sealed file.
 func (s *Store) Datasets(ctx context.Context) ([]store.Dataset, error) {
+	gen := s.catGen.Load()
+	s.catMu.Lock()
+	if s.catValid && s.catCacheGen == gen {
+		out := copyDatasets(s.catCache)
+		s.catMu.Unlock()
+		return out, nil
+	}
+	s.catMu.Unlock()
+	out, err := s.computeDatasets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.catMu.Lock()
+	s.catCache, s.catCacheGen, s.catValid = copyDatasets(out), gen, true
+	s.catMu.Unlock()
+	return out, nil
+}
+
+// changed marks the store's contents changed (Datasets computes anew).
+func (s *Store) changed() { s.catGen.Add(1) }
+
+func copyDatasets(ds []store.Dataset) []store.Dataset {
+	out := make([]store.Dataset, len(ds))
+	for i, d := range ds {
+		out[i] = d
+		out[i].Formats = make(map[int]string, len(d.Formats))
+		for k, v := range d.Formats {
+			out[i].Formats[k] = v
+		}
+	}
+	return out
+}
+
+// computeDatasets computes Datasets.
+func (s *Store) computeDatasets(ctx context.Context) ([]store.Dataset, error) {
 	byID := map[int]*store.Dataset{}
 	declared := "NULL"
 	if s.hasDeclared {
@@ -147,6 +187,7 @@ func (s *Store) SetRetention(ctx context.Context, dataset string, keep time.Dura
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	res, err := s.db.ExecContext(ctx, q, args...)
+	s.changed()
 	if err != nil {
 		return fmt.Errorf("set retention: %w", err)
 	}

@@ -102,6 +102,7 @@ func (s *Store) Compact(ctx context.Context) (from, to int64, err error) {
 		return 0, 0, fmt.Errorf("compact: reopen: %w", err)
 	}
 	to = fileSize(s.path)
+	s.changed()
 	s.logger.Info("compacted the database file", "from", from, "to", to)
 	return from, to, nil
 }

@@ -16,6 +16,7 @@ import (
 // statements: settings made with SET (not SET GLOBAL) apply to it alone,
 // so that one client of a shared store cannot change another's.
 type Session struct {
+	s    *Store
 	conn *sql.Conn
 	// discard: the connection holds views of its own and is closed at
 	// Close instead of going back to the pool.
@@ -28,11 +29,14 @@ func (s *Store) Session(ctx context.Context) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open session: %w", err)
 	}
-	return &Session{conn: conn}, nil
+	return &Session{s: s, conn: conn}, nil
 }
 
 // Query runs SQL on the session's connection.
 func (c *Session) Query(ctx context.Context, query string, args ...any) (*store.Result, error) {
+	if !plainRead(query) && c.s != nil {
+		defer c.s.changed()
+	}
 	rows, err := c.conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -115,7 +119,7 @@ func (s *Store) WindowSession(ctx context.Context, dataset string, start, end ti
 	if err != nil {
 		return nil, fmt.Errorf("open session: %w", err)
 	}
-	sess := &Session{conn: conn, discard: true}
+	sess := &Session{s: s, conn: conn, discard: true}
 	if _, err := conn.ExecContext(ctx, strings.Join(stmts, "; ")); err != nil {
 		_ = sess.Close()
 		return nil, fmt.Errorf("window views: %w", err)

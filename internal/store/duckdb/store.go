@@ -106,6 +106,13 @@ type Store struct {
 	// after (collect); lastSeq makes sealed file names unique.
 	garbage []garbageFile
 	lastSeq int64
+	// catGen counts the changes of the store's contents; the answer of
+	// Datasets is kept for one value of it.
+	catGen      atomic.Int64
+	catMu       sync.Mutex
+	catCache    []store.Dataset
+	catCacheGen int64
+	catValid    bool
 }
 
 var (
@@ -452,11 +459,41 @@ func (s *Store) ReadOnly() bool { return s.cfg.ReadOnly }
 // Query runs DuckDB SQL and materialises the result. Values are converted
 // to the types store.Result documents.
 func (s *Store) Query(ctx context.Context, query string, args ...any) (*store.Result, error) {
+	if !plainRead(query) {
+		defer s.changed()
+	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	return materialise(ctx, rows)
+}
+
+// plainRead reports whether SQL text is one statement that cannot change
+// the store: a SELECT, FROM, DESCRIBE, SHOW, SUMMARIZE or VALUES, or a
+// WITH without a writing keyword, and no ';' inside. Anything else may
+// write: Datasets computes anew after it.
+func plainRead(q string) bool {
+	q = strings.TrimSpace(q)
+	if strings.Contains(strings.TrimRight(q, "; \t\r\n"), ";") {
+		return false
+	}
+	word := strings.ToUpper(strings.TrimLeft(strings.FieldsFunc(q+" ", func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\n' || r == '\r'
+	})[0], "("))
+	switch word {
+	case "SELECT", "FROM", "DESCRIBE", "SHOW", "SUMMARIZE", "VALUES":
+		return true
+	case "WITH":
+		up := strings.ToUpper(q)
+		for _, w := range []string{"INSERT", "UPDATE", "DELETE", "COPY", "CREATE", "DROP", "ALTER"} {
+			if strings.Contains(up, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // materialise reads every row of rows and closes it.

@@ -742,6 +742,7 @@ func (w *writeTx) commit(ctx context.Context) error {
 		}
 		return err
 	}
+	w.s.changed()
 	w.s.mu.Lock()
 	for id, n := range w.newDatasets {
 		w.s.datasets[id] = n
