@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
@@ -136,6 +135,10 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		if err := os.WriteFile(marker, []byte(strconv.FormatInt(sum.Records, 10)+"\n"), 0o644); err != nil {
 			return err
 		}
+	}
+	// The dataset may be a symbolic link to a shared copy.
+	if real, err := filepath.EvalSymlinks(dataDir); err == nil {
+		dataDir = real
 	}
 	gzFiles, gzBytes, err := gzipFiles(dataDir)
 	if err != nil {
@@ -415,8 +418,19 @@ func timePeer(ctx context.Context, p benchPeer, id, needle string, runs int) (be
 func timeCLI(ctx context.Context, self, data, q string, runs int) (benchTiming, error) {
 	var t benchTiming
 	var ds []time.Duration
+	// The peak RSS comes from /usr/bin/time (a child's own rusage would
+	// count this process's resident set, inherited through exec).
+	timeBin, _ := exec.LookPath("time")
+	if _, err := os.Stat("/usr/bin/time"); err == nil {
+		timeBin = "/usr/bin/time"
+	}
 	for i := 0; i <= runs; i++ {
-		cmd := exec.CommandContext(ctx, self, "query", "--data", data, "--output", "csv", q)
+		args := []string{"query", "--data", data, "--output", "csv", q}
+		name := self
+		if timeBin != "" {
+			name, args = timeBin, append([]string{"-f", "maxrss %M", self}, args...)
+		}
+		cmd := exec.CommandContext(ctx, name, args...)
 		cmd.Stdout = io.Discard
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
@@ -425,8 +439,10 @@ func timeCLI(ctx context.Context, self, data, q string, runs int) (benchTiming, 
 			return t, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 		}
 		d := time.Since(t0)
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			t.peakRSS = max(t.peakRSS, ru.Maxrss*1024)
+		if _, kb, ok := strings.Cut(stderr.String(), "maxrss "); ok {
+			if n, err := strconv.ParseInt(strings.TrimSpace(kb), 10, 64); err == nil {
+				t.peakRSS = max(t.peakRSS, n*1024)
+			}
 		}
 		if i == 0 {
 			t.first = d
