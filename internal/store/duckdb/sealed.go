@@ -261,6 +261,11 @@ func restoredColumns(tb table) string {
 func (w *writeTx) sealHour(ctx context.Context, tb table, h int64, next sealedSet) (int64, string, error) {
 	name := filepath.ToSlash(filepath.Join(tb.name, fmt.Sprintf("h%d-%d.parquet", h, w.s.sealSeq())))
 	path := w.s.sealedPath(name)
+	for _, err := os.Stat(path); err == nil; _, err = os.Stat(path) {
+		// never over a file another sealed hour may reference
+		name = filepath.ToSlash(filepath.Join(tb.name, fmt.Sprintf("h%d-%d.parquet", h, w.s.sealSeq())))
+		path = w.s.sealedPath(name)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return 0, "", fmt.Errorf("seal: %w", err)
 	}
