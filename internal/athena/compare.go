@@ -1,6 +1,7 @@
 package athena
 
 import (
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -276,3 +277,62 @@ func dayCondition(qual, op, v string) string {
 }
 
 func epoch(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
+// rewriteAddrEq adds the integer form to an equality of srcaddr or
+// dstaddr with an IPv4 literal in a block that reads a view with the flows
+// columns: `srcaddr = '10.0.0.1'` becomes `(srcaddr = '10.0.0.1' AND
+// _srcaddr_v4 = 167772161)`. The store fills the integer column exactly
+// for the records whose text is that canonical dotted quad, so the answer
+// is the same; the store prunes on the integer (its sealed hours compute
+// the text from it: the text test alone reads every record).
+func (s *scope) rewriteAddrEq() {
+	r := s.r
+	for j := s.lo; j < s.hi; j++ {
+		name, _ := r.name(j)
+		if (name != "srcaddr" && name != "dstaddr") || !s.isColumn(j) || s.defines[j-s.lo] || s.defined[name] || s.defined["_"+name+"_v4"] {
+			continue
+		}
+		start := s.columnStart(j)
+		from, to, lit := 0, 0, -1
+		switch {
+		case r.isOp(j+1, "=", "==") && s.boundaryBefore(start) && s.boundaryAfter(j+3):
+			from, to, lit = start, j+2, j+2
+		case start-2 >= s.lo && r.isOp(start-1, "=", "==") && s.boundaryBefore(start-2) && s.boundaryAfter(j+1):
+			from, to, lit = start-2, j, start-2
+		default:
+			continue
+		}
+		v, ok := r.tok(lit).StringValue()
+		if !ok {
+			continue
+		}
+		n, ok := canonicalIPv4(v)
+		if !ok {
+			continue
+		}
+		aliases := s.flowsAliases[s.block[j-s.lo]]
+		qual := r.sigText(start, j-1)
+		if len(aliases) == 0 || qual == "" && len(aliases) != 1 {
+			continue
+		}
+		if qual != "" {
+			q, _ := r.name(j - 2)
+			if start != j-2 || !slices.Contains(aliases, q) {
+				continue
+			}
+		}
+		r.replace(from, to, "("+r.sigText(from, to)+" AND "+qual+"_"+name+"_v4 = "+strconv.FormatUint(uint64(n), 10)+")")
+		j = to
+	}
+}
+
+// canonicalIPv4 returns the value of a dotted quad written as the store
+// writes one (no leading zeros).
+func canonicalIPv4(v string) (uint32, bool) {
+	a, err := netip.ParseAddr(v)
+	if err != nil || !a.Is4() || a.String() != v {
+		return 0, false
+	}
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]), true
+}

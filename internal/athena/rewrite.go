@@ -172,6 +172,7 @@ func (r *rewriter) rewriteStatement(st span) error {
 	s.findDay()
 	s.rewriteViews()
 	s.applyDay()
+	s.rewriteAddrEq()
 	s.rewriteDash()
 	s.rewriteDateFormat()
 	return nil

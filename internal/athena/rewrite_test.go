@@ -54,6 +54,23 @@ func TestRewrite(t *testing.T) {
 		{"legacy nested parens", `SELECT ((((numbytes)))) FROM flows, "nat"`,
 			`SELECT ((((numbytes)))) FROM (SELECT *, bytes AS numbytes FROM flows) AS flows, (SELECT *, bytes AS numbytes FROM "nat") AS "nat"`},
 
+		// address equality: the integer form beside the text
+		{"addr eq", `SELECT * FROM vpc_flow_logs WHERE srcaddr = '10.0.0.1' AND action = 'ACCEPT'`,
+			`SELECT * FROM vpc_flow_logs WHERE (srcaddr = '10.0.0.1' AND _srcaddr_v4 = 167772161) AND action = 'ACCEPT'`},
+		{"addr eq reversed qualified", `SELECT * FROM flows f WHERE '8.8.8.8' = f.dstaddr OR f.srcaddr = '1.2.3.4'`,
+			`SELECT * FROM flows f WHERE ('8.8.8.8' = f.dstaddr AND f._dstaddr_v4 = 134744072) OR (f.srcaddr = '1.2.3.4' AND f._srcaddr_v4 = 16909060)`},
+		{"addr eq not canonical", `SELECT * FROM flows WHERE srcaddr = '010.0.0.1' OR srcaddr = '2001:db8::1' OR srcaddr = 'x'`,
+			`SELECT * FROM flows WHERE srcaddr = '010.0.0.1' OR srcaddr = '2001:db8::1' OR srcaddr = 'x'`},
+		{"addr eq other table", `SELECT * FROM other WHERE srcaddr = '10.0.0.1'`, `SELECT * FROM other WHERE srcaddr = '10.0.0.1'`},
+		{"addr eq other qualifier", `SELECT * FROM flows f JOIN other o ON true WHERE o.srcaddr = '10.0.0.1'`,
+			`SELECT * FROM flows f JOIN other o ON true WHERE o.srcaddr = '10.0.0.1'`},
+		{"addr eq two flows unqualified", `SELECT * FROM flows a, flows b WHERE srcaddr = '10.0.0.1'`,
+			`SELECT * FROM flows a, flows b WHERE srcaddr = '10.0.0.1'`},
+		{"addr eq not a whole operand", `SELECT * FROM flows WHERE srcaddr = '10.0.0.1' || ''`,
+			`SELECT * FROM flows WHERE srcaddr = '10.0.0.1' || ''`},
+		{"addr eq alias", `SELECT dstaddr AS srcaddr FROM flows WHERE srcaddr = '10.0.0.1'`,
+			`SELECT dstaddr AS srcaddr FROM flows WHERE srcaddr = '10.0.0.1'`},
+
 		// day
 		{"day eq", `SELECT count(*) FROM vpc_flow_logs WHERE day = '2024/05/31'`,
 			`SELECT count(*) FROM (SELECT * REPLACE (strftime("date", '%Y/%m/%d') AS day) FROM vpc_flow_logs) AS vpc_flow_logs WHERE (_hour >= 1717113600 AND _hour < 1717200000)`},
