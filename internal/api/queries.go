@@ -430,8 +430,8 @@ type QueryStatus struct {
 	Truncated   bool       `json:"truncated,omitempty"`
 	Shape       *Shape     `json:"shape,omitempty"`
 	Error       *Error     `json:"error,omitempty"`
-	// Partial marks the rows of a running query: those of the time slices
-	// done (see Progress), a part of the final answer.
+	// Partial marks the rows of a query that runs (or was stopped or timed
+	// out) slice by slice: those of the time slices done (see Progress).
 	Partial  bool      `json:"partial,omitempty"`
 	Progress *Progress `json:"progress,omitempty"`
 }
@@ -449,7 +449,8 @@ func (q *run) snapshot(now time.Time, withRows bool) QueryStatus {
 	}
 	if q.result != nil {
 		st.Columns, st.Rows, st.Truncated, st.Shape = q.result.Columns, q.result.Rows, q.result.Truncated, q.result.Shape
-	} else if q.partial != nil && q.finished.IsZero() {
+	} else if q.partial != nil && q.status != statusFailed {
+		// Running, or stopped / timed out: the rows of the slices done.
 		st.Columns, st.Rows, st.Shape, st.Partial = q.partial.Columns, q.partial.Rows, q.partial.Shape, true
 	}
 	return st

@@ -24,7 +24,8 @@ import (
 // a query whose answer is a union over time slices (a bin() aggregation,
 // records in time order) shows the rows of the slices done, growing, with
 // statistics that grow too, and ends with the rows of the same query run
-// at once; a top-N over the whole range runs as one statement.
+// at once; a top-N over the whole range runs as one statement; a sliced
+// query stopped after its first slice keeps that slice's rows.
 func TestAsyncPartialResults(t *testing.T) {
 	dir := t.TempDir()
 	logs, data := filepath.Join(dir, "logs"), filepath.Join(dir, "db")
@@ -41,6 +42,7 @@ func TestAsyncPartialResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var hsURL string
 	tokens := auth.Open(data)
 	tok, _, err := tokens.Create(ctx, "test")
 	if err != nil {
@@ -48,12 +50,22 @@ func TestAsyncPartialResults(t *testing.T) {
 	}
 	var mu sync.Mutex
 	seen := map[string][]api.QueryStatus{}
-	srv, err := api.New(api.Config{}, api.Deps{
+	var srv *api.Server
+	const stopMe = "stats count(*) as stopped by bin(5m)"
+	srv, err = api.New(api.Config{}, api.Deps{
 		Engine: query.New(query.Config{}, st, st), Datasets: st, Tokens: tokens, Catalog: cat,
 		Observe: func(s api.QueryStatus) {
 			mu.Lock()
-			defer mu.Unlock()
 			seen[s.QueryID] = append(seen[s.QueryID], s)
+			mu.Unlock()
+			if s.Query == stopMe && s.Progress.SlicesDone == 1 {
+				// StopQuery right after the first slice: the status keeps its rows.
+				req, _ := http.NewRequest("POST", hsURL+"/api/v1/queries/"+s.QueryID+"/stop", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}
 		},
 	})
 	if err != nil {
@@ -61,6 +73,7 @@ func TestAsyncPartialResults(t *testing.T) {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
+	hsURL = hs.URL
 	call := func(method, path string, body any, into any) {
 		t.Helper()
 		b, _ := json.Marshal(body)
@@ -208,4 +221,23 @@ func TestAsyncPartialResults(t *testing.T) {
 			t.Logf("%d slices, %d rows in the first, statistics %+v", len(steps), len(steps[0].Rows), final.Statistics)
 		})
 	}
+
+	t.Run("stopped after a slice keeps its rows", func(t *testing.T) {
+		var started struct{ QueryID string }
+		call("POST", "/api/v1/queries", map[string]any{"query": stopMe}, &started)
+		var final api.QueryStatus
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			final = api.QueryStatus{}
+			call("GET", "/api/v1/queries/"+started.QueryID, nil, &final)
+			if final.Status != "Running" || time.Now().After(deadline) {
+				break
+			}
+		}
+		mu.Lock()
+		first := seen[started.QueryID][0]
+		mu.Unlock()
+		if final.Status != "Cancelled" || !final.Partial || final.Progress.SlicesDone != 1 || len(final.Rows) == 0 || len(final.Rows) != len(first.Rows) {
+			t.Fatalf("status %s partial=%v progress %+v, %d rows (first slice %d)", final.Status, final.Partial, final.Progress, len(final.Rows), len(first.Rows))
+		}
+	})
 }

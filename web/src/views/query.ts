@@ -225,7 +225,9 @@ export function queryPage(app: App, params: URLSearchParams): Page {
           showError(new ApiError(st.error?.message ?? 'the query failed', st.error?.type ?? 'internal', 0, st.error?.position));
         } else {
           status.className = 'status-line';
-          status.textContent = `${st.status === 'Timeout' ? 'Timed out' : 'Stopped'} after ${formatDuration(elapsed)} · ${scanned}`;
+          const kept = st.partial && st.rows ? ` · the ${st.rows.length.toLocaleString('en')} rows of ${st.progress?.slicesDone ?? 0} of ${st.progress?.slices ?? 0} time slices` : '';
+          if (st.partial && st.rows) showResult({ columns: st.columns ?? [], rows: st.rows, statistics: st.statistics, shape: st.shape ?? null });
+          status.textContent = `${st.status === 'Timeout' ? 'Timed out' : 'Stopped'} after ${formatDuration(elapsed)} · ${scanned}${kept}`;
         }
         break;
       }
