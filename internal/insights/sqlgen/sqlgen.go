@@ -517,11 +517,11 @@ func (g *gen) orderKeys(x plan.Expr) []string {
 		return []string{"(" + e + " IS NOT NULL)", e}
 	}
 	if col := plan.Unwritten(x); col != nil && col.Field.Kind == flowlog.KindIP {
-		return g.naturalText(g.expr(x))
+		return g.naturalIP(g.expr(x))
 	}
 	if t := x.Type(); t == plan.TypeString || t == plan.TypeAny {
 		if c, ok := x.(*plan.Column); ok && c.Field.Kind == flowlog.KindIP {
-			return g.naturalText(g.expr(x))
+			return g.naturalIP(g.expr(x))
 		}
 		return g.natural(g.expr(x))
 	}
@@ -570,6 +570,26 @@ func (g *gen) natural(e string) []string {
 func (g *gen) naturalText(e string) []string {
 	padded := g.fn("regexreplace", e, g.d.Str(`([0-9]+)`), g.d.Str(strings.Repeat("0", 19)+`\1`))
 	return []string{g.fn("regexreplace", padded, g.d.Str(`0*([0-9]{20})`), g.d.Str(`\1`))}
+}
+
+// naturalIP is naturalText for addresses. On ClickHouse, which computes
+// every key of every row it sorts (18.16 has no LIMIT WITH TIES to sort
+// the top rows alone), the two regular expressions over every group of a
+// top-N by address cost 10x the aggregation: an IPv4 address's key is
+// built from its number instead (the same text: each octet padded to 20
+// digits), and the expressions run on the other addresses only.
+func (g *gen) naturalIP(e string) []string {
+	if g.d.Name() != "clickhouse" {
+		return g.naturalText(e)
+	}
+	v := "IPv4StringToNum(" + e + ")"
+	pad := func(o string) string {
+		return "concat('" + strings.Repeat("0", 17) + "', substring(toString(" + o + " + 1000), 2, 3))"
+	}
+	v4 := "concat(" + pad("intDiv("+v+", 16777216)") + ", '.', " + pad("(intDiv("+v+", 65536) % 256)") + ", '.', " +
+		pad("(intDiv("+v+", 256) % 256)") + ", '.', " + pad("("+v+" % 256)") + ")"
+	other := g.naturalText("if(" + v + " != 0, '', " + e + ")")[0]
+	return []string{"if(" + v + " != 0, " + v4 + ", " + other + ")"}
 }
 
 // estimate renders `estimate`: the text size of the records the query

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/store"
@@ -507,7 +508,22 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 		fileID = append(fileID, repeat(t.fileID, t.buffered)...)
 		now = append(now, repeat(t.now, t.buffered)...)
 	}
-	cols := s.recordColumns()
+	// Only the columns some batch has: the others are NULL, their default
+	// (a default-format file fills 20 of the 80 columns).
+	var cols []column
+	for _, c := range s.recordColumns() {
+		switch c.kind {
+		case ckDataset, ckHour, ckFile, ckFormat, ckIngestTime:
+			cols = append(cols, c)
+			continue
+		}
+		for _, bt := range batches {
+			if fieldCol(bt, c.field) != nil {
+				cols = append(cols, c)
+				break
+			}
+		}
+	}
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = quoteIdent(c.name)
@@ -551,29 +567,39 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 			v = nullableInts(batches, c.field, n, func(x int64) int64 { return x })
 		case ckIPv4:
 			out := make([]*uint32, 0, n)
+			vals := make([]uint32, n)
+			k := 0
 			for _, bt := range batches {
 				col := fieldCol(bt, c.field)
 				for r := 0; r < bt.N; r++ {
 					if col == nil || !col.Valid[r] || col.Fam[r] != 4 {
 						out = append(out, nil)
-						continue
+					} else {
+						vals[k] = col.V4[r]
+						out = append(out, &vals[k])
 					}
-					x := col.V4[r]
-					out = append(out, &x)
+					k++
 				}
 			}
 			v = out
 		case ckText:
+			// The strings point into the batches, which the FileTx keeps
+			// until Commit or Rollback returns: no copy.
 			out := make([]*string, 0, n)
+			vals := make([]string, n)
+			k := 0
 			for _, bt := range batches {
 				col := fieldCol(bt, c.field)
 				for r := 0; r < bt.N; r++ {
 					if col == nil || !col.Valid[r] {
 						out = append(out, nil)
-						continue
+					} else {
+						if lo, hi := col.Offsets[r], col.Offsets[r+1]; hi > lo {
+							vals[k] = unsafe.String(&col.Data[lo], int(hi-lo))
+						}
+						out = append(out, &vals[k])
 					}
-					x := string(col.Data[col.Offsets[r]:col.Offsets[r+1]])
-					out = append(out, &x)
+					k++
 				}
 			}
 			v = out
