@@ -300,7 +300,7 @@ test('a running query shows the rows and statistics of the slices done', async (
     partialRows = Math.floor(allRows / 3);
     const data = { ...st, status: 'Running', partial: true, rows: st.rows.slice(0, partialRows),
       statistics: { ...st.statistics, recordsScanned: Math.floor(st.statistics.recordsScanned / 3), recordsMatched: Math.floor(st.statistics.recordsMatched / 3) },
-      progress: { slicesDone: 3, slices: 8, start: '2026-01-15T00:00:00Z', end: '2026-01-15T08:59:59Z' } };
+      progress: { slicesDone: 3, slices: 8, start: '2026-01-15T15:00:00Z', end: '2026-01-15T23:59:59Z' } };
     return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ status: 'ok', data }) });
   });
   try {
@@ -308,14 +308,17 @@ test('a running query shows the rows and statistics of the slices done', async (
     await page.locator('button.run').click();
     await page.locator('.status-line[data-partial="true"]').waitFor();
     const line = await page.locator('.status-line').textContent();
-    assert(/^Running · [\d.,]+( [kM])? records scanned · .*3 of 8 time slices \(2026-01-15 00:00:00 → 2026-01-15 08:59:59\) · /.test(line) && line.includes(` · ${partialRows} rows so far · `), `status line ${line}`);
+    assert(/^Running · [\d.,]+( [kM])? records scanned · .*3 of 8 time slices \(2026-01-15 15:00:00 → 2026-01-15 23:59:59\) · /.test(line) && line.includes(` · ${partialRows} rows so far · `), `status line ${line}`);
     assert((await page.locator('table.results tbody tr').count()) === partialRows, 'the table does not hold the rows so far');
     assert((await page.locator('.results-area').getAttribute('data-chart')) === 'line', 'no line chart of the rows so far');
     assert((await page.locator('button.run.stop').count()) === 1, 'the Stop button is gone while it runs');
+    const bar = page.getByRole('progressbar', { name: 'Query progress' });
+    assert((await bar.getAttribute('aria-valuenow')) === '3' && (await bar.getAttribute('aria-valuemax')) === '8', 'the progress bar is not at 3 of 8');
     await shot('partial');
     release();
     await page.locator('.status-line.done').waitFor();
     assert((await page.locator('table.results tbody tr').count()) === allRows, 'the final rows are not shown');
+    assert(await bar.isHidden(), 'the progress bar stays after Complete');
   } finally {
     release();
     await page.unroute(/\/api\/v1\/queries\/q-[0-9a-f]+$/);

@@ -73,6 +73,22 @@ export function queryPage(app: App, params: URLSearchParams): Page {
 
   // Status, results.
   const status = h('div', { class: 'status-line', role: 'status', 'aria-live': 'polite' });
+  // How far a running query is: the time slices done (determinate) or just that it runs.
+  const bar = h('div', { class: 'bar' });
+  const progress = h('div', { class: 'progress', role: 'progressbar', 'aria-label': 'Query progress', hidden: true }, bar);
+  const setProgress = (done?: number, total?: number) => {
+    progress.hidden = done === undefined;
+    const known = !!total;
+    progress.classList.toggle('indeterminate', !known);
+    bar.style.width = known ? `${Math.round((100 * (done ?? 0)) / total!)}%` : '';
+    if (known) {
+      progress.setAttribute('aria-valuenow', String(done));
+      progress.setAttribute('aria-valuemax', String(total));
+    } else {
+      progress.removeAttribute('aria-valuenow');
+      progress.removeAttribute('aria-valuemax');
+    }
+  };
   const chartSelect = h('select', { 'aria-label': 'Chart', class: 'chart-select', onchange: () => {
     state.chart = chartSelect.value as ChartKind;
     updateHash();
@@ -101,6 +117,7 @@ export function queryPage(app: App, params: URLSearchParams): Page {
         h('div', { class: 'segmented', role: 'group', 'aria-label': 'Language' }, langButtons),
         dsPicker.el, timePicker.el, h('span', { class: 'spacer' }), sideButton, shareButton, saveButton, runButton),
       editor.el,
+      progress,
       status,
       results,
     ),
@@ -184,6 +201,7 @@ export function queryPage(app: App, params: URLSearchParams): Page {
       return;
     }
     running = { id, t0, stopped: false };
+    setProgress(0);
     runButton.textContent = 'Stop';
     runButton.classList.add('stop');
     let delay = 150;
@@ -212,6 +230,7 @@ export function queryPage(app: App, params: URLSearchParams): Page {
           }
           parts.push(formatDuration(performance.now() - t0));
           status.textContent = parts.join(' · ');
+          setProgress(st.progress?.slicesDone ?? 0, st.progress?.slices);
           status.dataset.partial = st.partial ? 'true' : 'false';
           continue;
         }
@@ -234,6 +253,7 @@ export function queryPage(app: App, params: URLSearchParams): Page {
     } catch (e) {
       showError(e);
     } finally {
+      setProgress();
       running = null;
       runButton.textContent = 'Run';
       runButton.classList.remove('stop');
