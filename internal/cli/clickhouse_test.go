@@ -119,6 +119,16 @@ func TestClickHouseSameAnswers(t *testing.T) {
 			t.Errorf("%s\n--- embedded\n%s\n--- ClickHouse\n%s", q, a, b)
 		}
 	}
+	// ClickHouse SQL as written; what only the embedded store does says so
+	if out := mustStore(t, nil, "sql", "--store", dsn, "--output", "csv", "SELECT intDiv(toInt64(count()), 1000) AS k FROM flows WHERE dataset = 'demo'"); out != "k\n40\n" {
+		t.Errorf("ClickHouse SQL: %q", out)
+	}
+	if code, _, errs := storeRun(t, nil, "sql", "--store", dsn, "--integer-division", "SELECT 1"); code != 2 || !strings.Contains(errs, "intDiv") {
+		t.Errorf("--integer-division on ClickHouse: exit %d %s", code, errs)
+	}
+	if code, _, errs := storeRun(t, nil, "export", "--store", dsn, "--parquet", filepath.Join(dir, "lake")); code != 1 || !strings.Contains(errs, "embedded database") {
+		t.Errorf("export on ClickHouse: exit %d %s", code, errs)
+	}
 	// the catalogue: the same records, files, time range and formats
 	var dsA, dsB []map[string]any
 	a, b := both(t, "datasets", "--output", "json")
