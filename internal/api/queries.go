@@ -167,7 +167,7 @@ func (s *Server) matched(ctx context.Context, text string, r query.Request) (int
 	}
 	req := r
 	req.Query, req.Limit = count, 0
-	res, _, err := s.deps.Engine.Run(ctx, req)
+	res, _, err := s.runUnchecked(ctx, req)
 	if err != nil || len(res.Rows) != 1 {
 		return 0, err
 	}

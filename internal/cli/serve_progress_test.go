@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -238,6 +239,22 @@ func TestAsyncPartialResults(t *testing.T) {
 		mu.Unlock()
 		if final.Status != "Cancelled" || !final.Partial || final.Progress.SlicesDone != 1 || len(final.Rows) == 0 || len(final.Rows) != len(first.Rows) {
 			t.Fatalf("status %s partial=%v progress %+v, %d rows (first slice %d)", final.Status, final.Partial, final.Progress, len(final.Rows), len(first.Rows))
+		}
+	})
+
+	t.Run("a misspelt dataset fails, sliced or not", func(t *testing.T) {
+		var started struct{ QueryID string }
+		call("POST", "/api/v1/queries", map[string]any{"query": "stats count(*) by bin(5m)", "datasets": []string{"demo", "dmeo"}}, &started)
+		var final api.QueryStatus
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			final = api.QueryStatus{}
+			call("GET", "/api/v1/queries/"+started.QueryID, nil, &final)
+			if final.Status != "Running" || time.Now().After(deadline) {
+				break
+			}
+		}
+		if final.Status != "Failed" || final.Error == nil || !strings.Contains(final.Error.Message, `"dmeo"`) {
+			t.Fatalf("status %s, error %+v", final.Status, final.Error)
 		}
 	})
 }
