@@ -77,7 +77,7 @@ func chCharClass(lit string) (string, bool) {
 }
 
 // chNotNullText is s as a non-Nullable string for the functions that
-// return an array (an array cannot be Nullable): NULL becomes ''.
+// return an array (an array cannot be Nullable): NULL becomes the empty string.
 func chNotNullText(s string) string { return "ifNull(" + s + ", '')" }
 
 // chIPv6Hex is ipv6Hex with the functions of every ClickHouse release (no
