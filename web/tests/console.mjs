@@ -263,7 +263,9 @@ test('a relative range goes to the server as such; local time shifts the times s
     const body = JSON.parse(req.postData());
     assert(body.since === '3h' && !body.start && !body.end, `request ${req.postData()}`);
     await tab.locator('.status-line.done').waitFor();
-    assert(/^Complete · 0 rows/.test(await tab.locator('.status-line').textContent()), 'rows in the last 3 hours of a past day');
+    // Which rows fall in the last 3 hours depends on the time of day (the monitoring tests ingest
+    // a day dated yesterday), so only the answer's arrival is checked here; the request above is the point.
+    assert(/^Complete/.test(await tab.locator('.status-line').textContent()), 'the relative range query did not complete');
     assert(!(await tab.evaluate(() => location.href)).includes(token), 'the token is in the URL');
     await tab.screenshot({ path: join(out, 'timezone.png') });
   } finally {
