@@ -163,7 +163,8 @@ func (s *sealingStore) Datasets(ctx context.Context) ([]store.Dataset, error) {
 }
 
 // TestQueryCorpusSealed runs the corpus with every hour in the sealed tier
-// (Parquet files, address text computed from the integer columns).
+// (Parquet files, address text computed from the integer columns), the
+// hours of each day merged into a day file.
 func TestQueryCorpusSealed(t *testing.T) {
 	far := func() time.Time { return time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC) }
 	s, err := Open(t.Context(), Config{Dir: t.TempDir(), MemoryLimit: "512MB", Threads: 2, Now: far, SealQuiet: -1}, nil)
@@ -174,5 +175,9 @@ func TestQueryCorpusSealed(t *testing.T) {
 	storetest.RunCorpus(t, &sealingStore{Store: s, t: t})
 	if len(s.sealedNow()["records"]) == 0 {
 		t.Error("no sealed hour after the corpus")
+	}
+	// The corpus's days are over: their hours share day files.
+	if f, h := len(s.sealedNow().files("records")), len(s.sealedNow()["records"]); f >= h {
+		t.Errorf("%d sealed files for %d hours: no day file", f, h)
 	}
 }

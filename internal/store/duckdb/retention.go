@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,50 +68,44 @@ func (s *Store) checkpointAfter(ctx context.Context, what string) {
 func (w *writeTx) dropBefore(ctx context.Context, q string, args []any, dataset string) (int64, error) {
 	cutoff := args[0].(int64)
 	var n int64
-	// Sealed hours before the cutoff: a file of the dataset's rows only
-	// (or of every dataset) goes whole; one shared with other datasets is
-	// moved back into its table, where the DELETE below cuts it.
+	// Sealed files with hours before the cutoff: a file whose every row
+	// goes is dropped whole; one that keeps some rows (an hour file shared
+	// with another dataset, a day file whose later hours stay) is written
+	// anew without the others, in this transaction.
 	for _, t := range w.tables() {
-		var drop, back []int64
-		for _, h := range w.sealedView().hours(t.name) {
-			if h >= cutoff {
+		for _, g := range w.sealedView().files(t.name) {
+			if g.hours[0] >= cutoff {
 				continue
 			}
-			f := w.sealedView()[t.name][h]
-			if dataset == "" {
-				drop = append(drop, h)
-				n += f.records
-				continue
+			cond := "_hour < " + strconv.FormatInt(cutoff, 10)
+			if dataset != "" {
+				cond += " AND _dataset_id = " + strconv.FormatInt(int64(args[1].(int)), 10)
 			}
-			var mine, all int64
-			if err := w.conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE _dataset_id = ?), count(*) FROM read_parquet(`+
-				quoteString(w.s.sealedPath(f.name))+`)`, args[1]).Scan(&mine, &all); err != nil {
-				return 0, fmt.Errorf("read %s: %w", f.name, err)
+			gone, all := g.records, g.records
+			if dataset != "" || g.hours[len(g.hours)-1] >= cutoff {
+				if err := w.conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE `+cond+`), count(*) FROM read_parquet(`+
+					quoteString(w.s.sealedPath(g.name))+`)`).Scan(&gone, &all); err != nil {
+					return 0, fmt.Errorf("read %s: %w", g.name, err)
+				}
 			}
 			switch {
-			case mine == all:
-				drop = append(drop, h)
-				n += f.records
-			case mine > 0:
-				back = append(back, h)
+			case gone == 0:
+				continue
+			case gone == all:
+				next := w.sealedNext()
+				w.retired = append(w.retired, w.s.sealedPath(g.name))
+				for _, h := range g.hours {
+					delete(next[t.name], h)
+				}
+				if err := w.exec(ctx, `DELETE FROM sealed_hours WHERE table_name = ? AND _hour IN `+hourList(g.hours), t.name); err != nil {
+					return 0, err
+				}
+			default:
+				if _, err := w.rewriteSealed(ctx, t, []string{g.name}, "NOT ("+cond+")", nil, w.sealedNext()); err != nil {
+					return 0, err
+				}
 			}
-		}
-		if len(back) > 0 {
-			retired, err := w.unsealHours(ctx, t, back, w.sealedNext())
-			if err != nil {
-				return 0, err
-			}
-			w.retired = append(w.retired, retired...)
-		}
-		if len(drop) > 0 {
-			next := w.sealedNext()
-			for _, h := range drop {
-				w.retired = append(w.retired, w.s.sealedPath(next[t.name][h].name))
-				delete(next[t.name], h)
-			}
-			if err := w.exec(ctx, `DELETE FROM sealed_hours WHERE table_name = ? AND _hour IN `+hourList(drop), t.name); err != nil {
-				return 0, err
-			}
+			n += gone
 		}
 	}
 	for _, t := range w.tables() {

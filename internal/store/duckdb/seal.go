@@ -35,7 +35,11 @@ const hourRunsDDL = `CREATE TABLE IF NOT EXISTS hour_runs (table_name VARCHAR NO
 type SealStats struct {
 	Hours   int   // hours written into the sealed tier
 	Records int64 // records moved there
-	Elapsed time.Duration
+	// Days are the days merged into a day file each (sealed_days.go),
+	// DayRecords their records.
+	Days       int
+	DayRecords int64
+	Elapsed    time.Duration
 	// Compacted is the database file's size before and after Seal
 	// compacted it (both 0 when it did not).
 	CompactedFrom, CompactedTo int64
@@ -87,7 +91,16 @@ func (s *Store) Seal(ctx context.Context, lock sync.Locker) (SealStats, error) {
 			st.Records += n
 		}
 	}
-	if st.Hours > 0 {
+	// Then the days that are over: one file each.
+	for _, tb := range tables {
+		days, n, err := s.mergeDays(ctx, tb, cutoff, lock)
+		st.Days += days
+		st.DayRecords += n
+		if err != nil {
+			return st, err
+		}
+	}
+	if st.Hours > 0 || st.Days > 0 {
 		if lock != nil {
 			lock.Lock()
 		}
@@ -104,8 +117,8 @@ func (s *Store) Seal(ctx context.Context, lock sync.Locker) (SealStats, error) {
 		st.CompactedFrom, st.CompactedTo = from, to
 	}
 	st.Elapsed = time.Since(t0)
-	if st.Hours > 0 {
-		s.logger.Info("sealed hours", "hours", st.Hours, "records", st.Records, "took", st.Elapsed)
+	if st.Hours > 0 || st.Days > 0 {
+		s.logger.Info("sealed hours", "hours", st.Hours, "records", st.Records, "days merged", st.Days, "took", st.Elapsed)
 	}
 	return st, nil
 }
@@ -160,7 +173,39 @@ func (s *Store) sealHours(ctx context.Context, tb table, hours []int64) (int64, 
 	}
 	next := w.sealedNext()
 	var n int64
+	// Hours of a day file: the day is written anew with their rows.
+	var own []int64
+	byFile := map[string][]int64{}
+	var shared []string
 	for _, h := range hours {
+		if !next.shared(tb.name, h) {
+			own = append(own, h)
+			continue
+		}
+		f := next[tb.name][h].name
+		if byFile[f] == nil {
+			shared = append(shared, f)
+		}
+		byFile[f] = append(byFile[f], h)
+	}
+	for _, f := range shared {
+		var was int64
+		for _, g := range next.files(tb.name) {
+			if g.name == f {
+				was = g.records
+			}
+		}
+		k, err2 := w.rewriteSealed(ctx, tb, []string{f}, "", byFile[f], next)
+		if err2 != nil {
+			err = err2
+			break
+		}
+		n += k - was
+	}
+	for _, h := range own {
+		if err != nil {
+			break
+		}
 		k, old, err2 := w.sealHour(ctx, tb, h, next)
 		if err2 != nil {
 			err = err2

@@ -79,7 +79,7 @@ func sortedHours(t testing.TB, s *Store) string {
 // sealedList lists the sealed hours and their records.
 func sealedList(t testing.TB, s *Store) string {
 	t.Helper()
-	return fmtRows(queryRows(t, s, `SELECT _hour, records FROM sealed_hours ORDER BY 1`))
+	return fmtRows(queryRows(t, s, `SELECT _hour, records, file FROM sealed_hours ORDER BY 1`))
 }
 
 // sealedFilesOnDisk counts the files of the sealed folder.
@@ -362,4 +362,163 @@ func TestCompact(t *testing.T) {
 	if _, err := os.Stat(s.path + compactSuffix); !os.IsNotExist(err) {
 		t.Errorf("the compaction's file is left: %v", err)
 	}
+}
+
+// dayFiles lists, per sealed file of the records table, its hours, and
+// whether its rows are in the day order and within those hours.
+func dayFiles(t testing.TB, s *Store) string {
+	t.Helper()
+	var out []string
+	for _, g := range s.sealedNow().files("records") {
+		p := s.sealedPath(g.name)
+		got := fmtRows(queryRows(t, s, `SELECT bool_and(ok AND _hour IN `+hourList(g.hours)+`) FROM (SELECT _hour, (_dataset_id, _srcaddr_v4, start) >=
+			lag((_dataset_id, _srcaddr_v4, start)) OVER (ORDER BY file_row_number) IS NOT FALSE AS ok
+			FROM read_parquet(`+quoteString(p)+`, file_row_number = true))`))
+		var hs []string
+		for _, h := range g.hours {
+			hs = append(hs, fmt.Sprint((h-t0)/3600))
+		}
+		out = append(out, "["+strings.Join(hs, " ")+"] "+got)
+	}
+	return strings.Join(out, "; ")
+}
+
+// TestSealDays: once its day is over, a day's sealed hours are merged
+// into one file in the day order, with every row and the rollups as they
+// were; a late file, a replaced file and retention of some hours or of
+// one dataset each write the day anew in the same transaction, and the
+// registry of the shared file survives a reopen.
+func TestSealDays(t *testing.T) {
+	day := int64(t0 - t0%86400)
+	now := time.Unix(day+86400+2*3600+600, 0) // 02:10 the next day
+	dir := t.TempDir()
+	open := func() *Store {
+		s, err := Open(t.Context(), Config{Dir: dir, MemoryLimit: "512MB", Threads: 2, Now: func() time.Time { return now }, SealBatch: 1, SealQuiet: -1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	s := open()
+	sealFiles(t, s, 12, 7)
+	next := day + 86400 // an hour of the next day: sealed, its day not over
+	ingestBatch(t, s, "", "next", defaultBatch(t, []rec{{"10.0.0.3", "10.1.0.3", 1, 443, 6, 9, next + 60, "ACCEPT", "OK"}}))
+	ingestBatch(t, s, "other", "o1", defaultBatch(t, []rec{{"10.0.0.1", "10.1.0.1", 1, 443, 6, 7, t0 + 3600 + 10, "ACCEPT", "OK"}}))
+	count := func(q string, args ...any) int64 {
+		t.Helper()
+		var n int64
+		fmt.Sscanf(strings.Trim(fmtRows(queryRows(t, s, q, args...)), "[]"), "%d", &n)
+		return n
+	}
+	check := func(step, want string, before string) {
+		t.Helper()
+		if got := snapshot(t, s); got != before {
+			t.Errorf("%s: %s, before %s", step, got, before)
+		}
+		if got := dayFiles(t, s); got != want {
+			t.Errorf("%s: files %s, want %s", step, got, want)
+		}
+		if got := count(`SELECT count(*) FROM records`); got != 0 {
+			t.Errorf("%s: %d rows left in the table", step, got)
+		}
+		s.collect(true)
+		if got, want := sealedFilesOnDisk(t, s), strings.Count(want, ";")+1; got != want {
+			var names []string
+			_ = filepath.WalkDir(s.sealedDir(), func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					names = append(names, filepath.Base(p))
+				}
+				return nil
+			})
+			t.Errorf("%s: %d files in the sealed folder (%v), want %d (%s)", step, got, names, want, sealedList(t, s))
+		}
+	}
+	const merged = "[0 1 2] [[true]]; [10] [[true]]"
+	before := snapshot(t, s)
+	st, err := s.Seal(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Hours != 4 || st.Days != 1 {
+		t.Errorf("seal: %+v, want 4 hours and 1 day", st)
+	}
+	check("seal", merged, before)
+	if got := count(`SELECT count(DISTINCT file) FROM sealed_hours`); got != 2 {
+		t.Errorf("%d files registered, want 2", got)
+	}
+	if got := s.sealedNow().bytes(); got != s.FileBytes()-fileSize(s.path)-fileSize(s.path+".wal") {
+		t.Errorf("sealed bytes %d count a day file more than once", got)
+	}
+
+	// A late file in hour 1: the next Seal writes the day anew.
+	ingestBatch(t, s, "", "late1", defaultBatch(t, []rec{{"10.0.0.0", "10.1.0.0", 1, 22, 6, 1, t0 + 3600 + 5, "REJECT", "OK"}}))
+	before = snapshot(t, s)
+	if st, err := s.Seal(t.Context(), nil); err != nil || st.Hours != 1 || st.Records != 1 {
+		t.Errorf("seal after the late file: %+v, %v (want the one hour, one record)", st, err)
+	}
+	check("late file", merged, before)
+
+	// f1 again with force: its hours go back into the table, the day's
+	// others into a new file; the next Seal merges the day again.
+	f1 := count(`SELECT count(*) FROM flows WHERE _file_id = (SELECT file_id FROM ingest_registry WHERE key = 'f1')`)
+	total := count(`SELECT count(*) FROM flows`)
+	tx, err := s.BeginFile(t.Context(), "", store.Source{Key: "f1", Size: 1, Checksum: "sum-f1-again"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Append(t.Context(), defaultBatch(t, []rec{{"10.0.0.9", "10.1.0.9", 1, 22, 6, 3, t0 + 20, "ACCEPT", "OK"}})); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`SELECT count(*) FROM flows`); got != total-f1+1 {
+		t.Errorf("after the replacement %d records, want %d - %d + 1", got, total, f1)
+	}
+	before = snapshot(t, s)
+	if _, err := s.Seal(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	check("replaced file", merged, before)
+
+	// Retention before hour 1: the day keeps hours 1 and 2.
+	h0 := count(`SELECT count(*) FROM flows WHERE _hour = ?`, t0)
+	total = count(`SELECT count(*) FROM flows`)
+	n, err := s.DropBefore(t.Context(), "", time.Unix(t0+3600+1800, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != h0 || count(`SELECT count(*) FROM flows`) != total-h0 || count(`SELECT count(*) FROM flows WHERE _hour = ?`, t0) != 0 {
+		t.Errorf("retention of hour 0: removed %d of its %d records; %d left of %d", n, h0, count(`SELECT count(*) FROM flows`), total)
+	}
+	before = snapshot(t, s)
+	check("retention of hour 0", "[1 2] [[true]]; [10] [[true]]", before)
+
+	// Retention of the dataset "other" alone, whose record is in hour 1.
+	total = count(`SELECT count(*) FROM flows`)
+	if n, err := s.DropBefore(t.Context(), "other", time.Unix(t0+3*3600, 0)); err != nil || n != 1 {
+		t.Errorf("retention of other: %d, %v (want its one record)", n, err)
+	}
+	if got := count(`SELECT count(*) FROM flows`); got != total-1 || count(`SELECT count(*) FROM flows WHERE dataset = 'other'`) != 0 {
+		t.Errorf("after the retention of other: %d records, want %d", got, total-1)
+	}
+	before = snapshot(t, s)
+	check("retention of other", "[1 2] [[true]]; [10] [[true]]", before)
+
+	// The shared file's registry survives a reopen.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open()
+	check("reopen", "[1 2] [[true]]; [10] [[true]]", before)
+
+	// Retention of the whole day drops its file.
+	if _, err := s.DropBefore(t.Context(), "", time.Unix(day+86400, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`SELECT count(*) FROM flows`); got != 1 {
+		t.Errorf("after the retention of the day: %d records, want the next day's 1", got)
+	}
+	check("retention of the day", "[10] [[true]]", snapshot(t, s))
 }

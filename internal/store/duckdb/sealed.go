@@ -95,15 +95,60 @@ func (m sealedSet) hours(tb string) []int64 {
 	return hs
 }
 
-// bytes is the size of every sealed file.
+// bytes is the size of every sealed file (a day file counted once).
 func (m sealedSet) bytes() int64 {
 	var n int64
 	for _, hours := range m {
+		seen := map[string]bool{}
 		for _, f := range hours {
-			n += f.bytes
+			if !seen[f.name] {
+				seen[f.name] = true
+				n += f.bytes
+			}
 		}
 	}
 	return n
+}
+
+// files returns the sealed files of a table in the order of their first
+// hour, each with its hours (ascending).
+func (m sealedSet) files(tb string) []sealedGroup {
+	var out []sealedGroup
+	at := map[string]int{}
+	for _, h := range m.hours(tb) {
+		name := m[tb][h].name
+		i, ok := at[name]
+		if !ok {
+			i = len(out)
+			at[name] = i
+			out = append(out, sealedGroup{name: name})
+		}
+		out[i].hours = append(out[i].hours, h)
+		out[i].records += m[tb][h].records
+	}
+	return out
+}
+
+// sealedGroup is one sealed file of a table and the hours it holds.
+type sealedGroup struct {
+	name    string
+	hours   []int64
+	records int64
+}
+
+// shared reports whether the file of hour h of table tb holds other hours
+// too (a day file).
+func (m sealedSet) shared(tb string, h int64) bool {
+	f, ok := m[tb][h]
+	if !ok {
+		return false
+	}
+	for k, g := range m[tb] {
+		if k != h && g.name == f.name {
+			return true
+		}
+	}
+	return false
 }
 
 // sealedDir returns the sealed folder of the store.
@@ -117,9 +162,11 @@ func (s *Store) sealedPath(name string) string { return filepath.Join(s.sealedDi
 // selects the hours.
 func (s *Store) parquetList(m sealedSet, tb string, keep func(hour int64) bool) string {
 	var parts []string
+	seen := map[string]bool{}
 	for _, h := range m.hours(tb) {
-		if keep == nil || keep(h) {
-			parts = append(parts, quoteString(s.sealedPath(m[tb][h].name)))
+		if name := m[tb][h].name; (keep == nil || keep(h)) && !seen[name] {
+			seen[name] = true
+			parts = append(parts, quoteString(s.sealedPath(name)))
 		}
 	}
 	if len(parts) == 0 {
@@ -328,7 +375,33 @@ func sealSortKeys(tb table) string {
 // to retire after the commit.
 func (w *writeTx) unsealHours(ctx context.Context, tb table, hours []int64, next sealedSet) ([]string, error) {
 	var retired []string
+	// Hours of a day file: their rows go back, the day's others into a
+	// new file.
+	byFile := map[string][]int64{}
+	var own []int64
 	for _, h := range hours {
+		if next.shared(tb.name, h) {
+			f := next[tb.name][h].name
+			byFile[f] = append(byFile[f], h)
+		} else {
+			own = append(own, h)
+		}
+	}
+	for _, g := range next.files(tb.name) {
+		back := byFile[g.name]
+		if back == nil {
+			continue
+		}
+		p := w.s.sealedPath(g.name)
+		if err := w.exec(ctx, `INSERT INTO `+quoteIdent(tb.name)+` BY NAME SELECT `+restoredColumns(tb)+` FROM read_parquet(`+quoteString(p)+`) WHERE _hour IN `+hourList(back)); err != nil {
+			return nil, fmt.Errorf("unseal %s: %w", g.name, err)
+		}
+		// installSealed retires the day file.
+		if _, err := w.rewriteSealed(ctx, tb, []string{g.name}, "_hour NOT IN "+hourList(back), nil, next); err != nil {
+			return nil, fmt.Errorf("unseal %s: %w", g.name, err)
+		}
+	}
+	for _, h := range own {
 		f, ok := next[tb.name][h]
 		if !ok {
 			continue
@@ -343,7 +416,7 @@ func (w *writeTx) unsealHours(ctx context.Context, tb table, hours []int64, next
 		delete(next[tb.name], h)
 		retired = append(retired, p)
 	}
-	if len(retired) > 0 {
+	if len(retired) > 0 || len(byFile) > 0 {
 		// The hours hold table rows again: Seal writes them anew once quiet.
 		if err := w.addRuns(ctx, tb, hours); err != nil {
 			return nil, err
