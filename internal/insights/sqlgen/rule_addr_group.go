@@ -222,6 +222,13 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 		}
 	}
 
+	// A stage whose only aggregate is count_distinct of one expression
+	// and that orders nothing counts the distinct (key, value) pairs.
+	dArg := ""
+	if len(order) == 0 {
+		dArg = g.distinctArg(s)
+	}
+
 	// branch renders the rows whose first non-IPv4 address key is
 	// addrs[nullAt] (nullAt = len(addrs): the IPv4 branch; -1: all rows,
 	// every address key grouped by its integer and the text of the rows
@@ -280,6 +287,9 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 				with, w = cte, append(w, in)
 			}
 		}
+		if dArg != "" {
+			return g.distinctPairs(sel, vals, groupBy, w, dArg, tail(ts))
+		}
 		sql := "SELECT " + strings.Join(append(sel, vals...), ", ") + " FROM " + g.source()
 		if len(w) > 0 {
 			sql += " WHERE " + strings.Join(w, " AND ")
@@ -333,4 +343,63 @@ var cheapFns = map[string]bool{
 // ipv4Text renders an integer IPv4 value as dotted text.
 func (g *gen) ipv4Text(v string) string {
 	return g.fn("printf", g.d.Str("%d.%d.%d.%d"), "("+v+" >> 24)", "(("+v+" >> 16) & 255)", "(("+v+" >> 8) & 255)", "("+v+" & 255)")
+}
+
+// distinctArg returns the SQL of x when every aggregate of stage s is
+// count_distinct(x) of that one expression (`stats count_distinct(dstport)
+// as p by srcaddr`), "" otherwise.
+func (g *gen) distinctArg(s *plan.Stage) string {
+	arg := ""
+	for _, c := range s.Cols {
+		if keyIndex(s, c.X) >= 0 {
+			continue
+		}
+		call, ok := c.X.(*plan.Call)
+		if !ok || call.Fn != "count_distinct" || !call.Agg || call.Win != nil || call.Sub != nil || len(call.Args) != 1 || plan.HasAgg(call.Args[0]) {
+			return ""
+		}
+		a := g.expr(call.Args[0])
+		if arg != "" && a != arg {
+			return ""
+		}
+		arg = a
+	}
+	return arg
+}
+
+// distinctPairs renders a branch of addrGroupStage whose aggregates are
+// all count_distinct(x) (distinctArg) as two aggregations: the distinct
+// (group key, x) pairs, then the non-NULL x per group. count(x) over the
+// pairs is count(DISTINCT x) over the rows (NULL is neither counted nor
+// lost: a group whose values are all NULL keeps its pair with NULL and
+// counts 0); DuckDB builds the pairs in one hash table instead of its
+// distinct-aggregate path (less CPU on day-20m's Q5, docs/BENCHMARKS.md
+// step 10). sel are the branch's key columns ("expr AS alias"), vals its
+// aggregate columns, where its conditions, tail its ORDER BY / LIMIT.
+func (g *gen) distinctPairs(sel, vals, groupBy, where []string, x, tail string) string {
+	id := g.d.Ident
+	alias := func(e string) string { return e[strings.LastIndex(e, " AS ")+len(" AS "):] }
+	var keys, outer, in []string
+	for _, e := range sel {
+		if strings.HasPrefix(e, "CAST(NULL AS ") {
+			outer = append(outer, e) // a branch's constant stays outside
+			continue
+		}
+		keys = append(keys, alias(e))
+		outer = append(outer, alias(e))
+		in = append(in, e)
+	}
+	for _, v := range vals {
+		outer = append(outer, "count("+id("_d")+") AS "+alias(v))
+	}
+	inner := "SELECT " + strings.Join(append(in, x+" AS "+id("_d")), ", ") + " FROM " + g.source()
+	if len(where) > 0 {
+		inner += " WHERE " + strings.Join(where, " AND ")
+	}
+	inner += " GROUP BY " + strings.Join(append(append([]string(nil), groupBy...), x), ", ")
+	q := "SELECT " + strings.Join(outer, ", ") + " FROM (" + inner + ") AS " + id("_dp")
+	if len(keys) > 0 {
+		q += " GROUP BY " + strings.Join(keys, ", ")
+	}
+	return "(" + q + tail + ")"
 }
