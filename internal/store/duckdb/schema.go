@@ -24,7 +24,8 @@ import (
 //   - IPv4 addresses are also kept as UINTEGER (`_srcaddr_v4`, `_dstaddr_v4`)
 //     for cheap grouping, subnet ranges and equality lookups;
 //   - hours that are over move into the sealed tier (sealed.go): a zstd
-//     Parquet file per table and hour, without the IPv4 address text.
+//     Parquet file per table and hour, without the IPv4 address text, then
+//     one per table and day once the day is over (sealed_days.go).
 //
 // The view `flows` exposes the contract of package store on top of it.
 

@@ -19,7 +19,8 @@ import (
 // The sealed tier (layout 5). An hour that is over (see Seal) is written
 // once into a zstd Parquet file of its own, sorted by (dataset, srcaddr,
 // dstaddr, start) in small row groups, and its rows leave the record
-// table: the table keeps the hours still being written. The `flows` view
+// table: the table keeps the hours still being written. Once its day is
+// over, the day's hour files are merged into one (sealed_days.go). The `flows` view
 // is the UNION ALL of each record table and its hours' files, so every
 // query, export and retention sees one set of records.
 //
