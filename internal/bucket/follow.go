@@ -1,6 +1,7 @@
 package bucket
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -27,12 +28,16 @@ import (
 type Prefix struct {
 	URL     s3.URL
 	Dataset string
+	// Interval and Lookback override the Config's for this prefix (0:
+	// the Config's).
+	Interval, Lookback time.Duration
 }
 
 // Config configures a Follower.
 type Config struct {
 	Prefixes []Prefix
-	// Interval is the time between two listings of a prefix.
+	// Interval is the time between two listings of a prefix (unless the
+	// prefix has its own).
 	Interval time.Duration
 	// Lookback is how far before the newest key time already ingested a
 	// listing starts: objects delivered late (AWS delivers a 5-minute file
@@ -95,6 +100,10 @@ type follow struct {
 	p    Prefix
 	path string // checkpoint file
 	cp   checkpoint
+	// interval and lookback are the prefix's (its own or the Config's);
+	// next is when it is listed again.
+	interval, lookback time.Duration
+	next               time.Time
 	// seen holds the keys (with ETags) handled since the start: listed
 	// again, they cost no registry look-up.
 	seen map[string]string
@@ -182,7 +191,8 @@ func New(cfg Config, deps Deps) (*Follower, error) {
 		}
 		seen[id] = true
 		sum := sha256.Sum256([]byte(id))
-		fl := &follow{p: p, path: filepath.Join(cfg.Dir, "follow-"+hex.EncodeToString(sum[:8])+".json"), seen: map[string]string{}}
+		fl := &follow{p: p, path: filepath.Join(cfg.Dir, "follow-"+hex.EncodeToString(sum[:8])+".json"), seen: map[string]string{},
+			interval: cmp.Or(p.Interval, cfg.Interval), lookback: cmp.Or(p.Lookback, cfg.Lookback)}
 		b, err := os.ReadFile(fl.path)
 		switch {
 		case err == nil:
@@ -201,7 +211,8 @@ func New(cfg Config, deps Deps) (*Follower, error) {
 	return f, nil
 }
 
-// Start lists every prefix now, then every Interval, until Stop.
+// Start lists every prefix now, then every interval (the prefix's), until
+// Stop.
 func (f *Follower) Start(ctx context.Context) error {
 	if len(f.prefixes) == 0 {
 		return nil
@@ -213,15 +224,15 @@ func (f *Follower) Start(ctx context.Context) error {
 	f.done = make(chan struct{})
 	go func() {
 		defer close(f.done)
-		t := time.NewTicker(f.cfg.Interval)
+		t := time.NewTimer(0)
 		defer t.Stop()
 		for {
-			f.Poll(ctx)
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
+			t.Reset(f.pollDue(ctx))
 		}
 	}()
 	return nil
@@ -242,15 +253,39 @@ func (f *Follower) Stop(ctx context.Context) error {
 	}
 }
 
+// pollDue lists the prefixes whose time has come and returns how long
+// until the next one's: a prefix is listed again its interval after the
+// start of its last listing (at once when the listing took longer).
+func (f *Follower) pollDue(ctx context.Context) time.Duration {
+	var due []*follow
+	for _, fl := range f.prefixes {
+		if !time.Now().Before(fl.next) {
+			fl.next = time.Now().Add(fl.interval)
+			due = append(due, fl)
+		}
+	}
+	f.poll(ctx, due)
+	wait := time.Duration(-1)
+	for _, fl := range f.prefixes {
+		if d := time.Until(fl.next); wait < 0 || d < wait {
+			wait = d
+		}
+	}
+	return max(wait, 0)
+}
+
 // Poll lists every prefix once and ingests what is new. Errors are kept
 // in the prefix's stats and logged; they never stop the follower.
-func (f *Follower) Poll(ctx context.Context) {
-	for _, fl := range f.prefixes {
+func (f *Follower) Poll(ctx context.Context) { f.poll(ctx, f.prefixes) }
+
+// poll lists the prefixes once and ingests what is new.
+func (f *Follower) poll(ctx context.Context, prefixes []*follow) {
+	for _, fl := range prefixes {
 		if ctx.Err() != nil {
 			return
 		}
 		started := f.deps.Now().UTC()
-		err := f.poll(ctx, fl)
+		err := f.pollOne(ctx, fl)
 		if ctx.Err() != nil {
 			return
 		}
@@ -274,11 +309,11 @@ func keyTime(o s3.Object) (time.Time, bool) {
 	return o.LastModified.UTC(), false
 }
 
-func (f *Follower) poll(ctx context.Context, fl *follow) error {
+func (f *Follower) pollOne(ctx context.Context, fl *follow) error {
 	f.mu.Lock()
 	from := time.Time{}
 	if !fl.cp.Newest.IsZero() {
-		from = fl.cp.Newest.Add(-f.cfg.Lookback)
+		from = fl.cp.Newest.Add(-fl.lookback)
 	}
 	f.mu.Unlock()
 	now := f.deps.Now()
@@ -488,7 +523,7 @@ func (f *Follower) ingest(ctx context.Context, fl *follow, files []source.File, 
 			fail.Rounds++
 			fl.cp.ObjectErrors++
 			fail.Reason, fail.Last = err.Error(), now
-			fail.Next = now.Add(f.cfg.Interval * time.Duration(1<<min(fail.Rounds-1, 10)))
+			fail.Next = now.Add(fl.interval * time.Duration(1<<min(fail.Rounds-1, 10)))
 			fail.GaveUp = fail.Rounds >= f.cfg.GiveUpAfter
 			if fail.GaveUp {
 				f.deps.Logger.Error("s3 object given up", "key", file.Key, "rounds", fail.Rounds, "err", err)
@@ -507,7 +542,7 @@ func (f *Follower) ingest(ctx context.Context, fl *follow, files []source.File, 
 	fl.pending = max(fl.pending-len(files), 0)
 	// Forget what the next listings will not look at.
 	if !fl.cp.Newest.IsZero() {
-		cut := fl.cp.Newest.Add(-2 * f.cfg.Lookback)
+		cut := fl.cp.Newest.Add(-2 * fl.lookback)
 		for k := range fl.seen {
 			if ok, t := keyTimeOf(k); ok && t.Before(cut) {
 				delete(fl.seen, k)
@@ -572,7 +607,7 @@ func (f *Follower) Stats() Stats {
 	st := Stats{Prefixes: []PrefixStats{}}
 	for _, fl := range f.prefixes {
 		ps := PrefixStats{
-			URL: fl.p.URL.String(), Dataset: fl.p.Dataset, Interval: f.cfg.Interval.String(), LastList: fl.lastList, LastRound: fl.lastRound,
+			URL: fl.p.URL.String(), Dataset: fl.p.Dataset, Interval: fl.interval.String(), LastList: fl.lastList, LastRound: fl.lastRound,
 			Newest: fl.cp.Newest, NewestKey: fl.cp.NewestKey, Objects: fl.cp.Objects, Records: fl.cp.Records,
 			Rejected: fl.cp.Rejected, Pending: fl.pending, ListErrors: fl.listErrors, ObjectErrors: fl.cp.ObjectErrors, LastError: fl.lastError, Failed: []Failure{},
 		}

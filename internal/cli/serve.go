@@ -61,7 +61,15 @@ documented in docs/API.md and at /api/v1/openapi.json.
 
 // runServe runs the server until the context ends.
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "serve", "serve [--data DIR] [--store URL] [--listen ADDR] [--tls-cert F --tls-key F] [limits]", serveExamples)
+	var sc *serveConfig
+	err := serve(ctx, env, args, &sc)
+	return sc.at(err)
+}
+
+// serve is runServe; *sc is set to the --config file once read.
+func serve(ctx context.Context, env *Env, args []string, sc **serveConfig) error {
+	fs := newFlagSet(env, "serve", "serve [--config FILE] [--data DIR] [--store URL|CLUSTER] [--listen ADDR] [--tls-cert F --tls-key F] [limits]", serveExamples+serveConfigHelp)
+	configPath := fs.String("config", "", "read the settings from this YAML `file`: keys named like these flags, follow and clusters (see below); flags given here win")
 	data := dataFlag(fs, env)
 	storeURL := storeFlag(fs, env)
 	def := api.DefaultConfig()
@@ -92,8 +100,22 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError("serve takes no arguments (got %q)", fs.Arg(0))
 	}
+	cfg, err := loadServeConfig(fs, *configPath)
+	if err != nil {
+		return err
+	}
+	*sc = cfg
 	follows, err := parseFollow(&ff)
 	if err != nil {
+		return err
+	}
+	fileFollows, err := cfg.follows(&ff)
+	if err != nil {
+		return err
+	}
+	follows = append(follows, fileFollows...)
+	storeName := *storeURL
+	if *storeURL, err = cfg.resolveStore(*storeURL); err != nil {
 		return err
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
@@ -115,7 +137,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 
 	st, err := openStore(ctx, env, dir, *storeURL, false)
 	if err != nil {
-		return err
+		return cfg.openError(err)
 	}
 	stOpen := true
 	closeStore := func() {
@@ -127,6 +149,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	defer closeStore()
+	if err := cfg.checkCluster(ctx, st); err != nil {
+		return err
+	}
 	tokens := auth.Open(dir)
 	cat, err := catalog.Open(ctx, dir, 1000)
 	if err != nil {
@@ -146,7 +171,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	health := telemetry.New()
 	engine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups"), Dialect: st.Dialect()}, timedQuerier{st, health, telemetry.KindInsights}, st)
 	cwlEngine := query.New(query.Config{LookupDir: filepath.Join(dir, "lookups"), Dialect: st.Dialect()}, timedQuerier{st, health, telemetry.KindCWLogs}, st)
-	shared := &sharedStore{st: st, dir: dir, url: *storeURL, health: health}
+	shared := &sharedStore{st: st, dir: dir, url: *storeURL, alias: cfg.storeAlias(storeName), health: health}
 	// writeMu serialises every writer of the store inside the server: the
 	// forwarded write verbs and each component that ingests or deletes.
 	writeMu := &sync.Mutex{}

@@ -24,12 +24,18 @@ type testServer struct {
 
 func startServe(t *testing.T, data string, extra ...string) *testServer {
 	t.Helper()
+	return startServeArgs(t, data, append([]string{"--data", data, "--listen", "127.0.0.1:0", "--log-format", "text", "--grace", "2s"}, extra...)...)
+}
+
+// startServeArgs runs flowlens serve with exactly args, its data folder
+// being data.
+func startServeArgs(t *testing.T, data string, args ...string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var errb bytes.Buffer
 	var mu sync.Mutex
 	env := &Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: lockedWriter{&mu, &errb}, Getenv: func(string) string { return "" }}
 	done := make(chan error, 1)
-	args := append([]string{"--data", data, "--listen", "127.0.0.1:0", "--log-format", "text", "--grace", "2s"}, extra...)
 	go func() { done <- runServe(ctx, env, args) }()
 	deadline := time.Now().Add(60 * time.Second)
 	var info serveInfo

@@ -16,6 +16,9 @@ type sharedStore struct {
 	st  store.Backend
 	dir string // absolute data folder
 	url string // the --store of the server ("": the embedded database)
+	// alias is the name of the --config cluster the server's --store
+	// named ("": none): a verb may name the store by it too.
+	alias string
 	// jobs is the server's scheduler: report runs asked for by clients
 	// go through it (one run of a job at a time, in the history).
 	jobs *sched.Scheduler
@@ -32,7 +35,7 @@ func (s *sharedStore) use(dir, url string) (store.Backend, error) {
 	if !sameDir(dir, s.dir) {
 		return nil, fmt.Errorf("this flowlens serve owns %s, not %s", s.dir, dir)
 	}
-	if url != "" && url != s.url {
+	if url != "" && url != s.url && (s.alias == "" || url != s.alias) {
 		return nil, fmt.Errorf("the flowlens serve that owns %s keeps its records in %s, not %s: give its --store or none", s.dir, storeName(s.url), redact(url))
 	}
 	return s.st, nil
