@@ -122,6 +122,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// DataHandler answers GET requests with data() in the API's envelope
+// ({"status":"ok","data":…}): for the handlers of other components that
+// join the API (api.Deps.Extra).
+func DataHandler(data func() any) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { writeOK(w, data()) })
+}
+
 func writeOK(w http.ResponseWriter, data any) {
 	writeJSON(w, http.StatusOK, envelope{Status: "ok", Data: data})
 }

@@ -169,10 +169,12 @@ func followStatsB(url, token string) []map[string]any {
 	}
 	defer resp.Body.Close()
 	var st struct {
-		Prefixes []map[string]any `json:"prefixes"`
+		Data struct {
+			Prefixes []map[string]any `json:"prefixes"`
+		}
 	}
 	if json.NewDecoder(resp.Body).Decode(&st) != nil {
 		return nil
 	}
-	return st.Prefixes
+	return st.Data.Prefixes
 }

@@ -110,7 +110,8 @@ func TestServeFirehose(t *testing.T) {
 		t.Errorf("wrong key: %d %v %v", status, ans, err)
 	}
 	status, _, env := srv.call(t, "GET", "/api/v1/ingest/firehose", srv.token, nil)
-	if status != 200 || env["records"] != float64(100) || env["duplicates"] != float64(1) || env["failed"] != float64(1) {
+	fh, _ := env["data"].(map[string]any)
+	if status != 200 || env["status"] != "ok" || fh["records"] != float64(100) || fh["duplicates"] != float64(1) || fh["failed"] != float64(1) {
 		t.Errorf("stats: %d %s", status, jsonText(env))
 	}
 }

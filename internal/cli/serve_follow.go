@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowlens/flowlens/internal/api"
 	"github.com/flowlens/flowlens/internal/bucket"
 	"github.com/flowlens/flowlens/internal/s3"
 	"github.com/flowlens/flowlens/internal/store"
@@ -69,10 +69,7 @@ func newFollower(ctx context.Context, env *Env, dir string, prefixes []bucket.Pr
 	if err != nil {
 		return nil, err
 	}
-	extra["GET /api/v1/ingest/s3"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(f.Stats())
-	})
+	extra["GET /api/v1/ingest/s3"] = api.DataHandler(func() any { return f.Stats() })
 	health.Registry().MustRegister(f.Collector())
 	health.RejectSource("s3", func() float64 {
 		var n int64

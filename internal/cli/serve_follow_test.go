@@ -23,12 +23,15 @@ func followStats(t *testing.T, url, token string) []map[string]any {
 	}
 	defer resp.Body.Close()
 	var st struct {
-		Prefixes []map[string]any `json:"prefixes"`
+		Status string
+		Data   struct {
+			Prefixes []map[string]any `json:"prefixes"`
+		}
 	}
-	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&st) != nil {
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&st) != nil || st.Status != "ok" {
 		return nil
 	}
-	return st.Prefixes
+	return st.Data.Prefixes
 }
 
 // waitUntil polls cond until it holds or a minute has passed.

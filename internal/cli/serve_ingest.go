@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"encoding/json"
 	"log/slog"
 	"maps"
 	"net/http"
 	"path/filepath"
 	"sync"
 
+	"github.com/flowlens/flowlens/internal/api"
 	"github.com/flowlens/flowlens/internal/auth"
 	"github.com/flowlens/flowlens/internal/firehose"
 	"github.com/flowlens/flowlens/internal/store"
@@ -28,9 +28,6 @@ func newFirehose(dir string, st store.Backend, tokens *auth.Store, writeMu sync.
 		return nil, err
 	}
 	maps.Copy(public, fh.Handlers())
-	extra["GET /api/v1/ingest/firehose"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(fh.Stats())
-	})
+	extra["GET /api/v1/ingest/firehose"] = api.DataHandler(func() any { return fh.Stats() })
 	return fh, nil
 }

@@ -235,8 +235,8 @@ export class Api {
     private readonly onUnauthorized: () => void,
   ) {}
 
-  // request calls the API and unwraps its envelope; bare lets a body without one through.
-  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, bare = false): Promise<T> {
+  // request calls the API and unwraps its envelope.
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const tok = this.token();
     if (tok) headers.Authorization = `Bearer ${tok}`;
@@ -261,7 +261,6 @@ export class Api {
       env = null;
     }
     if (resp.status === 401) this.onUnauthorized();
-    if (bare && resp.ok && env && typeof env === 'object' && env.status === undefined) return env as T;
     if (!resp.ok || !env || env.status !== 'ok') {
       const err = env?.error;
       let msg = err?.message || `${resp.status} ${resp.statusText}`;
@@ -291,7 +290,7 @@ export class Api {
     this.request<{ alarmHistoryItems: AlarmHistoryItem[] }>('GET', `/alarms/${encodeURIComponent(name)}/history`).then((d) => d.alarmHistoryItems ?? []);
   // ingest answers the counters of one ingest path, or null when this server has none (404).
   ingest = (path: 'firehose' | 's3') =>
-    this.request<IngestCounters>('GET', `/ingest/${path}`, undefined, undefined, true).catch((e) => {
+    this.request<IngestCounters>('GET', `/ingest/${path}`).catch((e) => {
       if (e instanceof ApiError && e.status === 404) return null;
       throw e;
     });
