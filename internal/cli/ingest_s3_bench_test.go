@@ -28,11 +28,25 @@ func benchRun(b *testing.B, args ...string) string {
 	return out.String()
 }
 
+// benchLogs returns the folder of day-20m's layout scaled to records: the
+// folder FLOWLENS_BENCH_LOGS names when set (the output of 'flowlens
+// generate --preset day-20m --records N', read only; hidden files such as
+// a completion marker are left out), else one generated for the benchmark.
+func benchLogs(b *testing.B, records string) string {
+	b.Helper()
+	if dir := os.Getenv("FLOWLENS_BENCH_LOGS"); dir != "" {
+		return dir
+	}
+	logs := b.TempDir()
+	benchRun(b, "generate", "--preset", "day-20m", "--records", records, "--out", logs, "--inventory", "-", "--quiet")
+	return logs
+}
+
 // BenchmarkIngestS3 measures flowlens ingest s3:// of day-20m's layout
 // (288 five-minute .log.gz objects; FLOWLENS_BENCH_RECORDS records, default
 // 2 M) from an S3-protocol server (gofakes3, in this process) through
 // aws-sdk-go-v2, against the ingest of the same files from disk in the
-// same run:
+// same run (FLOWLENS_BENCH_LOGS: an existing folder of those files):
 //
 //	go test -tags duckdb_arrow,isal -run '^$' -bench IngestS3 -benchtime 1x ./internal/cli
 func BenchmarkIngestS3(b *testing.B) {
@@ -40,13 +54,12 @@ func BenchmarkIngestS3(b *testing.B) {
 	if records == "" {
 		records = "2000000"
 	}
-	logs := b.TempDir()
-	benchRun(b, "generate", "--preset", "day-20m", "--records", records, "--out", logs, "--inventory", "-", "--quiet")
+	logs := benchLogs(b, records)
 	srv := startS3(b)
 	srv.bucket(b, "vpc-flow-logs")
 	var n int
 	err := filepath.WalkDir(logs, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return err
 		}
 		body, err := os.ReadFile(p)
@@ -99,12 +112,11 @@ func BenchmarkFollowS3(b *testing.B) {
 	for _, c := range records {
 		want = want*10 + int64(c-'0')
 	}
-	logs := b.TempDir()
-	benchRun(b, "generate", "--preset", "day-20m", "--records", records, "--out", logs, "--inventory", "-", "--quiet")
+	logs := benchLogs(b, records)
 	srv := startS3(b)
 	srv.bucket(b, "vpc-flow-logs")
 	err := filepath.WalkDir(logs, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return err
 		}
 		body, err := os.ReadFile(p)
