@@ -10,6 +10,14 @@ import (
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
 )
 
+// canStream reports whether streamGroup is available (Arrow builds only:
+// without it, no commit writes the sealed tier directly).
+const canStream = false
+
+func (w *writeTx) streamGroup(ctx context.Context, tb table, g *group, stmt func(cols []physCol) string) error {
+	return fmt.Errorf("BUG: streamGroup needs the duckdb_arrow build")
+}
+
 // appendGroup appends the group's rows with DuckDB's row appender. This is
 // the slow path of builds without the duckdb_arrow tag (the Makefile always
 // sets it).

@@ -26,16 +26,30 @@ const arrowChunk = 122880
 // record reader registered as a view: the fastest load path measured (see
 // docs/BENCHMARKS.md).
 func (w *writeTx) appendGroup(ctx context.Context, tb table, g *group) error {
+	return w.streamGroup(ctx, tb, g, func(cols []physCol) string {
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = quoteIdent(c.name)
+		}
+		return fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM fl_incoming", tb.name, strings.Join(names, ", "))
+	})
+}
+
+// canStream reports whether streamGroup is available (Arrow builds).
+const canStream = true
+
+// streamGroup registers the group's rows as the view fl_incoming (the
+// columns the group has values for, see presentColumns) and runs the
+// statement stmt builds from those columns. The stream is read once.
+func (w *writeTx) streamGroup(ctx context.Context, tb table, g *group, stmt func(cols []physCol) string) error {
 	cols := presentColumns(tb, g)
 	fields := make([]arrow.Field, len(cols))
-	names := make([]string, len(cols))
 	for i, c := range cols {
 		fields[i] = arrow.Field{Name: c.name, Type: arrowType(c), Nullable: true}
-		names[i] = quoteIdent(c.name)
 	}
 	rr := &groupReader{g: g, cols: cols, schema: arrow.NewSchema(fields, nil), pool: w.s.bufs}
 	rr.refs.Store(1)
-	insert := fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM fl_incoming", tb.name, strings.Join(names, ", "))
+	q := stmt(cols)
 	return w.rawConn(func(dc driver.Conn) error {
 		ar, err := duckdbdrv.NewArrowFromConn(dc)
 		if err != nil {
@@ -51,7 +65,7 @@ func (w *writeTx) appendGroup(ctx context.Context, tb table, g *group) error {
 		if !ok {
 			return errors.New("BUG: driver connection cannot exec")
 		}
-		if _, err := ex.ExecContext(ctx, insert, nil); err != nil {
+		if _, err := ex.ExecContext(ctx, q, nil); err != nil {
 			return fmt.Errorf("append rows: %w", err)
 		}
 		if rr.err != nil {

@@ -263,6 +263,12 @@ const rejectsDDL = `CREATE TABLE IF NOT EXISTS rollup_rejects (_dataset_id USMAL
 // rejectsRollupSelect is the SELECT computing the rejects rollup rows of
 // record table tb's rows that match where (a predicate on the table).
 func rejectsRollupSelect(tb table, where string) string {
+	return rejectsRollupFrom(tb, quoteIdent(tb.name), where)
+}
+
+// rejectsRollupFrom is rejectsRollupSelect reading the rows from the
+// relation from (table tb's columns).
+func rejectsRollupFrom(tb table, from, where string) string {
 	col := func(id flowlog.FieldID, typ string) string {
 		if tb.has(id) {
 			return quoteIdent(flowlog.Get(id).Column)
@@ -279,7 +285,7 @@ func rejectsRollupSelect(tb table, where string) string {
 	return fmt.Sprintf(`SELECT _dataset_id, _file_id, _hour, %s, %s, %s, count(*), CAST(sum(%s) AS BIGINT), CAST(sum(%s) AS BIGINT)
 			FROM %s WHERE action = 'REJECT' AND (%s) GROUP BY ALL`,
 		col(flowlog.SrcAddr, "VARCHAR"), v4, col(flowlog.DstPort, "INTEGER"),
-		col(flowlog.Bytes, "BIGINT"), col(flowlog.Packets, "BIGINT"), quoteIdent(tb.name), where)
+		col(flowlog.Bytes, "BIGINT"), col(flowlog.Packets, "BIGINT"), from, where)
 }
 
 // rejectsView is the select of the `flows_rejects` view: the rejects

@@ -62,6 +62,11 @@ type Config struct {
 	// SealQuiet is how long an hour must not have been written before
 	// Seal rewrites it (0 → 10 minutes; negative: no wait).
 	SealQuiet time.Duration
+	// DirectSealRecords is how many records of one hour a commit group
+	// must hold for them to go straight into the sealed tier when the hour
+	// is over by SealAfter and holds nothing yet (direct.go; 0 → 32768,
+	// negative: never).
+	DirectSealRecords int
 	// Now returns the current time (nil → time.Now); tests inject a clock.
 	Now func() time.Time
 }
@@ -146,6 +151,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	}
 	if cfg.SealAfter <= 0 {
 		cfg.SealAfter = time.Hour
+	}
+	if cfg.DirectSealRecords == 0 {
+		cfg.DirectSealRecords = 32768
 	}
 	if cfg.SealBatch <= 0 {
 		cfg.SealBatch = 1 << 20

@@ -273,6 +273,9 @@ type writeTx struct {
 	sealed   sealedSet
 	newFiles []string
 	retired  []string
+	// direct are the sealed files this transaction wrote from its groups
+	// (direct.go), per record table: its rollups read them.
+	direct map[string][]string
 }
 
 func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
@@ -294,7 +297,7 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 		s: s, conn: conn, now: s.cfg.Now().UnixMilli(),
 		newDatasets: map[int]string{}, newFormats: map[string]int{},
 		fileIDs: map[*fileTx]uint32{}, datasetIDs: map[*fileTx]int{}, nextFileID: next,
-		written: map[string]table{},
+		written: map[string]table{}, direct: map[string][]string{},
 	}, nil
 }
 
@@ -544,14 +547,26 @@ func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 			g = newGroup(tp.parts, w.now)
 		}
 		t1 := time.Now()
-		if err := w.appendGroup(ctx, tb, g); err != nil {
+		direct, rest, err := w.directHours(ctx, tb, g)
+		if err != nil {
 			return err
 		}
-		if err := w.addRuns(ctx, tb, g.hours); err != nil {
-			return err
+		for _, d := range direct {
+			if err := w.sealDirect(ctx, tb, g, d); err != nil {
+				return err
+			}
+		}
+		if len(rest.rows) > 0 {
+			if err := w.appendGroup(ctx, tb, rest); err != nil {
+				return err
+			}
+			if err := w.addRuns(ctx, tb, rest.hours); err != nil {
+				return err
+			}
 		}
 		w.written[tb.name] = tb
-		w.s.logger.Debug("append group", "table", tb.name, "records", len(g.rows), "sort", t1.Sub(t0), "append", time.Since(t1))
+		w.s.logger.Debug("append group", "table", tb.name, "records", len(g.rows), "sealed hours", len(direct),
+			"sort", t1.Sub(t0), "append", time.Since(t1))
 	}
 	return nil
 }
@@ -718,11 +733,11 @@ func (w *writeTx) rollup(ctx context.Context, txs []*fileTx) error {
 			count(*), CAST(sum(%s) AS BIGINT), CAST(sum(%s) AS BIGINT)
 			FROM %s WHERE _file_id BETWEEN ? AND ? GROUP BY ALL`, start, start, rollupBin,
 			col(flowlog.Action, "VARCHAR"), col(flowlog.LogStatus, "VARCHAR"),
-			col(flowlog.Bytes, "BIGINT"), col(flowlog.Packets, "BIGINT"), quoteIdent(tb.name))
+			col(flowlog.Bytes, "BIGINT"), col(flowlog.Packets, "BIGINT"), w.rollupSource(tb))
 		if err := w.exec(ctx, q, lo, hi); err != nil {
 			return fmt.Errorf("update the rollup: %w", err)
 		}
-		if q := rejectsRollupSelect(tb, "_file_id BETWEEN ? AND ?"); q != "" {
+		if q := rejectsRollupFrom(tb, w.rollupSource(tb), "_file_id BETWEEN ? AND ?"); q != "" {
 			if err := w.exec(ctx, "INSERT INTO rollup_rejects "+q, lo, hi); err != nil {
 				return fmt.Errorf("update the rejects rollup: %w", err)
 			}
