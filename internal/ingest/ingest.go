@@ -465,6 +465,8 @@ func (r *run) commitLoop(ctx context.Context, results <-chan *done) error {
 		defer close(groups)
 		var pending []*done
 		var n int64
+		var pendMaxT int64 // the latest start in pending
+		var pendHasT bool
 		send := func() error {
 			if len(pending) == 0 {
 				return nil
@@ -492,8 +494,25 @@ func (r *run) commitLoop(ctx context.Context, results <-chan *done) error {
 				if !ok {
 					return send()
 				}
+				// A group ends at an hour boundary when it holds a quarter
+				// of GroupRecords: files in time order (a bulk ingest) then
+				// commit each hour in one group, which a store can write
+				// straight into its sealed tier (docs/BENCHMARKS.md, issue
+				// #18 step 11).
+				if grouped && len(pending) > 0 && d.hasT && pendHasT && hourStart(d.minT) > hourStart(pendMaxT) &&
+					n >= int64(r.cfg.GroupRecords)/4 {
+					if err := send(); err != nil {
+						return err
+					}
+				}
+				if len(pending) == 0 {
+					pendHasT = false
+				}
 				pending = append(pending, d)
 				n += d.records
+				if d.hasT && (!pendHasT || d.maxT > pendMaxT) {
+					pendMaxT, pendHasT = d.maxT, true
+				}
 				if n >= int64(r.cfg.GroupRecords) || !grouped {
 					if err := send(); err != nil {
 						return err
@@ -537,6 +556,15 @@ func (r *run) commitGroup(ctx context.Context, gc GroupCommitter, grouped bool, 
 	}
 	r.committed(ds)
 	return nil
+}
+
+// hourStart returns the start of the hour of t (epoch seconds).
+func hourStart(t int64) int64 {
+	h := t - t%3600
+	if t%3600 < 0 {
+		h -= 3600
+	}
+	return h
 }
 
 func rollbackAll(ds []*done) {

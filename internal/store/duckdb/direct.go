@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
@@ -33,7 +34,13 @@ import (
 type directPart struct {
 	hour   int64
 	lo, hi int
+	cutoff int64 // the last hour that is over (Seal's cutoff)
 }
+
+// directParquetOptions are the COPY options of a directly written hour
+// whose day is over: zstd at level 1 (the day file rewrites it at
+// parquetOptions' level right after).
+const directParquetOptions = `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 32768`
 
 // directHours splits the rows of group g of table tb (sorted by hour) into
 // the hours written straight into the sealed tier and the rest (in group
@@ -53,7 +60,7 @@ func (w *writeTx) directHours(ctx context.Context, tb table, g *group) ([]direct
 		h := g.hours[lo]
 		if h <= cutoff && hi-lo >= minRecs {
 			if _, sealed := w.sealedView()[tb.name][h]; !sealed {
-				cand = append(cand, directPart{hour: h, lo: lo, hi: hi})
+				cand = append(cand, directPart{hour: h, lo: lo, hi: hi, cutoff: cutoff})
 			}
 		}
 		lo = hi
@@ -109,12 +116,7 @@ func (w *writeTx) directHours(ctx context.Context, tb table, g *group) ([]direct
 // sealDirect writes rows [d.lo, d.hi) of group g (one hour of table tb) into
 // a new sealed file and registers it in w's transaction.
 func (w *writeTx) sealDirect(ctx context.Context, tb table, g *group, d directPart) error {
-	name := filepath.ToSlash(filepath.Join(tb.name, fmt.Sprintf("h%d-%d.parquet", d.hour, w.s.sealSeq())))
-	path := w.s.sealedPath(name)
-	for _, err := os.Stat(path); err == nil; _, err = os.Stat(path) {
-		name = filepath.ToSlash(filepath.Join(tb.name, fmt.Sprintf("h%d-%d.parquet", d.hour, w.s.sealSeq())))
-		path = w.s.sealedPath(name)
-	}
+	name, path := w.s.newSealedName(tb, "h"+strconv.FormatInt(d.hour, 10))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("seal: %w", err)
 	}
@@ -132,9 +134,16 @@ func (w *writeTx) sealDirect(ctx context.Context, tb table, g *group, d directPa
 	if err := w.exec(ctx, "SET preserve_insertion_order = true"); err != nil {
 		return fmt.Errorf("seal: %w", err)
 	}
+	opts := parquetOptions
+	if dayOf(d.hour)+daySeconds-hourSeconds <= d.cutoff {
+		// The hour's day is over: the next Seal merges its hours into a
+		// day file (sealed_days.go), so this file is read once more and
+		// need not be small.
+		opts = directParquetOptions
+	}
 	err := w.streamGroup(ctx, tb, sub, func(cols []physCol) string {
 		return "COPY (SELECT " + directColumns(tb, cols) + " FROM fl_incoming" + order + ") TO " +
-			quoteString(path) + " (" + parquetOptions + ")"
+			quoteString(path) + " (" + opts + ")"
 	})
 	if rerr := w.exec(ctx, "SET preserve_insertion_order = false"); err == nil && rerr != nil {
 		err = rerr

@@ -556,6 +556,13 @@ func (w *writeTx) insert(ctx context.Context, txs []*fileTx) error {
 				return err
 			}
 		}
+		if len(direct) > 0 && w.s.sealHook != nil {
+			hs := make([]int64, len(direct))
+			for i, d := range direct {
+				hs[i] = d.hour
+			}
+			w.s.sealHook(tb.name, hs)
+		}
 		if len(rest.rows) > 0 {
 			if err := w.appendGroup(ctx, tb, rest); err != nil {
 				return err
