@@ -17,9 +17,7 @@ package cwlogs
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +30,7 @@ import (
 	"time"
 
 	"github.com/flowlens/flowlens/internal/auth"
+	"github.com/flowlens/flowlens/internal/awshttp"
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/metricfilter"
 	"github.com/flowlens/flowlens/internal/query"
@@ -292,7 +291,7 @@ const targetPrefix = "Logs_20140328."
 
 // ServeHTTP answers one JSON 1.1 request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rid := newRequestID()
+	rid := awshttp.NewRequestID()
 	w.Header().Set("x-amzn-RequestId", rid)
 	start := s.deps.Now()
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
@@ -357,17 +356,13 @@ func (s *Server) serve(r *http.Request, op string) (any, error) {
 }
 
 func (s *Server) readBody(r *http.Request) ([]byte, error) {
-	var rd io.Reader = http.MaxBytesReader(nil, r.Body, s.cfg.MaxBodyBytes)
-	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
-		zr, err := gzip.NewReader(rd)
-		if err != nil {
-			return nil, errf("SerializationException", "Content-Encoding gzip: %v", err)
-		}
-		rd = io.LimitReader(zr, s.cfg.MaxBodyBytes+1)
+	body, err := awshttp.OpenBody(r, s.cfg.MaxBodyBytes)
+	defer body.Close()
+	if err != nil {
+		return nil, errf("SerializationException", "%v", err)
 	}
-	b, err := io.ReadAll(rd)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) || int64(len(b)) > s.cfg.MaxBodyBytes {
+	b, err := io.ReadAll(body)
+	if body.TooLarge() {
 		return nil, &apiError{Code: "InvalidParameterException", Message: fmt.Sprintf("the request body is larger than %d bytes", s.cfg.MaxBodyBytes), Status: http.StatusRequestEntityTooLarge}
 	}
 	if err != nil {
@@ -377,21 +372,7 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = 500, []byte(`{"__type":"ServiceUnavailableException","message":"response encoding failed"}`)
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	awshttp.WriteJSON(w, status, "application/x-amz-json-1.1", v, `{"__type":"ServiceUnavailableException","message":"response encoding failed"}`)
 }
 
 type empty struct{}

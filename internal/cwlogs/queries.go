@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowlens/flowlens/internal/awshttp"
 	"github.com/flowlens/flowlens/internal/insights/syntax"
 	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/store"
@@ -203,7 +204,7 @@ func (s *Server) startQuery(c *call) (any, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), s.cfg.QueryTimeout)
 	deadline, _ := ctx.Deadline()
-	q := &runningQuery{id: newRequestID(), text: in.QueryString, language: "CWLI", groups: groups, created: s.deps.Now(), cancel: cancel, status: statusScheduled}
+	q := &runningQuery{id: awshttp.NewRequestID(), text: in.QueryString, language: "CWLI", groups: groups, created: s.deps.Now(), cancel: cancel, status: statusScheduled}
 	q.stats.RecordsScanned, q.stats.BytesScanned, q.stats.LogGroupsScanned = float64(scanned), float64(bytes), float64(len(groups))
 	s.queries.queries[q.id] = q
 	s.queries.wg.Add(1)

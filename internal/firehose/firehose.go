@@ -19,7 +19,6 @@
 package firehose
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -35,9 +34,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-
 	"github.com/flowlens/flowlens/internal/auth"
+	"github.com/flowlens/flowlens/internal/awshttp"
 	"github.com/flowlens/flowlens/internal/decode"
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/store"
@@ -253,13 +251,10 @@ func (e *Endpoint) answer(w http.ResponseWriter, status int, id, msg string) {
 		Timestamp    int64  `json:"timestamp"`
 		ErrorMessage string `json:"errorMessage,omitempty"`
 	}{id, e.deps.Now().UnixMilli(), msg}
-	b, _ := json.Marshal(body)
-	w.Header().Set("Content-Type", "application/json")
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "5")
 	}
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	awshttp.WriteJSON(w, status, "application/json", body, "")
 }
 
 func (e *Endpoint) serve(r *http.Request, id string) error {
@@ -332,55 +327,34 @@ func (e *Endpoint) dataset(h string) (string, error) {
 // after decompression.
 func (e *Endpoint) readBody(r *http.Request) (*request, int64, error) {
 	limit := e.cfg.MaxBodyBytes
-	counted := &countReader{r: io.LimitReader(r.Body, limit+1)}
-	br := bufio.NewReaderSize(counted, 64<<10)
-	var body io.Reader = br
-	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
-	magic, _ := br.Peek(2)
-	gz := enc == "gzip" || (len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+	body, err := awshttp.OpenBody(r, limit)
+	defer body.Close()
 	switch {
-	case gz:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, counted.n, fail(http.StatusBadRequest, "gzip body: %v", err)
-		}
-		defer zr.Close()
-		body = zr
-	case enc != "" && enc != "identity":
-		return nil, counted.n, fail(http.StatusUnsupportedMediaType, "Content-Encoding %q (gzip or none)", enc)
+	case errors.Is(err, awshttp.ErrEncoding):
+		return nil, body.Received(), fail(http.StatusUnsupportedMediaType, "%v", err)
+	case err != nil:
+		return nil, body.Received(), fail(http.StatusBadRequest, "%v", err)
 	}
-	lim := &io.LimitedReader{R: body, N: limit + 1}
 	var req request
-	dec := json.NewDecoder(lim)
-	err := dec.Decode(&req)
+	dec := json.NewDecoder(body)
+	err = dec.Decode(&req)
 	if err == nil {
 		// Nothing but blanks may follow the document.
 		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
 			err = errors.New("data after the JSON document")
 		}
 	}
-	if counted.n > limit || lim.N <= 0 {
-		return nil, counted.n, fail(http.StatusRequestEntityTooLarge, "body exceeds %d bytes", limit)
+	if body.TooLarge() {
+		return nil, body.Received(), fail(http.StatusRequestEntityTooLarge, "body exceeds %d bytes", limit)
 	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, counted.n, fail(http.StatusRequestEntityTooLarge, "body exceeds %d bytes", mbe.Limit)
+			return nil, body.Received(), fail(http.StatusRequestEntityTooLarge, "body exceeds %d bytes", mbe.Limit)
 		}
-		return nil, counted.n, fail(http.StatusBadRequest, "body is not a Firehose request (JSON with requestId, timestamp, records[].data in base64): %v", err)
+		return nil, body.Received(), fail(http.StatusBadRequest, "body is not a Firehose request (JSON with requestId, timestamp, records[].data in base64): %v", err)
 	}
-	return &req, counted.n, nil
-}
-
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return &req, body.Received(), nil
 }
 
 // store decodes the records and commits them as one source object.
