@@ -21,7 +21,7 @@ func ipv4Column(f *flowlog.Field) string {
 
 // useAddrGroup reports whether a first stage grouped by srcaddr and/or
 // dstaddr can group by the integer IPv4 columns instead of the text:
-// DuckDB only, every key that mentions an address is the plain column,
+// every key that mentions an address is the plain column,
 // and neither the order nor the output use an address outside the keys
 // and aggregates. Grouping by (`_srcaddr_v4`, the text for the rows that
 // have no IPv4 value) gives the same groups as grouping by the text (the
@@ -29,7 +29,7 @@ func ipv4Column(f *flowlog.Field) string {
 // canonical IPv4 address), and the text is rebuilt only for the groups
 // kept.
 func (g *gen) useAddrGroup(i int, s *plan.Stage) bool {
-	if i != 0 || (g.rollup && g.view != rejectsView) || g.late || g.d.Name() != "duckdb" || !s.Grouped || s.Star || s.Windowed || s.Fill != nil ||
+	if i != 0 || (g.rollup && g.view != rejectsView) || g.late || !s.Grouped || s.Star || s.Windowed || s.Fill != nil ||
 		len(s.Joins) > 0 || len(s.Dedup) > 0 {
 		return false
 	}
@@ -148,9 +148,9 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 		name := "_k" + strconv.Itoa(i)
 		keyCol[i] = id(name)
 		if f, written := addrKey(k.X); f != nil {
-			keyCol[i] = g.fn("coalesce", g.ipv4Text(id(name)), id(name+"t"))
+			keyCol[i] = g.fn("coalesce", g.v4Text(id(name)), id(name+"t"))
 			if written {
-				keyCol[i] = g.fn("coalesce", g.ipv4Text(id(name)), id(name+"t"), g.d.Str("-"))
+				keyCol[i] = g.fn("coalesce", g.v4Text(id(name)), id(name+"t"), g.d.Str("-"))
 			}
 		}
 	}
@@ -191,6 +191,9 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 	where := g.sourceFilters()
 	for _, f := range s.Filters {
 		where = append(where, strip(g.expr(f)))
+		if h := g.keyHint(f); h != "" {
+			where = append(where, h)
+		}
 	}
 	// Ties of the order are broken by the group keys (see withTies), in
 	// the natural order of their text. The outer SELECT orders by the
@@ -261,20 +264,23 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 			}
 			switch {
 			case p < nullAt:
-				sel = append(sel, v4+" AS "+id(name), "CAST(NULL AS VARCHAR) AS "+id(name+"t"))
+				sel = append(sel, v4+" AS "+id(name), g.nullOf("VARCHAR")+" AS "+id(name+"t"))
 				groupBy = append(groupBy, v4)
 				cond = append(cond, v4+" IS NOT NULL")
 				tie[i] = []string{v4}
 			case p == nullAt:
-				sel = append(sel, "CAST(NULL AS UINTEGER) AS "+id(name), text+" AS "+id(name+"t"))
+				sel = append(sel, g.nullOf("UINTEGER")+" AS "+id(name), text+" AS "+id(name+"t"))
 				groupBy = append(groupBy, text)
 				cond = append(cond, v4+" IS NULL")
+				if h := g.nullKeyHint(f); h != "" {
+					cond = append(cond, h)
+				}
 				tie[i] = g.naturalText(txt(text))
 			default:
 				orText := "CASE WHEN " + v4 + " IS NULL THEN " + text + " END"
 				sel = append(sel, v4+" AS "+id(name), orText+" AS "+id(name+"t"))
 				groupBy = append(groupBy, v4, orText)
-				tie[i] = g.naturalText(txt(g.fn("coalesce", g.ipv4Text(v4), orText)))
+				tie[i] = g.naturalText(txt(g.fn("coalesce", g.v4Text(v4), orText)))
 			}
 		}
 		var ts []string
@@ -282,7 +288,7 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 			ts = append(ts, tie[i]...)
 		}
 		w := append(append([]string(nil), where...), cond...)
-		if nullAt == len(addrs) && !g.rollup {
+		if nullAt == len(addrs) && !g.rollup && g.d.Name() == "duckdb" {
 			if cte, in := g.topNBound(s, addrs, where, w, groupBy, limit); cte != "" {
 				with, w = cte, append(w, in)
 			}
@@ -338,6 +344,37 @@ var cheapFns = map[string]bool{
 	"and": true, "or": true, "not": true, "=": true, "!=": true, "<": true, "<=": true, ">": true, ">=": true,
 	"in": true, "ispresent": true, "ipv4_range": true, "isipv4insubnet": true, "isipv6insubnet": true, "isipinsubnet": true,
 	"contains": true, "starts_with": true, "ends_with": true,
+}
+
+// nullOf renders a NULL of the address branches' types: DuckDB's VARCHAR
+// or UINTEGER, on ClickHouse the Nullable types of the flows view's
+// address columns (UNION ALL branches must agree on the types in 18.16).
+func (g *gen) nullOf(duck string) string {
+	if g.d.Name() != "clickhouse" {
+		return "CAST(NULL AS " + duck + ")"
+	}
+	if duck == "UINTEGER" {
+		return "CAST(NULL AS Nullable(UInt32))"
+	}
+	return "CAST(NULL AS Nullable(String))"
+}
+
+// nullKeyHint returns, on ClickHouse, a predicate implied by the source
+// address's `_v4` column being NULL that the store's primary index prunes
+// with: such rows sort under ifNull(_srcaddr_v4, 0) = 0 (see keyHint).
+func (g *gen) nullKeyHint(f *flowlog.Field) string {
+	if g.d.Name() != "clickhouse" || g.rollup || f.ID != flowlog.SrcAddr {
+		return ""
+	}
+	return "ifNull(_srcaddr_v4, 0) = 0"
+}
+
+// v4Text renders an integer IPv4 value as dotted text in the dialect.
+func (g *gen) v4Text(v string) string {
+	if g.d.Name() == "clickhouse" {
+		return "IPv4NumToString(" + v + ")"
+	}
+	return g.ipv4Text(v)
 }
 
 // ipv4Text renders an integer IPv4 value as dotted text.
