@@ -330,7 +330,14 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "quantile_if":
 		return "quantileIf(" + a[1] + ")(" + a[0] + ", " + a[2] + ")", true
 	case "unpivot":
-		return "tupleElement(arrayJoin(arrayZip(" + a[1] + ", " + a[2] + ", " + a[3] + ")), " + a[0] + ")", true
+		// arrayZip is not in 18.16 (20.1): arrayMap over several arrays
+		// builds the same tuples in every release
+		params := make([]string, len(a)-1)
+		for i := range params {
+			params[i] = "_z" + itoa(int64(i))
+		}
+		zip := "arrayMap((" + strings.Join(params, ", ") + ") -> tuple(" + strings.Join(params, ", ") + "), " + strings.Join(a[1:], ", ") + ")"
+		return "tupleElement(arrayJoin(" + zip + "), " + a[0] + ")", true
 	case "split":
 		// NULL splits into no parts (DuckDB: a NULL list; unnest gives no row either way)
 		return "if(isNull(" + a[0] + "), emptyArrayString(), splitByString(" + a[1] + ", " + chNotNullText(a[0]) + "))", true

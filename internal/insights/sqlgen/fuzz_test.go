@@ -17,7 +17,7 @@ import (
 var sqlWords = strings.Fields(`AND AS BETWEEN BIGINT BOTH BY CASE CAST DESC DISTINCT DOUBLE ELSE END FALSE
 FIRST FROM GROUP IN INTEGER IS LAST LEADING LIKE LIMIT NOT NULL NULLS OR ORDER OVER PARTITION QUALIFY
 SELECT THEN TRAILING TRUE TRY_CAST VARCHAR WHEN WHERE UNION ALL MATERIALIZED HAVING UINTEGER bool_or
-IPv4NumToString Nullable UInt32 String Int64 IPv4StringToNum MD5 SHA256 abs argMax argMin arg_max arg_min asin avg base64Decode base64Encode bitAnd
+IPv4NumToString _z0 _z1 _z2 Nullable UInt32 String Int64 IPv4StringToNum MD5 SHA256 abs argMax argMin arg_max arg_min asin avg base64Decode base64Encode bitAnd
 ceil coalesce concat concatWithSeparator concat_ws contains cos count decode decodeURLComponent
 encode encodeURLComponent endsWith ends_with epoch_ms extractGroups floor formatDateTime from_base64
 greatest hex if ifNull intDiv isIPv4String isIPv6String least length lengthUTF8 ln log lower ltrim
