@@ -494,13 +494,13 @@ func (r *run) commitLoop(ctx context.Context, results <-chan *done) error {
 				if !ok {
 					return send()
 				}
-				// A group ends at an hour boundary when it holds a quarter
+				// A group ends at an hour boundary when it holds a sixteenth
 				// of GroupRecords: files in time order (a bulk ingest) then
 				// commit each hour in one group, which a store can write
 				// straight into its sealed tier (docs/BENCHMARKS.md, issue
 				// #18 step 11).
 				if grouped && len(pending) > 0 && d.hasT && pendHasT && hourStart(d.minT) > hourStart(pendMaxT) &&
-					n >= int64(r.cfg.GroupRecords)/4 {
+					n >= int64(r.cfg.GroupRecords)/16 {
 					if err := send(); err != nil {
 						return err
 					}
