@@ -60,7 +60,7 @@ echo "| | records | ingest s | records/s | peak RSS MiB | bytes/record |"
 echo "| --- | --- | --- | --- | --- | --- |"
 awk -v n="$N" -v s="$SECS" -v r="$RSS" -v b="$BYTES" 'BEGIN { printf "| flowlens ingest --store | %d | %.1f | %.0f k | %.0f | %.1f |\n", n, s, n/s/1000, r/1024, b/n }'
 
-NEEDLE=$(chq "SELECT srcaddr FROM bench.records WHERE srcaddr NOT LIKE '10.%' GROUP BY srcaddr HAVING count() BETWEEN 90 AND 110 ORDER BY srcaddr LIMIT 1" | tr -d '\n')
+NEEDLE=$(chq "SELECT srcaddr FROM bench.flows WHERE srcaddr NOT LIKE '10.%' GROUP BY srcaddr HAVING count() BETWEEN 90 AND 110 ORDER BY srcaddr LIMIT 1" | tr -d '\n')
 V4=$(chq "SELECT toUInt32(IPv4StringToNum('$NEEDLE'))" | tr -d '\n')
 LO=167837696; HI=167903231 # 10.1.0.0/16
 
@@ -78,7 +78,7 @@ HWQ+=("SELECT IPv4NumToString(assumeNotNull(_srcaddr_v4)) AS srcaddr, uniqExact(
 NAMES+=(Q6); LIQ+=('filter isIpv4InSubnet(srcaddr, "10.1.0.0/16") | stats sum(bytes) as b by dstaddr | sort b desc | limit 10')
 HWQ+=("SELECT IPv4NumToString(assumeNotNull(_dstaddr_v4)) AS dstaddr, sum(bytes) AS b FROM bench.records WHERE _srcaddr_v4 BETWEEN $LO AND $HI GROUP BY _dstaddr_v4 ORDER BY b DESC LIMIT 10")
 NAMES+=(Q7); LIQ+=("filter srcaddr = \"$NEEDLE\" | fields @timestamp, srcaddr, dstaddr, srcport, dstport, bytes")
-HWQ+=("SELECT start * 1000 AS ts, srcaddr, dstaddr, srcport, dstport, bytes FROM bench.records WHERE dataset = 'default' AND ifNull(_srcaddr_v4, 0) = $V4 ORDER BY start DESC LIMIT 10000")
+HWQ+=("SELECT start * 1000 AS ts, IPv4NumToString(assumeNotNull(_srcaddr_v4)) AS srcaddr, if(isNull(_dstaddr_v4), dstaddr, IPv4NumToString(assumeNotNull(_dstaddr_v4))) AS dstaddr, srcport, dstport, bytes FROM bench.records WHERE dataset = 'default' AND ifNull(_srcaddr_v4, 0) = $V4 ORDER BY start DESC LIMIT 10000")
 
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # httpq SQL: seconds of one run over HTTP (client side, the result read),

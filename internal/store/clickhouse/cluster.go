@@ -32,8 +32,10 @@ import (
 // connection (no ON CLUSTER).
 
 // shardingKey spreads records over the shards: all records of a source
-// address on one shard.
-const shardingKey = "cityHash64(ifNull(srcaddr, ''))"
+// address on one shard. It hashes the address's text (computed for IPv4,
+// which `records` stores as a number only), as schema version 2 did with
+// the stored text: records go to the same shard as before the migration.
+const shardingKey = "cityHash64(if(isNull(_srcaddr_v4), ifNull(srcaddr, ''), IPv4NumToString(assumeNotNull(_srcaddr_v4))))"
 
 // remoteShard is a shard other than the coordinator.
 type remoteShard struct {

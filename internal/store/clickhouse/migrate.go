@@ -16,12 +16,18 @@ import (
 //	2  no LowCardinality before 19.1 (18.16's experimental LowCardinality
 //	   counts NULL in uniqExact and refuses sum() over a comparison);
 //	   every field of the catalog has its column
+//	3  IPv4 addresses as UInt32 only: `srcaddr` and `dstaddr` of records
+//	   hold the text of the other addresses (NULL for IPv4), the views
+//	   compute the IPv4 text; the cluster's sharding key hashes that text
+//	   (the same shards as before)
 //
 // migrate brings any older database to the current layout, in place: it
 // adds the columns of fields a database lacks (NULL in the rows it holds),
 // converts columns whose LowCardinality differs from what the server should
-// use, and recreates the views (whose column lists follow the table).
-const schemaVersion = "2"
+// use, recreates the views (whose column lists follow the table) and, from
+// versions before 3, clears the IPv4 text of the rows it holds (a mutation
+// in the background: the views compute the same text either way).
+const schemaVersion = "3"
 
 // migrate creates the tables and views (idempotent) and migrates older
 // layouts.
@@ -53,6 +59,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	if changed || (old != "" && old != schemaVersion) {
 		s.logger.Info("migrating the schema", "from", old, "to", schemaVersion)
 		if err := s.dropViews(ctx); err != nil {
+			return fmt.Errorf("migrate the schema from version %s: %w", old, err)
+		}
+	}
+	if old == "1" || old == "2" {
+		if err := s.clearIPv4Text(ctx); err != nil {
 			return fmt.Errorf("migrate the schema from version %s: %w", old, err)
 		}
 	}
@@ -165,5 +176,24 @@ func (s *Store) dropViews(ctx context.Context) error {
 	s.mu.Lock()
 	s.datasets = map[string]bool{}
 	s.mu.Unlock()
+	return nil
+}
+
+// clearIPv4Text sets the stored text of IPv4 addresses to NULL in the rows
+// written before schema version 3 (the space comes back when the mutation
+// has run; it is not waited for).
+func (s *Store) clearIPv4Text(ctx context.Context) error {
+	for _, c := range s.shardConns() {
+		for _, col := range s.recordColumns() {
+			if col.kind != ckText || !hasV4Column(col.field) {
+				continue
+			}
+			v4 := quoteIdent("_" + col.name + "_v4")
+			st := "ALTER TABLE records UPDATE " + quoteIdent(col.name) + " = NULL WHERE " + v4 + " IS NOT NULL AND " + quoteIdent(col.name) + " IS NOT NULL"
+			if err := c.Exec(ctx, st); err != nil {
+				return fmt.Errorf("%s: %w", st, err)
+			}
+		}
+	}
 	return nil
 }

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowlens/flowlens/internal/insights/sqlgen"
 	"github.com/flowlens/flowlens/internal/query"
@@ -106,3 +108,72 @@ func TestMigrateFromV1(t *testing.T) {
 }
 
 func fmtRows(rows [][]any) string { return fmt.Sprint(rows) }
+
+// TestMigrateFromV2 opens a database of schema version 2, written on 18.16,
+// which stored the text of IPv4 addresses beside their numbers: the views
+// compute the text from the numbers, the stored IPv4 text is cleared (a
+// mutation), the other addresses (IPv6) keep theirs, and the answers are
+// those of version 2, before and after new records arrive.
+func TestMigrateFromV2(t *testing.T) {
+	srv := chtest.Start(t)
+	loadSQL(t, srv, "v2", "testdata/schema/v2-18.16.sql")
+	eng := func(s *Store) *query.Engine { return query.New(query.Config{Dialect: sqlgen.ClickHouse{}}, s, s) }
+	questions := map[string]string{
+		`stats count(*) as n by srcAddr | sort srcAddr`:                                                   "[[10.0.0.1 2] [10.0.0.2 1] [10.0.0.3 2] [2001:db8::7 1] [<nil> 1]]",
+		`filter dstAddr = "2001:db8::9" or srcAddr = "2001:db8::7" | fields srcAddr, dstAddr`:             "[[10.0.0.3 2001:db8::9] [2001:db8::7 10.0.0.3]]",
+		`filter isIpv4InSubnet(dstAddr, "10.1.0.0/16") | stats sum(bytes) as b by dstAddr | sort dstAddr`: "[[10.1.0.8 60] [10.1.0.9 1580]]",
+		`filter srcAddr = "10.0.0.1" | stats count(*) as n`:                                               "[[2]]",
+	}
+	ask := func(s *Store, extra string) {
+		t.Helper()
+		for q, want := range questions {
+			res, _, err := eng(s).Run(t.Context(), query.Request{Query: q})
+			if err != nil {
+				t.Errorf("%s%s: %v", q, extra, err)
+				continue
+			}
+			if got := fmtRows(res.Rows); got != want {
+				t.Errorf("%s%s: %s, want %s", q, extra, got, want)
+			}
+		}
+	}
+	s := openTest(t, srv, "v2")
+	if v, err := s.storedVersion(t.Context()); err != nil || v != schemaVersion {
+		t.Errorf("schema_version %q (%v), want %s", v, err, schemaVersion)
+	}
+	ask(s, "")
+	// the mutation clears the stored IPv4 text; IPv6 text stays
+	if _, err := srv.Query(t.Context(), "OPTIMIZE TABLE v2.records FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		out, err := srv.Query(t.Context(), "SELECT count() FROM system.mutations WHERE database = 'v2' AND table = 'records' AND NOT is_done")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(out) == "0" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got, err := srv.Query(t.Context(), "SELECT groupArray(ifNull(srcaddr, '-')), groupArray(ifNull(dstaddr, '-')) FROM (SELECT srcaddr, dstaddr FROM v2.records ORDER BY start)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "['-','-','-','-','2001:db8::7','-','-']\t['-','-','-','-','-','2001:db8::9','-']\n"; got != want {
+		t.Errorf("stored text after the migration: %q, want %q", got, want)
+	}
+	ask(s, " (text cleared)")
+	// new records go beside the old ones without their IPv4 text
+	if err := ingest(t, s, "prod", "new.log", false, batchOf(t, 10, hour0+3600)); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openTest(t, srv, "v2")
+	if n := count(t, s2, "WHERE srcaddr = '10.0.0.5'"); n != 1 {
+		t.Errorf("%d new records of 10.0.0.5, want 1", n)
+	}
+	out, err := srv.Query(t.Context(), "SELECT countIf(srcaddr IS NOT NULL), countIf(srcaddr = '2001:db8::1') FROM v2.records WHERE _hour = "+strconv.FormatInt(hour0+3600, 10))
+	if err != nil || out != "1\t1\n" {
+		t.Errorf("stored source text of the new records: %q (%v), want only the IPv6 one", out, err)
+	}
+}

@@ -18,9 +18,13 @@ import (
 //   - ORDER BY (dataset, source IPv4, start): the peer measured in
 //     BENCHMARK.md sorts by (srcaddr, start); the sort-key columns must not
 //     be Nullable in ClickHouse 18.16, hence ifNull(…, 0);
-//   - IPv4 addresses also as UInt32 (`_srcaddr_v4`, `_dstaddr_v4`); enums
-//     and identifiers as LowCardinality(Nullable(String)); on servers that
-//     have column codecs (19.1 and later), Delta/T64 + ZSTD on the numbers.
+//   - IPv4 addresses as UInt32 only (`_srcaddr_v4`, `_dstaddr_v4`): the
+//     text columns `srcaddr` and `dstaddr` of `records` hold the other
+//     addresses (IPv6) and are NULL for IPv4, whose text the views compute
+//     with IPv4NumToString (the decoder accepts only canonical dotted quads
+//     as IPv4, so the text is the one ingested); enums and identifiers as
+//     LowCardinality(Nullable(String)) and, on servers that have column
+//     codecs (19.1 and later), Delta/T64 + ZSTD on the numbers.
 //
 // Exactly-once without transactions: every row carries the `_file_id` of
 // the ingest that wrote it, and a file's rows become visible only when its
@@ -90,7 +94,7 @@ func recordColumns(ft features) []column {
 			c.typ, c.kind, c.codec = "Nullable(String)", ckText, "CODEC(ZSTD)"
 		}
 		cols = append(cols, c)
-		if f.ID == flowlog.SrcAddr || f.ID == flowlog.DstAddr {
+		if hasV4Column(f.ID) {
 			cols = append(cols, column{name: "_" + f.Column + "_v4", typ: "Nullable(UInt32)", codec: "CODEC(ZSTD)", field: f.ID, kind: ckIPv4})
 		}
 	}
@@ -183,12 +187,39 @@ func metaDDL() []string {
 // of every (dataset, key).
 const currentFiles = `SELECT argMax(file_id, committed_ns) FROM ingest_registry GROUP BY dataset, key`
 
-// flowsDDL returns the select of the `flows` view.
+// hasV4Column reports whether a field has an integer IPv4 column beside
+// its text (`_srcaddr_v4` for srcaddr).
+func hasV4Column(id flowlog.FieldID) bool { return id == flowlog.SrcAddr || id == flowlog.DstAddr }
+
+// addrText is the text of an address field with an IPv4 column, from the
+// columns of the view's inner SELECT: the IPv4 number's dotted quad, or
+// the stored text (other addresses; NULL when the record has none).
+func addrText(column string) string {
+	v4 := quoteIdent("_" + column + "_v4")
+	return "if(isNull(" + v4 + "), " + quoteIdent("_"+column+"_text") + ", IPv4NumToString(assumeNotNull(" + v4 + ")))"
+}
+
+// flowsSelect returns the select of the `flows` view. The inner SELECT
+// renames the stored text of the addresses with an IPv4 column, so that
+// the outer one can name its computed text like the field (an alias equal
+// to a column it reads would be cyclic).
 func flowsSelect() string {
 	var b strings.Builder
 	b.WriteString("SELECT dataset")
+	var inner []string
+	for _, c := range recordColumns(features{}) {
+		if c.kind == ckText && hasV4Column(c.field) {
+			inner = append(inner, quoteIdent(c.name)+" AS "+quoteIdent("_"+c.name+"_text"))
+		} else {
+			inner = append(inner, quoteIdent(c.name))
+		}
+	}
 	for i := range flowlog.Fields() {
 		f := &flowlog.Fields()[i]
+		if hasV4Column(f.ID) {
+			b.WriteString(", " + addrText(f.Column) + " AS " + quoteIdent(f.Column))
+			continue
+		}
 		b.WriteString(", " + quoteIdent(f.Column))
 	}
 	const hourTS = "toDateTime(_hour, 'UTC')"
@@ -200,7 +231,7 @@ func flowsSelect() string {
 	fmt.Fprintf(&b, ", formatDateTime(%s, '%%Y-%%m-%%d') AS `dt`", hourTS)
 	b.WriteString(", account_id AS `accid`, account_id AS `aws-account-id`, region AS `aws-region`, 'vpcflowlogs' AS `aws-service`")
 	b.WriteString(", _hour, _srcaddr_v4, _dstaddr_v4, _format_id, _ingest_time, _file_id")
-	b.WriteString(" FROM records WHERE _file_id IN (" + currentFiles + ")")
+	b.WriteString(" FROM (SELECT " + strings.Join(inner, ", ") + " FROM records WHERE _file_id IN (" + currentFiles + "))")
 	return b.String()
 }
 

@@ -518,7 +518,7 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 			continue
 		}
 		for _, bt := range batches {
-			if fieldCol(bt, c.field) != nil {
+			if col := fieldCol(bt, c.field); col != nil && (c.kind != ckText || !hasV4Column(c.field) || hasNonIPv4(col, bt.N)) {
 				cols = append(cols, c)
 				break
 			}
@@ -584,14 +584,16 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 			v = out
 		case ckText:
 			// The strings point into the batches, which the FileTx keeps
-			// until Commit or Rollback returns: no copy.
+			// until Commit or Rollback returns: no copy. An address with
+			// an IPv4 column is stored as text only when it is no IPv4.
 			out := make([]*string, 0, n)
 			vals := make([]string, n)
 			k := 0
+			v4 := hasV4Column(c.field)
 			for _, bt := range batches {
 				col := fieldCol(bt, c.field)
 				for r := 0; r < bt.N; r++ {
-					if col == nil || !col.Valid[r] {
+					if col == nil || !col.Valid[r] || (v4 && col.Fam[r] == 4) {
 						out = append(out, nil)
 					} else {
 						if lo, hi := col.Offsets[r], col.Offsets[r+1]; hi > lo {
@@ -609,6 +611,17 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 		}
 	}
 	return b.Send()
+}
+
+// hasNonIPv4 reports whether an address column has a value other than an
+// IPv4 address (whose text `records` does not store).
+func hasNonIPv4(col *flowlog.Column, n int) bool {
+	for r := 0; r < n; r++ {
+		if col.Valid[r] && col.Fam[r] != 4 {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldCol returns the batch's column of a catalog field (nil when its
