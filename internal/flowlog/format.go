@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/flowlens/flowlens/internal/textdist"
 )
 
 // DefaultFormatString is the version 2 default format AWS uses when a flow log
@@ -317,33 +319,10 @@ func Suggest(name string) string {
 	for i := range catalog.fields {
 		fl := &catalog.fields[i]
 		for _, cand := range []string{fl.Name, fl.Column, fl.Insights} {
-			if d := editDistance(strings.ToLower(name), strings.ToLower(cand)); d < bestD {
+			if d := textdist.Distance(strings.ToLower(name), strings.ToLower(cand)); d < bestD {
 				best, bestD = fl.Name, d
 			}
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/flowlens/flowlens/internal/insights/sqlgen"
 	"github.com/flowlens/flowlens/internal/insights/syntax"
 	"github.com/flowlens/flowlens/internal/store"
+	"github.com/flowlens/flowlens/internal/textdist"
 )
 
 // DefaultLimit is the number of rows a query without limit returns, as in
@@ -276,7 +277,7 @@ func (e *Engine) checkDatasets(ctx context.Context, names []string) error {
 			msg := fmt.Sprintf("%v %q", ErrUnknownDataset, n)
 			best, bestD := "", 4
 			for _, k := range known {
-				if d := syntax.EditDistance(n, k); d < bestD {
+				if d := textdist.Distance(n, k); d < bestD {
 					best, bestD = k, d
 				}
 			}

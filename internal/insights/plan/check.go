@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/insights/syntax"
+	"github.com/flowlens/flowlens/internal/textdist"
 )
 
 // MaxStats is how many stats commands a query may have (AWS documents two;
@@ -529,7 +530,7 @@ func posOfSpan(src string, s syntax.Span) string {
 func (c *checker) suggest(name string) string {
 	best, bestD := "", 3
 	for n := range c.sc.defs {
-		if d := syntax.EditDistance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
+		if d := textdist.Distance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
 			best, bestD = n, d
 		}
 	}
@@ -537,7 +538,7 @@ func (c *checker) suggest(name string) string {
 		return best
 	}
 	for _, n := range []string{"@timestamp", "@message", "@logStream", "@log", "@ingestionTime"} {
-		if d := syntax.EditDistance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
+		if d := textdist.Distance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
 			best, bestD = n, d
 		}
 	}

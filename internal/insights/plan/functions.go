@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	isyntax "github.com/flowlens/flowlens/internal/insights/syntax"
+	"github.com/flowlens/flowlens/internal/textdist"
 )
 
 // fnSpec describes a function: arity (max -1: variadic), result type and
@@ -110,7 +111,7 @@ func (c *checker) call(e *isyntax.Call, ctx exprCtx) Expr {
 		sort.Strings(names)
 		best, bestD := "", 3
 		for _, n := range names {
-			if d := isyntax.EditDistance(name, n); d < bestD {
+			if d := textdist.Distance(name, n); d < bestD {
 				best, bestD = n, d
 			}
 		}

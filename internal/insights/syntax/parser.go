@@ -3,6 +3,8 @@ package syntax
 import (
 	"fmt"
 	"strings"
+
+	"github.com/flowlens/flowlens/internal/textdist"
 )
 
 // MaxQueryLen caps the query text (Logs Insights allows 10,000 characters;
@@ -277,36 +279,11 @@ func (p *parser) parseCommand() Command {
 func nearest(s string, cands []string) string {
 	best, bestD := "", 3
 	for _, c := range cands {
-		if d := EditDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+		if d := textdist.Distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
-}
-
-// EditDistance is the Levenshtein distance of two short strings (longer
-// than 64 bytes count as far apart).
-func EditDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // span returns the span from start to the end of the last consumed token.
