@@ -530,7 +530,10 @@ func TestReportsAndRetentionInServer(t *testing.T) {
 	// DuckDB writes a checkpoint's new blocks before it frees the old
 	// ones, so the first round grows the file; a rolling retention then
 	// keeps it bounded: later rounds of the same volume reuse the freed
-	// blocks.
+	// blocks. A later round may still take a few blocks more, because its
+	// transient need is about the free list the first round left (runs
+	// measured 98 then 98, 99 or 104 blocks); a file that kept growing
+	// would take about the first round's growth again.
 	var totals []int64
 	for range 2 {
 		mustStore(t, nil, old...)
@@ -539,8 +542,8 @@ func TestReportsAndRetentionInServer(t *testing.T) {
 		totals = append(totals, total)
 		t.Logf("ingest and drop the old hours again: %d blocks, %d free (before the first drop: %d blocks; after it %d free)", total, free, totalBefore, freeAfter)
 	}
-	if totals[1] > totals[0] {
-		t.Fatalf("the file keeps growing under a rolling retention: %v blocks", totals)
+	if grew, first := totals[1]-totals[0], totals[0]-totalBefore; grew > first/4 {
+		t.Fatalf("the file keeps growing under a rolling retention: %v blocks (%d before the first drop; the second round took %d blocks more, the first %d)", totals, totalBefore, grew, first)
 	}
 }
 
