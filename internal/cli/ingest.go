@@ -188,6 +188,10 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	if d := embedded(st); runErr == nil && d != nil {
 		// Hours that are over are rewritten once as one sorted run
 		// (smaller, and address lookups prune to a few row groups).
+		// The decoded records are garbage by now: their heap goes back
+		// to the system before DuckDB sorts the days (else the peak
+		// memory is both).
+		debug.FreeOSMemory()
 		if _, err := d.Seal(ctx, nil); err != nil {
 			return err
 		}

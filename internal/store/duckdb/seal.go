@@ -71,6 +71,13 @@ func (s *Store) Seal(ctx context.Context, lock sync.Locker) (SealStats, error) {
 		quiet := s.cfg.SealQuiet
 		if lock == nil {
 			quiet = 0
+			// The caller has the store to itself: the table rows of the
+			// days that are over go straight into their day files with
+			// the days' hour files (sealed_days.go), not first into
+			// hour files that the day merge would rewrite.
+			if err := s.sealDays(ctx, tb, cutoff, &st); err != nil {
+				return st, err
+			}
 		}
 		batches, err := s.sealBatches(ctx, tb, cutoff, quiet)
 		if err != nil {

@@ -307,3 +307,99 @@ func (s *Store) installDay(ctx context.Context, tb table, d int64, files []strin
 	}
 	return n, nil
 }
+
+// sealDays writes the rows the record table tb holds of each day that is
+// over (its last hour at or before cutoff) together with the day's sealed
+// files into one new day file, in one transaction per day: every record
+// of such a day is then written once more instead of twice (into an hour
+// file, then by mergeDays). A day with a sealed file that holds hours of
+// another day is left to sealHours and mergeDays. The caller has the
+// store to itself (Seal without a lock). It adds the days written, the
+// table hours they took, the records moved from the table and those of
+// the new files to st.
+func (s *Store) sealDays(ctx context.Context, tb table, cutoff int64, st *SealStats) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT _hour FROM `+quoteIdent(tb.name)+` WHERE _hour <= ? ORDER BY 1`, cutoff)
+	if err != nil {
+		return fmt.Errorf("seal: list the hours of %s: %w", tb.name, err)
+	}
+	type day struct {
+		d     int64
+		hours []int64
+	}
+	var days []day
+	for rows.Next() {
+		var h int64
+		if err := rows.Scan(&h); err != nil {
+			rows.Close()
+			return fmt.Errorf("seal: list the hours of %s: %w", tb.name, err)
+		}
+		d := dayOf(h)
+		if d+daySeconds-hourSeconds > cutoff {
+			continue
+		}
+		if len(days) == 0 || days[len(days)-1].d != d {
+			days = append(days, day{d: d})
+		}
+		days[len(days)-1].hours = append(days[len(days)-1].hours, h)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("seal: list the hours of %s: %w", tb.name, err)
+	}
+	for _, dy := range days {
+		var files []string
+		var was int64
+		whole := true
+		for _, g := range s.sealedNow().files(tb.name) {
+			first, last := dayOf(g.hours[0]), dayOf(g.hours[len(g.hours)-1])
+			if last < dy.d || first > dy.d {
+				continue
+			}
+			if first != dy.d || last != dy.d {
+				whole = false
+			}
+			files = append(files, g.name)
+			was += g.records
+		}
+		if !whole {
+			continue
+		}
+		n, err := s.sealDay(ctx, tb, dy.d, files, dy.hours)
+		if err != nil {
+			return err
+		}
+		st.Days++
+		st.Hours += len(dy.hours)
+		st.Records += n - was
+		st.DayRecords += n
+	}
+	return nil
+}
+
+// sealDay is sealDays' transaction for the day d: the sealed files files
+// of the day and the table's rows of hours go into one new day file.
+func (s *Store) sealDay(ctx context.Context, tb table, d int64, files []string, hours []int64) (int64, error) {
+	w, err := s.beginWrite(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.rewriteSealed(ctx, tb, files, "", hours, w.sealedNext())
+	if err == nil {
+		err = w.exec(ctx, `UPDATE hour_runs SET runs = 0, sealed_ms = ? WHERE table_name = ? AND _hour IN `+hourList(hours), w.now, tb.name)
+	}
+	if err == nil {
+		err = w.refreshViews(ctx)
+	}
+	if err == nil && s.sealHook != nil {
+		s.sealHook(tb.name, hours)
+	}
+	if err != nil {
+		w.rollback()
+		return 0, fmt.Errorf("seal the day %d of %s: %w", d, tb.name, err)
+	}
+	if err := w.commit(ctx); err != nil {
+		return 0, fmt.Errorf("seal the day %d of %s: %w", d, tb.name, err)
+	}
+	return n, nil
+}
