@@ -350,7 +350,17 @@ func (g *gen) call(c *plan.Call) string {
 		return g.fn(c.Fn, g.args(c)...)
 	case "sqrt":
 		return g.fn("sqrt", g.expr(c.Args[0]))
-	case "abs", "ceil", "floor", "greatest", "least", "sum", "avg", "min", "max", "count":
+	case "greatest", "least":
+		a := g.args(c)
+		if g.d.Name() == "clickhouse" && anyFloat(c.Args) {
+			// ClickHouse (18.16 and current) has no common type for Int64
+			// and Float64: DuckDB's is DOUBLE
+			for i := range a {
+				a[i] = g.fn("todouble_raw", a[i])
+			}
+		}
+		return c.Fn + "(" + strings.Join(a, ", ") + ")"
+	case "abs", "ceil", "floor", "sum", "avg", "min", "max", "count":
 		return c.Fn + "(" + strings.Join(g.args(c), ", ") + ")"
 	case "round":
 		a := g.args(c)
@@ -641,4 +651,36 @@ var reservedV4 = [][2]int64{
 	{0xC6336400, 0xC63364FF}, // 198.51.100.0/24
 	{0xCB007100, 0xCB0071FF}, // 203.0.113.0/24
 	{0xE0000000, 0xFFFFFFFF}, // 224.0.0.0/4, 240.0.0.0/4, broadcast
+}
+
+// anyFloat reports whether one of xs is a floating-point number: a float
+// literal, a division, a quantile or average, arithmetic on one (or over
+// an aggregate or window function, computed in floating point).
+func anyFloat(xs []plan.Expr) bool {
+	for _, x := range xs {
+		if isFloat(x) {
+			return true
+		}
+	}
+	return false
+}
+
+func isFloat(x plan.Expr) bool {
+	switch x := x.(type) {
+	case *plan.Lit:
+		_, ok := x.Value.(float64)
+		return ok
+	case *plan.Call:
+		switch x.Fn {
+		case "/", "^", "avg", "stddev", "median", "median_if", "quantile_all", "ratio", "todouble", "tonumber", "log", "sqrt",
+			"rate_span", "haversine":
+			return true
+		case "+", "-", "*", "neg":
+			if plan.HasAgg(x) || hasWindow(x) {
+				return true
+			}
+		}
+		return anyFloat(x.Args)
+	}
+	return false
 }

@@ -282,6 +282,11 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 	if g.useAddrGroup(i, s) {
 		return g.addrGroupStage(s, last)
 	}
+	if g.d.Name() == "clickhouse" {
+		if sql, ok := g.chWindowStage(i, s, inner, last); ok {
+			return sql
+		}
+	}
 	if g.lateColumns(s, last) {
 		// Order and limit the rows first, then compute the costly columns
 		// (@message, parse) for the rows kept only.
