@@ -397,3 +397,56 @@ func (g *gen) chStarColumns(i int) []string {
 	}
 	return out
 }
+
+// chJoinOn splits the condition of a join with a subquery for ClickHouse,
+// whose JOIN ON takes equalities only (18.16; current releases without
+// allow_experimental_join_condition): the conditions on the subquery's
+// columns alone (appendcols's row limit) become a WHERE of the subquery,
+// which keeps a LEFT JOIN's answer (a row they reject finds no partner
+// either way).
+func (g *gen) chJoinOn(j *plan.Join) (plan.Expr, string) {
+	own := map[string]bool{}
+	for _, c := range j.Cols {
+		own[c] = true
+	}
+	var keep, moved []plan.Expr
+	var split func(x plan.Expr)
+	split = func(x plan.Expr) {
+		if c, ok := x.(*plan.Call); ok && c.Fn == "and" {
+			split(c.Args[0])
+			split(c.Args[1])
+			return
+		}
+		if c, ok := x.(*plan.Call); ok && c.Fn == "=" {
+			keep = append(keep, x)
+			return
+		}
+		only := true
+		plan.Walk(x, func(e plan.Expr) {
+			switch e := e.(type) {
+			case *plan.Ref:
+				only = only && own[e.Name]
+			case *plan.Column, *plan.Sys:
+				only = false
+			}
+		})
+		if only {
+			moved = append(moved, x)
+		} else {
+			keep = append(keep, x)
+		}
+	}
+	split(j.On)
+	if len(moved) == 0 || len(keep) == 0 {
+		return j.On, ""
+	}
+	on := keep[0]
+	for _, k := range keep[1:] {
+		on = &plan.Call{Fn: "and", Args: []plan.Expr{on, k}, T: plan.TypeBool}
+	}
+	where := make([]string, len(moved))
+	for i, m := range moved {
+		where[i] = strip(g.expr(m))
+	}
+	return on, " WHERE " + strings.Join(where, " AND ")
+}

@@ -243,7 +243,11 @@ func (g *gen) joinSub(j *plan.Join) string {
 	if j.Inner {
 		kind = " INNER JOIN "
 	}
-	return kind + "(SELECT " + strings.Join(cols, ", ") + " FROM (" + sql + ") AS " + g.d.Ident(j.Alias+"_q") + ") AS " + g.d.Ident(j.Alias) + " ON " + g.expr(j.On)
+	on, where := j.On, ""
+	if g.d.Name() == "clickhouse" {
+		on, where = g.chJoinOn(j)
+	}
+	return kind + "(SELECT " + strings.Join(cols, ", ") + " FROM (" + sql + ") AS " + g.d.Ident(j.Alias+"_q") + where + ") AS " + g.d.Ident(j.Alias) + " ON " + g.expr(on)
 }
 
 // fillStage renders fillmissing: every bin from the first to the last of
