@@ -13,7 +13,9 @@
 #
 # Environment: BIN (default bin/flowlens), BENCH_DIR (default
 # $HOME/.cache/flowlens-bench), RECORDS (default 2000000), RUNS (default 5),
-# HTTP_PORT / TCP_PORT (default 18123 / 19000).
+# HTTP_PORT / TCP_PORT (default 18123 / 19000), DATASET (default
+# BENCH_DIR/day-20m-RECORDS, generated when missing; an existing dataset
+# such as the shared day-20m otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/flowlens}
@@ -22,7 +24,7 @@ RECORDS=${RECORDS:-2000000}
 RUNS=${RUNS:-5}
 HTTP_PORT=${HTTP_PORT:-18123}
 TCP_PORT=${TCP_PORT:-19000}
-DATASET="$BENCH_DIR/day-20m-$RECORDS"
+DATASET=${DATASET:-$BENCH_DIR/day-20m-$RECORDS}
 CH="$BENCH_DIR/clickhouse"
 DSN="clickhouse://127.0.0.1:$TCP_PORT/bench"
 URL="http://127.0.0.1:$HTTP_PORT/"
@@ -51,14 +53,19 @@ for _ in $(seq 100); do curl -sf "$URL" -d 'SELECT 1' >/dev/null && break; sleep
 chq() { curl -sf "$URL" --data-binary "$1"; }
 echo "== $(chq 'SELECT version()' | tr -d '\n') on $(nproc) cores; load: $(uptime | sed 's/.*load average/load average/')"
 
-/usr/bin/time -f 'TIME %e %M' "$BIN" ingest --store "$DSN" --data "$BENCH_DIR/ch-state" "$DATASET" >"$BENCH_DIR/ch-ingest.out" 2>"$BENCH_DIR/ch-ingest.err"
-read -r _ SECS RSS < <(grep '^TIME' "$BENCH_DIR/ch-ingest.err")
+# CPU seconds of the server (utime + stime of /proc/PID/stat, in clock ticks)
+srvcpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$SERVER/stat"; }
+CPU0=$(srvcpu)
+/usr/bin/time -f 'TIME %e %M %U %S' "$BIN" ingest --store "$DSN" --data "$BENCH_DIR/ch-state" "$DATASET" >"$BENCH_DIR/ch-ingest.out" 2>"$BENCH_DIR/ch-ingest.err"
+CPU1=$(srvcpu)
+read -r _ SECS RSS USR SYS < <(grep '^TIME' "$BENCH_DIR/ch-ingest.err")
 chq "OPTIMIZE TABLE bench.records FINAL" >/dev/null || true
 N=$(chq "SELECT count() FROM bench.flows")
 BYTES=$(chq "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'bench' AND table = 'records' AND active")
-echo "| | records | ingest s | records/s | peak RSS MiB | bytes/record |"
-echo "| --- | --- | --- | --- | --- | --- |"
-awk -v n="$N" -v s="$SECS" -v r="$RSS" -v b="$BYTES" 'BEGIN { printf "| flowlens ingest --store | %d | %.1f | %.0f k | %.0f | %.1f |\n", n, s, n/s/1000, r/1024, b/n }'
+echo "| | records | ingest s | records/s | peak RSS MiB | bytes/record | flowlens CPU s | server CPU s |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+awk -v n="$N" -v s="$SECS" -v r="$RSS" -v b="$BYTES" -v c="$USR $SYS" -v s0="$CPU0" -v s1="$CPU1" 'BEGIN { split(c, u, " ");
+  printf "| flowlens ingest --store | %d | %.1f | %.0f k | %.0f | %.1f | %.1f | %.1f |\n", n, s, n/s/1000, r/1024, b/n, u[1] + u[2], s1 - s0 }'
 
 NEEDLE=$(chq "SELECT srcaddr FROM bench.flows WHERE srcaddr NOT LIKE '10.%' GROUP BY srcaddr HAVING count() BETWEEN 90 AND 110 ORDER BY srcaddr LIMIT 1" | tr -d '\n')
 V4=$(chq "SELECT toUInt32(IPv4StringToNum('$NEEDLE'))" | tr -d '\n')
