@@ -44,6 +44,17 @@ type Config struct {
 	Now func() time.Time
 	// LookupDir holds the lookup tables of lookup and cidrlookup (NAME.csv).
 	LookupDir string
+	// Source renders a FROM item with only some columns of the flows view
+	// (sqlgen.Options.Source; DuckDB only). nil: the querier's or the
+	// cataloger's FlowsSource when it has one (the DuckDB store), else the
+	// flows view.
+	Source func(cols []string) (string, bool)
+}
+
+// FlowsSourcer is a store that renders FROM items with only some columns
+// of its flows view (the DuckDB store).
+type FlowsSourcer interface {
+	FlowsSource(cols []string) (string, bool)
 }
 
 // DefaultConfig returns the configuration of the CLI.
@@ -68,6 +79,13 @@ func New(cfg Config, q store.Querier, cat store.Cataloger) *Engine {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Source == nil && cfg.Dialect.Name() == (sqlgen.DuckDB{}).Name() {
+		if fs, ok := q.(FlowsSourcer); ok {
+			cfg.Source = fs.FlowsSource
+		} else if fs, ok := cat.(FlowsSourcer); ok {
+			cfg.Source = fs.FlowsSource
+		}
 	}
 	return &Engine{cfg: cfg, q: q, cat: cat}
 }
@@ -177,7 +195,7 @@ func (e *Engine) Compile(ctx context.Context, req Request) (*Compiled, error) {
 	if req.Limit > 0 {
 		limit = req.Limit
 	}
-	gopt := sqlgen.Options{Datasets: c.Datasets, Limit: limit, NowMillis: now.UnixMilli()}
+	gopt := sqlgen.Options{Datasets: c.Datasets, Limit: limit, NowMillis: now.UnixMilli(), Source: e.cfg.Source}
 	if !c.Start.IsZero() {
 		gopt.Start = c.Start.Unix()
 	}

@@ -15,11 +15,22 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // goldenOptions are the options every golden file is generated with: all
-// datasets, no time range, the engine's default limit.
-var goldenOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000}
+// datasets, no time range, the engine's default limit, and a Source that
+// shows the columns a query reads (the DuckDB store's FlowsSource renders
+// its own tables instead).
+var goldenOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Source: goldenSource}
 
 // rangeOptions are used for queries that need a time range (diff).
-var rangeOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Start: 1_699_999_200, End: 1_700_002_799}
+var rangeOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Start: 1_699_999_200, End: 1_700_002_799, Source: goldenSource}
+
+// goldenSource is a Source over the flows view itself.
+func goldenSource(cols []string) (string, bool) {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = DuckDB{}.Ident(c)
+	}
+	return "(SELECT " + strings.Join(q, ", ") + " FROM flows) AS flows", true
+}
 
 // goldenLookups are the lookup tables golden queries may use.
 var goldenLookups = map[string]*plan.Table{

@@ -73,10 +73,10 @@ func (g *gen) topNBound(s *plan.Stage, addrs []int, base, where, groupBy []strin
 	if len(base) > 0 {
 		cond = " WHERE " + strings.Join(base, " AND ")
 	}
-	u := "SELECT " + key + " AS " + id("k") + ", " + bound + " AS " + id("u") + " FROM flows" + cond + " GROUP BY " + key
+	u := "SELECT " + key + " AS " + id("k") + ", " + bound + " AS " + id("u") + " FROM " + g.flows() + cond + " GROUP BY " + key
 	top := key + " IN (SELECT " + id("k") + " FROM " + id("_tu") + " ORDER BY " + id("u") + " DESC LIMIT " + n + ")"
 	l := "SELECT min(" + id("b") + ") AS " + id("l") + ", count(*) AS " + id("c") + " FROM (SELECT " + agg + " AS " + id("b") +
-		" FROM flows WHERE " + strings.Join(append(append([]string(nil), where...), top), " AND ") +
+		" FROM " + g.flows() + " WHERE " + strings.Join(append(append([]string(nil), where...), top), " AND ") +
 		" GROUP BY " + strings.Join(groupBy, ", ") + " HAVING " + agg + " IS NOT NULL ORDER BY " + id("b") + " DESC LIMIT " + n + ") AS " + id("_tb")
 	keep := id("_tl") + "." + id("c") + " < " + n + " OR " + id("_tu") + "." + id("u") + " >= " + id("_tl") + "." + id("l")
 	cte = "WITH " + id("_tu") + " AS MATERIALIZED (" + u + "), " + id("_tl") + " AS (" + l + ") "

@@ -59,6 +59,12 @@ type Options struct {
 	Limit int64
 	// NowMillis is the query's start time (now()), epoch milliseconds.
 	NowMillis int64
+	// Source, on DuckDB, returns a FROM item with the rows of the flows
+	// view and only the named columns of it (flows-view column names,
+	// sorted), or false to read the view itself; nil: always the view.
+	// The generator asks for the columns the query reads when it knows
+	// them all (see needed) and reads the flows view otherwise.
+	Source func(cols []string) (string, bool)
 }
 
 // Generate renders the plan.
@@ -126,6 +132,8 @@ type gen struct {
 	// grouped is set while rendering the order of a grouped stage (its
 	// keys may only use what the stage groups by).
 	grouped bool
+	// from caches flows(): "" until it is first rendered.
+	from string
 	// aliases maps the SELECT expressions of the stage being rendered to
 	// their output names, on ClickHouse only: there an alias is visible
 	// in the whole SELECT and wins over a column of the same name, so
@@ -161,13 +169,126 @@ func (g *gen) scanFilters() []string {
 	return out
 }
 
-// source is the relation a first stage reads: the flows view or the
-// rollup view chosen for it.
+// source is the relation a first stage reads: the records (flows()) or
+// the rollup view chosen for it.
 func (g *gen) source() string {
 	if g.rollup {
 		return g.view
 	}
-	return "flows"
+	return g.flows()
+}
+
+// flows is the relation the records are read from: the flows view, or the
+// FROM item of Options.Source holding only the columns the plan reads.
+func (g *gen) flows() string {
+	if g.from == "" {
+		g.from = "flows"
+		if cols, ok := g.needed(); ok {
+			if from, ok := g.opt.Source(cols); ok {
+				g.from = from
+			}
+		}
+	}
+	return g.from
+}
+
+// needed returns the flows-view columns the plan's reading of the records
+// uses (its first stage, the scan filters), sorted; false when the
+// dialect is not DuckDB, there is no Options.Source, or the plan may read
+// a column it does not name: every column of a row (a stage with `*`),
+// @message and what is built from it (parse, pattern), or a system field
+// this list does not know.
+func (g *gen) needed() ([]string, bool) {
+	if g.d.Name() != "duckdb" || g.opt.Source == nil || len(g.p.Stages) == 0 {
+		return nil, false
+	}
+	s := g.p.Stages[0]
+	if g.p.Estimate {
+		// estimate counts the rows of the scan and stage filters only
+		s = &plan.Stage{Filters: s.Filters}
+	}
+	if s.Star {
+		return nil, false
+	}
+	// start: @timestamp and the order that breaks ties, the time range,
+	// and functions over the rows' times (earliest, latest, rate) read it.
+	set := map[string]bool{"start": true}
+	ok := true
+	var visit func(x plan.Expr)
+	keys := func(ks []plan.SortKey) {
+		for _, k := range ks {
+			visit(k.X)
+		}
+	}
+	visit = func(x plan.Expr) {
+		switch x := x.(type) {
+		case *plan.Column:
+			set[x.Field.Column] = true
+			if v4 := ipv4Column(x.Field); v4 != "" {
+				set[v4] = true
+			}
+		case *plan.Sys:
+			switch x.Name {
+			case "@timestamp":
+			case "@ingestionTime":
+				set["_ingest_time"] = true
+			case "@logStream":
+				set["interface_id"] = true
+			case "@log":
+				set["account_id"], set["dataset"] = true, true
+			default:
+				ok = false
+			}
+		case *plan.Call:
+			args := x.Args
+			if col, isCol := ipv4RangeColumn(x); isCol {
+				// ipv4Range reads the integer column alone
+				set[ipv4Column(col.Field)] = true
+				args = args[1:]
+			}
+			for _, a := range args {
+				visit(a)
+			}
+			if x.Win != nil {
+				for _, p := range x.Win.Partition {
+					visit(p)
+				}
+				keys(x.Win.Order)
+			}
+		}
+	}
+	for _, x := range s.Filters {
+		visit(x)
+	}
+	for _, k := range s.Keys {
+		visit(k.X)
+	}
+	for _, c := range s.Cols {
+		visit(c.X)
+	}
+	for _, x := range s.Dedup {
+		visit(x)
+	}
+	keys(s.DedupOrder)
+	keys(s.Order)
+	for _, j := range s.Joins {
+		visit(j.On)
+	}
+	if !ok {
+		return nil, false
+	}
+	if len(g.opt.Datasets) > 0 {
+		set["dataset"] = true
+	}
+	if g.opt.Start != 0 || g.opt.End != 0 || g.p.Compare != nil {
+		set["_hour"] = true
+	}
+	cols := make([]string, 0, len(set))
+	for c := range set {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	return cols, true
 }
 
 // sourceFilters are the dataset and time predicates on source().
@@ -614,7 +735,7 @@ func (g *gen) estimate() string {
 	for _, f := range s.Filters {
 		where = append(where, strip(g.expr(f)))
 	}
-	sql := "SELECT count(*) * 112 AS " + g.d.Ident("estimatedBytes") + " FROM flows"
+	sql := "SELECT count(*) * 112 AS " + g.d.Ident("estimatedBytes") + " FROM " + g.flows()
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -662,6 +783,19 @@ func isColumnName(name string) bool {
 		}
 	}
 	return false
+}
+
+// ipv4RangeColumn returns the address column of an ipv4_range or
+// ipv4_between call that ipv4Range renders on its integer column alone.
+func ipv4RangeColumn(c *plan.Call) (*plan.Column, bool) {
+	if (c.Fn != "ipv4_range" && c.Fn != "ipv4_between") || len(c.Args) != 3 {
+		return nil, false
+	}
+	col, ok := c.Args[0].(*plan.Column)
+	if !ok || ipv4Column(col.Field) == "" {
+		return nil, false
+	}
+	return col, true
 }
 
 // keyHint returns, on ClickHouse, a predicate implied by filter f that the

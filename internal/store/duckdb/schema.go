@@ -353,44 +353,80 @@ func flowsSelect(t table, datasets map[int]string) string { return flowsSelectOf
 // over its sealed files, whose IPv4 address text is computed from the
 // integer columns.
 func flowsSelectOf(t table, datasets map[int]string, sealed bool) string {
-	var b strings.Builder
-	b.WriteString(datasetCase(datasets))
+	cols := flowsColumns(t, datasets, sealed)
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c.expr
+	}
+	return strings.Join(parts, ", ")
+}
+
+// viewCol is one column of the flows view over a record table: its name
+// and its select-list item.
+type viewCol struct {
+	name, expr string
+	phys       []string // the table columns expr reads
+}
+
+// flowsColumns returns the columns of the flows view over table t, in the
+// view's order (see flowsSelectOf).
+func flowsColumns(t table, datasets map[int]string, sealed bool) []viewCol {
+	cols := make([]viewCol, 0, len(flowlog.Fields())+20)
+	add := func(name, expr string, phys ...string) { cols = append(cols, viewCol{name, expr, phys}) }
+	add("dataset", datasetCase(datasets), "_dataset_id")
 	for i := range flowlog.Fields() {
 		f := &flowlog.Fields()[i]
-		b.WriteString(", ")
 		switch {
 		case t.has(f.ID) && f.ID == flowlog.End:
-			b.WriteString(`coalesce(start + _end_delta, _end_raw) AS "end"`)
+			add(f.Column, `coalesce(start + _end_delta, _end_raw) AS "end"`, "start", "_end_delta", "_end_raw")
 		case sealed && t.has(f.ID) && (f.ID == flowlog.SrcAddr || f.ID == flowlog.DstAddr):
-			fmt.Fprintf(&b, "coalesce(%s, %s) AS %s", quoteIdent(f.Column), ipv4TextSQL(quoteIdent("_"+f.Column+"_v4")), quoteIdent(f.Column))
+			v4 := "_" + f.Column + "_v4"
+			add(f.Column, fmt.Sprintf("coalesce(%s, %s) AS %s", quoteIdent(f.Column), ipv4TextSQL(quoteIdent(v4)), quoteIdent(f.Column)), f.Column, v4)
 		case t.has(f.ID):
-			b.WriteString(quoteIdent(f.Column))
+			add(f.Column, quoteIdent(f.Column), f.Column)
 		default:
-			fmt.Fprintf(&b, "CAST(NULL AS %s) AS %s", fieldSQLType(f), quoteIdent(f.Column))
+			add(f.Column, fmt.Sprintf("CAST(NULL AS %s) AS %s", fieldSQLType(f), quoteIdent(f.Column)))
 		}
 	}
 	const hourTS = "make_timestamp(_hour * 1000000)"
-	fmt.Fprintf(&b, ", strftime(%s, '%%Y') AS \"year\"", hourTS)
-	fmt.Fprintf(&b, ", strftime(%s, '%%m') AS \"month\"", hourTS)
-	fmt.Fprintf(&b, ", strftime(%s, '%%d') AS \"day\"", hourTS)
-	fmt.Fprintf(&b, ", strftime(%s, '%%H') AS \"hour\"", hourTS)
-	fmt.Fprintf(&b, ", CAST(%s AS DATE) AS \"date\"", hourTS)
+	add("year", fmt.Sprintf("strftime(%s, '%%Y') AS \"year\"", hourTS), "_hour")
+	add("month", fmt.Sprintf("strftime(%s, '%%m') AS \"month\"", hourTS), "_hour")
+	add("day", fmt.Sprintf("strftime(%s, '%%d') AS \"day\"", hourTS), "_hour")
+	add("hour", fmt.Sprintf("strftime(%s, '%%H') AS \"hour\"", hourTS), "_hour")
+	add("date", fmt.Sprintf("CAST(%s AS DATE) AS \"date\"", hourTS), "_hour")
 	// The rest of Athena's partition columns (spec athena.md §2): the legacy
 	// string date `dt`, the account and region under their partition names,
-	// and the constant service name.
-	fmt.Fprintf(&b, ", strftime(%s, '%%Y-%%m-%%d') AS \"dt\"", hourTS)
-	b.WriteString(`, account_id AS "accid", account_id AS "aws-account-id", region AS "aws-region", 'vpcflowlogs' AS "aws-service"`)
-	b.WriteString(", _hour")
+	// and the constant service name. (`account_id` and `region` here are the
+	// select list's own columns above, NULL when the table lacks them.)
+	add("dt", fmt.Sprintf("strftime(%s, '%%Y-%%m-%%d') AS \"dt\"", hourTS), "_hour")
+	add("accid", `account_id AS "accid"`)
+	add("aws-account-id", `account_id AS "aws-account-id"`)
+	add("aws-region", `region AS "aws-region"`)
+	add("aws-service", `'vpcflowlogs' AS "aws-service"`)
+	add("_hour", "_hour", "_hour")
 	for _, id := range []flowlog.FieldID{flowlog.SrcAddr, flowlog.DstAddr} {
 		col := "_" + flowlog.Get(id).Column + "_v4"
 		if t.has(id) {
-			b.WriteString(", " + col)
+			add(col, col, col)
 		} else {
-			b.WriteString(", CAST(NULL AS UINTEGER) AS " + col)
+			add(col, "CAST(NULL AS UINTEGER) AS "+col)
 		}
 	}
-	b.WriteString(", _format_id, _ingest_time, _dataset_id, _file_id")
-	return b.String()
+	for _, c := range []string{"_format_id", "_ingest_time", "_dataset_id", "_file_id"} {
+		add(c, c, c)
+	}
+	return cols
+}
+
+// narrowable reports whether the flows view's column name can be read
+// through FlowsSource: every column but the partition columns that name
+// another column of the select list (accid, aws-account-id, aws-region).
+func narrowable(name string) bool {
+	switch name {
+	case "accid", "aws-account-id", "aws-region":
+		return false
+	}
+	return true
 }
 
 // datasetCase maps _dataset_id to the dataset name.
@@ -420,6 +456,23 @@ func viewDDL(tables []table, datasets map[int]string, dropped []string, temp, re
 		stmts = append(stmts, "DROP VIEW IF EXISTS "+quoteIdent(name))
 	}
 	stmts = append(stmts, create+"flows AS "+flowsParts(tables, datasets, sealed, ""))
+	// Each table's sealed files, for the narrow FROM items of FlowsSource:
+	// a table macro of the physical columns to read (a list of names), so
+	// that the file list is bound when a query runs, as flows is (a query
+	// never reads a file list older than the table rows it reads), and
+	// the scan is planned over those columns only (a view's `SELECT *`
+	// over the files costs planning time per column, used or not).
+	macro := "CREATE OR REPLACE MACRO "
+	if temp {
+		macro = "CREATE OR REPLACE TEMP MACRO "
+	}
+	for _, t := range tables {
+		from := quoteIdent(t.name) + " LIMIT 0"
+		if list := sealed[t.name]; list != "" {
+			from = "read_parquet(" + list + ")"
+		}
+		stmts = append(stmts, macro+quoteIdent(sealedMacroName(t))+"(cols) AS TABLE SELECT COLUMNS(lambda c: list_contains(cols, c)) FROM "+from)
+	}
 	stmts = append(stmts, create+"flows_5m AS SELECT "+datasetCase(datasets)+
 		", _bin AS bin, action, log_status, records, bytes, packets, _dataset_id, _file_id FROM rollup_5m")
 	stmts = append(stmts, create+"flows_rejects AS "+rejectsView(tables, datasets, rejects))

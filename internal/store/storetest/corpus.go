@@ -362,7 +362,7 @@ func coreCases() []Case {
 			Want:  func(rs []record) [][]any { return [][]any{{int64(0), nil}} }},
 		{Name: "rejects_rollup_misaligned_range", Start: Base.Add(61 * time.Minute), End: Base.Add(3*time.Hour - time.Second),
 			Query: `filter action = "REJECT" | stats count(*) as n by dstport`,
-			SQL:   "FROM flows WHERE",
+			SQL:   " flows WHERE", // the records (the flows view or a narrow FROM item named flows), not a rollup
 			Want: func(rs []record) [][]any {
 				lo, hi := Base.Add(61*time.Minute).Unix(), Base.Add(3*time.Hour-time.Second).Unix()
 				rs = where(rs, func(r record) bool { return r.start() >= lo && r.start() <= hi && reject(r) })
@@ -371,7 +371,7 @@ func coreCases() []Case {
 			}},
 		{Name: "rollup_misaligned_range", Start: Base.Add(67*time.Minute + 13*time.Second), End: Base.Add(2*time.Hour + 61*time.Second),
 			Query: `stats count(*) as n, sum(bytes) as b by bin(5m) as t`,
-			SQL:   "FROM flows WHERE",
+			SQL:   " flows WHERE", // the records (the flows view or a narrow FROM item named flows), not a rollup
 			Want: func(rs []record) [][]any {
 				lo, hi := Base.Add(67*time.Minute+13*time.Second).Unix(), Base.Add(2*time.Hour+61*time.Second).Unix()
 				rs = where(rs, func(r record) bool { return r.start() >= lo && r.start() <= hi })
