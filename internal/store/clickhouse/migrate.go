@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/flowlens/flowlens/internal/flowlog"
 )
 
 // schemaVersion is the layout version of the ClickHouse schema, recorded
@@ -20,19 +22,31 @@ import (
 //	   hold the text of the other addresses (NULL for IPv4), the views
 //	   compute the IPv4 text; the cluster's sharding key hashes that text
 //	   (the same shards as before)
+//	4  columns of their own only for the 14 fields of the default format;
+//	   the other fields packed in two array columns (`_xk` field ids,
+//	   `_xv` values as text); ports and protocol as Nullable(UInt16) and
+//	   Nullable(UInt8); end as `_end_delta` = end - start (Int32; end
+//	   itself packed when it does not fit). The views keep their columns
+//	   and types.
 //
-// migrate brings any older database to the current layout, in place: it
-// adds the columns of fields a database lacks (NULL in the rows it holds),
-// converts columns whose LowCardinality differs from what the server should
-// use, recreates the views (whose column lists follow the table) and, from
-// versions before 3, clears the IPv4 text of the rows it holds (a mutation
-// in the background: the views compute the same text either way).
-const schemaVersion = "3"
+// migrate brings any older database to the current layout: a records
+// table of versions 1–3 (a column per field) is copied into one of the
+// current layout, which then takes its name (see migrateLayout); columns
+// whose LowCardinality differs from what the server should use are
+// converted, and the views are recreated (their column lists follow the
+// table).
+const schemaVersion = "4"
 
 // migrate creates the tables and views (idempotent) and migrates older
 // layouts.
 func (s *Store) migrate(ctx context.Context) error {
+	copied := false
 	for _, c := range s.shardConns() {
+		ok, err := s.migrateLayout(ctx, c)
+		if err != nil {
+			return fmt.Errorf("migrate the records to schema version %s: %w", schemaVersion, err)
+		}
+		copied = copied || ok
 		for _, stmt := range []string{recordsDDL(s.ft), registryDDL} {
 			if err := c.Exec(s.ddl(ctx), stmt); err != nil {
 				return fmt.Errorf("create schema: %w", err)
@@ -56,14 +70,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		changed = changed || ch
 	}
-	if changed || (old != "" && old != schemaVersion) {
+	if changed || copied || (old != "" && old != schemaVersion) {
 		s.logger.Info("migrating the schema", "from", old, "to", schemaVersion)
 		if err := s.dropViews(ctx); err != nil {
-			return fmt.Errorf("migrate the schema from version %s: %w", old, err)
-		}
-	}
-	if old == "1" || old == "2" {
-		if err := s.clearIPv4Text(ctx); err != nil {
 			return fmt.Errorf("migrate the schema from version %s: %w", old, err)
 		}
 	}
@@ -179,21 +188,126 @@ func (s *Store) dropViews(ctx context.Context) error {
 	return nil
 }
 
-// clearIPv4Text sets the stored text of IPv4 addresses to NULL in the rows
-// written before schema version 3 (the space comes back when the mutation
-// has run; it is not waited for).
-func (s *Store) clearIPv4Text(ctx context.Context) error {
-	for _, c := range s.shardConns() {
-		for _, col := range s.recordColumns() {
-			if col.kind != ckText || !hasV4Column(col.field) {
-				continue
+// tableColumns returns the columns of a table of the store's database on
+// one server, name to type (empty when there is no such table).
+func (s *Store) tableColumns(ctx context.Context, c driver.Conn, table string) (map[string]string, error) {
+	have := map[string]string{}
+	rows, err := c.Query(ctx, `SELECT name, type FROM system.columns WHERE database = ? AND table = ?`, s.db, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			return nil, err
+		}
+		have[n] = t
+	}
+	return have, rows.Err()
+}
+
+// migrateLayout copies the rows of a records table of an older layout
+// (schema versions 1–3: a column per catalog field, the IPv4 text stored
+// in versions 1 and 2) into a new table of the current layout on one
+// server, which then takes the name `records` (RENAME, one statement);
+// the old table is dropped. It reports whether it copied. The copy is one
+// INSERT … SELECT on the server: a database that is ingested into while
+// it is migrated loses what arrives during the copy, so migrate before
+// ingesting (Open of the first new release does it). An interrupted copy
+// leaves the old table in place and is done again at the next Open.
+func (s *Store) migrateLayout(ctx context.Context, c driver.Conn) (bool, error) {
+	have, err := s.tableColumns(ctx, c, "records")
+	if err != nil || len(have) == 0 || have[packKeysColumn] != "" {
+		return false, err
+	}
+	s.logger.Info("copying the records into the layout of schema version " + schemaVersion)
+	cols := s.recordColumns()
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = quoteIdent(col.name)
+	}
+	for _, st := range []string{
+		"DROP TABLE IF EXISTS records_new",
+		"DROP TABLE IF EXISTS records_old",
+		recordsTableDDL(s.ft, "records_new"),
+		"INSERT INTO records_new (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(oldLayoutSelect(have, cols), ", ") + " FROM records",
+		"RENAME TABLE records TO records_old, records_new TO records",
+		"DROP TABLE records_old",
+	} {
+		if err := c.Exec(s.ddl(ctx), st); err != nil {
+			return false, fmt.Errorf("%.120s: %w", st, err)
+		}
+	}
+	return true, nil
+}
+
+// oldLayoutSelect returns the expressions that compute the columns cols
+// of the current layout from a records table of an older one whose
+// columns (name to type) are have; a field the old table lacks is NULL.
+func oldLayoutSelect(have map[string]string, cols []column) []string {
+	old := func(name string) string {
+		typ, ok := have[name]
+		switch {
+		case !ok:
+			return "NULL"
+		case isLowCardinality(typ):
+			return "CAST(" + quoteIdent(name) + " AS Nullable(String))"
+		}
+		return quoteIdent(name)
+	}
+	_, hasStart := have["start"]
+	_, hasEnd := have["end"]
+	// end - start fits in an Int32 (0 when either is NULL)
+	fits := "ifNull(`end` - `start` BETWEEN -2147483648 AND 2147483647, 0)"
+	var keys, vals []string
+	if hasEnd {
+		if hasStart {
+			keys = append(keys, fmt.Sprintf("if(isNotNull(`end`) AND NOT %s, %d, 255)", fits, flowlog.End))
+		} else {
+			keys = append(keys, fmt.Sprintf("if(isNull(`end`), 255, %d)", flowlog.End))
+		}
+		vals = append(vals, "ifNull(toString(`end`), '')")
+	}
+	for i := range flowlog.Fields() {
+		f := &flowlog.Fields()[i]
+		if ownColumn(f.ID) {
+			continue
+		}
+		if _, ok := have[f.Column]; !ok {
+			continue
+		}
+		keys = append(keys, fmt.Sprintf("if(isNull(%s), 255, %d)", quoteIdent(f.Column), f.ID))
+		vals = append(vals, "ifNull(toString("+old(f.Column)+"), '')")
+	}
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		switch c.kind {
+		case ckDataset, ckHour, ckFile, ckFormat, ckIngestTime, ckIPv4, ckInt32, ckInt64:
+			out[i] = old(c.name)
+		case ckUInt16, ckUInt8:
+			out[i] = "CAST(" + old(c.name) + " AS " + c.typ + ")"
+		case ckText:
+			out[i] = old(c.name)
+			if v4 := "_" + c.name + "_v4"; hasV4Column(c.field) && have[v4] != "" {
+				out[i] = "if(isNull(" + quoteIdent(v4) + "), " + old(c.name) + ", NULL)"
 			}
-			v4 := quoteIdent("_" + col.name + "_v4")
-			st := "ALTER TABLE records UPDATE " + quoteIdent(col.name) + " = NULL WHERE " + v4 + " IS NOT NULL AND " + quoteIdent(col.name) + " IS NOT NULL"
-			if err := c.Exec(ctx, st); err != nil {
-				return fmt.Errorf("%s: %w", st, err)
+		case ckEndDelta:
+			out[i] = "NULL"
+			if hasStart && hasEnd {
+				out[i] = "if(" + fits + ", toInt32(`end` - `start`), NULL)"
+			}
+		case ckPackKeys:
+			out[i] = "emptyArrayUInt8()"
+			if len(keys) > 0 {
+				out[i] = "arrayFilter(k -> k != 255, [" + strings.Join(keys, ", ") + "])"
+			}
+		case ckPackVals:
+			out[i] = "emptyArrayString()"
+			if len(keys) > 0 {
+				out[i] = "arrayFilter((v, k) -> k != 255, [" + strings.Join(vals, ", ") + "], [" + strings.Join(keys, ", ") + "])"
 			}
 		}
 	}
-	return nil
+	return out
 }

@@ -52,9 +52,33 @@ const (
 	ckIngestTime
 	ckInt32
 	ckInt64
+	ckUInt16 // a uint16 field (ports), Int32 in the views
+	ckUInt8  // a uint8 field (protocol), Int32 in the views
 	ckText
 	ckIPv4
+	ckEndDelta // end - start (end itself in the packed columns when it does not fit)
+	ckPackKeys // the field ids of the packed values of a record
+	ckPackVals // the packed values, as text
 )
+
+// packKeysColumn and packValsColumn hold the values of the fields that
+// have no column of their own (every field after log-status, see
+// ownColumn): for each record, the ids of the fields it has and their
+// values as text, in the same order (ids ascending). A record of the
+// default format has none: two empty arrays.
+const (
+	packKeysColumn = "_xk"
+	packValsColumn = "_xv"
+)
+
+// ownColumn reports whether a field has a column of its own in `records`:
+// the 14 fields of the default format (version 2). The others are rare in
+// practice (a default-format file has none of them), and on 18.16 each
+// Nullable column costs the server about 0.085 core-seconds per million
+// records inserted even when all its values are NULL (59 such columns
+// cost ~5 core-seconds per million, docs/BENCHMARKS.md), so they share the
+// two packed columns.
+func ownColumn(id flowlog.FieldID) bool { return id <= flowlog.LogStatus }
 
 // lowCardinality lists the text fields stored as LowCardinality: enums and
 // identifiers with few distinct values per part (accounts, interfaces,
@@ -80,12 +104,23 @@ func recordColumns(ft features) []column {
 	}
 	for i := range flowlog.Fields() {
 		f := &flowlog.Fields()[i]
+		if !ownColumn(f.ID) {
+			continue
+		}
 		c := column{name: f.Column, field: f.ID}
 		switch {
+		case f.ID == flowlog.End:
+			// within a window of the start: a small number, which
+			// compresses to a fraction of the time itself
+			c.name, c.typ, c.kind, c.codec = "_end_delta", "Nullable(Int32)", ckEndDelta, "CODEC(T64, ZSTD)"
 		case f.Kind == flowlog.KindTime:
 			c.typ, c.kind, c.codec = "Nullable(Int64)", ckInt64, "CODEC(Delta, ZSTD)"
 		case f.Kind == flowlog.KindInt && f.Type == "int64":
 			c.typ, c.kind, c.codec = "Nullable(Int64)", ckInt64, "CODEC(T64, ZSTD)"
+		case f.Kind == flowlog.KindInt && f.Type == "uint16":
+			c.typ, c.kind, c.codec = "Nullable(UInt16)", ckUInt16, "CODEC(T64, ZSTD)"
+		case f.Kind == flowlog.KindInt && f.Type == "uint8":
+			c.typ, c.kind, c.codec = "Nullable(UInt8)", ckUInt8, "CODEC(ZSTD)"
 		case f.Kind == flowlog.KindInt:
 			c.typ, c.kind, c.codec = "Nullable(Int32)", ckInt32, "CODEC(T64, ZSTD)"
 		case lowCardinality(ft, f):
@@ -98,7 +133,22 @@ func recordColumns(ft features) []column {
 			cols = append(cols, column{name: "_" + f.Column + "_v4", typ: "Nullable(UInt32)", codec: "CODEC(ZSTD)", field: f.ID, kind: ckIPv4})
 		}
 	}
-	return cols
+	return append(cols,
+		column{name: packKeysColumn, typ: "Array(UInt8)", codec: "CODEC(ZSTD)", kind: ckPackKeys},
+		column{name: packValsColumn, typ: "Array(String)", codec: "CODEC(ZSTD)", kind: ckPackVals})
+}
+
+// packedValue is the view's expression of a field without a column of
+// its own, from the packed columns: NULL when the record lacks it.
+func packedValue(f *flowlog.Field) string {
+	at := fmt.Sprintf("%s[indexOf(%s, %d)]", packValsColumn, packKeysColumn, f.ID)
+	switch {
+	case f.Kind == flowlog.KindInt && f.Type == "int64", f.Kind == flowlog.KindTime:
+		return "toInt64OrNull(" + at + ")"
+	case f.Kind == flowlog.KindInt:
+		return "toInt32OrNull(" + at + ")"
+	}
+	return fmt.Sprintf("if(indexOf(%s, %d) = 0, NULL, %s)", packKeysColumn, f.ID, at)
 }
 
 // quoteIdent quotes an identifier with backticks.
@@ -142,9 +192,12 @@ func codecOf(ft features, c column) string {
 }
 
 // recordsDDL creates the records table.
-func recordsDDL(ft features) string {
+func recordsDDL(ft features) string { return recordsTableDDL(ft, "records") }
+
+// recordsTableDDL creates a table of the layout of `records` named name.
+func recordsTableDDL(ft features, name string) string {
 	var b strings.Builder
-	b.WriteString("CREATE TABLE IF NOT EXISTS records (")
+	b.WriteString("CREATE TABLE IF NOT EXISTS " + quoteIdent(name) + " (")
 	for i, c := range recordColumns(ft) {
 		if i > 0 {
 			b.WriteString(", ")
@@ -199,25 +252,50 @@ func addrText(column string) string {
 	return "if(isNull(" + v4 + "), " + quoteIdent("_"+column+"_text") + ", IPv4NumToString(assumeNotNull(" + v4 + ")))"
 }
 
-// flowsSelect returns the select of the `flows` view. The inner SELECT
-// renames the stored text of the addresses with an IPv4 column, so that
-// the outer one can name its computed text like the field (an alias equal
-// to a column it reads would be cyclic).
+// storedName is the name the inner SELECT of the views gives a column
+// whose value the outer one computes under the field's name (an alias
+// equal to a column it reads would be cyclic).
+func storedName(column string) string { return "_" + column + "_stored" }
+
+// fieldValue is the outer SELECT's expression of a field of the views.
+func fieldValue(f *flowlog.Field) string {
+	switch {
+	case !ownColumn(f.ID):
+		return packedValue(f)
+	case f.ID == flowlog.End:
+		// end itself is packed when it is no Int32 away from start
+		return "if(isNull(_end_delta), " + packedValue(f) + ", start + _end_delta)"
+	case hasV4Column(f.ID):
+		return addrText(f.Column)
+	case f.Kind == flowlog.KindInt && (f.Type == "uint16" || f.Type == "uint8"):
+		return "toInt32(" + quoteIdent(storedName(f.Column)) + ")"
+	}
+	return quoteIdent(f.Column)
+}
+
+// flowsSelect returns the select of the `flows` view: the columns of
+// every field with the types of the catalog (Int32, Int64, String, all
+// Nullable), whatever `records` stores. The inner SELECT renames the
+// stored columns whose value the outer one computes under the field's
+// name.
 func flowsSelect() string {
 	var b strings.Builder
 	b.WriteString("SELECT dataset")
 	var inner []string
 	for _, c := range recordColumns(features{}) {
-		if c.kind == ckText && hasV4Column(c.field) {
+		switch {
+		case c.kind == ckText && hasV4Column(c.field):
 			inner = append(inner, quoteIdent(c.name)+" AS "+quoteIdent("_"+c.name+"_text"))
-		} else {
+		case c.kind == ckUInt16 || c.kind == ckUInt8:
+			inner = append(inner, quoteIdent(c.name)+" AS "+quoteIdent(storedName(c.name)))
+		default:
 			inner = append(inner, quoteIdent(c.name))
 		}
 	}
 	for i := range flowlog.Fields() {
 		f := &flowlog.Fields()[i]
-		if hasV4Column(f.ID) {
-			b.WriteString(", " + addrText(f.Column) + " AS " + quoteIdent(f.Column))
+		if v := fieldValue(f); v != quoteIdent(f.Column) {
+			b.WriteString(", " + v + " AS " + quoteIdent(f.Column))
 			continue
 		}
 		b.WriteString(", " + quoteIdent(f.Column))

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unsafe"
@@ -508,13 +509,33 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 		fileID = append(fileID, repeat(t.fileID, t.buffered)...)
 		now = append(now, repeat(t.now, t.buffered)...)
 	}
-	// Only the columns some batch has: the others are NULL, their default
-	// (a default-format file fills 20 of the 80 columns).
+	// The values of the fields without a column of their own (and of end
+	// when it is too far from start): a default-format file has none.
+	keys, vals, err := packRows(batches, n)
+	if err != nil {
+		return err
+	}
+	// Only the columns some batch has: the others are NULL (or empty
+	// arrays), their default (a default-format file fills 18 of the 23
+	// columns).
 	var cols []column
 	for _, c := range s.recordColumns() {
 		switch c.kind {
 		case ckDataset, ckHour, ckFile, ckFormat, ckIngestTime:
 			cols = append(cols, c)
+			continue
+		case ckPackKeys, ckPackVals:
+			if keys != nil {
+				cols = append(cols, c)
+			}
+			continue
+		case ckEndDelta:
+			for _, bt := range batches {
+				if fieldCol(bt, flowlog.End) != nil && fieldCol(bt, flowlog.Start) != nil {
+					cols = append(cols, c)
+					break
+				}
+			}
 			continue
 		}
 		for _, bt := range batches {
@@ -565,6 +586,37 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 			v = nullableInts(batches, c.field, n, func(x int64) int32 { return int32(x) })
 		case ckInt64:
 			v = nullableInts(batches, c.field, n, func(x int64) int64 { return x })
+		case ckUInt16:
+			if err := inRange(batches, c.field, 0, math.MaxUint16); err != nil {
+				return err
+			}
+			v = nullableInts(batches, c.field, n, func(x int64) uint16 { return uint16(x) })
+		case ckUInt8:
+			if err := inRange(batches, c.field, 0, math.MaxUint8); err != nil {
+				return err
+			}
+			v = nullableInts(batches, c.field, n, func(x int64) uint8 { return uint8(x) })
+		case ckEndDelta:
+			out := make([]*int32, 0, n)
+			vals := make([]int32, n)
+			k := 0
+			for _, bt := range batches {
+				st, en := fieldCol(bt, flowlog.Start), fieldCol(bt, flowlog.End)
+				for r := 0; r < bt.N; r++ {
+					if d, ok := endDelta(st, en, r); ok {
+						vals[k] = d
+						out = append(out, &vals[k])
+					} else {
+						out = append(out, nil)
+					}
+					k++
+				}
+			}
+			v = out
+		case ckPackKeys:
+			v = keys
+		case ckPackVals:
+			v = vals
 		case ckIPv4:
 			out := make([]*uint32, 0, n)
 			vals := make([]uint32, n)
@@ -596,9 +648,7 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 					if col == nil || !col.Valid[r] || (v4 && col.Fam[r] == 4) {
 						out = append(out, nil)
 					} else {
-						if lo, hi := col.Offsets[r], col.Offsets[r+1]; hi > lo {
-							vals[k] = unsafe.String(&col.Data[lo], int(hi-lo))
-						}
+						vals[k] = textAt(col, r)
 						out = append(out, &vals[k])
 					}
 					k++
@@ -611,6 +661,117 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 		}
 	}
 	return b.Send()
+}
+
+// textAt returns the text of row r of a text column, pointing into the
+// column's data (no copy).
+func textAt(col *flowlog.Column, r int) string {
+	if lo, hi := col.Offsets[r], col.Offsets[r+1]; hi > lo {
+		return unsafe.String(&col.Data[lo], int(hi-lo))
+	}
+	return ""
+}
+
+// endDelta returns end - start of row r when both are set and the
+// difference fits in an Int32 (wrapping arithmetic: start + delta gives
+// end back in the server's Int64 arithmetic as well).
+func endDelta(st, en *flowlog.Column, r int) (int32, bool) {
+	if st == nil || en == nil || !st.Valid[r] || !en.Valid[r] {
+		return 0, false
+	}
+	d := en.Ints[r] - st.Ints[r]
+	if d < math.MinInt32 || d > math.MaxInt32 {
+		return 0, false
+	}
+	return int32(d), true
+}
+
+// inRange checks that a field's values fit its column (the decoders keep
+// to the catalog's bounds).
+func inRange(batches []*flowlog.Batch, id flowlog.FieldID, lo, hi int64) error {
+	for _, bt := range batches {
+		col := fieldCol(bt, id)
+		if col == nil {
+			continue
+		}
+		for r := 0; r < bt.N; r++ {
+			if col.Valid[r] && (col.Ints[r] < lo || col.Ints[r] > hi) {
+				return fmt.Errorf("field %s: value %d out of its range %d–%d", flowlog.Fields()[id].Name, col.Ints[r], lo, hi)
+			}
+		}
+	}
+	return nil
+}
+
+// packRows builds the packed columns of n records: per record the ids of
+// the fields without a column of their own that it has (and of end when
+// it is not within an Int32 of start), ascending, and their values as
+// text. Both are nil when no record has any.
+func packRows(batches []*flowlog.Batch, n int) ([][]uint8, [][]string, error) {
+	var ids []flowlog.FieldID // the packed fields some batch has
+	seen := map[flowlog.FieldID]bool{}
+	endPacked := false
+	for _, bt := range batches {
+		for i := range bt.Format.Fields {
+			id := bt.Format.Fields[i].ID
+			if bt.Format.Extra[i] || ownColumn(id) || seen[id] {
+				continue
+			}
+			seen[id] = true
+			ids = append(ids, id)
+		}
+		st, en := fieldCol(bt, flowlog.Start), fieldCol(bt, flowlog.End)
+		for r := 0; en != nil && r < bt.N && !endPacked; r++ {
+			if _, ok := endDelta(st, en, r); !ok && en.Valid[r] {
+				endPacked = true
+			}
+		}
+	}
+	if len(ids) == 0 && !endPacked {
+		return nil, nil, nil
+	}
+	if endPacked {
+		ids = append(ids, flowlog.End)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	keys := make([][]uint8, 0, n)
+	vals := make([][]string, 0, n)
+	var keyBuf []uint8
+	var valBuf []string
+	for _, bt := range batches {
+		st := fieldCol(bt, flowlog.Start)
+		cols := make([]*flowlog.Column, len(ids))
+		for i, id := range ids {
+			cols[i] = fieldCol(bt, id)
+		}
+		for r := 0; r < bt.N; r++ {
+			k0 := len(keyBuf)
+			for i, id := range ids {
+				col := cols[i]
+				if col == nil || !col.Valid[r] {
+					continue
+				}
+				if id == flowlog.End {
+					if _, ok := endDelta(st, col, r); ok {
+						continue
+					}
+				}
+				var v string
+				if f := &flowlog.Fields()[id]; f.Kind.Numeric() {
+					v = strconv.FormatInt(col.Ints[r], 10)
+				} else {
+					v = textAt(col, r)
+				}
+				keyBuf = append(keyBuf, uint8(id))
+				valBuf = append(valBuf, v)
+			}
+			// full slices: a later append to the buffers reallocates
+			// instead of writing into a record's slice
+			keys = append(keys, keyBuf[k0:len(keyBuf):len(keyBuf)])
+			vals = append(vals, valBuf[k0:len(valBuf):len(valBuf)])
+		}
+	}
+	return keys, vals, nil
 }
 
 // hasNonIPv4 reports whether an address column has a value other than an
@@ -634,7 +795,7 @@ func fieldCol(b *flowlog.Batch, id flowlog.FieldID) *flowlog.Column {
 	return &b.Cols[i]
 }
 
-func nullableInts[T int32 | int64](batches []*flowlog.Batch, id flowlog.FieldID, n int, conv func(int64) T) []*T {
+func nullableInts[T int32 | int64 | uint16 | uint8](batches []*flowlog.Batch, id flowlog.FieldID, n int, conv func(int64) T) []*T {
 	out := make([]*T, 0, n)
 	vals := make([]T, n)
 	k := 0

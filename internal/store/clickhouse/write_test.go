@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,8 @@ func batchOf(t testing.TB, n int, start int64) *flowlog.Batch {
 				c.AppendInt(start + int64(i))
 			case flowlog.End:
 				c.AppendInt(start + int64(i) + 5)
+			case flowlog.Protocol:
+				c.AppendInt(int64(i % 256)) // the catalog's range
 			case flowlog.Action:
 				c.AppendString("ACCEPT")
 			case flowlog.LogStatus:
@@ -282,4 +285,93 @@ func TestStore(t *testing.T) {
 			t.Fatal("flows is a valid dataset name")
 		}
 	})
+}
+
+// TestPackedFields writes records of a format with every VPC field (most
+// of them packed into the two array columns) and reads each field back
+// through the flows view: the values, NULLs and types are those written,
+// also for an end too far from its start for `_end_delta`.
+func TestPackedFields(t *testing.T) {
+	srv := chtest.Start(t)
+	s := openTest(t, srv, "packed")
+	f := flowlog.AllVPCFormat(11)
+	b := flowlog.NewBatch(f, 3)
+	want := map[string][]string{}
+	for i := 0; i < 3; i++ {
+		for j := range b.Cols {
+			c := &b.Cols[j]
+			fl := c.Field
+			var v string
+			switch {
+			case i == 2 && fl.ID != flowlog.Start && fl.ID != flowlog.End && fl.ID != flowlog.LogStatus:
+				c.AppendNull()
+				v = `\N`
+			case fl.ID == flowlog.Start:
+				c.AppendInt(hour0 + int64(i))
+				v = fmt.Sprint(hour0 + int64(i))
+			case fl.ID == flowlog.End:
+				e := hour0 + int64(i) + 60
+				if i == 1 {
+					e = hour0 + 1<<40 // no Int32 away from start
+				}
+				c.AppendInt(e)
+				v = fmt.Sprint(e)
+			case fl.Kind == flowlog.KindIP:
+				a := netip.MustParseAddr(fmt.Sprintf("10.9.%d.%d", i, j))
+				if i == 1 {
+					a = netip.MustParseAddr(fmt.Sprintf("2001:db8::%x", j))
+				}
+				c.AppendIP(a)
+				v = a.String()
+			case fl.Kind.Numeric():
+				n := min(fl.Max, int64(1000*i+j))
+				if i == 1 {
+					n = fl.Max
+				}
+				c.AppendInt(n)
+				v = fmt.Sprint(n)
+			case fl.Kind == flowlog.KindEnum && len(fl.Enum) > 0:
+				c.AppendString(fl.Enum[i%len(fl.Enum)])
+				v = fl.Enum[i%len(fl.Enum)]
+			default:
+				c.AppendString(fmt.Sprintf("%s-%d", fl.Column, i))
+				v = fmt.Sprintf("%s-%d", fl.Column, i)
+			}
+			want[fl.Column] = append(want[fl.Column], v)
+		}
+		b.EndRecord()
+	}
+	if err := ingest(t, s, "prod", "all.log", false, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, fl := range f.Fields {
+		got, err := srv.Query(t.Context(), "SELECT toTypeName("+quoteIdent(fl.Column)+"), "+quoteIdent(fl.Column)+" FROM packed.flows ORDER BY start FORMAT TSV")
+		if err != nil {
+			t.Fatalf("%s: %v", fl.Column, err)
+		}
+		typ := "Nullable(String)"
+		switch {
+		case fl.Kind == flowlog.KindTime || fl.Type == "int64":
+			typ = "Nullable(Int64)"
+		case fl.Kind == flowlog.KindInt:
+			typ = "Nullable(Int32)"
+		case s.ft.codecs && ownColumn(fl.ID) && (fl.Kind == flowlog.KindEnum || fl.Kind == flowlog.KindString):
+			typ = "LowCardinality(Nullable(String))"
+		}
+		var w strings.Builder
+		for _, v := range want[fl.Column] {
+			w.WriteString(typ + "\t" + v + "\n")
+		}
+		if got != w.String() {
+			t.Errorf("%s: %q, want %q", fl.Column, got, w.String())
+		}
+	}
+	// a default-format file sends no packed values
+	if err := ingest(t, s, "prod", "default.log", false, batchOf(t, 5, hour0+7200)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := srv.Query(t.Context(), "SELECT countIf(notEmpty(_xk)), countIf(length(_xk) != length(_xv)) FROM packed.records")
+	if err != nil || got != "2\t0\n" {
+		t.Errorf("records with packed values: %q (%v), want 2 of 8 (the third record of all.log has none)", got, err)
+	}
 }
