@@ -145,7 +145,7 @@ func (g *gen) chWindowStage(i int, s *plan.Stage, inner string, last bool) (stri
 			w.part = append(w.part, helper("_wp"+mm+"_"+itoa(int64(len(w.part))), e))
 		}
 		spec = append(spec, "|")
-		parts, desc := g.chOrderParts(c.Win.Order)
+		parts, desc := g.orderParts(c.Win.Order)
 		for j, e := range parts {
 			spec = append(spec, e, map[bool]string{true: "DESC", false: "ASC"}[desc[j]])
 			w.ord = append(w.ord, helper("_wo"+mm+"_"+itoa(int64(j)), e))
@@ -169,7 +169,7 @@ func (g *gen) chWindowStage(i int, s *plan.Stage, inner string, last bool) (stri
 			order = append(order, plan.SortKey{X: rewrite(k.X), Desc: k.Desc})
 			continue
 		}
-		parts, _ := g.chOrderParts([]plan.SortKey{k})
+		parts, _ := g.orderParts([]plan.SortKey{k})
 		for _, e := range parts {
 			n := helper("_so"+itoa(int64(len(order))), e)
 			order = append(order, plan.SortKey{X: &plan.Ref{Name: n, T: plan.TypeNumber}, Desc: k.Desc && !k.Tie})
@@ -242,32 +242,6 @@ func (g *gen) chRewrite(x plan.Expr, wins map[string]*chWin, n *int, helper func
 	}
 	cp.Agg = false
 	return &cp
-}
-
-// chOrderParts renders ORDER BY keys as g.order does, one part a value.
-func (g *gen) chOrderParts(keys []plan.SortKey) (parts []string, desc []bool) {
-	for _, k := range keys {
-		if isConst(k.X) {
-			continue
-		}
-		if k.Tie {
-			if s, ok := k.X.(*plan.Sys); ok && s.Name == "@timestamp" {
-				parts = append(parts, "start")
-			} else {
-				parts = append(parts, g.expr(k.X))
-			}
-			desc = append(desc, false)
-			continue
-		}
-		for _, e := range g.orderKeys(k.X) {
-			if a, ok := g.aliases[e]; ok {
-				e = a
-			}
-			parts = append(parts, e)
-			desc = append(desc, k.Desc)
-		}
-	}
-	return parts, desc
 }
 
 // chWindowPass computes the windows of one spec over the rows of src,

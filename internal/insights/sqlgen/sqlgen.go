@@ -564,31 +564,41 @@ func isConst(x plan.Expr) bool {
 // §5.5): ascending is NULLS LAST by default in DuckDB and ClickHouse, and
 // the natural order's first key is NULL for a NULL value.
 func (g *gen) order(keys []plan.SortKey) string {
-	var parts []string
+	parts, desc := g.orderParts(keys)
+	for i := range parts {
+		if desc[i] {
+			parts[i] += " DESC NULLS LAST"
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// orderParts renders ORDER BY keys one value each, with whether it sorts
+// descending; constant keys are left out, and a tie-breaking key is the
+// plain value ascending (any fixed order breaks the tie).
+func (g *gen) orderParts(keys []plan.SortKey) (parts []string, desc []bool) {
 	for _, k := range keys {
 		if isConst(k.X) {
 			continue
 		}
 		if k.Tie {
-			// any fixed order breaks the tie: the plain value
 			if s, ok := k.X.(*plan.Sys); ok && s.Name == "@timestamp" {
 				parts = append(parts, "start")
 			} else {
 				parts = append(parts, g.expr(k.X))
 			}
+			desc = append(desc, false)
 			continue
 		}
 		for _, e := range g.orderKeys(k.X) {
 			if a, ok := g.aliases[e]; ok {
 				e = a
 			}
-			if k.Desc {
-				e += " DESC NULLS LAST"
-			}
 			parts = append(parts, e)
+			desc = append(desc, k.Desc)
 		}
 	}
-	return strings.Join(parts, ", ")
+	return parts, desc
 }
 
 // withTies appends to the order of a grouped stage its group keys that the
