@@ -224,13 +224,7 @@ func (s *Store) sealHours(ctx context.Context, tb table, hours []int64) (int64, 
 		}
 	}
 	if err == nil {
-		err = w.exec(ctx, `UPDATE hour_runs SET runs = 0, sealed_ms = ? WHERE table_name = ? AND _hour IN `+hourList(hours), w.now, tb.name)
-	}
-	if err == nil {
-		err = w.refreshViews(ctx)
-	}
-	if err == nil && s.sealHook != nil {
-		s.sealHook(tb.name, hours)
+		err = w.sealedHours(ctx, tb, hours)
 	}
 	what := func() string {
 		return fmt.Sprintf("seal %d hours of %s from %s", len(hours), tb.name, time.Unix(hours[0], 0).UTC().Format(time.RFC3339))
@@ -260,6 +254,21 @@ func (w *writeTx) addRuns(ctx context.Context, tb table, hours []int64) error {
 	if err := w.exec(ctx, `INSERT INTO hour_runs VALUES `+strings.Join(vals, ", ")+
 		` ON CONFLICT (table_name, _hour) DO UPDATE SET runs = hour_runs.runs + 1, written_ms = excluded.written_ms`); err != nil {
 		return fmt.Errorf("count the runs of the hours: %w", err)
+	}
+	return nil
+}
+
+// sealedHours ends a seal of hours of tb inside w: their run counts reset,
+// the views over the new file list, and the test hook.
+func (w *writeTx) sealedHours(ctx context.Context, tb table, hours []int64) error {
+	if err := w.exec(ctx, `UPDATE hour_runs SET runs = 0, sealed_ms = ? WHERE table_name = ? AND _hour IN `+hourList(hours), w.now, tb.name); err != nil {
+		return err
+	}
+	if err := w.refreshViews(ctx); err != nil {
+		return err
+	}
+	if w.s.sealHook != nil {
+		w.s.sealHook(tb.name, hours)
 	}
 	return nil
 }

@@ -386,13 +386,7 @@ func (s *Store) sealDay(ctx context.Context, tb table, d int64, files []string, 
 	}
 	n, err := w.rewriteSealed(ctx, tb, files, "", hours, w.sealedNext())
 	if err == nil {
-		err = w.exec(ctx, `UPDATE hour_runs SET runs = 0, sealed_ms = ? WHERE table_name = ? AND _hour IN `+hourList(hours), w.now, tb.name)
-	}
-	if err == nil {
-		err = w.refreshViews(ctx)
-	}
-	if err == nil && s.sealHook != nil {
-		s.sealHook(tb.name, hours)
+		err = w.sealedHours(ctx, tb, hours)
 	}
 	if err != nil {
 		w.rollback()
