@@ -76,21 +76,12 @@ func TestMigrateFromV1(t *testing.T) {
 		t.Errorf("schema_version %q (%v), want %s", v, err, schemaVersion)
 	}
 	eng := query.New(query.Config{Dialect: sqlgen.ClickHouse{}}, s, s)
-	for q, want := range map[string]string{
+	checkQueries(t, eng, map[string]string{
 		`stats count(*) as n, count_distinct(action) as a`:                                                 "[[6 2]]",
 		`filter dstPort = 22 | stats count(*) as n, sum(action = "REJECT") as r by dstAddr | sort dstAddr`: "[[10.1.0.8 1 1] [10.1.0.9 2 2]]",
 		`filter ispresent(rejectReason) or ispresent(tgwId) | stats count(*) as n`:                         "[[0]]",
 		`filter logStatus = "NODATA" | fields @timestamp, action, srcAddr | sort @timestamp`:               "[[2026-01-15 00:05:00 +0000 UTC <nil> <nil>]]",
-	} {
-		res, _, err := eng.Run(t.Context(), query.Request{Query: q})
-		if err != nil {
-			t.Errorf("%s: %v", q, err)
-			continue
-		}
-		if got := fmtRows(res.Rows); got != want {
-			t.Errorf("%s: %s, want %s", q, got, want)
-		}
-	}
+	})
 	// new ingests go beside the old records; a second open changes nothing
 	if err := ingest(t, s, "prod", "new.log", false, batchOf(t, 10, hour0+3600)); err != nil {
 		t.Fatal(err)
@@ -215,20 +206,11 @@ func TestMigrateFromV3(t *testing.T) {
 		t.Errorf("tables left by the migration: %q (%v)", got, err)
 	}
 	eng := query.New(query.Config{Dialect: sqlgen.ClickHouse{}}, s, s)
-	for q, want := range map[string]string{
+	checkQueries(t, eng, map[string]string{
 		`filter ispresent(vpcId) | stats count(*) as n, sum(tcpFlags) as f by flowDirection | sort flowDirection`: "[[egress 1 19] [ingress 1 3]]",
 		`filter endTime - startTime > 1000 | fields srcAddr, endTime`:                                             "[[10.0.0.2 4000000000]]",
 		`filter dstPort = 22 | stats count(*) as n by srcAddr`:                                                    "[[10.0.0.1 2]]",
-	} {
-		res, _, err := eng.Run(t.Context(), query.Request{Query: q})
-		if err != nil {
-			t.Errorf("%s: %v", q, err)
-			continue
-		}
-		if got := fmtRows(res.Rows); got != want {
-			t.Errorf("%s: %s, want %s", q, got, want)
-		}
-	}
+	})
 	// new ingests go beside the migrated records; a second open copies nothing
 	if err := ingest(t, s, "prod", "new.log", false, batchOf(t, 10, hour0+3600)); err != nil {
 		t.Fatal(err)
@@ -239,5 +221,21 @@ func TestMigrateFromV3(t *testing.T) {
 	}
 	if copied, err := s2.migrateLayout(t.Context(), s2.conn); err != nil || copied {
 		t.Errorf("a migrated table is copied again (%v)", err)
+	}
+}
+
+// checkQueries runs each Logs Insights query through eng and compares its
+// rows with the wanted text.
+func checkQueries(t *testing.T, eng *query.Engine, want map[string]string) {
+	t.Helper()
+	for q, w := range want {
+		res, _, err := eng.Run(t.Context(), query.Request{Query: q})
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		if got := fmtRows(res.Rows); got != w {
+			t.Errorf("%s: %s, want %s", q, got, w)
+		}
 	}
 }
