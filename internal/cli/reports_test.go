@@ -533,7 +533,7 @@ func TestReportsAndRetentionInServer(t *testing.T) {
 	// blocks. A later round may still take a few blocks more, because its
 	// transient need is about the free list the first round left (runs
 	// measured 98 then 98, 99 or 104 blocks); a file that kept growing
-	// would take about the first round's growth again.
+	// would take about the hours' volume again (~74 blocks).
 	var totals []int64
 	for range 2 {
 		mustStore(t, nil, old...)
@@ -542,8 +542,11 @@ func TestReportsAndRetentionInServer(t *testing.T) {
 		totals = append(totals, total)
 		t.Logf("ingest and drop the old hours again: %d blocks, %d free (before the first drop: %d blocks; after it %d free)", total, free, totalBefore, freeAfter)
 	}
-	if grew, first := totals[1]-totals[0], totals[0]-totalBefore; grew > first/4 {
-		t.Fatalf("the file keeps growing under a rolling retention: %v blocks (%d before the first drop; the second round took %d blocks more, the first %d)", totals, totalBefore, grew, first)
+	// The bound is relative to the first round's size, not to its growth:
+	// the size before the first drop depends on when the server's own
+	// checkpoints ran (24 or 178 blocks measured, both then 98-99).
+	if grew := totals[1] - totals[0]; grew > totals[0]/8 {
+		t.Fatalf("the file keeps growing under a rolling retention: %v blocks (%d before the first drop; the second round took %d blocks more, over an eighth of the first round's %d)", totals, totalBefore, grew, totals[0])
 	}
 }
 
