@@ -79,7 +79,10 @@ func (g *gen) chWindowStage(i int, s *plan.Stage, inner string, last bool) (stri
 		return "", false
 	}
 
-	// level 1
+	// level 1 (its helpers read the columns of the stage's lookups)
+	_, lookups := g.chLookups(s)
+	savedLookups := g.lookups
+	g.lookups = lookups
 	saved := g.late
 	g.late = true // the plain stage: no late columns, no address-group rule
 	defer func() { g.late = saved }()
@@ -189,12 +192,9 @@ func (g *gen) chWindowStage(i int, s *plan.Stage, inner string, last bool) (stri
 		}
 		cols = append(cols, plan.Named{Name: c.Name, X: rewrite(c.X)})
 	}
-	sql := strings.TrimPrefix(g.stage(i, base, inner, false), "SELECT ")
-	if len(helpers) > 0 {
-		sql = "SELECT " + strings.Join(helpers, ", ") + ", " + sql
-	} else {
-		sql = "SELECT " + sql
-	}
+	g.chExtra = helpers
+	sql := g.stage(i, base, inner, false)
+	g.lookups = savedLookups
 
 	// level 2: a pass per window spec
 	done := map[string]bool{}

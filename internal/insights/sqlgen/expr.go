@@ -78,6 +78,9 @@ func (g *gen) expr(x plan.Expr) string {
 	case *plan.Column:
 		return g.column(x.Field)
 	case *plan.Ref:
+		if e, ok := g.lookups[x.Name]; ok {
+			return e
+		}
 		return g.d.Ident(x.Name)
 	case *plan.Lit:
 		if _, ok := x.Value.(plan.Period); ok {

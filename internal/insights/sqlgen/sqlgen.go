@@ -140,6 +140,12 @@ type gen struct {
 	// that ORDER BY sum(bytes) under "sum(bytes) AS bytes" would read
 	// sum(sum(bytes)); the order names the alias instead.
 	aliases map[string]string
+	// chExtra are SELECT items the next stage rendered puts first (the
+	// helper columns of chWindowStage's first level).
+	chExtra []string
+	// lookups are, on ClickHouse, the expressions of the columns of the
+	// stage's lookups, which references to them render (see chLookups).
+	lookups map[string]string
 }
 
 // scanFilters are the dataset and time predicates on the flows view,
@@ -422,10 +428,32 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		return g.stage(i+1, &plan.Stage{Cols: s.Cols, Order: s.Order, Limit: s.Limit}, kept, last)
 	}
 	var b strings.Builder
+	// ClickHouse: the lookups (joins with a constant table) are WITH
+	// items and expressions (see chLookups), added to the columns of a
+	// stage with `*`
+	var with []string
+	if g.d.Name() == "clickhouse" {
+		var cols map[string]string
+		with, cols = g.chLookups(s)
+		saved := g.lookups
+		g.lookups = cols
+		defer func() { g.lookups = saved }()
+	}
+	if len(with) > 0 {
+		b.WriteString("WITH " + strings.Join(with, ", ") + " ")
+	}
 	b.WriteString("SELECT ")
-	var cols []string
+	cols := g.chExtra
+	g.chExtra = nil
 	if s.Star {
 		cols = append(cols, "*")
+		for _, j := range s.Joins {
+			if j.Sub == nil && g.lookups != nil {
+				for _, c := range j.Cols {
+					cols = append(cols, g.lookups[c]+" AS "+g.d.Ident(c))
+				}
+			}
+		}
 	}
 	aliases := map[string]string{}
 	for _, c := range s.Cols {
@@ -459,15 +487,11 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 			b.WriteString(g.joinSub(j))
 			continue
 		}
-		rows := make([][]string, len(j.Rows))
-		for r, row := range j.Rows {
-			rows[r] = make([]string, len(row))
-			for c, v := range row {
-				rows[r][c] = g.lit(v)
-			}
+		if g.d.Name() == "clickhouse" {
+			continue // WITH items
 		}
 		b.WriteString(" LEFT JOIN ")
-		b.WriteString(g.d.Values(j.Alias, j.Cols, j.Types, rows))
+		b.WriteString(g.d.Values(j.Alias, j.Cols, j.Types, g.lookupRows(j)))
 		b.WriteString(" ON ")
 		b.WriteString(g.expr(j.On))
 	}
@@ -541,6 +565,18 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		b.WriteString(itoa(limit))
 	}
 	return b.String()
+}
+
+// lookupRows renders the rows of a join with a constant table.
+func (g *gen) lookupRows(j *plan.Join) [][]string {
+	rows := make([][]string, len(j.Rows))
+	for r, row := range j.Rows {
+		rows[r] = make([]string, len(row))
+		for c, v := range row {
+			rows[r][c] = g.lit(v)
+		}
+	}
+	return rows
 }
 
 // isConst reports whether x has no column in it (sorting or grouping by
