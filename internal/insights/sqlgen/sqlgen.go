@@ -407,6 +407,9 @@ func (g *gen) fillStage(s *plan.Stage, inner string) string {
 
 // stage renders one SELECT; inner is the previous stage's SQL.
 func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
+	if s.Fill != nil && g.d.Name() == "clickhouse" {
+		return g.chFillStage(s, inner)
+	}
 	if s.Fill != nil {
 		return g.fillStage(s, inner)
 	}
