@@ -276,6 +276,9 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "formatdate":
 		return "formatDateTime(toDateTime(intDiv(" + a[0] + ", 1000), 'UTC'), " + a[1] + ")", true
 	case "parsedate":
+		if sql, ok := d.chParseDate(a[0], a[1]); ok {
+			return sql, true
+		}
 		return "(toUnixTimestamp64Milli(parseDateTime64BestEffortOrNull(" + a[0] + ", 3, 'UTC')))", true
 	case "month_index":
 		ts := "toDateTime(intDiv(" + a[0] + ", 1000), 'UTC')"
