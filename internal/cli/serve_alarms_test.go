@@ -72,8 +72,16 @@ func TestServeAlarm(t *testing.T) {
 	if st := dataOf(t, env).(map[string]any)["state"].(map[string]any); code != 200 || st["stateValue"] != "ALARM" {
 		t.Fatalf("GET alarm: %d %v", code, env)
 	}
-	if out := mustStore(t, nil, "alarms", "history", "--data", data, "ssh-brute-force"); !strings.Contains(out, "StateUpdate") || !strings.Contains(out, "Successfully notified") {
-		t.Fatalf("history:\n%s", out)
+	// The action's history entry is written once the webhook has
+	// answered, so it may follow the notification by a moment.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		out := mustStore(t, nil, "alarms", "history", "--data", data, "ssh-brute-force")
+		if strings.Contains(out, "StateUpdate") && strings.Contains(out, "Successfully notified") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("history:\n%s", out)
+		}
 	}
 	if m := scrape(t, srv); promValue(t, m, `flowlens_alarm_state{alarm="ssh-brute-force",state="ALARM"}`) != 1 {
 		t.Fatal("alarm state not exported")
