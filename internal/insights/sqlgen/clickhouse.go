@@ -141,6 +141,20 @@ func (d ClickHouse) JSONGet(x string, path []JSONStep) string {
 	return "nullIf(nullIf(JSONExtractRaw(" + strings.Join(args, ", ") + "), ''), 'null')"
 }
 
+// chBase64Encode renders base64 with padding (DuckDB's to_base64):
+// base64Encode is not in Debian's 18.16 build. The text's hex is cut into
+// groups of 3 bytes, each read as a number whose 6-bit parts index the
+// alphabet; a short last group ends in '='.
+func chBase64Encode(x string) string {
+	const alphabet = "'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'"
+	char := func(v string) string { return "substring(" + alphabet + ", " + v + " % 64 + 1, 1)" }
+	group := "concat(" + char("intDiv(_v, 262144)") + ", " + char("intDiv(_v, 4096)") +
+		", if(length(_c) < 4, '=', " + char("intDiv(_v, 64)") + "), if(length(_c) < 6, '=', " + char("_v") + "))"
+	value := "reinterpretAsUInt32(reverse(unhex(concat('00', _c, substring('0000', 1, 6 - length(_c))))))"
+	groups := "arrayMap(_c -> " + chLet(value, "_v", group) + ", extractAll(hex(" + chNotNullText(x) + "), '[0-9A-F]{1,6}'))"
+	return "if(isNull(" + x + "), NULL, arrayStringConcat(" + groups + "))"
+}
+
 // chLet binds x to name for body, computing x once.
 func chLet(x, name, body string) string {
 	return "arrayMap(" + name + " -> " + body + ", [" + x + "])[1]"
@@ -207,11 +221,15 @@ func (d ClickHouse) Func(fn string, a []string) (string, bool) {
 	case "regexreplace":
 		return "replaceRegexpAll(" + strings.Join(a, ", ") + ")", true
 	case "urlencode":
-		return one("encodeURLComponent")
+		// encodeURLComponent is 22.3: every byte as %25XX, the unreserved
+		// ones (A-Z a-z 0-9 - . _ ~) as %XX, then decoded (DuckDB's
+		// url_encode: upper-case hex)
+		marked := "replaceRegexpAll(hex(" + a[0] + "), '(..)', " + d.Str(`%25\1`) + ")"
+		return "decodeURLComponent(replaceRegexpAll(" + marked + ", '%25(2[DE]|3[0-9]|4[1-9A-F]|5[0-9AF]|6[1-9A-F]|7[0-9AE])', " + d.Str(`%\1`) + "))", true
 	case "urldecode":
 		return one("decodeURLComponent")
 	case "base64encode":
-		return one("base64Encode")
+		return chBase64Encode(a[0]), true
 	case "base64decode":
 		return one("base64Decode")
 	case "hextoascii":
