@@ -155,9 +155,39 @@ func chBase64Encode(x string) string {
 	return "if(isNull(" + x + "), NULL, arrayStringConcat(" + groups + "))"
 }
 
+// chJSONObject reports, on ClickHouse, whether x is JSON text of an
+// object or NULL by construction (histogram), which json_text leaves as
+// it is: there it needs JSONType (20.1) to tell.
+func (g *gen) chJSONObject(x plan.Expr) bool {
+	c, ok := x.(*plan.Call)
+	return ok && g.d.Name() == "clickhouse" && c.Fn == "histogram"
+}
+
 // chLet binds x to name for body, computing x once.
 func chLet(x, name, body string) string {
 	return "arrayMap(" + name + " -> " + body + ", [" + x + "])[1]"
+}
+
+// chG12 renders printf('%.12g', x) (DuckDB's text of a histogram bound)
+// for x not 0: ClickHouse has no printf. The 12 significant digits are
+// the integer round(|x| · 10^(11-e)) (half to even), e the decimal exponent (one more
+// when the rounding carries), written with the point after e+1 digits and
+// the trailing zeros dropped, or as d.ddde±XX when e < -4 or e ≥ 12.
+func chG12(x string) string {
+	digits := "toString(_gm)"
+	frac := func(from string) string {
+		return "replaceRegexpOne(substring(" + digits + ", " + from + "), '0+$', '')"
+	}
+	point := func(f string) string { return "if(" + f + " = '', '', concat('.', " + f + "))" }
+	fixed := "if(_ge >= 0, concat(substring(" + digits + ", 1, _ge + 1), " + point(frac("_ge + 2")) + "), " +
+		"concat('0.', substring('0000', 1, -1 - _ge), " + frac("1") + "))"
+	exp := "concat(substring(" + digits + ", 1, 1), " + point(frac("2")) + ", if(_ge < 0, 'e-', 'e+'), if(abs(_ge) < 10, '0', ''), toString(abs(_ge)))"
+	text := "concat(if(_gx < 0, '-', ''), if(_ge < -4 OR _ge >= 12, " + exp + ", " + fixed + "))"
+	carried := chLet("if(_gn >= 1000000000000, intDiv(_gn, 10), _gn)", "_gm", chLet("if(_gn >= 1000000000000, _gf + 1, _gf)", "_ge", text))
+	// half to even, as printf rounds an exact half
+	even := "toInt64(floor(_gs)) + if(_gs - floor(_gs) > 0.5 OR (_gs - floor(_gs) = 0.5 AND toInt64(floor(_gs)) % 2 = 1), 1, 0)"
+	scaled := chLet(chLet("abs(_gx) * pow(10, 11 - _gf)", "_gs", even), "_gn", carried)
+	return chLet(x, "_gx", chLet("toInt64(floor(log10(abs(_gx))))", "_gf", scaled))
 }
 
 // chHistogram renders histogram(v, n) like duckHistogram, over the array
@@ -166,7 +196,7 @@ func chHistogram(v, n string) string {
 	lo, hi := "arrayReduce('min', _h)", "arrayReduce('max', _h)"
 	w := "((" + hi + " - " + lo + ") / " + n + ")"
 	bound := "(" + lo + " + _i * " + w + ")"
-	key := "if(" + bound + " = trunc(" + bound + ") AND abs(" + bound + ") < 1e15, toString(toInt64(" + bound + ")), toString(round(" + bound + ", 10)))"
+	key := "if(" + bound + " = trunc(" + bound + ") AND abs(" + bound + ") < 1e15, toString(toInt64(" + bound + ")), " + chG12(bound) + ")"
 	idx := "if(" + hi + " = " + lo + ", 0, least(toInt64(floor((_e - " + lo + ") / " + w + ")), " + n + " - 1))"
 	count := "arrayCount(_e -> " + idx + " = _i, _h)"
 	buckets := "range(if(" + hi + " = " + lo + ", 1, " + n + "))"

@@ -37,7 +37,7 @@ arrayStringConcat nullIf arrayMin arrayMax arrayCount groupArray struct_pack map
 w m p lo hi e _b _c _d _q _x assumeNotNull isNotNull arrayFilter arrayReduce pi
 arraySort isNull _l _r _v emptyArrayString rowNumberInAllBlocks materialize tuple addMonths toDate
 toNullable arrayCumSum arrayEnumerate ARRAY _nn _ws _wb _wc _wd _t _g arrayPushFront arrayPopBack transform multiIf
-toInt64OrZero reinterpretAsUInt32 _dY _dy _dm _db _dd _dH _dM _dS _dg _dz`)
+toInt64OrZero reinterpretAsUInt32 log10 _gs _gx _gf _gn _gm _ge _dY _dy _dm _db _dd _dH _dM _dS _dg _dz`)
 
 // checkSQL lexes sql with the dialect's rules and reports the first bare
 // word outside the vocabulary, or an unterminated literal.

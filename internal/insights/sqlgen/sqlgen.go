@@ -468,7 +468,7 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		if last && c.X.Type() == plan.TypeList {
 			e = g.fn("list_text", e)
 		}
-		if last && c.X.Type() == plan.TypeJSON {
+		if last && c.X.Type() == plan.TypeJSON && !g.chJSONObject(c.X) {
 			e = g.fn("json_text", e)
 		}
 		if !last || e != g.d.Ident(name) {
