@@ -203,12 +203,17 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 	if len(order) > 0 {
 		ties = tieKeys(s, s.Order)
 	}
+	// one scan on ClickHouse for a top N by one address (see chOneScan)
+	oneScan := g.chOneScan(addrs, order, limit)
+	limitBy := ""
 	tail := func(ties []string) string {
 		t := ""
 		if o := append(append([]string(nil), order...), ties...); len(o) > 0 {
 			t += " ORDER BY " + strings.Join(o, ", ")
 		}
-		if limit > 0 {
+		if limitBy != "" {
+			t += " LIMIT " + itoa(limit) + " BY " + limitBy + " LIMIT " + itoa(2*limit)
+		} else if limit > 0 {
 			t += " LIMIT " + itoa(limit)
 		}
 		return t
@@ -278,6 +283,12 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 					cond = append(cond, h)
 				}
 				tie[i] = g.naturalText(txt(text))
+			case oneScan:
+				orText := "CASE WHEN " + v4 + " IS NULL THEN " + text + " END"
+				sel = append(sel, v4+" AS "+id(name), orText+" AS "+id(name+"t"))
+				groupBy = append(groupBy, v4, orText)
+				tie[i] = append([]string{v4}, g.naturalText(txt(orText))...)
+				limitBy = "isNull(" + v4 + ")"
 			default:
 				orText := "CASE WHEN " + v4 + " IS NULL THEN " + text + " END"
 				sel = append(sel, v4+" AS "+id(name), orText+" AS "+id(name+"t"))
@@ -305,7 +316,9 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 		return "(" + sql + " GROUP BY " + strings.Join(groupBy, ", ") + tail(ts) + ")"
 	}
 	var branches []string
-	if !cheapFilters(s.Filters) {
+	if oneScan {
+		branches = []string{branch(-1)}
+	} else if !cheapFilters(s.Filters) {
 		// one branch for all rows: each branch would evaluate the filter
 		// again (measured: a filter on @message took twice the time)
 		branches = []string{branch(-1)}
@@ -315,6 +328,7 @@ func (g *gen) addrGroupStage(s *plan.Stage, last bool) string {
 			branches = append(branches, branch(j))
 		}
 	}
+	limitBy = "" // the outer SELECT keeps the first N
 	return with + "SELECT " + strings.Join(outer, ", ") + " FROM (" + strings.Join(branches, " UNION ALL ") + ") AS " + id("_g") + tail(outerTies)
 }
 
