@@ -6,7 +6,10 @@
 # the bench on free ports, IPv4 as UInt32, ORDER BY (srcaddr, start)). flowlens
 # is measured through a running `flowlens serve`, in fresh `flowlens query`
 # processes and in process; the table printed is ready for docs/BENCHMARKS.md,
-# with flowlens's ratio to the best peer per figure. The dataset is generated
+# with flowlens's ratio to the best peer per figure. With clickhouse-server,
+# flowlens on its ClickHouse store (`ingest --store`, same server) gets its
+# own column and rows beside the peers; without it the bench says so and
+# runs without both. The dataset is generated
 # once into ./bench-data and reused. Arguments go to `flowlens bench`
 # (--records 2000000 --runs 3 for a quicker run, --no-clickhouse).
 set -euo pipefail

@@ -25,7 +25,7 @@ import (
 
 const benchExamples = `  flowlens bench                         # the standard day-20m benchmark (generates it once into ./bench-data)
   flowlens bench --records 2000000 --runs 3   # a quicker run on the same shape, scaled down
-  flowlens bench --no-clickhouse          # without the ClickHouse peer
+  flowlens bench --no-clickhouse          # without ClickHouse (peer and flowlens on it)
   make bench                              # the same as the first line, after building
 
 The peers, loaded from the same .log.gz files in the same run: a plain DuckDB
@@ -35,6 +35,11 @@ IPv4 as UInt32, ORDER BY (srcaddr, start), rows sent over HTTP as
 TabSeparated, two files at a time). flowlens answers Q1-Q7 in Logs Insights
 through a running flowlens serve, in fresh flowlens query processes and in
 process; the report gives flowlens's ratio to the best peer per figure.
+With clickhouse-server, flowlens's ClickHouse store is measured too, on the
+same server: the files ingested as 'flowlens ingest --store' does it
+(database flowlens_bench), Q1-Q7 through the query engine; its column and
+rows stand beside the peers' (ingest rec/s, bytes/record, Q1-Q7). Without
+clickhouse-server the bench says so and runs without both.
 `
 
 // benchQuery is one workload question asked in SQL of both stores.
@@ -181,22 +186,32 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 
 	// 3. The peers: a plain DuckDB table loaded with read_csv in the same
 	// process and DuckDB instance, and ClickHouse (when installed).
+	// flowlens on its ClickHouse store goes on the ClickHouse peer's
+	// server: measured as the peers are, shown beside them, left out of
+	// the ratios to the best peer.
 	base := &duckdbTablePeer{st: st, path: filepath.Join(*dir, "baseline.duckdb"), glob: filepath.Join(dataDir, "**", "*.log.gz")}
 	peers := []benchPeer{base}
-	if !*noClickHouse {
+	var stores []benchPeer
+	if *noClickHouse {
+		logf("--no-clickhouse: no ClickHouse peer and no flowlens-on-ClickHouse figures")
+	} else {
 		ch, err := newClickHousePeer(ctx, filepath.Join(*dir, "clickhouse"))
 		if err != nil {
 			return err
 		}
 		if ch == nil {
-			logf("clickhouse-server is not installed: no ClickHouse peer (scripts/setup.sh installs it)")
+			logf("clickhouse-server is not installed: no ClickHouse peer and no flowlens-on-ClickHouse figures (scripts/setup.sh installs it)")
 		} else {
 			defer ch.Close()
+			fc := newFlowlensOnClickHouse(ch, dataDir, env.Logger)
+			defer fc.Close()
 			peers = append(peers, ch)
+			stores = append(stores, fc)
 		}
 	}
-	loads := make([]benchLoad, len(peers))
-	for i, p := range peers {
+	all := append(append([]benchPeer{}, peers...), stores...)
+	loads := make([]benchLoad, len(all))
+	for i, p := range all {
 		logf("loading %s", p.Name())
 		runtime.GC()
 		resetPeakRSS()
@@ -233,8 +248,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		if inproc[i], err = timeQuery(ctx, liQuerier, q.insights, *runs); err != nil {
 			return fmt.Errorf("%s through flowlens query: %w", q.id, err)
 		}
-		peerT[i] = make([]benchTiming, len(peers))
-		for j, p := range peers {
+		peerT[i] = make([]benchTiming, len(all))
+		for j, p := range all {
 			if peerT[i][j], err = timePeer(ctx, p, q.id, needle, *runs); err != nil {
 				return fmt.Errorf("%s on %s: %w", q.id, p.Name(), err)
 			}
@@ -243,8 +258,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 	}
-	peerNames := make([]string, len(peers))
-	for i, p := range peers {
+	peerNames := make([]string, len(all))
+	for i, p := range all {
 		peerNames[i] = p.Name()
 	}
 	if err := st.Close(); err != nil {
@@ -295,8 +310,15 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %.1f%s |\n", p.Name(), humanCount(r), humanBytes(l.peakRSS), b, note)
 	}
-	fmt.Fprintf(w, "| flowlens / best peer | %.2fx (incl. sealing %.2fx) | | %.2fx smaller |\n\n",
+	fmt.Fprintf(w, "| flowlens / best peer | %.2fx (incl. sealing %.2fx) | | %.2fx smaller |\n",
 		flRate/bestRate, rate(isum.Records, ingestElapsed+seal.Elapsed)/bestRate, bestBytes/flBytes)
+	for i, p := range stores {
+		l := loads[len(peers)+i]
+		r, b := rate(l.records, l.elapsed), perRec(l.bytes, l.records)
+		fmt.Fprintf(w, "| %s (until queryable) | %s | %s | %.1f (%s) |\n", p.Name(), humanCount(r), humanBytes(l.peakRSS), b, l.note)
+		fmt.Fprintf(w, "| %s / best peer | %.2fx | | %.2fx smaller |\n", p.Name(), r/bestRate, bestBytes/max(b, 1e-9))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Sealing (the %d hours that are over written into the sealed tier, then the file compacted): %s, %s records/s.\n\n",
 		seal.Hours, fmtDur(seal.Elapsed), humanCount(rate(seal.Records, seal.Elapsed)))
 
@@ -304,28 +326,37 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	for _, n := range peerNames {
 		fmt.Fprintf(w, " | %s warm median", n)
 	}
-	fmt.Fprintln(w, " | best peer / serve | best peer / fresh CLI | rows |")
+	fmt.Fprint(w, " | best peer / serve | best peer / fresh CLI")
+	for _, p := range stores {
+		fmt.Fprintf(w, " | best peer / %s", p.Name())
+	}
+	fmt.Fprintln(w, " | rows |")
 	fmt.Fprint(w, "| --- | --- | --- | --- | ---")
-	for range peerNames {
+	for range len(peerNames) + len(stores) {
 		fmt.Fprint(w, " | ---")
 	}
 	fmt.Fprintln(w, " | --- | --- | --- |")
 	for i, q := range qs {
 		best := time.Duration(0)
 		var cells []string
-		for j := range peers {
+		for j := range all {
 			d := peerT[i][j].median
 			cells = append(cells, fmtDur(d))
-			if best == 0 || d < best {
+			if j < len(peers) && (best == 0 || d < best) {
 				best = d
 			}
 		}
-		fmt.Fprintf(w, "| %s %s | %s | %s | %s | %s | %s | %.2fx | %.2fx | %d |\n", q.id, q.question,
+		ratio := func(d time.Duration) string { return fmt.Sprintf("%.2fx", best.Seconds()/max(d.Seconds(), 1e-9)) }
+		cells = append(cells, ratio(served[i]), ratio(cli[i].median))
+		for j := range stores {
+			cells = append(cells, ratio(peerT[i][len(peers)+j].median))
+		}
+		fmt.Fprintf(w, "| %s %s | %s | %s | %s | %s | %s | %d |\n", q.id, q.question,
 			fmtDur(served[i]), fmtDur(cli[i].median), fmtDur(inproc[i].median), humanBytes(cli[i].peakRSS),
-			strings.Join(cells, " | "), best.Seconds()/max(served[i].Seconds(), 1e-9), best.Seconds()/max(cli[i].median.Seconds(), 1e-9), inproc[i].rows)
+			strings.Join(cells, " | "), inproc[i].rows)
 	}
 	fmt.Fprintf(w, "\nQ7 address: %s. Ratios above 1 mean flowlens is faster. flowlens serve's peak RSS over its runs: %s. Peers: ", needle, humanBytes(serveRSS))
-	for i, p := range peers {
+	for i, p := range all {
 		if i > 0 {
 			fmt.Fprint(w, "; ")
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/flowlens/flowlens/internal/store/clickhouse/chhttp"
 )
 
 // A benchPeer is a tool `flowlens bench` compares flowlens with: it loads
@@ -56,10 +57,11 @@ type benchLoad struct {
 // at a time.
 type clickhousePeer struct {
 	bin, dir string
-	httpURL  string
-	cmd      *exec.Cmd
-	exited   chan error
-	client   *http.Client
+	// native is host:port of the native protocol (flowlens's store)
+	native string
+	http   *chhttp.Client
+	cmd    *exec.Cmd
+	exited chan error
 }
 
 // newClickHousePeer starts clickhouse-server in dir; it returns nil and no
@@ -116,8 +118,8 @@ func newClickHousePeer(ctx context.Context, dir string) (*clickhousePeer, error)
 	if err != nil {
 		return nil, err
 	}
-	p := &clickhousePeer{bin: bin, dir: abs, exited: make(chan error, 1), client: &http.Client{},
-		httpURL: (&url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[0]), Path: "/"}).String()}
+	p := &clickhousePeer{bin: bin, dir: abs, exited: make(chan error, 1), native: fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		http: &chhttp.Client{URL: (&url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[0]), Path: "/"}).String()}}
 	p.cmd = exec.Command(bin, "--config-file="+filepath.Join(abs, "config.xml"))
 	p.cmd.Dir = abs
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
@@ -160,29 +162,7 @@ func (p *clickhousePeer) version() string {
 
 // exec posts one statement (with body appended as its data, when given).
 func (p *clickhousePeer) exec(ctx context.Context, sql string, body io.Reader) (string, error) {
-	u := p.httpURL
-	var rd io.Reader = strings.NewReader(sql)
-	if body != nil {
-		u += "?query=" + url.QueryEscape(sql)
-		rd = body
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, rd)
-	if err != nil {
-		return "", err
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("clickhouse: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(out)))
-	}
-	return string(out), nil
+	return p.http.Do(ctx, sql, body, nil)
 }
 
 const clickhouseTable = `CREATE TABLE flows (version UInt8, account_id String, interface_id String,

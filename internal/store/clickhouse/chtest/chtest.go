@@ -10,9 +10,7 @@ package chtest
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowlens/flowlens/internal/store/clickhouse/chhttp"
 )
 
 // Server is one running clickhouse-server.
@@ -38,24 +38,11 @@ func (s *Server) DSN(db string) string { return "clickhouse://" + s.Native + "/"
 // Query runs one statement over HTTP and returns the body (TabSeparated
 // unless the statement says FORMAT).
 func (s *Server) Query(ctx context.Context, sql string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.HTTP, strings.NewReader(sql))
-	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	return string(body), nil
+	return s.Client().Query(ctx, sql)
 }
+
+// Client returns a client of the server's HTTP interface.
+func (s *Server) Client() *chhttp.Client { return &chhttp.Client{URL: s.HTTP} }
 
 // Binary returns the path of clickhouse-server, skipping (or failing, with
 // FLOWLENS_REQUIRE_CLICKHOUSE set) the test when it is not installed.
