@@ -28,6 +28,10 @@ import (
 //	   Nullable(UInt8); end as `_end_delta` = end - start (Int32; end
 //	   itself packed when it does not fit). The views keep their columns
 //	   and types.
+//	5  no `_ingest_time` column: a file id holds the epoch milliseconds of
+//	   its ingest (fileIDTimeShift), from which the views compute
+//	   `_ingest_time`. A table of version 4 or older keeps its stored
+//	   column for the rows it has (the views read it where it is not 0).
 //
 // migrate brings any older database to the current layout: a records
 // table of versions 1–3 (a column per field) is copied into one of the
@@ -35,7 +39,7 @@ import (
 // whose LowCardinality differs from what the server should use are
 // converted, and the views are recreated (their column lists follow the
 // table).
-const schemaVersion = "4"
+const schemaVersion = "5"
 
 // migrate creates the tables and views (idempotent) and migrates older
 // layouts.
@@ -53,6 +57,16 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 		}
 	}
+	// Tables of version 4 and older keep their stored `_ingest_time`.
+	legacy := map[driver.Conn]bool{}
+	for _, c := range s.shardConns() {
+		have, err := s.tableColumns(ctx, c, "records")
+		if err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+		legacy[c] = have[legacyIngestTime.name] != ""
+	}
+	s.legacyIngestTime = legacy[s.conn]
 	for _, stmt := range metaDDL() {
 		if err := s.conn.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("create schema: %w", err)
@@ -78,7 +92,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if s.cluster != "" {
 		for _, c := range s.shardConns() {
-			if err := c.Exec(s.ddl(ctx), "CREATE VIEW IF NOT EXISTS flows_local AS "+flowsSelect()); err != nil {
+			if err := c.Exec(s.ddl(ctx), "CREATE VIEW IF NOT EXISTS flows_local AS "+flowsSelect(legacy[c])); err != nil {
 				return fmt.Errorf("create schema: %w", err)
 			}
 		}
@@ -222,7 +236,9 @@ func (s *Store) migrateLayout(ctx context.Context, c driver.Conn) (bool, error) 
 		return false, err
 	}
 	s.logger.Info("copying the records into the layout of schema version " + schemaVersion)
-	cols := s.recordColumns()
+	// the old rows keep their stored ingest time (their file ids hold none)
+	legacy := have[legacyIngestTime.name] != ""
+	cols := tableColumnsOf(s.ft, legacy)
 	names := make([]string, len(cols))
 	for i, col := range cols {
 		names[i] = quoteIdent(col.name)
@@ -230,7 +246,7 @@ func (s *Store) migrateLayout(ctx context.Context, c driver.Conn) (bool, error) 
 	for _, st := range []string{
 		"DROP TABLE IF EXISTS records_new",
 		"DROP TABLE IF EXISTS records_old",
-		recordsTableDDL(s.ft, "records_new"),
+		recordsTableDDL(s.ft, "records_new", legacy),
 		"INSERT INTO records_new (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(oldLayoutSelect(have, cols), ", ") + " FROM records",
 		"RENAME TABLE records TO records_old, records_new TO records",
 		"DROP TABLE records_old",

@@ -2,8 +2,6 @@ package clickhouse
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -27,7 +25,7 @@ func loadSQL(t *testing.T, srv *chtest.Server, db, path string) {
 	if _, err := srv.Query(t.Context(), "CREATE DATABASE IF NOT EXISTS "+db); err != nil {
 		t.Fatal(err)
 	}
-	u := srv.HTTP + "?" + url.Values{"database": {db}, "allow_experimental_low_cardinality_type": {"1"}}.Encode()
+	settings := url.Values{"database": {db}, "allow_experimental_low_cardinality_type": {"1"}}
 	var lines []string
 	for _, line := range strings.Split(string(raw), "\n") {
 		if strings.HasPrefix(line, "--") {
@@ -39,14 +37,8 @@ func loadSQL(t *testing.T, srv *chtest.Server, db, path string) {
 		if strings.TrimSpace(st) == "" {
 			continue
 		}
-		resp, err := http.Post(u, "text/plain", strings.NewReader(st))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("%.80s…: %s", st, body)
+		if _, err := srv.Client().Do(t.Context(), st, nil, settings); err != nil {
+			t.Fatalf("%.80s…: %v", st, err)
 		}
 	}
 }
@@ -237,5 +229,52 @@ func checkQueries(t *testing.T, eng *query.Engine, want map[string]string) {
 		if got := fmtRows(res.Rows); got != w {
 			t.Errorf("%s: %s, want %s", q, got, w)
 		}
+	}
+}
+
+// TestMigrateFromV4 opens a database of schema version 4 (a stored
+// `_ingest_time` column): nothing is copied, the old rows keep their
+// ingest time and every other value, and the rows ingested since carry
+// theirs in the file id (the views read either).
+func TestMigrateFromV4(t *testing.T) {
+	srv := chtest.Start(t)
+	loadSQL(t, srv, "v4", "testdata/schema/v4-18.16.sql")
+	const all = "SELECT * FROM v4.flows ORDER BY start, srcport FORMAT TSVWithNamesAndTypes"
+	before, err := srv.Query(t.Context(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(before, "1796643") || !strings.Contains(before, "vpc-0aaa") {
+		t.Errorf("the version-4 dump lacks the records it should hold:\n%s", before)
+	}
+	at := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, err := Open(t.Context(), Config{DSN: srv.DSN("v4"), Now: func() time.Time { return at }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if v, err := s.storedVersion(t.Context()); err != nil || v != schemaVersion {
+		t.Errorf("schema_version %q (%v), want %s", v, err, schemaVersion)
+	}
+	after, err := srv.Query(t.Context(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("flows after the migration:\n%s\nwant (version 4):\n%s", after, before)
+	}
+	if err := ingest(t, s, "prod", "new.log", false, batchOf(t, 10, hour0+3600)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := srv.Query(t.Context(), "SELECT _ingest_time = "+strconv.FormatInt(at.UnixMilli(), 10)+" AS new, count() FROM v4.flows GROUP BY new ORDER BY new")
+	if err != nil || got != "0\t8\n1\t10\n" {
+		t.Errorf("records by ingest time (old, new): %q (%v), want 8 old and 10 at %d", got, err, at.UnixMilli())
+	}
+	got, err = srv.Query(t.Context(), "SELECT countIf(_ingest_time = 0) FROM v4.records")
+	if err != nil || got != "10\n" {
+		t.Errorf("records with no stored ingest time: %q (%v), want the 10 new ones", got, err)
+	}
+	if copied, err := s.migrateLayout(t.Context(), s.conn); err != nil || copied {
+		t.Errorf("a version-4 table is copied (%v)", err)
 	}
 }

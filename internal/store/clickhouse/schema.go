@@ -100,7 +100,6 @@ func recordColumns(ft features) []column {
 		{name: "_hour", typ: "Int64", codec: "CODEC(Delta, ZSTD)", kind: ckHour},
 		{name: "_file_id", typ: "UInt64", codec: "CODEC(ZSTD)", kind: ckFile},
 		{name: "_format_id", typ: "Int32", codec: "CODEC(ZSTD)", kind: ckFormat},
-		{name: "_ingest_time", typ: "Int64", codec: "CODEC(Delta, ZSTD)", kind: ckIngestTime},
 	}
 	for i := range flowlog.Fields() {
 		f := &flowlog.Fields()[i]
@@ -136,6 +135,32 @@ func recordColumns(ft features) []column {
 	return append(cols,
 		column{name: packKeysColumn, typ: "Array(UInt8)", codec: "CODEC(ZSTD)", kind: ckPackKeys},
 		column{name: packValsColumn, typ: "Array(String)", codec: "CODEC(ZSTD)", kind: ckPackVals})
+}
+
+// legacyIngestTime is the `_ingest_time` column of the records tables of
+// schema versions 1–4, which stored each record's ingest time (epoch ms).
+// From version 5 on the time is part of the file id (see fileIDTimeShift):
+// a migrated table keeps the column for its old rows, and the rows
+// written since leave it 0.
+var legacyIngestTime = column{name: "_ingest_time", typ: "Int64", codec: "CODEC(Delta, ZSTD)", kind: ckIngestTime}
+
+// fileIDTimeShift is where the ingest time sits in a file id: a file id of
+// schema version 5 is the epoch milliseconds of its BeginFile shifted left
+// by fileIDTimeShift bits, plus random low bits (see Store.newFileID).
+// The time is constant per file but, scattered by the sort, its own
+// column cost ~1.1 bytes per record and a fifth of the server's insert
+// CPU (docs/BENCHMARKS.md).
+const fileIDTimeShift = 20
+
+// ingestTimeOf is the views' `_ingest_time`: from the file id, or (legacy,
+// a migrated table) the stored column of the rows that have it.
+func ingestTimeOf(legacy bool) string {
+	fromID := fmt.Sprintf("toInt64(bitShiftRight(_file_id, %d))", fileIDTimeShift)
+	if !legacy {
+		return fromID
+	}
+	st := quoteIdent(storedName(legacyIngestTime.name))
+	return "if(" + st + " = 0, " + fromID + ", " + st + ")"
 }
 
 // packedValue is the view's expression of a field without a column of
@@ -192,13 +217,32 @@ func codecOf(ft features, c column) string {
 }
 
 // recordsDDL creates the records table.
-func recordsDDL(ft features) string { return recordsTableDDL(ft, "records") }
+func recordsDDL(ft features) string { return recordsTableDDL(ft, "records", false) }
 
-// recordsTableDDL creates a table of the layout of `records` named name.
-func recordsTableDDL(ft features, name string) string {
+// tableColumnsOf returns the columns of a records table: those of
+// recordColumns, and the stored `_ingest_time` after `_format_id` when
+// legacy (a table of version 4 or older).
+func tableColumnsOf(ft features, legacy bool) []column {
+	cols := recordColumns(ft)
+	if !legacy {
+		return cols
+	}
+	out := make([]column, 0, len(cols)+1)
+	for _, c := range cols {
+		out = append(out, c)
+		if c.kind == ckFormat {
+			out = append(out, legacyIngestTime)
+		}
+	}
+	return out
+}
+
+// recordsTableDDL creates a table of the layout of `records` named name
+// (with the stored `_ingest_time` when legacy).
+func recordsTableDDL(ft features, name string, legacy bool) string {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE IF NOT EXISTS " + quoteIdent(name) + " (")
-	for i, c := range recordColumns(ft) {
+	for i, c := range tableColumnsOf(ft, legacy) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -277,13 +321,16 @@ func fieldValue(f *flowlog.Field) string {
 // every field with the types of the catalog (Int32, Int64, String, all
 // Nullable), whatever `records` stores. The inner SELECT renames the
 // stored columns whose value the outer one computes under the field's
-// name.
-func flowsSelect() string {
+// name. legacy: the table has the stored `_ingest_time` of version 4 and
+// older.
+func flowsSelect(legacy bool) string {
 	var b strings.Builder
 	b.WriteString("SELECT dataset")
 	var inner []string
-	for _, c := range recordColumns(features{}) {
+	for _, c := range tableColumnsOf(features{}, legacy) {
 		switch {
+		case c.kind == ckIngestTime:
+			inner = append(inner, quoteIdent(c.name)+" AS "+quoteIdent(storedName(c.name)))
 		case c.kind == ckText && hasV4Column(c.field):
 			inner = append(inner, quoteIdent(c.name)+" AS "+quoteIdent("_"+c.name+"_text"))
 		case c.kind == ckUInt16 || c.kind == ckUInt8:
@@ -308,7 +355,7 @@ func flowsSelect() string {
 	fmt.Fprintf(&b, ", toDate(%s) AS `date`", hourTS)
 	fmt.Fprintf(&b, ", formatDateTime(%s, '%%Y-%%m-%%d') AS `dt`", hourTS)
 	b.WriteString(", account_id AS `accid`, account_id AS `aws-account-id`, region AS `aws-region`, 'vpcflowlogs' AS `aws-service`")
-	b.WriteString(", _hour, _srcaddr_v4, _dstaddr_v4, _format_id, _ingest_time, _file_id")
+	b.WriteString(", _hour, _srcaddr_v4, _dstaddr_v4, _format_id, " + ingestTimeOf(legacy) + " AS _ingest_time, _file_id")
 	b.WriteString(" FROM (SELECT " + strings.Join(inner, ", ") + " FROM records WHERE _file_id IN (" + currentFiles + "))")
 	return b.String()
 }

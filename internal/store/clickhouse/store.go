@@ -56,6 +56,11 @@ type Store struct {
 	cluster            string
 	remotes            []remoteShard
 	coordinatorIsShard bool
+	// legacyIngestTime: the records table has the stored `_ingest_time`
+	// of schema version 4 and older (set by migrate).
+	legacyIngestTime bool
+	// lastFileID is the last file id handed out (newFileID).
+	lastFileID atomic.Uint64
 
 	mu       sync.Mutex
 	datasets map[string]bool // datasets known to exist (views created)
@@ -260,7 +265,7 @@ func (s *Store) refreshViews(ctx context.Context) error {
 	}
 	var stmts []string
 	if _, ok := views["flows"]; !ok && s.cluster == "" {
-		stmts = append(stmts, "CREATE VIEW IF NOT EXISTS flows AS "+flowsSelect())
+		stmts = append(stmts, "CREATE VIEW IF NOT EXISTS flows AS "+flowsSelect(s.legacyIngestTime))
 	}
 	hasDefault := false
 	for _, n := range names {

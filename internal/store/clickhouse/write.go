@@ -32,7 +32,7 @@ type fileTx struct {
 	src     store.Source
 	force   bool
 	fileID  uint64
-	now     int64 // _ingest_time, epoch ms
+	now     int64 // BeginFile's time, epoch ms (in fileID, see newFileID)
 
 	batches  []*flowlog.Batch
 	buffered int
@@ -78,12 +78,25 @@ func FormatID(f *flowlog.Format) int32 {
 	return int32(h.Sum32() & math.MaxInt32)
 }
 
-func newFileID() (uint64, error) {
+// newFileID returns a new file id: the ingest's start, epoch ms, in the
+// high bits (the views' `_ingest_time`, see fileIDTimeShift), random low
+// bits, so that two processes beginning files in the same millisecond
+// draw different ids (1 in 2^20 to collide), and above every id this
+// store handed out before.
+func (s *Store) newFileID(ms int64) (uint64, error) {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint64(b[:])>>1 | 1, nil
+	ms = min(max(ms, 0), 1<<(63-fileIDTimeShift)-1)
+	id := uint64(ms)<<fileIDTimeShift | binary.LittleEndian.Uint64(b[:])&(1<<fileIDTimeShift-1)
+	for {
+		last := s.lastFileID.Load()
+		next := max(id, last+1, 1)
+		if s.lastFileID.CompareAndSwap(last, next) {
+			return next, nil
+		}
+	}
 }
 
 // BeginFile starts the ingest of one source object. It returns
@@ -111,11 +124,12 @@ func (s *Store) BeginFile(ctx context.Context, dataset string, src store.Source,
 	if err := s.ensureDataset(ctx, dataset); err != nil {
 		return nil, err
 	}
-	id, err := newFileID()
+	now := s.cfg.Now().UnixMilli()
+	id, err := s.newFileID(now)
 	if err != nil {
 		return nil, fmt.Errorf("begin ingest: %w", err)
 	}
-	tx := &fileTx{s: s, dataset: dataset, src: src, force: force, fileID: id, now: s.cfg.Now().UnixMilli(),
+	tx := &fileTx{s: s, dataset: dataset, src: src, force: force, fileID: id, now: now,
 		minT: math.MaxInt64, maxT: math.MinInt64, formats: map[int32]string{}}
 	if o := s.observer.Load(); o != nil {
 		tx.obs = (*o).ObserveFile(dataset, src)
@@ -500,14 +514,12 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 	var batches []*flowlog.Batch
 	var dataset []string
 	var fileID []uint64
-	var now []int64
 	n := 0
 	for _, t := range txs {
 		batches = append(batches, t.batches...)
 		n += t.buffered
 		dataset = append(dataset, repeat(t.dataset, t.buffered)...)
 		fileID = append(fileID, repeat(t.fileID, t.buffered)...)
-		now = append(now, repeat(t.now, t.buffered)...)
 	}
 	// The values of the fields without a column of their own (and of end
 	// when it is too far from start): a default-format file has none.
@@ -521,7 +533,7 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 	var cols []column
 	for _, c := range s.recordColumns() {
 		switch c.kind {
-		case ckDataset, ckHour, ckFile, ckFormat, ckIngestTime:
+		case ckDataset, ckHour, ckFile, ckFormat:
 			cols = append(cols, c)
 			continue
 		case ckPackKeys, ckPackVals:
@@ -561,8 +573,6 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 			v = dataset
 		case ckFile:
 			v = fileID
-		case ckIngestTime:
-			v = now
 		case ckFormat:
 			out := make([]int32, 0, n)
 			for _, bt := range batches {

@@ -375,3 +375,32 @@ func TestPackedFields(t *testing.T) {
 		t.Errorf("records with packed values: %q (%v), want 2 of 8 (the third record of all.log has none)", got, err)
 	}
 }
+
+// TestIngestTime: the views' _ingest_time is the time of BeginFile (held
+// in the file id), and files begun in the same millisecond get distinct
+// ids.
+func TestIngestTime(t *testing.T) {
+	srv := chtest.Start(t)
+	at := time.Date(2027, 3, 1, 12, 0, 0, 123e6, time.UTC)
+	s, err := Open(t.Context(), Config{DSN: srv.DSN("itime"), Now: func() time.Time { return at }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, k := range []string{"a.log", "b.log", "c.log"} {
+		if err := ingest(t, s, "prod", k, false, batchOf(t, 20, hour0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := s.Query(t.Context(), "SELECT min(_ingest_time), max(_ingest_time), uniqExact(_file_id), count() FROM flows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(res.Rows), fmt.Sprintf("[[%d %d 3 60]]", at.UnixMilli(), at.UnixMilli()); got != want {
+		t.Errorf("ingest time, files, records: %s, want %s", got, want)
+	}
+	got, err := srv.Query(t.Context(), "SELECT count() FROM system.columns WHERE database = 'itime' AND table = 'records' AND name = '_ingest_time'")
+	if err != nil || got != "0\n" {
+		t.Errorf("a new records table has an _ingest_time column: %q (%v)", got, err)
+	}
+}
