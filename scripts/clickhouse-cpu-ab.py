@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 # Compares ClickHouse queries by CPU time: runs each SQL file N times, alternately, against
-# a clickhouse-server HTTP port (PORT, default 28123; database bench) with log_queries=1 and
+# a clickhouse-server HTTP port (PORT, default 28123; database DATABASE, default bench, which
+# must exist: name other databases' tables in full) with log_queries=1 and
 # prints the median wall time and the median user+system CPU time from system.query_log,
 # each as a ratio to the first file. CPU time moves far less than wall time on a shared machine.
 # usage: scripts/clickhouse-cpu-ab.py N a.sql b.sql ...
 import sys, time, urllib.request, urllib.parse, statistics, uuid
-BASE="http://127.0.0.1:%s/?database=bench&enable_optimize_predicate_expression=1" % (__import__('os').environ.get('PORT','28123'))
+import os
+BASE="http://127.0.0.1:%s/?database=%s&enable_optimize_predicate_expression=1" % (os.environ.get('PORT','28123'), os.environ.get('DATABASE','bench'))
 n=int(sys.argv[1]); files=sys.argv[2:]; qs=[open(f).read() for f in files]
 tag=uuid.uuid4().hex[:8]
 wall=[[] for _ in qs]
