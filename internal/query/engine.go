@@ -49,6 +49,17 @@ type Config struct {
 	// cataloger's FlowsSource when it has one (the DuckDB store), else the
 	// flows view.
 	Source func(cols []string) (string, bool)
+	// Pairs says that the store has the `flows_pairs` view of the distinct
+	// (source, destination port) pairs (sqlgen.Options.Pairs; DuckDB only).
+	// false: set when the querier or the cataloger is a PairsViewer that
+	// says so (the DuckDB store).
+	Pairs bool
+}
+
+// PairsViewer is a store whose SQL can read the `flows_pairs` view (the
+// DuckDB store).
+type PairsViewer interface {
+	PairsView() bool
 }
 
 // FlowsSourcer is a store that renders FROM items with only some columns
@@ -85,6 +96,13 @@ func New(cfg Config, q store.Querier, cat store.Cataloger) *Engine {
 			cfg.Source = fs.FlowsSource
 		} else if fs, ok := cat.(FlowsSourcer); ok {
 			cfg.Source = fs.FlowsSource
+		}
+	}
+	if !cfg.Pairs && cfg.Dialect.Name() == (sqlgen.DuckDB{}).Name() {
+		if pv, ok := q.(PairsViewer); ok {
+			cfg.Pairs = pv.PairsView()
+		} else if pv, ok := cat.(PairsViewer); ok {
+			cfg.Pairs = pv.PairsView()
 		}
 	}
 	return &Engine{cfg: cfg, q: q, cat: cat}
@@ -195,7 +213,7 @@ func (e *Engine) Compile(ctx context.Context, req Request) (*Compiled, error) {
 	if req.Limit > 0 {
 		limit = req.Limit
 	}
-	gopt := sqlgen.Options{Datasets: c.Datasets, Limit: limit, NowMillis: now.UnixMilli(), Source: e.cfg.Source}
+	gopt := sqlgen.Options{Datasets: c.Datasets, Limit: limit, NowMillis: now.UnixMilli(), Source: e.cfg.Source, Pairs: e.cfg.Pairs}
 	if !c.Start.IsZero() {
 		gopt.Start = c.Start.Unix()
 	}

@@ -28,7 +28,7 @@ startsWith starts_with stddevSamp stddev_samp strftime strlen strpos substring s
 toDateTime toFloat64OrNull toInt32 toInt32OrNull toInt64 toInt64OrNull toMonth toString toUInt64
 toUnixTimestamp toYear to_base64 trim trimBoth trimLeft trimRight trunc unhex uniqExact upper
 url_decode url_encode year try splitByChar FILTER quantileIf tupleElement arrayZip toFloat64 count_if countIf INNER VALUES values lagInFrame try_strptime toUnixTimestamp64Milli parseDateTime64BestEffortOrNull range WITH LEFT JOIN ON string_split list_extract to_json unnest splitByString arrayJoin arrayElement lag quantile_cont quantile last_value anyLast IGNORE ROWS UNBOUNDED PRECEDING CURRENT ROW flows dataset _hour _srcaddr_v4 _dstaddr_v4 _format_id _ingest_time
-flows_5m flows_rejects bin records printf
+flows_5m flows_rejects flows_pairs bin records printf
 list_transform lambda _f _s _p _h _i _e _j key value json_valid json_type json json_extract json_extract_string
 json_array_length list_contains regexp_extract_all len array_to_string list_zip to_json histogram map_keys
 map_entries list_min list_max list_sum cardinality nullif extractAll isValidJSON JSONType JSONExtractRaw

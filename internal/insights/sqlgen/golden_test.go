@@ -18,10 +18,10 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // datasets, no time range, the engine's default limit, and a Source that
 // shows the columns a query reads (the DuckDB store's FlowsSource renders
 // its own tables instead).
-var goldenOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Source: goldenSource}
+var goldenOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Source: goldenSource, Pairs: true}
 
 // rangeOptions are used for queries that need a time range (diff).
-var rangeOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Start: 1_699_999_200, End: 1_700_002_799, Source: goldenSource}
+var rangeOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Start: 1_699_999_200, End: 1_700_002_799, Source: goldenSource, Pairs: true}
 
 // goldenSource is a Source over the flows view itself.
 func goldenSource(cols []string) (string, bool) {

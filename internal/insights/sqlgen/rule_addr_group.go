@@ -29,7 +29,7 @@ func ipv4Column(f *flowlog.Field) string {
 // canonical IPv4 address), and the text is rebuilt only for the groups
 // kept.
 func (g *gen) useAddrGroup(i int, s *plan.Stage) bool {
-	if i != 0 || (g.rollup && g.view != rejectsView) || g.late || !s.Grouped || s.Star || s.Windowed || s.Fill != nil ||
+	if i != 0 || (g.rollup && g.view != rejectsView && g.view != pairsView) || g.late || !s.Grouped || s.Star || s.Windowed || s.Fill != nil ||
 		len(s.Joins) > 0 || len(s.Dedup) > 0 {
 		return false
 	}
@@ -449,7 +449,10 @@ func (g *gen) distinctPairs(sel, vals, groupBy, where []string, x, tail string) 
 	if len(where) > 0 {
 		inner += " WHERE " + strings.Join(where, " AND ")
 	}
-	inner += " GROUP BY " + strings.Join(append(append([]string(nil), groupBy...), x), ", ")
+	if !g.rollup || g.view != pairsView {
+		// flows_pairs' rows are the distinct pairs already (usePairs)
+		inner += " GROUP BY " + strings.Join(append(append([]string(nil), groupBy...), x), ", ")
+	}
 	q := "SELECT " + strings.Join(outer, ", ") + " FROM (" + inner + ") AS " + id("_dp")
 	if len(keys) > 0 {
 		q += " GROUP BY " + strings.Join(keys, ", ")

@@ -65,6 +65,10 @@ type Options struct {
 	// The generator asks for the columns the query reads when it knows
 	// them all (see needed) and reads the flows view otherwise.
 	Source func(cols []string) (string, bool)
+	// Pairs says that the database has the `flows_pairs` view of the
+	// distinct (source, destination port) pairs (the DuckDB store; see
+	// usePairs).
+	Pairs bool
 }
 
 // Generate renders the plan.
@@ -94,6 +98,8 @@ func Generate(p *plan.Plan, d Dialect, opt Options) (st *Statement, err error) {
 		view = rollupView
 	case g.useRejects():
 		view = rejectsView
+	case g.usePairs():
+		view = pairsView
 	}
 	var sql string
 	for i, s := range p.Stages {
@@ -304,6 +310,8 @@ func (g *gen) sourceFilters() []string {
 		return g.rollupScanFilters()
 	case g.rollup && g.view == rejectsView:
 		return g.rejectsScanFilters()
+	case g.rollup && g.view == pairsView:
+		return nil // usePairs: no dataset, no time range
 	}
 	return g.scanFilters()
 }

@@ -247,6 +247,8 @@ func schemaDDL() []string {
 		rejectsDDL,
 		hourRunsDDL,
 		sealedDDL,
+		pairsDDL[0],
+		pairsDDL[1],
 	}
 }
 
@@ -323,7 +325,7 @@ var datasetNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 
 // reservedNames are objects of the database a dataset may not shadow.
 var reservedNames = map[string]bool{
-	"flows": true, "flows_5m": true, "rollup_5m": true, "flows_rejects": true, "rollup_rejects": true, "hour_runs": true, "sealed_hours": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
+	"flows": true, "flows_5m": true, "rollup_5m": true, "flows_rejects": true, "rollup_rejects": true, "flows_pairs": true, "rollup_pairs": true, "rollup_pairs_files": true, "hour_runs": true, "sealed_hours": true, "records": true, "records_ext": true, "datasets": true, "formats": true, "dataset_formats": true,
 	"ingest_registry": true, "flowlens_meta": true, "vpc_flow_logs": true, "vpc_flow_logs_parquet": true,
 	"record_tables": true,
 }
@@ -445,8 +447,9 @@ func datasetCase(datasets map[int]string) string {
 //
 // sealed maps a record table to the DuckDB list of its sealed files (see
 // Store.parquetLists); the table's part of `flows` is then the UNION ALL of
-// its rows and those files.
-func viewDDL(tables []table, datasets map[int]string, dropped []string, temp, rejects bool, sealed map[string]string) []string {
+// its rows and those files. pairs is the select of flows_pairs
+// (Store.pairsViewSQL; "": computed from flows).
+func viewDDL(tables []table, datasets map[int]string, dropped []string, temp, rejects bool, sealed map[string]string, pairs string) []string {
 	create := "CREATE OR REPLACE VIEW "
 	if temp {
 		create = "CREATE OR REPLACE TEMP VIEW "
@@ -476,6 +479,10 @@ func viewDDL(tables []table, datasets map[int]string, dropped []string, temp, re
 	stmts = append(stmts, create+"flows_5m AS SELECT "+datasetCase(datasets)+
 		", _bin AS bin, action, log_status, records, bytes, packets, _dataset_id, _file_id FROM rollup_5m")
 	stmts = append(stmts, create+"flows_rejects AS "+rejectsView(tables, datasets, rejects))
+	if pairs == "" {
+		pairs = pairsFromFlows
+	}
+	stmts = append(stmts, create+pairsView+" AS "+pairs)
 	def := ""
 	for _, id := range sortedKeys(datasets) {
 		name := datasets[id]

@@ -63,7 +63,7 @@ var _ store.Querier = (*Session)(nil)
 // [start, end); the other datasets' views show their records of the
 // window; flows_5m the dataset's bins of the window, flows_rejects its
 // hours (whole hours: a window that starts inside an hour includes that
-// hour). The query text then
+// hour), flows_pairs the distinct pairs of its `flows`. The query text then
 // needs no date clause. The session's connection is discarded at Close,
 // so that no other client of the store sees these views.
 func (s *Store) WindowSession(ctx context.Context, dataset string, start, end time.Time, aliases ...string) (*Session, error) {
@@ -99,6 +99,7 @@ func (s *Store) WindowSession(ctx context.Context, dataset string, start, end ti
 		// and ends before.
 		create + "flows_rejects AS SELECT * FROM (" + rejectsView(tables, datasets, rejects) +
 			fmt.Sprintf(") WHERE _dataset_id = %d AND _hour >= %d AND _hour < %d", id, hourOf(lo), hi),
+		create + pairsView + " AS " + pairsFromFlows,
 	}
 	for _, did := range sortedKeys(datasets) {
 		if did == id {

@@ -201,8 +201,14 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 		// The views stored in the database are those of the flowlens that
 		// last wrote it; a read-only open uses this flowlens's views as
 		// TEMP views (on this connection and every new one).
+		pairs, _, err := loadPairs(ctx, conn, s.sealedNow())
+		if err != nil {
+			_ = s.db.Close()
+			return nil, s.openError(err)
+		}
 		s.mu.Lock()
-		s.tempViews = strings.Join(viewDDL(s.tables, s.datasets, nil, true, s.hasRejects, s.parquetLists(s.sealed, nil)), "; ")
+		s.tempViews = strings.Join(viewDDL(s.tables, s.datasets, nil, true, s.hasRejects, s.parquetLists(s.sealed, nil),
+			s.pairsViewSQL(s.tables, s.sealed, pairs)), "; ")
 		views := s.tempViews
 		s.mu.Unlock()
 		if _, err := conn.ExecContext(ctx, views); err != nil {
@@ -433,7 +439,11 @@ func (s *Store) loadMeta(ctx context.Context, conn *sql.Conn) error {
 		if err := s.sweepSealed(sealed); err != nil {
 			return fmt.Errorf("remove unreferenced sealed files: %w", err)
 		}
-		for _, stmt := range viewDDL(tables, ds, nil, false, true, s.parquetLists(sealed, nil)) {
+		pairs, _, err := loadPairs(ctx, conn, sealed)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range viewDDL(tables, ds, nil, false, true, s.parquetLists(sealed, nil), s.pairsViewSQL(tables, sealed, pairs)) {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("create views: %w", err)
 			}

@@ -342,7 +342,7 @@ func TestUpgradeFromLayout2(t *testing.T) {
 		`INSERT INTO records_ext (_dataset_id, _hour, _file_id, _format_id, _ingest_time, srcaddr, _srcaddr_v4, bytes, start, vpc_id)
 			VALUES (1, 1717164000, 99, 1, 0, '10.9.9.9', 168364297, 7, 1717164000, 'vpc-old')`,
 		`DROP TABLE record_tables`, `UPDATE flowlens_meta SET value = '2' WHERE key = 'schema_version'`}
-	stmts = append(stmts, viewDDL([]table{narrowTable, extTable}, map[int]string{1: DefaultDataset}, nil, false, true, nil)...)
+	stmts = append(stmts, viewDDL([]table{narrowTable, extTable}, map[int]string{1: DefaultDataset}, nil, false, true, nil, "")...)
 	ro, dir := openReadOnlyAfter(t, stmts...)
 	want := "[[2 107 vpc-old]]"
 	if got := fmtRows(queryRows(t, ro, `SELECT count(*), sum(bytes), max(vpc_id) FROM flows`)); got != want {

@@ -713,7 +713,11 @@ func (w *writeTx) refreshViews(ctx context.Context) error {
 	for id, n := range w.newDatasets {
 		all[id] = n
 	}
-	for _, stmt := range viewDDL(w.tables(), all, nil, false, true, w.s.parquetLists(w.sealedView(), nil)) {
+	pairs, err := w.pairsNow(ctx)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range viewDDL(w.tables(), all, nil, false, true, w.s.parquetLists(w.sealedView(), nil), w.s.pairsViewSQL(w.tables(), w.sealedView(), pairs)) {
 		if err := w.exec(ctx, stmt); err != nil {
 			return fmt.Errorf("create views: %w", err)
 		}
