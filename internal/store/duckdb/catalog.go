@@ -197,6 +197,22 @@ func (s *Store) SetRetention(ctx context.Context, dataset string, keep time.Dura
 	return nil
 }
 
+// LimitMemory sets DuckDB's memory limit (a DuckDB size: "400MB") until
+// restore is called, which sets Config.MemoryLimit again. Meant for a
+// caller that has the store to itself (Seal at the end of an ingest): the
+// limit is the whole database's, queries included.
+func (s *Store) LimitMemory(ctx context.Context, limit string) (restore func() error, err error) {
+	if _, err := s.db.ExecContext(ctx, "SET GLOBAL memory_limit = "+quoteString(limit)); err != nil {
+		return nil, fmt.Errorf("set the memory limit: %w", err)
+	}
+	return func() error {
+		if _, err := s.db.ExecContext(context.Background(), "SET GLOBAL memory_limit = "+quoteString(s.cfg.MemoryLimit)); err != nil {
+			return fmt.Errorf("reset the memory limit: %w", err)
+		}
+		return nil
+	}, nil
+}
+
 // Checkpoint writes the WAL into the database file.
 func (s *Store) Checkpoint(ctx context.Context) error {
 	s.wmu.Lock()
