@@ -156,6 +156,21 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	oldLimit := debug.SetMemoryLimit(-1)
 	debug.SetMemoryLimit(min(oldLimit, ingestGoMemoryLimit))
 	defer debug.SetMemoryLimit(oldLimit)
+	if d := embedded(st); d != nil {
+		// DuckDB's own memory stays under a lower limit for the whole
+		// ingest: its day sort spills to disk past it at about the same
+		// CPU (Seal's peak 1.42 → 0.80 GB on day-20m), and the commits
+		// then leave more room to the decoded records (step 16).
+		restore, err := d.LimitMemory(ctx, ingestDuckDBMemoryLimit)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if rerr := restore(); rerr != nil {
+				env.Logger.Warn("reset the memory limit", "err", rerr)
+			}
+		}()
+	}
 
 	bar := newProgress(env.Stderr, env.StderrIsTerminal)
 	cfg := ingest.Config{
@@ -198,18 +213,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		// to the system before DuckDB sorts the days (else the peak
 		// memory is both).
 		debug.FreeOSMemory()
-		// DuckDB's day sort spills to disk past its memory limit at
-		// about the same CPU: a lower limit while sealing bounds the
-		// peak of the ingest's end (1.42 → 0.80 GB on day-20m).
-		restore, err := d.LimitMemory(ctx, sealMemoryLimit)
-		if err != nil {
-			return err
-		}
-		_, err = d.Seal(ctx, nil)
-		if rerr := restore(); err == nil {
-			err = rerr
-		}
-		if err != nil {
+		if _, err := d.Seal(ctx, nil); err != nil {
 			return err
 		}
 	}
@@ -234,11 +238,12 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 
 // ingestGoMemoryLimit is the soft limit of the Go heap during an ingest
 // (debug.SetMemoryLimit; a lower GOMEMLIMIT is kept), and
-// sealMemoryLimit DuckDB's memory limit while the ingest seals (see
-// docs/BENCHMARKS.md, issue #18 step 15).
+// ingestDuckDBMemoryLimit DuckDB's memory limit during an ingest into the
+// embedded store, its Seal included (see docs/BENCHMARKS.md, issue #18
+// steps 15 and 16).
 const (
-	ingestGoMemoryLimit = 640 << 20
-	sealMemoryLimit     = "400MB"
+	ingestGoMemoryLimit     = 640 << 20
+	ingestDuckDBMemoryLimit = "400MB"
 )
 
 func printIngestSummary(w io.Writer, s ingest.Summary, rejects string) {

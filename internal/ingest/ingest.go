@@ -137,6 +137,14 @@ type Summary struct {
 
 const maxExamples = 3
 
+// decodeBatch is the records per decoded batch. A batch reserves its
+// capacity up front (a file's first from a guess of its record count, which
+// errs high); the batches of two commit groups wait in memory, so small
+// batches keep the reserved memory close to the records held: at 122,880
+// records per batch, day-20m's five-minute files held 1.7 times their
+// records' memory (docs/BENCHMARKS.md, issue #18 step 16).
+const decodeBatch = 8192
+
 // Run ingests cfg.Paths into w. Files are committed as they finish; on
 // cancellation the files not yet committed are rolled back and Run returns
 // the summary so far with ctx's error. A file that cannot be read is
@@ -335,7 +343,7 @@ func (r *run) decodeFile(ctx context.Context, f source.File) (*done, error) {
 		defer os.Remove(tmp)
 		path = tmp
 	}
-	opts := decode.Options{Name: name, Format: r.cfg.Format, OnReject: r.reject, OnWarning: r.warn, Now: r.start.Unix()}
+	opts := decode.Options{Name: name, Format: r.cfg.Format, BatchSize: decodeBatch, OnReject: r.reject, OnWarning: r.warn, Now: r.start.Unix()}
 	st, err := decode.ReadFile(ctx, path, opts, func(b *flowlog.Batch) error {
 		d.records += int64(b.N)
 		r.decoded.Add(int64(b.N))

@@ -19,8 +19,11 @@ import (
 	"github.com/flowlens/flowlens/internal/flowlog"
 )
 
-// arrowChunk is the number of rows per Arrow record handed to DuckDB.
-const arrowChunk = 122880
+// arrowChunk is the number of rows per Arrow record handed to DuckDB:
+// half a DuckDB row group (the chunks built ahead and their pooled
+// buffers took 138 MB of an ingest's heap at 122,880; docs/BENCHMARKS.md,
+// issue #18 step 16).
+const arrowChunk = 61440
 
 // appendGroup streams the group's rows into `records` through an Arrow
 // record reader registered as a view: the fastest load path measured (see
