@@ -242,7 +242,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 // embedded store, its Seal included (see docs/BENCHMARKS.md, issue #18
 // steps 15 and 16).
 const (
-	ingestGoMemoryLimit     = 640 << 20
+	ingestGoMemoryLimit     = 512 << 20
 	ingestDuckDBMemoryLimit = "400MB"
 )
 
