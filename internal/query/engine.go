@@ -258,6 +258,9 @@ func (e *Engine) Exec(ctx context.Context, c *Compiled) (*store.Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, e.cfg.Timeout)
 		defer cancel()
 	}
+	if c.Statement.Scan {
+		ctx = store.WithScan(ctx)
+	}
 	res, err := e.q.Query(ctx, c.Statement.SQL, c.Statement.Args...)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {

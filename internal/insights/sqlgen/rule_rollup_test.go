@@ -73,3 +73,67 @@ func TestRejectsRule(t *testing.T) {
 		}
 	}
 }
+
+func TestPairsRule(t *testing.T) {
+	for _, c := range []struct {
+		name, q string
+		opt     Options
+		d       Dialect
+		want    bool
+	}{
+		{"q5", `stats count_distinct(dstport) as p by srcaddr | filter p > 100`, Options{Pairs: true}, DuckDB{}, true},
+		{"no view", `stats count_distinct(dstport) as p by srcaddr`, Options{}, DuckDB{}, false},
+		{"clickhouse", `stats count_distinct(dstport) as p by srcaddr`, Options{Pairs: true}, ClickHouse{}, false},
+		{"time range", `stats count_distinct(dstport) as p by srcaddr`, Options{Pairs: true, Start: 1_700_002_800, End: 1_700_006_399}, DuckDB{}, false},
+		{"dataset", `stats count_distinct(dstport) as p by srcaddr`, Options{Pairs: true, Datasets: []string{"a"}}, DuckDB{}, false},
+		{"filter", `filter action = "REJECT" | stats count_distinct(dstport) as p by srcaddr`, Options{Pairs: true}, DuckDB{}, false},
+		{"order", `stats count_distinct(dstport) as p by srcaddr | sort p desc`, Options{Pairs: true}, DuckDB{}, false},
+		{"other key", `stats count_distinct(dstport) as p by dstaddr`, Options{Pairs: true}, DuckDB{}, false},
+		{"two keys", `stats count_distinct(dstport) as p by srcaddr, action`, Options{Pairs: true}, DuckDB{}, false},
+		{"other value", `stats count_distinct(srcport) as p by srcaddr`, Options{Pairs: true}, DuckDB{}, false},
+		{"count too", `stats count_distinct(dstport) as p, count(*) as n by srcaddr`, Options{Pairs: true}, DuckDB{}, false},
+	} {
+		p, err := plan.Compile(c.q, plan.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		st, err := Generate(p, c.d, c.opt)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := strings.Contains(st.SQL, "FROM flows_pairs"); got != c.want {
+			t.Errorf("%s: flows_pairs %v, want %v:\n%s", c.name, got, c.want, st.SQL)
+		}
+		if c.want && strings.Contains(st.SQL, "GROUP BY _srcaddr_v4, dstport") {
+			t.Errorf("%s: the pairs are grouped again:\n%s", c.name, st.SQL)
+		}
+	}
+}
+
+func TestScanStatement(t *testing.T) {
+	for _, c := range []struct {
+		name, q string
+		d       Dialect
+		want    bool
+	}{
+		{"q7", `filter srcaddr = "198.51.100.7" | fields @timestamp, srcaddr, dstaddr, srcport, dstport, bytes`, DuckDB{}, true},
+		{"sort limit", `filter dstport = 22 | sort bytes desc | limit 5`, DuckDB{}, true},
+		{"clickhouse", `filter srcaddr = "198.51.100.7" | fields srcaddr`, ClickHouse{}, false},
+		{"grouped", `stats count(*) by srcaddr`, DuckDB{}, false},
+		{"rollup", `stats sum(bytes) by bin(5m)`, DuckDB{}, false},
+		{"two stages", `stats count(*) as n by srcaddr | filter n > 2`, DuckDB{}, false},
+		{"dedup", `dedup srcaddr`, DuckDB{}, false},
+	} {
+		p, err := plan.Compile(c.q, plan.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		st, err := Generate(p, c.d, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if st.Scan != c.want {
+			t.Errorf("%s: Scan %v, want %v:\n%s", c.name, st.Scan, c.want, st.SQL)
+		}
+	}
+}

@@ -25,6 +25,12 @@ type Statement struct {
 	// Columns are the result column names, in order; Types their plan types.
 	Columns []string
 	Types   []plan.Type
+	// Scan marks SQL that reads the records in one filtered scan (one
+	// stage: no grouping, join, window, dedup or subquery; DuckDB only),
+	// such as a lookup of one address: the back end may plan it without
+	// the optimizers that only matter for joins and aggregates (see
+	// internal/store/duckdb QueryScan).
+	Scan bool
 }
 
 // Dialect is what differs between SQL back ends.
@@ -113,7 +119,39 @@ func Generate(p *plan.Plan, d Dialect, opt Options) (st *Statement, err error) {
 	}
 	g.rollup, g.view = false, ""
 	st.SQL = sql
+	st.Scan = view == "" && g.plainScan()
 	return st, nil
+}
+
+// plainScan reports whether the plan is one stage that filters, projects,
+// orders and limits the records and nothing else (see Statement.Scan).
+func (g *gen) plainScan() bool {
+	p := g.p
+	if g.d.Name() != "duckdb" || p.Estimate || p.Compare != nil || len(p.Stages) != 1 {
+		return false
+	}
+	s := p.Stages[0]
+	if s.Grouped || s.Windowed || s.Fill != nil || len(s.Joins) > 0 || len(s.Dedup) > 0 {
+		return false
+	}
+	ok := true
+	check := func(x plan.Expr) {
+		plan.Walk(x, func(e plan.Expr) {
+			if c, isCall := e.(*plan.Call); isCall && (c.Sub != nil || c.Agg || c.Win != nil) {
+				ok = false
+			}
+		})
+	}
+	for _, f := range s.Filters {
+		check(f)
+	}
+	for _, c := range s.Cols {
+		check(c.X)
+	}
+	for _, o := range s.Order {
+		check(o.X)
+	}
+	return ok
 }
 
 // genError is a plan the generator cannot render (a bug in the checker).

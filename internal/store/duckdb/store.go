@@ -479,6 +479,8 @@ func (s *Store) ReadOnly() bool { return s.cfg.ReadOnly }
 func (s *Store) Query(ctx context.Context, query string, args ...any) (*store.Result, error) {
 	if !plainRead(query) {
 		defer s.changed()
+	} else if store.IsScan(ctx) {
+		return s.queryScan(ctx, query, args...)
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
