@@ -172,6 +172,7 @@ func TestQueryCorpusSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	s.pairsMin = 0 // Q5's shape reads the distinct-pairs rollup of the day files
 	storetest.RunCorpus(t, &sealingStore{Store: s, t: t})
 	if len(s.sealedNow()["records"]) == 0 {
 		t.Error("no sealed hour after the corpus")
@@ -179,5 +180,8 @@ func TestQueryCorpusSealed(t *testing.T) {
 	// The corpus's days are over: their hours share day files.
 	if f, h := len(s.sealedNow().files("records")), len(s.sealedNow()["records"]); f >= h {
 		t.Errorf("%d sealed files for %d hours: no day file", f, h)
+	}
+	if got := fmtRows(queryRows(t, s, `SELECT count(*) > 0 FROM rollup_pairs_files`)); got != "[[true]]" {
+		t.Error("no day file in the distinct-pairs rollup")
 	}
 }

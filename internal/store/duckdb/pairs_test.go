@@ -24,6 +24,7 @@ func TestPairsRollup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.pairsMin = 0 // the pairs of every day file
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	}

@@ -176,7 +176,7 @@ func (w *writeTx) installSealed(ctx context.Context, tb table, name string, size
 	if err := w.exec(ctx, `INSERT OR REPLACE INTO sealed_hours VALUES `+strings.Join(vals, ", ")); err != nil {
 		return 0, fmt.Errorf("register %s: %w", name, err)
 	}
-	if err := w.addPairs(ctx, tb, name); err != nil {
+	if err := w.addPairs(ctx, tb, name, total); err != nil {
 		return 0, err
 	}
 	return total, nil

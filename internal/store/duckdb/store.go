@@ -96,6 +96,9 @@ type Store struct {
 	hasDeclared bool
 	// bufs recycles the buffers of the Arrow chunks of ingests.
 	bufs *bufPool
+	// pairsMin is the fewest records of a day file whose distinct pairs
+	// are kept (pairsMinRecords; tests lower it).
+	pairsMin int64
 	// sealHook, when set (tests), runs inside each hour's rewrite before
 	// its commit.
 	sealHook func(table string, hours []int64)
@@ -172,7 +175,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Store{cfg: cfg, logger: logger, path: path, bufs: newBufPool(256 << 20)}
+	s := &Store{cfg: cfg, logger: logger, path: path, bufs: newBufPool(256 << 20), pairsMin: pairsMinRecords}
 	if !cfg.ReadOnly {
 		// A compaction that did not finish (Compact).
 		_ = os.Remove(path + compactSuffix)
