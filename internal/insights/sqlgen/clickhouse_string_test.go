@@ -14,14 +14,22 @@ import (
 	"github.com/flowlens/flowlens/internal/store/clickhouse/chtest"
 )
 
-// TestClickHouseURLEncode: urlencode's ClickHouse SQL gives DuckDB's
-// url_encode for every ASCII character and multi-byte UTF-8, asked of both.
-func TestClickHouseURLEncode(t *testing.T) {
+// TestClickHouseStringEncode: the ClickHouse SQL of urlencode and
+// base64encode gives DuckDB's url_encode and to_base64(encode(x)), asked of
+// both: every ASCII character, multi-byte UTF-8, texts of every length
+// modulo 3, and NULL.
+func TestClickHouseStringEncode(t *testing.T) {
 	var ascii strings.Builder
 	for c := 1; c < 128; c++ {
 		ascii.WriteByte(byte(c))
 	}
-	ins := []string{ascii.String(), "a b+c/d?e=f&g", "-_.~!*'()", "é€😀 ü", "%41", "%25%", ""}
+	cases := []struct {
+		fn, duck string
+		ins      []string
+	}{
+		{"urlencode", "url_encode(?)", []string{ascii.String(), "a b+c/d?e=f&g", "-_.~!*'()", "é€😀 ü", "%41", "%25%", ""}},
+		{"base64encode", "to_base64(encode(?))", []string{"", "a", "ab", "abc", "abcd", "REJECT", "é€😀", ascii.String(), "ÿ?>~\n"}},
+	}
 	duck, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)
@@ -29,58 +37,25 @@ func TestClickHouseURLEncode(t *testing.T) {
 	defer duck.Close()
 	ch := chtest.Start(t)
 	d := ClickHouse{}
-	for _, in := range ins {
-		var want string
-		if err := duck.QueryRow("SELECT url_encode(?)", in).Scan(&want); err != nil {
-			t.Fatalf("DuckDB %q: %v", in, err)
+	for _, c := range cases {
+		for _, in := range c.ins {
+			var want string
+			if err := duck.QueryRow("SELECT "+c.duck, in).Scan(&want); err != nil {
+				t.Fatalf("DuckDB %s %q: %v", c.fn, in, err)
+			}
+			expr, _ := d.Func(c.fn, []string{d.Str(in)})
+			out, err := ch.Query(t.Context(), "SELECT "+expr+" FORMAT TSVRaw")
+			if err != nil {
+				t.Fatalf("ClickHouse %s %q: %v\n%s", c.fn, in, err, expr)
+			}
+			if got := strings.TrimSuffix(out, "\n"); got != want {
+				t.Errorf("%s(%q): ClickHouse %q, DuckDB %q", c.fn, in, got, want)
+			}
 		}
-		expr, _ := d.Func("urlencode", []string{d.Str(in)})
-		out, err := ch.Query(t.Context(), "SELECT "+expr+" FORMAT TSVRaw")
-		if err != nil {
-			t.Fatalf("ClickHouse %q: %v\n%s", in, err, expr)
+		expr, _ := d.Func(c.fn, []string{"CAST(NULL AS Nullable(String))"})
+		if out, err := ch.Query(t.Context(), "SELECT "+expr); err != nil || strings.TrimSpace(out) != `\N` {
+			t.Errorf("%s(NULL): %q, %v", c.fn, out, err)
 		}
-		if got := strings.TrimSuffix(out, "\n"); got != want {
-			t.Errorf("urlencode(%q): ClickHouse %q, DuckDB %q", in, got, want)
-		}
-	}
-	expr, _ := d.Func("urlencode", []string{"CAST(NULL AS Nullable(String))"})
-	if out, err := ch.Query(t.Context(), "SELECT "+expr); err != nil || strings.TrimSpace(out) != `\N` {
-		t.Errorf("urlencode(NULL): %q, %v", out, err)
-	}
-}
-
-// TestClickHouseBase64Encode: base64encode's ClickHouse SQL gives DuckDB's
-// to_base64(encode(x)) for texts of every length modulo 3, asked of both.
-func TestClickHouseBase64Encode(t *testing.T) {
-	var ascii strings.Builder
-	for c := 1; c < 128; c++ {
-		ascii.WriteByte(byte(c))
-	}
-	ins := []string{"", "a", "ab", "abc", "abcd", "REJECT", "é€😀", ascii.String(), "ÿ?>~\n"}
-	duck, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer duck.Close()
-	ch := chtest.Start(t)
-	d := ClickHouse{}
-	for _, in := range ins {
-		var want string
-		if err := duck.QueryRow("SELECT to_base64(encode(?))", in).Scan(&want); err != nil {
-			t.Fatalf("DuckDB %q: %v", in, err)
-		}
-		expr, _ := d.Func("base64encode", []string{d.Str(in)})
-		out, err := ch.Query(t.Context(), "SELECT "+expr+" FORMAT TSVRaw")
-		if err != nil {
-			t.Fatalf("ClickHouse %q: %v\n%s", in, err, expr)
-		}
-		if got := strings.TrimSuffix(out, "\n"); got != want {
-			t.Errorf("base64encode(%q): ClickHouse %q, DuckDB %q", in, got, want)
-		}
-	}
-	expr, _ := d.Func("base64encode", []string{"CAST(NULL AS Nullable(String))"})
-	if out, err := ch.Query(t.Context(), "SELECT "+expr); err != nil || strings.TrimSpace(out) != `\N` {
-		t.Errorf("base64encode(NULL): %q, %v", out, err)
 	}
 }
 
