@@ -39,6 +39,11 @@ objects by the time in their keys (since <= time < until; keys without a
 time are then left out) and list only the date folders that can hold them.
 An object that cannot be read is tried again with backoff, then reported
 with its key and the reason.
+
+Memory: an ingest keeps the Go heap under a soft limit of 512 MiB (a lower
+GOMEMLIMIT is kept) and, on the embedded store, DuckDB under 400 MB, its
+final sort of finished days included (it spills to the data directory past
+that); a day of 20 M records peaks near 1 GB.
 `
 
 // runIngest loads files, folders and standard input into the database.
