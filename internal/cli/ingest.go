@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 	"github.com/flowlens/flowlens/internal/ingest"
 	"github.com/flowlens/flowlens/internal/query"
 	"github.com/flowlens/flowlens/internal/source"
+	"github.com/flowlens/flowlens/internal/store"
 	"github.com/flowlens/flowlens/internal/store/duckdb"
 )
 
@@ -151,31 +153,11 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 
-	// Bulk loads keep garbage short-lived: a lower GC target halves the
-	// peak memory for a few percent of CPU, and a soft limit on the Go
-	// heap keeps the garbage of the decoded records from adding to the
-	// peak when the live heap is large (docs/BENCHMARKS.md, issue #18
-	// step 15: 1.55 → 1.26 GB at the same CPU on day-20m).
-	old := debug.SetGCPercent(50)
-	defer debug.SetGCPercent(old)
-	oldLimit := debug.SetMemoryLimit(-1)
-	debug.SetMemoryLimit(min(oldLimit, ingestGoMemoryLimit))
-	defer debug.SetMemoryLimit(oldLimit)
-	if d := embedded(st); d != nil {
-		// DuckDB's own memory stays under a lower limit for the whole
-		// ingest: its day sort spills to disk past it at about the same
-		// CPU (Seal's peak 1.42 → 0.80 GB on day-20m), and the commits
-		// then leave more room to the decoded records (step 16).
-		restore, err := d.LimitMemory(ctx, ingestDuckDBMemoryLimit)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if rerr := restore(); rerr != nil {
-				env.Logger.Warn("reset the memory limit", "err", rerr)
-			}
-		}()
+	restore, err := applyIngestMemory(ctx, st, env.Logger)
+	if err != nil {
+		return err
 	}
+	defer restore()
 
 	bar := newProgress(env.Stderr, env.StderrIsTerminal)
 	cfg := ingest.Config{
@@ -212,13 +194,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "left out %d listed S3 object%s whose key time is outside --since/--until (older date folders are not listed)\n", outOfRange, plural(outOfRange))
 	}
 	if d := embedded(st); runErr == nil && d != nil {
-		// Hours that are over are rewritten once as one sorted run
-		// (smaller, and address lookups prune to a few row groups).
-		// The decoded records are garbage by now: their heap goes back
-		// to the system before DuckDB sorts the days (else the peak
-		// memory is both).
-		debug.FreeOSMemory()
-		if _, err := d.Seal(ctx, nil); err != nil {
+		if _, err := sealIngested(ctx, d); err != nil {
 			return err
 		}
 	}
@@ -239,6 +215,57 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%d file(s) could not be ingested", sum.Failed)}
 	}
 	return nil
+}
+
+// applyIngestMemory sets the memory settings of a bulk ingest into st
+// (`flowlens ingest`, and `flowlens bench`'s ingest, which measures the
+// same path) and returns the function that restores the previous ones.
+// They hold until restore, so for the Seal that ends an ingest too.
+//
+// Bulk loads keep garbage short-lived: a lower GC target halves the peak
+// memory for a few percent of CPU, and a soft limit on the Go heap keeps
+// the garbage of the decoded records from adding to the peak when the
+// live heap is large (docs/BENCHMARKS.md, issue #18 step 15: 1.55 → 1.26
+// GB at the same CPU on day-20m). On the embedded store, DuckDB's own
+// memory stays under a lower limit for the whole ingest: its day sort
+// spills to disk past it at about the same CPU (Seal's peak 1.42 → 0.80
+// GB on day-20m), and the commits then leave more room to the decoded
+// records (step 16).
+func applyIngestMemory(ctx context.Context, st store.Backend, logger *slog.Logger) (restore func(), err error) {
+	oldGC := debug.SetGCPercent(50)
+	oldLimit := debug.SetMemoryLimit(-1)
+	debug.SetMemoryLimit(min(oldLimit, ingestGoMemoryLimit))
+	restoreGo := func() {
+		debug.SetMemoryLimit(oldLimit)
+		debug.SetGCPercent(oldGC)
+	}
+	d := embedded(st)
+	if d == nil {
+		return restoreGo, nil
+	}
+	restoreDuck, err := d.LimitMemory(ctx, ingestDuckDBMemoryLimit)
+	if err != nil {
+		restoreGo()
+		return nil, err
+	}
+	return func() {
+		if err := restoreDuck(); err != nil {
+			logger.Warn("reset the memory limit", "err", err)
+		}
+		restoreGo()
+	}, nil
+}
+
+// sealIngested ends an ingest into the embedded store (with the settings
+// of applyIngestMemory still in force): the hours and days that are over
+// are rewritten once as sorted runs (smaller, and address lookups prune to
+// a few row groups), by Seal without a lock, as the ingest has the store
+// to itself. The decoded records are garbage by now: their heap goes back
+// to the system before DuckDB sorts the days (else the peak memory is
+// both).
+func sealIngested(ctx context.Context, d *duckdb.Store) (duckdb.SealStats, error) {
+	debug.FreeOSMemory()
+	return d.Seal(ctx, nil)
 }
 
 // ingestGoMemoryLimit is the soft limit of the Go heap during an ingest
