@@ -49,6 +49,11 @@ type Config struct {
 	// cataloger's FlowsSource when it has one (the DuckDB store), else the
 	// flows view.
 	Source func(cols []string) (string, bool)
+	// Scan renders a FROM item with only some columns of the flows view
+	// that may also apply the scan's filters (sqlgen.Options.Scan;
+	// ClickHouse only). nil: the querier's or the cataloger's FlowsScan
+	// when it has one (the ClickHouse store), else the flows view.
+	Scan func(cols []string, filters []sqlgen.ScanFilter) (string, bool)
 	// Pairs says that the store has the `flows_pairs` view of the distinct
 	// (source, destination port) pairs (sqlgen.Options.Pairs; DuckDB only).
 	// false: set when the querier or the cataloger is a PairsViewer that
@@ -66,6 +71,12 @@ type PairsViewer interface {
 // of its flows view (the DuckDB store).
 type FlowsSourcer interface {
 	FlowsSource(cols []string) (string, bool)
+}
+
+// FlowsScanner is a store that renders FROM items with only some columns
+// of its flows view and the scan's filters applied (the ClickHouse store).
+type FlowsScanner interface {
+	FlowsScan(cols []string, filters []sqlgen.ScanFilter) (string, bool)
 }
 
 // DefaultConfig returns the configuration of the CLI.
@@ -96,6 +107,13 @@ func New(cfg Config, q store.Querier, cat store.Cataloger) *Engine {
 			cfg.Source = fs.FlowsSource
 		} else if fs, ok := cat.(FlowsSourcer); ok {
 			cfg.Source = fs.FlowsSource
+		}
+	}
+	if cfg.Scan == nil && cfg.Dialect.Name() == (sqlgen.ClickHouse{}).Name() {
+		if fs, ok := q.(FlowsScanner); ok {
+			cfg.Scan = fs.FlowsScan
+		} else if fs, ok := cat.(FlowsScanner); ok {
+			cfg.Scan = fs.FlowsScan
 		}
 	}
 	if !cfg.Pairs && cfg.Dialect.Name() == (sqlgen.DuckDB{}).Name() {
@@ -213,7 +231,7 @@ func (e *Engine) Compile(ctx context.Context, req Request) (*Compiled, error) {
 	if req.Limit > 0 {
 		limit = req.Limit
 	}
-	gopt := sqlgen.Options{Datasets: c.Datasets, Limit: limit, NowMillis: now.UnixMilli(), Source: e.cfg.Source, Pairs: e.cfg.Pairs}
+	gopt := sqlgen.Options{Datasets: c.Datasets, Limit: limit, NowMillis: now.UnixMilli(), Source: e.cfg.Source, Scan: e.cfg.Scan, Pairs: e.cfg.Pairs}
 	if !c.Start.IsZero() {
 		gopt.Start = c.Start.Unix()
 	}

@@ -18,10 +18,10 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // datasets, no time range, the engine's default limit, and a Source that
 // shows the columns a query reads (the DuckDB store's FlowsSource renders
 // its own tables instead).
-var goldenOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Source: goldenSource, Pairs: true}
+var goldenOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Source: goldenSource, Scan: goldenScan, Pairs: true}
 
 // rangeOptions are used for queries that need a time range (diff).
-var rangeOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Start: 1_699_999_200, End: 1_700_002_799, Source: goldenSource, Pairs: true}
+var rangeOptions = Options{Limit: 10000, NowMillis: 1_700_000_000_000, Start: 1_699_999_200, End: 1_700_002_799, Source: goldenSource, Scan: goldenScan, Pairs: true}
 
 // goldenSource is a Source over the flows view itself.
 func goldenSource(cols []string) (string, bool) {
@@ -30,6 +30,26 @@ func goldenSource(cols []string) (string, bool) {
 		q[i] = DuckDB{}.Ident(c)
 	}
 	return "(SELECT " + strings.Join(q, ", ") + " FROM flows) AS flows", true
+}
+
+// goldenScan is a Scan over the flows view itself that applies every
+// filter it is given (the ClickHouse store's FlowsScan reads `records`
+// and applies those on stored columns).
+func goldenScan(cols []string, filters []ScanFilter) (string, bool) {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = ClickHouse{}.Ident(c)
+	}
+	where := ""
+	for i, f := range filters {
+		if i == 0 {
+			where = " WHERE "
+		} else {
+			where += " AND "
+		}
+		where += f.SQL
+	}
+	return "(SELECT " + strings.Join(q, ", ") + " FROM flows" + where + ") AS flows", true
 }
 
 // goldenLookups are the lookup tables golden queries may use.

@@ -71,6 +71,11 @@ type Options struct {
 	// The generator asks for the columns the query reads when it knows
 	// them all (see needed) and reads the flows view otherwise.
 	Source func(cols []string) (string, bool)
+	// Scan, on ClickHouse, is Source with the conjuncts of the scan's
+	// WHERE that only compare columns with constants (see ScanFilter),
+	// which the FROM item may apply to the rows it reads (the query
+	// applies them again); nil: always the view.
+	Scan func(cols []string, filters []ScanFilter) (string, bool)
 	// Pairs says that the database has the `flows_pairs` view of the
 	// distinct (source, destination port) pairs (the DuckDB store; see
 	// usePairs).
@@ -234,7 +239,13 @@ func (g *gen) flows() string {
 	if g.from == "" {
 		g.from = "flows"
 		if cols, ok := g.needed(); ok {
-			if from, ok := g.opt.Source(cols); ok {
+			var from string
+			if g.d.Name() == "clickhouse" {
+				from, ok = g.opt.Scan(cols, g.scanFilterList())
+			} else {
+				from, ok = g.opt.Source(cols)
+			}
+			if ok {
 				g.from = from
 			}
 		}
@@ -244,12 +255,13 @@ func (g *gen) flows() string {
 
 // needed returns the flows-view columns the plan's reading of the records
 // uses (its first stage, the scan filters), sorted; false when the
-// dialect is not DuckDB, there is no Options.Source, or the plan may read
-// a column it does not name: every column of a row (a stage with `*`),
+// dialect has no Options.Source (DuckDB) or Options.Scan (ClickHouse), or
+// the plan may read a column it does not name: every column of a row (a stage with `*`),
 // @message and what is built from it (parse, pattern), or a system field
 // this list does not know.
 func (g *gen) needed() ([]string, bool) {
-	if g.d.Name() != "duckdb" || g.opt.Source == nil || len(g.p.Stages) == 0 {
+	hook := (g.d.Name() == "duckdb" && g.opt.Source != nil) || (g.d.Name() == "clickhouse" && g.opt.Scan != nil)
+	if !hook || len(g.p.Stages) == 0 {
 		return nil, false
 	}
 	s := g.p.Stages[0]
