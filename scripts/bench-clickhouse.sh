@@ -13,6 +13,7 @@
 #
 # Environment: BIN (default bin/flowlens), BENCH_DIR (default
 # $HOME/.cache/flowlens-bench), RECORDS (default 2000000), RUNS (default 5),
+# INGEST_ONLY (1: stop after the ingest's row, no queries),
 # HTTP_PORT / TCP_PORT (default 18123 / 19000), DATASET (default
 # BENCH_DIR/day-20m-RECORDS, generated when missing; an existing dataset
 # such as the shared day-20m otherwise).
@@ -70,6 +71,7 @@ echo "| | records | ingest s | records/s | peak RSS MiB | bytes/record | flowlen
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 awk -v n="$N" -v s="$SECS" -v r="$RSS" -v b="$BYTES" -v c="$USR $SYS" -v s0="$CPU0" -v s1="$CPU1" -v ins="$INS" 'BEGIN { split(c, u, " ");
   printf "| flowlens ingest --store | %d | %.1f | %.0f k | %.0f | %.1f | %.1f | %.1f | %.1f |\n", n, s, n/s/1000, r/1024, b/n, u[1] + u[2], s1 - s0, ins }'
+[ "${INGEST_ONLY:-}" = 1 ] && exit 0
 
 NEEDLE=$(chq "SELECT srcaddr FROM bench.flows WHERE srcaddr NOT LIKE '10.%' GROUP BY srcaddr HAVING count() BETWEEN 90 AND 110 ORDER BY srcaddr LIMIT 1" | tr -d '\n')
 V4=$(chq "SELECT toUInt32(IPv4StringToNum('$NEEDLE'))" | tr -d '\n')

@@ -32,14 +32,18 @@ import (
 //	   its ingest (fileIDTimeShift), from which the views compute
 //	   `_ingest_time`. A table of version 4 or older keeps its stored
 //	   column for the rows it has (the views read it where it is not 0).
+//	6  the columns of the 14 default-format fields not Nullable (0 or ''
+//	   where a record lacks the field) and `_nulls`, a bit per field the
+//	   record lacks, from which the views return NULL; the sort key's
+//	   start without ifNull. The views keep their columns and types.
 //
 // migrate brings any older database to the current layout: a records
-// table of versions 1–3 (a column per field) is copied into one of the
+// table of versions 1–5 (Nullable columns) is copied into one of the
 // current layout, which then takes its name (see migrateLayout); columns
 // whose LowCardinality differs from what the server should use are
 // converted, and the views are recreated (their column lists follow the
 // table).
-const schemaVersion = "5"
+const schemaVersion = "6"
 
 // migrate creates the tables and views (idempotent) and migrates older
 // layouts.
@@ -222,8 +226,9 @@ func (s *Store) tableColumns(ctx context.Context, c driver.Conn, table string) (
 }
 
 // migrateLayout copies the rows of a records table of an older layout
-// (schema versions 1–3: a column per catalog field, the IPv4 text stored
-// in versions 1 and 2) into a new table of the current layout on one
+// (schema versions 1–5: Nullable columns and no `_nulls`; in versions
+// 1–3 a column per catalog field, the IPv4 text stored in versions 1 and
+// 2) into a new table of the current layout on one
 // server, which then takes the name `records` (RENAME, one statement);
 // the old table is dropped. It reports whether it copied. The copy is one
 // INSERT … SELECT on the server: a database that is ingested into while
@@ -232,7 +237,7 @@ func (s *Store) tableColumns(ctx context.Context, c driver.Conn, table string) (
 // leaves the old table in place and is done again at the next Open.
 func (s *Store) migrateLayout(ctx context.Context, c driver.Conn) (bool, error) {
 	have, err := s.tableColumns(ctx, c, "records")
-	if err != nil || len(have) == 0 || have[packKeysColumn] != "" {
+	if err != nil || len(have) == 0 || have[nullsColumn] != "" {
 		return false, err
 	}
 	s.logger.Info("copying the records into the layout of schema version " + schemaVersion)
@@ -260,8 +265,41 @@ func (s *Store) migrateLayout(ctx context.Context, c driver.Conn) (bool, error) 
 
 // oldLayoutSelect returns the expressions that compute the columns cols
 // of the current layout from a records table of an older one whose
-// columns (name to type) are have; a field the old table lacks is NULL.
+// columns (name to type) are have: a field the old table lacks, or a NULL,
+// is 0 or the empty string with its bit set in `_nulls`.
 func oldLayoutSelect(have map[string]string, cols []column) []string {
+	out := nullableLayoutSelect(have, cols)
+	var lacks []string // the terms of `_nulls`
+	for i, c := range cols {
+		switch c.kind {
+		case ckInt32, ckInt64, ckUInt16, ckUInt8, ckEndDelta, ckText:
+		default:
+			continue
+		}
+		isNull := "isNull(" + out[i] + ")"
+		if c.kind == ckText && hasV4Column(c.field) {
+			// an IPv4 address has no text
+			isNull += " AND isNull(" + out[i+1] + ")"
+		}
+		lacks = append(lacks, fmt.Sprintf("if(%s, %d, 0)", isNull, nullBit(c.field)))
+		zero := "0"
+		if c.kind == ckText {
+			zero = "''"
+		}
+		out[i] = "ifNull(" + out[i] + ", " + zero + ")"
+	}
+	for i, c := range cols {
+		if c.kind == ckNulls {
+			out[i] = "toUInt16(" + strings.Join(lacks, " + ") + ")"
+		}
+	}
+	return out
+}
+
+// nullableLayoutSelect returns the expressions of oldLayoutSelect as
+// versions 1–5 had them: NULL where a record lacks a field (and nothing
+// for `_nulls`).
+func nullableLayoutSelect(have map[string]string, cols []column) []string {
 	old := func(name string) string {
 		typ, ok := have[name]
 		switch {
@@ -274,6 +312,7 @@ func oldLayoutSelect(have map[string]string, cols []column) []string {
 	}
 	_, hasStart := have["start"]
 	_, hasEnd := have["end"]
+	_, packed := have[packKeysColumn] // versions 4 and 5
 	// end - start fits in an Int32 (0 when either is NULL)
 	fits := "ifNull(`end` - `start` BETWEEN -2147483648 AND 2147483647, 0)"
 	var keys, vals []string
@@ -302,7 +341,7 @@ func oldLayoutSelect(have map[string]string, cols []column) []string {
 		case ckDataset, ckHour, ckFile, ckFormat, ckIngestTime, ckIPv4, ckInt32, ckInt64:
 			out[i] = old(c.name)
 		case ckUInt16, ckUInt8:
-			out[i] = "CAST(" + old(c.name) + " AS " + c.typ + ")"
+			out[i] = "CAST(" + old(c.name) + " AS Nullable(" + c.typ + "))"
 		case ckText:
 			out[i] = old(c.name)
 			if v4 := "_" + c.name + "_v4"; hasV4Column(c.field) && have[v4] != "" {
@@ -310,17 +349,23 @@ func oldLayoutSelect(have map[string]string, cols []column) []string {
 			}
 		case ckEndDelta:
 			out[i] = "NULL"
-			if hasStart && hasEnd {
+			if packed {
+				out[i] = old(c.name)
+			} else if hasStart && hasEnd {
 				out[i] = "if(" + fits + ", toInt32(`end` - `start`), NULL)"
 			}
 		case ckPackKeys:
 			out[i] = "emptyArrayUInt8()"
-			if len(keys) > 0 {
+			if packed {
+				out[i] = quoteIdent(c.name)
+			} else if len(keys) > 0 {
 				out[i] = "arrayFilter(k -> k != 255, [" + strings.Join(keys, ", ") + "])"
 			}
 		case ckPackVals:
 			out[i] = "emptyArrayString()"
-			if len(keys) > 0 {
+			if packed {
+				out[i] = quoteIdent(c.name)
+			} else if len(keys) > 0 {
 				out[i] = "arrayFilter((v, k) -> k != 255, [" + strings.Join(vals, ", ") + "], [" + strings.Join(keys, ", ") + "])"
 			}
 		}

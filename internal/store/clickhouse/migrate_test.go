@@ -56,10 +56,11 @@ func TestMigrateFromV1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// since version 4 the fields after log-status are packed (_xk, _xv)
-	want := "[[action Nullable(String)]]"
+	// since version 4 the fields after log-status are packed (_xk, _xv);
+	// since version 6 the others are not Nullable
+	want := "[[action String]]"
 	if s.ft.codecs {
-		want = "[[action LowCardinality(Nullable(String))]]"
+		want = "[[action LowCardinality(String)]]"
 	}
 	if got := fmtRows(res.Rows); got != want {
 		t.Errorf("columns after the migration: %s, want %s", got, want)
@@ -140,7 +141,7 @@ func TestMigrateFromV2(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	got, err := srv.Query(t.Context(), "SELECT groupArray(ifNull(srcaddr, '-')), groupArray(ifNull(dstaddr, '-')) FROM (SELECT srcaddr, dstaddr FROM v2.records ORDER BY start)")
+	got, err := srv.Query(t.Context(), "SELECT groupArray(if(srcaddr = '', '-', srcaddr)), groupArray(if(dstaddr = '', '-', dstaddr)) FROM (SELECT srcaddr, dstaddr FROM v2.records ORDER BY start)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestMigrateFromV2(t *testing.T) {
 	if n := count(t, s2, "WHERE srcaddr = '10.0.0.5'"); n != 1 {
 		t.Errorf("%d new records of 10.0.0.5, want 1", n)
 	}
-	out, err := srv.Query(t.Context(), "SELECT countIf(srcaddr IS NOT NULL), countIf(srcaddr = '2001:db8::1') FROM v2.records WHERE _hour = "+strconv.FormatInt(hour0+3600, 10))
+	out, err := srv.Query(t.Context(), "SELECT countIf(srcaddr != ''), countIf(srcaddr = '2001:db8::1') FROM v2.records WHERE _hour = "+strconv.FormatInt(hour0+3600, 10))
 	if err != nil || out != "1\t1\n" {
 		t.Errorf("stored source text of the new records: %q (%v), want only the IPv6 one", out, err)
 	}
@@ -233,9 +234,10 @@ func checkQueries(t *testing.T, eng *query.Engine, want map[string]string) {
 }
 
 // TestMigrateFromV4 opens a database of schema version 4 (a stored
-// `_ingest_time` column): nothing is copied, the old rows keep their
-// ingest time and every other value, and the rows ingested since carry
-// theirs in the file id (the views read either).
+// `_ingest_time` column): the records are copied into the layout of
+// version 6 with that column, the old rows keep their ingest time and
+// every other value, and the rows ingested since carry theirs in the
+// file id (the views read either).
 func TestMigrateFromV4(t *testing.T) {
 	srv := chtest.Start(t)
 	loadSQL(t, srv, "v4", "testdata/schema/v4-18.16.sql")
@@ -275,6 +277,71 @@ func TestMigrateFromV4(t *testing.T) {
 		t.Errorf("records with no stored ingest time: %q (%v), want the 10 new ones", got, err)
 	}
 	if copied, err := s.migrateLayout(t.Context(), s.conn); err != nil || copied {
-		t.Errorf("a version-4 table is copied (%v)", err)
+		t.Errorf("a migrated table is copied again (%v)", err)
+	}
+}
+
+// TestMigrateFromV5 opens a database of schema version 5 written on 18.16
+// (every field column Nullable; default-format records, NODATA and
+// SKIPDATA ones with every field "-" but the times and log-status, and
+// records of version 11 with IPv6 addresses, packed fields and an end no
+// Int32 away from its start): the records are copied into columns that
+// are not Nullable and `_nulls`, and the views show exactly what version
+// 5 showed, names, types and values, before and after new records
+// arrive.
+func TestMigrateFromV5(t *testing.T) {
+	srv := chtest.Start(t)
+	loadSQL(t, srv, "v5", "testdata/schema/v5-18.16.sql")
+	const all = "SELECT * FROM v5.flows ORDER BY start, srcport, log_status FORMAT TSVWithNamesAndTypes"
+	before, err := srv.Query(t.Context(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"NODATA", "SKIPDATA", "2001:db8::1", "vpc_id-0", "1768435200\t1768435205"} {
+		if !strings.Contains(before, want) {
+			t.Errorf("the version-5 dump lacks %q:\n%s", want, before)
+		}
+	}
+	s := openTest(t, srv, "v5")
+	if v, err := s.storedVersion(t.Context()); err != nil || v != schemaVersion {
+		t.Errorf("schema_version %q (%v), want %s", v, err, schemaVersion)
+	}
+	after, err := srv.Query(t.Context(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("flows after the migration:\n%s\nwant (version 5):\n%s", after, before)
+	}
+	got, err := srv.Query(t.Context(), "SELECT countIf(type LIKE '%Nullable%'), countIf(name = '_nulls') FROM system.columns WHERE database = 'v5' AND table = 'records'")
+	if err != nil || got != "2\t1\n" {
+		t.Errorf("records columns (Nullable, _nulls): %q (%v), want the two IPv4 columns Nullable and _nulls", got, err)
+	}
+	got, err = srv.Query(t.Context(), "SELECT count() FROM system.tables WHERE database = 'v5' AND name LIKE 'records_%'")
+	if err != nil || got != "0\n" {
+		t.Errorf("tables left by the migration: %q (%v)", got, err)
+	}
+	questions := map[string]string{
+		`stats count(*) as n, count(srcAddr) as s, count(dstPort) as p, count(action) as a, count(endTime) as e`:       "[[11 8 8 8 11]]",
+		`filter logStatus != "OK" | fields logStatus, ispresent(srcAddr) as s, ispresent(bytes) as b | sort logStatus`: "[[NODATA 0 0] [NODATA 1 1] [SKIPDATA 0 0] [SKIPDATA 0 0]]",
+		`filter ispresent(vpcId) | stats count(*) as n by srcAddr | sort srcAddr`:                                      "[[10.9.0.3 1] [2001:db8::3 1]]",
+		`filter endTime - startTime > 1000 | fields srcAddr, endTime`:                                                  "[[2001:db8::3 1101280062976]]",
+	}
+	eng := query.New(query.Config{Dialect: sqlgen.ClickHouse{}}, s, s)
+	checkQueries(t, eng, questions)
+	// new ingests go beside the migrated records; a second open copies nothing
+	if err := ingest(t, s, "prod", "new.log", false, batchOf(t, 10, hour0+7200)); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openTest(t, srv, "v5")
+	if n := count(t, s2, ""); n != 21 {
+		t.Errorf("%d records after an ingest, want 21", n)
+	}
+	if copied, err := s2.migrateLayout(t.Context(), s2.conn); err != nil || copied {
+		t.Errorf("a migrated table is copied again (%v)", err)
+	}
+	after2, err := srv.Query(t.Context(), "SELECT * FROM v5.flows WHERE _hour < "+strconv.FormatInt(hour0+7200, 10)+" ORDER BY start, srcport, log_status FORMAT TSVWithNamesAndTypes")
+	if err != nil || after2 != before {
+		t.Errorf("the migrated records after an ingest (%v):\n%s\nwant:\n%s", err, after2, before)
 	}
 }

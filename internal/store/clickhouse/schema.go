@@ -11,19 +11,21 @@ import (
 // Physical layout (see docs/clickhouse.md):
 //
 //   - one MergeTree table `records` for the records of every dataset and
-//     format, with a column per catalog field (a field a format lacks is
-//     NULL, which costs a few bits per record once compressed);
+//     format, with a column for each of the 14 fields of the default
+//     format (not Nullable: 0 or '' where a record lacks the field, which
+//     the bits of `_nulls` say, see nullsColumn) and the other fields
+//     packed in two array columns;
 //   - PARTITION BY _hour (epoch seconds of the record's hour), so that
 //     retention drops whole partitions and time ranges prune them;
 //   - ORDER BY (dataset, source IPv4, start): the peer measured in
 //     BENCHMARK.md sorts by (srcaddr, start); the sort-key columns must not
-//     be Nullable in ClickHouse 18.16, hence ifNull(…, 0);
-//   - IPv4 addresses as UInt32 only (`_srcaddr_v4`, `_dstaddr_v4`): the
-//     text columns `srcaddr` and `dstaddr` of `records` hold the other
-//     addresses (IPv6) and are NULL for IPv4, whose text the views compute
-//     with IPv4NumToString (the decoder accepts only canonical dotted quads
-//     as IPv4, so the text is the one ingested); enums and identifiers as
-//     LowCardinality(Nullable(String)) and, on servers that have column
+//     be Nullable in ClickHouse 18.16, hence ifNull(_srcaddr_v4, 0);
+//   - IPv4 addresses as UInt32 only (`_srcaddr_v4`, `_dstaddr_v4`,
+//     Nullable): the text columns `srcaddr` and `dstaddr` of `records`
+//     hold the other addresses (IPv6) and are '' for IPv4, whose text the
+//     views compute with IPv4NumToString (the decoder accepts only
+//     canonical dotted quads as IPv4, so the text is the one ingested);
+//     enums and identifiers as LowCardinality(String) and, on servers that have column
 //     codecs (19.1 and later), Delta/T64 + ZSTD on the numbers.
 //
 // Exactly-once without transactions: every row carries the `_file_id` of
@@ -59,7 +61,28 @@ const (
 	ckEndDelta // end - start (end itself in the packed columns when it does not fit)
 	ckPackKeys // the field ids of the packed values of a record
 	ckPackVals // the packed values, as text
+	ckNulls    // which own-column fields a record lacks (nullsColumn)
 )
+
+// nullsColumn says which of the fields with a column of their own a
+// record lacks ("-" in the log, or not in its format): bit 1<<id of
+// field id (all of them are below 16, see ownColumn); for end, also when
+// `_end_delta` holds no value (end packed, or no start). Those columns
+// are not Nullable: they hold 0 or the empty string where the bit is set, and the views
+// return NULL from the bit. On 18.16 a Nullable column costs the server
+// about a third more insert CPU than a plain one (docs/BENCHMARKS.md).
+// The IPv4 columns stay Nullable: they are in the sort key and queries
+// filter on them (NULL: the address is none or no IPv4).
+const nullsColumn = "_nulls"
+
+// nullBit is the bit of a field in nullsColumn.
+func nullBit(id flowlog.FieldID) uint16 { return 1 << id }
+
+// isNullSQL is the SQL of "the record lacks field id" over the columns
+// of `records`.
+func isNullSQL(id flowlog.FieldID) string {
+	return fmt.Sprintf("bitAnd(%s, %d) != 0", nullsColumn, nullBit(id))
+}
 
 // packKeysColumn and packValsColumn hold the values of the fields that
 // have no column of their own (every field after log-status, see
@@ -100,6 +123,7 @@ func recordColumns(ft features) []column {
 		{name: "_hour", typ: "Int64", codec: "CODEC(Delta, ZSTD)", kind: ckHour},
 		{name: "_file_id", typ: "UInt64", codec: "CODEC(ZSTD)", kind: ckFile},
 		{name: "_format_id", typ: "Int32", codec: "CODEC(ZSTD)", kind: ckFormat},
+		{name: nullsColumn, typ: "UInt16", codec: "CODEC(ZSTD)", kind: ckNulls},
 	}
 	for i := range flowlog.Fields() {
 		f := &flowlog.Fields()[i]
@@ -111,21 +135,21 @@ func recordColumns(ft features) []column {
 		case f.ID == flowlog.End:
 			// within a window of the start: a small number, which
 			// compresses to a fraction of the time itself
-			c.name, c.typ, c.kind, c.codec = "_end_delta", "Nullable(Int32)", ckEndDelta, "CODEC(T64, ZSTD)"
+			c.name, c.typ, c.kind, c.codec = "_end_delta", "Int32", ckEndDelta, "CODEC(T64, ZSTD)"
 		case f.Kind == flowlog.KindTime:
-			c.typ, c.kind, c.codec = "Nullable(Int64)", ckInt64, "CODEC(Delta, ZSTD)"
+			c.typ, c.kind, c.codec = "Int64", ckInt64, "CODEC(Delta, ZSTD)"
 		case f.Kind == flowlog.KindInt && f.Type == "int64":
-			c.typ, c.kind, c.codec = "Nullable(Int64)", ckInt64, "CODEC(T64, ZSTD)"
+			c.typ, c.kind, c.codec = "Int64", ckInt64, "CODEC(T64, ZSTD)"
 		case f.Kind == flowlog.KindInt && f.Type == "uint16":
-			c.typ, c.kind, c.codec = "Nullable(UInt16)", ckUInt16, "CODEC(T64, ZSTD)"
+			c.typ, c.kind, c.codec = "UInt16", ckUInt16, "CODEC(T64, ZSTD)"
 		case f.Kind == flowlog.KindInt && f.Type == "uint8":
-			c.typ, c.kind, c.codec = "Nullable(UInt8)", ckUInt8, "CODEC(ZSTD)"
+			c.typ, c.kind, c.codec = "UInt8", ckUInt8, "CODEC(ZSTD)"
 		case f.Kind == flowlog.KindInt:
-			c.typ, c.kind, c.codec = "Nullable(Int32)", ckInt32, "CODEC(T64, ZSTD)"
+			c.typ, c.kind, c.codec = "Int32", ckInt32, "CODEC(T64, ZSTD)"
 		case lowCardinality(ft, f):
-			c.typ, c.kind = "LowCardinality(Nullable(String))", ckText
+			c.typ, c.kind = "LowCardinality(String)", ckText
 		default:
-			c.typ, c.kind, c.codec = "Nullable(String)", ckText, "CODEC(ZSTD)"
+			c.typ, c.kind, c.codec = "String", ckText, "CODEC(ZSTD)"
 		}
 		cols = append(cols, c)
 		if hasV4Column(f.ID) {
@@ -251,7 +275,7 @@ func recordsTableDDL(ft features, name string, legacy bool) string {
 			b.WriteString(" " + codec)
 		}
 	}
-	b.WriteString(") ENGINE = MergeTree PARTITION BY _hour ORDER BY (dataset, ifNull(_srcaddr_v4, 0), ifNull(start, 0))")
+	b.WriteString(") ENGINE = MergeTree PARTITION BY _hour ORDER BY (dataset, ifNull(_srcaddr_v4, 0), start)")
 	return b.String()
 }
 
@@ -291,9 +315,9 @@ func hasV4Column(id flowlog.FieldID) bool { return id == flowlog.SrcAddr || id =
 // addrText is the text of an address field with an IPv4 column, from the
 // columns of the view's inner SELECT: the IPv4 number's dotted quad, or
 // the stored text (other addresses; NULL when the record has none).
-func addrText(column string) string {
-	v4 := quoteIdent("_" + column + "_v4")
-	return "if(isNull(" + v4 + "), " + quoteIdent("_"+column+"_text") + ", IPv4NumToString(assumeNotNull(" + v4 + ")))"
+func addrText(f *flowlog.Field) string {
+	v4 := quoteIdent("_" + f.Column + "_v4")
+	return "if(isNull(" + v4 + "), if(" + isNullSQL(f.ID) + ", NULL, " + quoteIdent(storedName(f.Column)) + "), IPv4NumToString(assumeNotNull(" + v4 + ")))"
 }
 
 // storedName is the name the inner SELECT of the views gives a column
@@ -301,20 +325,24 @@ func addrText(column string) string {
 // equal to a column it reads would be cyclic).
 func storedName(column string) string { return "_" + column + "_stored" }
 
-// fieldValue is the outer SELECT's expression of a field of the views.
+// fieldValue is the outer SELECT's expression of a field of the views,
+// over the columns of the inner SELECT (those of `records`, a field's own
+// column under storedName): NULL where nullsColumn says the record lacks
+// the field.
 func fieldValue(f *flowlog.Field) string {
+	stored := quoteIdent(storedName(f.Column))
 	switch {
 	case !ownColumn(f.ID):
 		return packedValue(f)
 	case f.ID == flowlog.End:
 		// end itself is packed when it is no Int32 away from start
-		return "if(isNull(_end_delta), " + packedValue(f) + ", start + _end_delta)"
+		return "if(" + isNullSQL(f.ID) + ", " + packedValue(f) + ", " + quoteIdent(storedName("start")) + " + _end_delta)"
 	case hasV4Column(f.ID):
-		return addrText(f.Column)
+		return addrText(f)
 	case f.Kind == flowlog.KindInt && (f.Type == "uint16" || f.Type == "uint8"):
-		return "toInt32(" + quoteIdent(storedName(f.Column)) + ")"
+		return "if(" + isNullSQL(f.ID) + ", NULL, toInt32(" + stored + "))"
 	}
-	return quoteIdent(f.Column)
+	return "if(" + isNullSQL(f.ID) + ", NULL, " + stored + ")"
 }
 
 // flowsSelect returns the select of the `flows` view: the columns of
@@ -329,11 +357,7 @@ func flowsSelect(legacy bool) string {
 	var inner []string
 	for _, c := range tableColumnsOf(features{}, legacy) {
 		switch {
-		case c.kind == ckIngestTime:
-			inner = append(inner, quoteIdent(c.name)+" AS "+quoteIdent(storedName(c.name)))
-		case c.kind == ckText && hasV4Column(c.field):
-			inner = append(inner, quoteIdent(c.name)+" AS "+quoteIdent("_"+c.name+"_text"))
-		case c.kind == ckUInt16 || c.kind == ckUInt8:
+		case c.kind == ckIngestTime, c.kind == ckInt32, c.kind == ckInt64, c.kind == ckUInt16, c.kind == ckUInt8, c.kind == ckText:
 			inner = append(inner, quoteIdent(c.name)+" AS "+quoteIdent(storedName(c.name)))
 		default:
 			inner = append(inner, quoteIdent(c.name))

@@ -87,11 +87,21 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 	var where []string
 	for _, f := range filters {
 		ok := len(f.Cols) > 0
+		guard := ""
 		for _, c := range f.Cols {
-			ok = ok && stored[c]
+			g, isStored := stored[c]
+			ok = ok && isStored
+			guard += g
 		}
-		if ok {
+		switch {
+		case !ok:
+		case guard == "":
 			where = append(where, f.SQL)
+		case len(f.Cols) == 1:
+			// comparisons of one column with constants under AND, OR
+			// and NOT are NULL when the column is: the view keeps no row
+			// that lacks the field
+			where = append(where, guard+" AND ("+f.SQL+")")
 		}
 	}
 	where = append(where, d.where)
@@ -102,24 +112,35 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 // storedAsIs are the view's columns that a comparison with constants may
 // test on the column of `records` of the same name: the view reads that
 // column as it is, or converts the stored integer with toInt32 (a narrower
-// integer type compares with a constant as the Int32 does).
-func (d *flowsDef) storedAsIs() map[string]bool {
+// integer type compares with a constant as the Int32 does), where the
+// record has the field. The value is the condition on `records` that the
+// record has it ("" always): NULL in the view where `_nulls` says it
+// lacks the field (fieldValue).
+func (d *flowsDef) storedAsIs() map[string]string {
 	innerOf := make(map[string]viewItem, len(d.inner))
 	for _, it := range d.inner {
 		innerOf[it.name] = it
 	}
-	out := map[string]bool{}
+	out := map[string]string{}
 	for _, it := range d.outer {
-		if in, ok := innerOf[unquote(it.expr)]; ok && unquote(in.expr) == it.name {
-			out[it.name] = true // the column itself
+		expr, guard := it.expr, ""
+		if rest, ok := strings.CutPrefix(expr, "if(bitAnd("+nullsColumn+", "); ok {
+			bit, val, ok := strings.Cut(rest, ") != 0, NULL, ")
+			if !ok || !strings.HasSuffix(val, ")") || strings.Trim(bit, "0123456789") != "" {
+				continue
+			}
+			expr, guard = strings.TrimSuffix(val, ")"), "bitAnd("+nullsColumn+", "+bit+") = 0"
+		}
+		if in, ok := innerOf[unquote(expr)]; ok && unquote(in.expr) == it.name {
+			out[it.name] = guard // the column itself
 			continue
 		}
-		arg, ok := strings.CutPrefix(it.expr, "toInt32(")
+		arg, ok := strings.CutPrefix(expr, "toInt32(")
 		if !ok || !strings.HasSuffix(arg, ")") {
 			continue
 		}
 		if in, ok := innerOf[unquote(strings.TrimSuffix(arg, ")"))]; ok && unquote(in.expr) == it.name {
-			out[it.name] = true // toInt32 of the stored column of that name
+			out[it.name] = guard // toInt32 of the stored column of that name
 		}
 	}
 	return out

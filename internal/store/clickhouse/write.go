@@ -527,13 +527,14 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 	if err != nil {
 		return err
 	}
-	// Only the columns some batch has: the others are NULL (or empty
-	// arrays), their default (a default-format file fills 18 of the 23
+	// Only the columns some batch has: the others are 0, '', NULL (the
+	// IPv4 columns) or empty arrays, their default, with the fields'
+	// bits set in `_nulls` (a default-format file fills 19 of the 24
 	// columns).
 	var cols []column
 	for _, c := range s.recordColumns() {
 		switch c.kind {
-		case ckDataset, ckHour, ckFile, ckFormat:
+		case ckDataset, ckHour, ckFile, ckFormat, ckNulls:
 			cols = append(cols, c)
 			continue
 		case ckPackKeys, ckPackVals:
@@ -592,34 +593,29 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 				}
 			}
 			v = out
+		case ckNulls:
+			v = nullBits(batches, n)
 		case ckInt32:
-			v = nullableInts(batches, c.field, n, func(x int64) int32 { return int32(x) })
+			v = ints(batches, c.field, n, func(x int64) int32 { return int32(x) })
 		case ckInt64:
-			v = nullableInts(batches, c.field, n, func(x int64) int64 { return x })
+			v = ints(batches, c.field, n, func(x int64) int64 { return x })
 		case ckUInt16:
 			if err := inRange(batches, c.field, 0, math.MaxUint16); err != nil {
 				return err
 			}
-			v = nullableInts(batches, c.field, n, func(x int64) uint16 { return uint16(x) })
+			v = ints(batches, c.field, n, func(x int64) uint16 { return uint16(x) })
 		case ckUInt8:
 			if err := inRange(batches, c.field, 0, math.MaxUint8); err != nil {
 				return err
 			}
-			v = nullableInts(batches, c.field, n, func(x int64) uint8 { return uint8(x) })
+			v = ints(batches, c.field, n, func(x int64) uint8 { return uint8(x) })
 		case ckEndDelta:
-			out := make([]*int32, 0, n)
-			vals := make([]int32, n)
-			k := 0
+			out := make([]int32, 0, n)
 			for _, bt := range batches {
 				st, en := fieldCol(bt, flowlog.Start), fieldCol(bt, flowlog.End)
 				for r := 0; r < bt.N; r++ {
-					if d, ok := endDelta(st, en, r); ok {
-						vals[k] = d
-						out = append(out, &vals[k])
-					} else {
-						out = append(out, nil)
-					}
-					k++
+					d, _ := endDelta(st, en, r)
+					out = append(out, d)
 				}
 			}
 			v = out
@@ -648,18 +644,14 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 			// The strings point into the batches, which the FileTx keeps
 			// until Commit or Rollback returns: no copy. An address with
 			// an IPv4 column is stored as text only when it is no IPv4.
-			out := make([]*string, 0, n)
-			vals := make([]string, n)
+			out := make([]string, n)
 			k := 0
 			v4 := hasV4Column(c.field)
 			for _, bt := range batches {
 				col := fieldCol(bt, c.field)
 				for r := 0; r < bt.N; r++ {
-					if col == nil || !col.Valid[r] || (v4 && col.Fam[r] == 4) {
-						out = append(out, nil)
-					} else {
-						vals[k] = textAt(col, r)
-						out = append(out, &vals[k])
+					if col != nil && col.Valid[r] && (!v4 || col.Fam[r] != 4) {
+						out[k] = textAt(col, r)
 					}
 					k++
 				}
@@ -805,20 +797,59 @@ func fieldCol(b *flowlog.Batch, id flowlog.FieldID) *flowlog.Column {
 	return &b.Cols[i]
 }
 
-func nullableInts[T int32 | int64 | uint16 | uint8](batches []*flowlog.Batch, id flowlog.FieldID, n int, conv func(int64) T) []*T {
-	out := make([]*T, 0, n)
-	vals := make([]T, n)
+// ints returns the values of an integer field of n records: 0 where a
+// record lacks it (its bit in `_nulls`, see nullBits).
+func ints[T int32 | int64 | uint16 | uint8](batches []*flowlog.Batch, id flowlog.FieldID, n int, conv func(int64) T) []T {
+	out := make([]T, n)
 	k := 0
 	for _, bt := range batches {
 		col := fieldCol(bt, id)
+		if col == nil {
+			k += bt.N
+			continue
+		}
 		for r := 0; r < bt.N; r++ {
-			if col == nil || !col.Valid[r] {
-				out = append(out, nil)
-			} else {
-				vals[k] = conv(col.Ints[r])
-				out = append(out, &vals[k])
+			if col.Valid[r] {
+				out[k] = conv(col.Ints[r])
 			}
 			k++
+		}
+	}
+	return out
+}
+
+// nullBits returns the `_nulls` of n records: the bits of the fields
+// with a column of their own that a record lacks, and of end when
+// `_end_delta` holds no value (see nullsColumn).
+func nullBits(batches []*flowlog.Batch, n int) []uint16 {
+	out := make([]uint16, 0, n)
+	var cols []*flowlog.Column
+	for _, bt := range batches {
+		var all uint16 // the fields the batch's format lacks
+		cols = cols[:0]
+		for i := range flowlog.Fields() {
+			id := flowlog.Fields()[i].ID
+			if !ownColumn(id) || id == flowlog.End {
+				continue
+			}
+			if col := fieldCol(bt, id); col != nil {
+				cols = append(cols, col)
+			} else {
+				all |= nullBit(id)
+			}
+		}
+		st, en := fieldCol(bt, flowlog.Start), fieldCol(bt, flowlog.End)
+		for r := 0; r < bt.N; r++ {
+			m := all
+			for _, col := range cols {
+				if !col.Valid[r] {
+					m |= nullBit(col.Field.ID)
+				}
+			}
+			if _, ok := endDelta(st, en, r); !ok {
+				m |= nullBit(flowlog.End)
+			}
+			out = append(out, m)
 		}
 	}
 	return out
