@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -521,4 +522,52 @@ func TestSealDays(t *testing.T) {
 		t.Errorf("after the retention of the day: %d records, want the next day's 1", got)
 	}
 	check("retention of the day", "[10] [[true]]", snapshot(t, s))
+}
+
+// TestSealDayOutOfMemory: a day whose sort runs out of memory under a
+// limit lowered with LimitMemory is sealed again under the store's own
+// limit, with the same rows, and the lowered limit is in force again
+// afterwards.
+func TestSealDayOutOfMemory(t *testing.T) {
+	day := int64(t0 - t0%86400)
+	now := time.Unix(day+86400+2*3600+600, 0) // 02:10 the next day
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	s, err := Open(t.Context(), Config{Dir: t.TempDir(), MemoryLimit: "512MB", Threads: 2, Now: func() time.Time { return now }, SealBatch: 1, SealQuiet: -1}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	sealFiles(t, s, 12, 7)
+	before := snapshot(t, s)
+	restore, err := s.LimitMemory(t.Context(), "11MB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Seal(t.Context(), nil); err != nil {
+		t.Fatalf("seal: %v", err)
+	}
+	if !strings.Contains(logs.String(), "trying again under the store's memory limit") {
+		t.Errorf("the day's first attempt did not run out of memory under 11MB (no warning logged): %s", logs.String())
+	}
+	if got := snapshot(t, s); got != before {
+		t.Errorf("after the seal: %s, before %s", got, before)
+	}
+	if got := dayFiles(t, s); got == "" {
+		t.Error("no day file after the seal")
+	}
+	var lim string
+	if err := s.db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&lim); err != nil {
+		t.Fatal(err)
+	}
+	if err := restore(); err != nil {
+		t.Fatal(err)
+	}
+	var after string
+	if err := s.db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if lim == after {
+		t.Errorf("memory limit after the seal %s, the same as the store's own %s: the lowered limit was not put back", lim, after)
+	}
 }
