@@ -48,6 +48,35 @@ func loadSQL(t *testing.T, srv *chtest.Server, db, path string) {
 // records are copied into the current layout (the newer fields NULL in
 // the old rows), the LowCardinality columns become plain, the views follow, the records and
 // the registry stay, and the answers are right.
+// checkMigration reads the old database db with all, opens it with open
+// (which migrates it) and checks that the schema version is the current one
+// and that all reads the same text afterwards; the dump must hold every
+// one of holds. It returns the opened store and the text all read.
+func checkMigration(t *testing.T, srv *chtest.Server, db, all string, open func() *Store, holds ...string) (*Store, string) {
+	t.Helper()
+	before, err := srv.Query(t.Context(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range holds {
+		if !strings.Contains(before, want) {
+			t.Errorf("the dump of %s lacks %q:\n%s", db, want, before)
+		}
+	}
+	s := open()
+	if v, err := s.storedVersion(t.Context()); err != nil || v != schemaVersion {
+		t.Errorf("schema_version %q (%v), want %s", v, err, schemaVersion)
+	}
+	after, err := srv.Query(t.Context(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("flows after the migration of %s:\n%s\nwant (before it):\n%s", db, after, before)
+	}
+	return s, before
+}
+
 func TestMigrateFromV1(t *testing.T) {
 	srv := chtest.Start(t)
 	loadSQL(t, srv, "old", "testdata/schema/v1-catalog5-18.16.sql")
@@ -171,25 +200,8 @@ func TestMigrateFromV2(t *testing.T) {
 func TestMigrateFromV3(t *testing.T) {
 	srv := chtest.Start(t)
 	loadSQL(t, srv, "v3", "testdata/schema/v3-18.16.sql")
-	const all = "SELECT * FROM v3.flows ORDER BY start, srcport FORMAT TSVWithNamesAndTypes"
-	before, err := srv.Query(t.Context(), all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := openTest(t, srv, "v3")
-	if v, err := s.storedVersion(t.Context()); err != nil || v != schemaVersion {
-		t.Errorf("schema_version %q (%v), want %s", v, err, schemaVersion)
-	}
-	after, err := srv.Query(t.Context(), all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after != before {
-		t.Errorf("flows after the migration:\n%s\nwant (version 3):\n%s", after, before)
-	}
-	if !strings.Contains(before, "4000000000") || !strings.Contains(before, "vpc-0aaa") || !strings.Contains(before, "egress") {
-		t.Errorf("the version-3 dump lacks the records it should hold:\n%s", before)
-	}
+	s, _ := checkMigration(t, srv, "v3", "SELECT * FROM v3.flows ORDER BY start, srcport FORMAT TSVWithNamesAndTypes",
+		func() *Store { return openTest(t, srv, "v3") }, "4000000000", "vpc-0aaa", "egress")
 	got, err := srv.Query(t.Context(), "SELECT countIf(name = 'vpc_id'), countIf(name = '_xk'), countIf(name = 'end') FROM system.columns WHERE database = 'v3' AND table = 'records'")
 	if err != nil || got != "0\t1\t0\n" {
 		t.Errorf("records columns (vpc_id, _xk, end): %q (%v), want 0 1 0", got, err)
@@ -242,29 +254,15 @@ func TestMigrateFromV4(t *testing.T) {
 	srv := chtest.Start(t)
 	loadSQL(t, srv, "v4", "testdata/schema/v4-18.16.sql")
 	const all = "SELECT * FROM v4.flows ORDER BY start, srcport FORMAT TSVWithNamesAndTypes"
-	before, err := srv.Query(t.Context(), all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(before, "1796643") || !strings.Contains(before, "vpc-0aaa") {
-		t.Errorf("the version-4 dump lacks the records it should hold:\n%s", before)
-	}
 	at := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
-	s, err := Open(t.Context(), Config{DSN: srv.DSN("v4"), Now: func() time.Time { return at }}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if v, err := s.storedVersion(t.Context()); err != nil || v != schemaVersion {
-		t.Errorf("schema_version %q (%v), want %s", v, err, schemaVersion)
-	}
-	after, err := srv.Query(t.Context(), all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after != before {
-		t.Errorf("flows after the migration:\n%s\nwant (version 4):\n%s", after, before)
-	}
+	s, _ := checkMigration(t, srv, "v4", all, func() *Store {
+		s, err := Open(t.Context(), Config{DSN: srv.DSN("v4"), Now: func() time.Time { return at }}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, "1796643", "vpc-0aaa")
 	if err := ingest(t, s, "prod", "new.log", false, batchOf(t, 10, hour0+3600)); err != nil {
 		t.Fatal(err)
 	}
@@ -292,27 +290,8 @@ func TestMigrateFromV4(t *testing.T) {
 func TestMigrateFromV5(t *testing.T) {
 	srv := chtest.Start(t)
 	loadSQL(t, srv, "v5", "testdata/schema/v5-18.16.sql")
-	const all = "SELECT * FROM v5.flows ORDER BY start, srcport, log_status FORMAT TSVWithNamesAndTypes"
-	before, err := srv.Query(t.Context(), all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"NODATA", "SKIPDATA", "2001:db8::1", "vpc_id-0", "1768435200\t1768435205"} {
-		if !strings.Contains(before, want) {
-			t.Errorf("the version-5 dump lacks %q:\n%s", want, before)
-		}
-	}
-	s := openTest(t, srv, "v5")
-	if v, err := s.storedVersion(t.Context()); err != nil || v != schemaVersion {
-		t.Errorf("schema_version %q (%v), want %s", v, err, schemaVersion)
-	}
-	after, err := srv.Query(t.Context(), all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after != before {
-		t.Errorf("flows after the migration:\n%s\nwant (version 5):\n%s", after, before)
-	}
+	s, before := checkMigration(t, srv, "v5", "SELECT * FROM v5.flows ORDER BY start, srcport, log_status FORMAT TSVWithNamesAndTypes",
+		func() *Store { return openTest(t, srv, "v5") }, "NODATA", "SKIPDATA", "2001:db8::1", "vpc_id-0", "1768435200\t1768435205")
 	got, err := srv.Query(t.Context(), "SELECT countIf(type LIKE '%Nullable%'), countIf(name = '_nulls') FROM system.columns WHERE database = 'v5' AND table = 'records'")
 	if err != nil || got != "2\t1\n" {
 		t.Errorf("records columns (Nullable, _nulls): %q (%v), want the two IPv4 columns Nullable and _nulls", got, err)
