@@ -488,6 +488,13 @@ func (g *gen) stage(i int, s *plan.Stage, inner string, last bool) string {
 		defer func() { g.late = false }()
 		return g.stage(i+1, &plan.Stage{Cols: s.Cols, Order: s.Order, Limit: s.Limit}, kept, last)
 	}
+	if order, ok := g.outerOrder(s, last); ok {
+		// DuckDB cannot bind try() over a group key in a grouped
+		// SELECT: group first, then order the groups by their columns.
+		grouped := *s
+		grouped.Order, grouped.Limit = nil, 0
+		return g.stage(i+1, &plan.Stage{Star: true, Order: order, Limit: s.Limit}, g.stage(i, &grouped, inner, false), last)
+	}
 	var b strings.Builder
 	// ClickHouse: the lookups (joins with a constant table) are WITH
 	// items and expressions (see chLookups), added to the columns of a
@@ -696,6 +703,82 @@ func (g *gen) orderParts(keys []plan.SortKey) (parts []string, desc []bool) {
 		}
 	}
 	return parts, desc
+}
+
+// outerOrder returns the order of a grouped stage rewritten over the
+// stage's output columns, when DuckDB cannot order the groups in the
+// grouped SELECT itself: a key computes over a group key with a
+// primitive that may fail (try() over a group key does not bind there).
+// It reports false when the order is fine as it is or when it cannot be
+// rewritten (a key uses a value that is not an output column).
+func (g *gen) outerOrder(s *plan.Stage, last bool) ([]plan.SortKey, bool) {
+	if g.d.Name() != "duckdb" || !s.Grouped || len(s.Order) == 0 || len(s.Dedup) > 0 || len(s.Joins) > 0 || s.Windowed || len(s.Keys) == 0 {
+		return nil, false
+	}
+	keys := map[string]bool{}
+	for _, k := range s.Keys {
+		keys[k.X.String()] = true
+	}
+	cols := map[string]*plan.Ref{}
+	for _, c := range s.Cols {
+		if t := c.X.Type(); last && (t == plan.TypeList || t == plan.TypeJSON) {
+			return nil, false // the last stage renders these as text
+		}
+		if _, dup := cols[c.X.String()]; !dup {
+			cols[c.X.String()] = &plan.Ref{Name: c.Name, T: c.X.Type()}
+		}
+	}
+	needed := false
+	for _, k := range s.Order {
+		if k.Tie || isConst(k.X) || keys[k.X.String()] || plan.HasAgg(k.X) || hasWindow(k.X) {
+			continue
+		}
+		if strings.Contains(g.expr(k.X), "try(") {
+			needed = true
+		}
+	}
+	if !needed {
+		return nil, false
+	}
+	order := withTies(s, s.Order)
+	out := make([]plan.SortKey, len(order))
+	for i, k := range order {
+		k.X = overColumns(k.X, cols)
+		ok := true
+		plan.Walk(k.X, func(e plan.Expr) {
+			switch e := e.(type) {
+			case *plan.Column, *plan.Sys:
+				ok = false
+			case *plan.Call:
+				if e.Agg || e.Win != nil || e.Sub != nil {
+					ok = false
+				}
+			}
+		})
+		if !ok {
+			return nil, false
+		}
+		out[i] = k
+	}
+	return out, true
+}
+
+// overColumns returns x with each part that a stage outputs replaced by
+// a reference to its output column.
+func overColumns(x plan.Expr, cols map[string]*plan.Ref) plan.Expr {
+	if r, ok := cols[x.String()]; ok {
+		return r
+	}
+	c, ok := x.(*plan.Call)
+	if !ok || len(c.Args) == 0 {
+		return x
+	}
+	n := *c
+	n.Args = make([]plan.Expr, len(c.Args))
+	for i, a := range c.Args {
+		n.Args[i] = overColumns(a, cols)
+	}
+	return &n
 }
 
 // withTies appends to the order of a grouped stage its group keys that the

@@ -738,4 +738,5 @@ var EdgeQueries = []string{
 	`fields jsonParse(concat("{\"a\": ", bytes, ", \"k\": \"", action, "\"}")) as j | stats count_distinct(j.a) as d, earliest(j) as e, max(j.a) as m, histogram(j.a, 5) as h by j.k | fields h.0 as first, d, e | sort first | limit 3`,
 	`fields jsonParse(concat("[", srcPort, "]")) as j, j[0] as p | accum p as run | fields jsonStringify(j) as s, j[0] * 2 as d | dedup s | limit 3`,
 	`fields formatDate(@timestamp, "%-d/%-m %%") as d | limit 3`,
+	`stats count(*) as n by bin(1y) as hour, dstPort | sort hour * 0, log(dstPort - 1000) desc, n | limit 3`,
 }
