@@ -14,6 +14,7 @@
 # Environment: BIN (default bin/flowlens), BENCH_DIR (default
 # $HOME/.cache/flowlens-bench), RECORDS (default 2000000), RUNS (default 5),
 # INGEST_ONLY (1: stop after the ingest's row, no queries),
+# COMPRESS (the driver's block compression for the ingest: lz4, zstd; default none),
 # HTTP_PORT / TCP_PORT (default 18123 / 19000), DATASET (default
 # BENCH_DIR/day-20m-RECORDS, generated when missing; an existing dataset
 # such as the shared day-20m otherwise).
@@ -59,7 +60,7 @@ srvcpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' 
 CPU0=$(srvcpu); T0=$(date +%s)
 # log_queries: the server's CPU of the INSERT blocks of records alone, from
 # system.query_log (less noisy than the process's, which merges count in)
-/usr/bin/time -f 'TIME %e %M %U %S' "$BIN" ingest --store "$DSN?log_queries=1" --data "$BENCH_DIR/ch-state" "$DATASET" >"$BENCH_DIR/ch-ingest.out" 2>"$BENCH_DIR/ch-ingest.err"
+/usr/bin/time -f 'TIME %e %M %U %S' "$BIN" ingest --store "$DSN?log_queries=1${COMPRESS:+&compress=$COMPRESS}" --data "$BENCH_DIR/ch-state" "$DATASET" >"$BENCH_DIR/ch-ingest.out" 2>"$BENCH_DIR/ch-ingest.err"
 CPU1=$(srvcpu)
 chq "SYSTEM FLUSH LOGS" >/dev/null
 INS=$(chq "SELECT sum(ProfileEvents.Values[indexOf(ProfileEvents.Names, 'UserTimeMicroseconds')] + ProfileEvents.Values[indexOf(ProfileEvents.Names, 'SystemTimeMicroseconds')]) / 1e6 FROM system.query_log WHERE type = 2 AND event_time >= toDateTime($T0) AND query LIKE 'INSERT INTO records%'")

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net/url"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,10 @@ type Config struct {
 	// BlockRecords is how many records one FileTx buffers before it sends
 	// them as one INSERT block (0 → 1 M).
 	BlockRecords int
+	// InsertParallel is how many INSERT blocks of one commit are sent at
+	// once, each on its own connection (0 → GOMAXPROCS); a commit of fewer
+	// than 64 k records per block sends one.
+	InsertParallel int
 	// Now returns the current time (nil → time.Now); tests inject a clock.
 	Now func() time.Time
 }
@@ -92,6 +97,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) 
 	}
 	if cfg.BlockRecords <= 0 {
 		cfg.BlockRecords = 1 << 20
+	}
+	if cfg.InsertParallel <= 0 {
+		cfg.InsertParallel = runtime.GOMAXPROCS(0)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/flowlens/flowlens/internal/flowlog"
 	"github.com/flowlens/flowlens/internal/store"
 )
@@ -511,15 +513,60 @@ func (s *Store) insert(ctx context.Context, txs []*fileTx) error {
 	if len(txs) == 0 {
 		return nil
 	}
-	var batches []*flowlog.Batch
-	var dataset []string
-	var fileID []uint64
-	n := 0
+	var parts []blockPart
+	total := 0
 	for _, t := range txs {
-		batches = append(batches, t.batches...)
-		n += t.buffered
-		dataset = append(dataset, repeat(t.dataset, t.buffered)...)
-		fileID = append(fileID, repeat(t.fileID, t.buffered)...)
+		for _, b := range t.batches {
+			parts = append(parts, blockPart{b: b, dataset: t.dataset, fileID: t.fileID})
+			total += b.N
+		}
+	}
+	// Several INSERTs at once, each on a connection of its own: an INSERT
+	// is one thread on the server (and one goroutine here building its
+	// columns), so one block at a time leaves a core idle. The rows are
+	// invisible until the registry row commits them, whichever block they
+	// came in.
+	k := min(s.cfg.InsertParallel, max(total/minParallelBlock, 1))
+	if k <= 1 {
+		return s.insertBlock(ctx, parts, total)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	per, i := (total+k-1)/k, 0
+	for i < len(parts) {
+		j, n := i, 0
+		for j < len(parts) && (n < per || j == i) {
+			n += parts[j].b.N
+			j++
+		}
+		chunk := parts[i:j]
+		g.Go(func() error { return s.insertBlock(gctx, chunk, n) })
+		i = j
+	}
+	return g.Wait()
+}
+
+// minParallelBlock is the fewest records of one of several concurrent
+// INSERT blocks (smaller groups go in one block).
+const minParallelBlock = 64 << 10
+
+// blockPart is a batch of an INSERT block and its file's dataset and id.
+type blockPart struct {
+	b       *flowlog.Batch
+	dataset string
+	fileID  uint64
+}
+
+// insertBlock sends the n records of parts as one INSERT block.
+func (s *Store) insertBlock(ctx context.Context, parts []blockPart, n int) error {
+	batches := make([]*flowlog.Batch, len(parts))
+	dataset := make([]string, 0, n)
+	fileID := make([]uint64, 0, n)
+	for i, p := range parts {
+		batches[i] = p.b
+		for range p.b.N {
+			dataset = append(dataset, p.dataset)
+			fileID = append(fileID, p.fileID)
+		}
 	}
 	// The values of the fields without a column of their own (and of end
 	// when it is too far from start): a default-format file has none.

@@ -404,3 +404,46 @@ func TestIngestTime(t *testing.T) {
 		t.Errorf("a new records table has an _ingest_time column: %q (%v)", got, err)
 	}
 }
+
+// TestParallelInsert commits a group large enough for several concurrent
+// INSERT blocks: every record arrives once, with its own file's dataset.
+func TestParallelInsert(t *testing.T) {
+	srv := chtest.Start(t)
+	s := openTest(t, srv, "parallel")
+	s.cfg.InsertParallel = 3
+	files := []struct {
+		ds, key string
+		batches int
+	}{{"prod", "a.log", 7}, {"edge", "b.log", 5}, {"prod", "c.log", 3}}
+	var txs []store.FileTx
+	for i, f := range files {
+		tx, err := s.BeginFile(t.Context(), f.ds, store.Source{Key: f.key, Size: 10, Checksum: "c"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range f.batches {
+			if err := tx.Append(t.Context(), batchOf(t, 10000, hour0+int64(i*100000+j*10000))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		txs = append(txs, tx)
+	}
+	if err := s.CommitGroup(t.Context(), txs); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, "WHERE dataset = 'prod'"); n != 100000 {
+		t.Fatalf("prod has %d records, want 100000", n)
+	}
+	if n := count(t, s, "WHERE dataset = 'edge'"); n != 50000 {
+		t.Fatalf("edge has %d records, want 50000", n)
+	}
+	// each record once: distinct start times per dataset
+	res, err := s.Query(t.Context(), "SELECT dataset, uniqExact(start), min(start), max(start) FROM flows GROUP BY dataset ORDER BY dataset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("[[edge 50000 %d %d] [prod 100000 %d %d]]", hour0+100000, hour0+149999, hour0, hour0+229999)
+	if got := fmt.Sprint(res.Rows); got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
