@@ -87,21 +87,21 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 	var where []string
 	for _, f := range filters {
 		ok := len(f.Cols) > 0
-		guard := ""
 		for _, c := range f.Cols {
-			g, isStored := stored[c]
+			_, isStored := stored[c]
 			ok = ok && isStored
-			guard += g
 		}
-		switch {
-		case !ok:
-		case guard == "":
-			where = append(where, f.SQL)
-		case len(f.Cols) == 1:
-			// comparisons of one column with constants under AND, OR
-			// and NOT are NULL when the column is: the view keeps no row
-			// that lacks the field
-			where = append(where, guard+" AND ("+f.SQL+")")
+		if ok {
+			// On `records` itself, without the `_nulls` condition that
+			// the record has the field: where it lacks it, the view's
+			// NULL makes each comparison NULL, and a filter of such
+			// comparisons under AND, OR and NOT that is true with NULL is
+			// true with any value (three-valued logic), so the stored 0 or
+			// '' keeps every row the query keeps; the query applies the
+			// filter again. A bitAnd(_nulls, …) conjunct beside it made the
+			// server move `_nulls` to PREWHERE instead of the filter's own
+			// column (Q2: 77.7 MB read instead of 32.4, docs/BENCHMARKS.md).
+			where = append(where, "("+f.SQL+")")
 		}
 	}
 	where = append(where, d.where)
@@ -113,9 +113,9 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 // test on the column of `records` of the same name: the view reads that
 // column as it is, or converts the stored integer with toInt32 (a narrower
 // integer type compares with a constant as the Int32 does), where the
-// record has the field. The value is the condition on `records` that the
-// record has it ("" always): NULL in the view where `_nulls` says it
-// lacks the field (fieldValue).
+// record has the field (the view's NULL where `_nulls` says it lacks the
+// field, fieldValue). The value is the condition on `records` that the
+// record has it ("" always).
 func (d *flowsDef) storedAsIs() map[string]string {
 	innerOf := make(map[string]viewItem, len(d.inner))
 	for _, it := range d.inner {

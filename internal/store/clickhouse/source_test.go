@@ -56,7 +56,7 @@ func TestFlowsScanFromTheView(t *testing.T) {
 		"if(bitAnd(_nulls, 64) != 0, NULL, toInt32(`_dstport_stored`)) AS `dstport`, if(bitAnd(_nulls, 1024) != 0, NULL, `_start_stored`) AS `start`, " +
 		"toInt64(bitShiftRight(_file_id, 20)) AS _ingest_time " +
 		"FROM (SELECT `_file_id`, `_nulls`, `srcaddr` AS `_srcaddr_stored`, `_srcaddr_v4`, `dstport` AS `_dstport_stored`, `start` AS `_start_stored` FROM records " +
-		"WHERE bitAnd(_nulls, 64) = 0 AND (dstport = 22) AND _srcaddr_v4 = 1 AND _file_id IN (" + currentFiles + "))) AS flows"
+		"WHERE (dstport = 22) AND (_srcaddr_v4 = 1) AND _file_id IN (" + currentFiles + "))) AS flows"
 	if !ok || from != want {
 		t.Errorf("FlowsScan = %v\n%s\nwant\n%s", ok, from, want)
 	}
