@@ -234,14 +234,23 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 // GB on day-20m), and the commits then leave more room to the decoded
 // records (step 16).
 func applyIngestMemory(ctx context.Context, st store.Backend, logger *slog.Logger) (restore func(), err error) {
+	d := embedded(st)
 	oldGC := debug.SetGCPercent(50)
 	oldLimit := debug.SetMemoryLimit(-1)
-	debug.SetMemoryLimit(min(oldLimit, ingestGoMemoryLimit))
+	if d != nil {
+		debug.SetMemoryLimit(min(oldLimit, ingestGoMemoryLimit))
+	} else {
+		// Into ClickHouse the live heap (two groups of decoded records
+		// and the INSERT blocks being built) is close to the embedded
+		// store's limit, and a heap at the limit is collected over and
+		// over (day-20m: 120 instead of 28 core-seconds of flowlens's
+		// process, docs/BENCHMARKS.md).
+		debug.SetMemoryLimit(min(oldLimit, ingestGoMemoryLimitClickHouse))
+	}
 	restoreGo := func() {
 		debug.SetMemoryLimit(oldLimit)
 		debug.SetGCPercent(oldGC)
 	}
-	d := embedded(st)
 	if d == nil {
 		return restoreGo, nil
 	}
@@ -276,8 +285,11 @@ func sealIngested(ctx context.Context, d *duckdb.Store) (duckdb.SealStats, error
 // embedded store, its Seal included (see docs/BENCHMARKS.md, issue #18
 // steps 15 and 16).
 const (
-	ingestGoMemoryLimit     = 512 << 20
-	ingestDuckDBMemoryLimit = "400MB"
+	ingestGoMemoryLimit = 512 << 20
+	// ingestGoMemoryLimitClickHouse is the Go heap's soft limit during an
+	// ingest into ClickHouse (which keeps no memory in this process).
+	ingestGoMemoryLimitClickHouse = 896 << 20
+	ingestDuckDBMemoryLimit       = "400MB"
 )
 
 func printIngestSummary(w io.Writer, s ingest.Summary, rejects string) {
