@@ -42,8 +42,9 @@ time are then left out) and list only the date folders that can hold them.
 An object that cannot be read is tried again with backoff, then reported
 with its key and the reason.
 
-Memory: an ingest keeps the Go heap under a soft limit of 512 MiB (a lower
-GOMEMLIMIT is kept) and, on the embedded store, DuckDB under 400 MB, its
+Memory: an ingest keeps the Go heap under a soft limit of 512 MiB (896 MiB
+into ClickHouse; a lower GOMEMLIMIT is kept) and, on the embedded store,
+DuckDB under 400 MB, its
 final sort of finished days included (it spills to the data directory past
 that); a day of 20 M records peaks near 1 GB. A day whose sort still runs
 out of memory under 400 MB is sorted again once under the store's own
