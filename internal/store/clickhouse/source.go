@@ -88,8 +88,7 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 	for _, f := range filters {
 		ok := len(f.Cols) > 0
 		for _, c := range f.Cols {
-			_, isStored := stored[c]
-			ok = ok && isStored
+			ok = ok && stored[c]
 		}
 		if ok {
 			// On `records` itself, without the `_nulls` condition that
@@ -114,25 +113,24 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 // column as it is, or converts the stored integer with toInt32 (a narrower
 // integer type compares with a constant as the Int32 does), where the
 // record has the field (the view's NULL where `_nulls` says it lacks the
-// field, fieldValue). The value is the condition on `records` that the
-// record has it ("" always).
-func (d *flowsDef) storedAsIs() map[string]string {
+// field, fieldValue).
+func (d *flowsDef) storedAsIs() map[string]bool {
 	innerOf := make(map[string]viewItem, len(d.inner))
 	for _, it := range d.inner {
 		innerOf[it.name] = it
 	}
-	out := map[string]string{}
+	out := map[string]bool{}
 	for _, it := range d.outer {
-		expr, guard := it.expr, ""
+		expr := it.expr
 		if rest, ok := strings.CutPrefix(expr, "if(bitAnd("+nullsColumn+", "); ok {
 			bit, val, ok := strings.Cut(rest, ") != 0, NULL, ")
 			if !ok || !strings.HasSuffix(val, ")") || strings.Trim(bit, "0123456789") != "" {
 				continue
 			}
-			expr, guard = strings.TrimSuffix(val, ")"), "bitAnd("+nullsColumn+", "+bit+") = 0"
+			expr = strings.TrimSuffix(val, ")")
 		}
 		if in, ok := innerOf[unquote(expr)]; ok && unquote(in.expr) == it.name {
-			out[it.name] = guard // the column itself
+			out[it.name] = true // the column itself
 			continue
 		}
 		arg, ok := strings.CutPrefix(expr, "toInt32(")
@@ -140,7 +138,7 @@ func (d *flowsDef) storedAsIs() map[string]string {
 			continue
 		}
 		if in, ok := innerOf[unquote(strings.TrimSuffix(arg, ")"))]; ok && unquote(in.expr) == it.name {
-			out[it.name] = guard // toInt32 of the stored column of that name
+			out[it.name] = true // toInt32 of the stored column of that name
 		}
 	}
 	return out
