@@ -46,9 +46,11 @@ Memory: an ingest keeps the Go heap under a soft limit of 512 MiB (896 MiB
 into ClickHouse; a lower GOMEMLIMIT is kept) and, on the embedded store,
 DuckDB under 400 MB, its
 final sort of finished days included (it spills to the data directory past
-that); a day of 20 M records peaks near 1 GB. A day whose sort still runs
-out of memory under 400 MB is sorted again once under the store's own
-DuckDB limit (1 GB by default), with a warning.
+that); a day of 20 M records peaks near 1 GB. A day whose sort fits in
+memory under the store's own DuckDB limit (1 GB by default; up to ~2.8 M
+records) is sorted under a limit sized for it (~300 B per record) instead.
+A day whose sort still runs out of memory is sorted again once under the
+store's own limit, with a warning.
 `
 
 // runIngest loads files, folders and standard input into the database.

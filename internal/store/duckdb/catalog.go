@@ -205,7 +205,9 @@ func (s *Store) LimitMemory(ctx context.Context, limit string) (restore func() e
 	if _, err := s.db.ExecContext(ctx, "SET GLOBAL memory_limit = "+quoteString(limit)); err != nil {
 		return nil, fmt.Errorf("set the memory limit: %w", err)
 	}
+	s.memLimit.Store(&limit)
 	return func() error {
+		s.memLimit.Store(nil)
 		if _, err := s.db.ExecContext(context.Background(), "SET GLOBAL memory_limit = "+quoteString(s.cfg.MemoryLimit)); err != nil {
 			return fmt.Errorf("reset the memory limit: %w", err)
 		}

@@ -527,13 +527,14 @@ func TestSealDays(t *testing.T) {
 // TestSealDayOutOfMemory: a day whose sort runs out of memory under a
 // limit lowered with LimitMemory is sealed again under the store's own
 // limit, with the same rows, and the lowered limit is in force again
-// afterwards.
+// afterwards. The store's limit (64MB) is below what sizeDaySort asks for
+// any day, so the first attempt runs under the lowered limit.
 func TestSealDayOutOfMemory(t *testing.T) {
 	day := int64(t0 - t0%86400)
 	now := time.Unix(day+86400+2*3600+600, 0) // 02:10 the next day
 	var logs strings.Builder
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	s, err := Open(t.Context(), Config{Dir: t.TempDir(), MemoryLimit: "512MB", Threads: 2, Now: func() time.Time { return now }, SealBatch: 1, SealQuiet: -1}, logger)
+	s, err := Open(t.Context(), Config{Dir: t.TempDir(), MemoryLimit: "64MB", Threads: 2, Now: func() time.Time { return now }, SealBatch: 1, SealQuiet: -1}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -569,5 +570,85 @@ func TestSealDayOutOfMemory(t *testing.T) {
 	}
 	if lim == after {
 		t.Errorf("memory limit after the seal %s, the same as the store's own %s: the lowered limit was not put back", lim, after)
+	}
+}
+
+// TestSealDaySizedLimit: a day whose sort fits under the store's own limit
+// but not under the lowered one is sealed at the first attempt under a
+// limit sized for it (no out-of-memory retry), with the same rows, and
+// the lowered limit is in force again afterwards.
+func TestSealDaySizedLimit(t *testing.T) {
+	day := int64(t0 - t0%86400)
+	now := time.Unix(day+86400+2*3600+600, 0) // 02:10 the next day
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := Open(t.Context(), Config{Dir: t.TempDir(), MemoryLimit: "512MB", Threads: 2, Now: func() time.Time { return now }, SealBatch: 1, SealQuiet: -1}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	sealFiles(t, s, 12, 7)
+	before := snapshot(t, s)
+	restore, err := s.LimitMemory(t.Context(), "11MB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = restore() }()
+	var lowered string
+	if err := s.db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&lowered); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Seal(t.Context(), nil); err != nil {
+		t.Fatalf("seal: %v", err)
+	}
+	if strings.Contains(logs.String(), "trying again under the store's memory limit") {
+		t.Errorf("the day's first attempt ran out of memory: %s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "sized for its sort") {
+		t.Errorf("the day was not sealed under a sized limit: %s", logs.String())
+	}
+	if got := snapshot(t, s); got != before {
+		t.Errorf("after the seal: %s, before %s", got, before)
+	}
+	if got := dayFiles(t, s); got == "" {
+		t.Error("no day file after the seal")
+	}
+	var lim string
+	if err := s.db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&lim); err != nil {
+		t.Fatal(err)
+	}
+	if lim != lowered {
+		t.Errorf("memory limit after the seal %s, want the lowered %s again", lim, lowered)
+	}
+}
+
+func TestDaySortLimit(t *testing.T) {
+	const mb = 1000 * 1000
+	for _, c := range []struct {
+		records, held, cur, max, want int64
+	}{
+		{1000, 36 * mb, 400 * mb, 1000 * mb, 400 * mb},                                                   // fits under the lowered limit
+		{2_000_000, 48 * mb, 400 * mb, 1000 * mb, 48*mb + 2_000_000*sortBytesPerRecord + sortWriteBytes}, // fits under the store's
+		{20_000_000, 48 * mb, 400 * mb, 1000 * mb, 400 * mb},                                             // spills under the lowered limit
+		{2_000_000, 48 * mb, 1000 * mb, 1000 * mb, 1000 * mb},                                            // no lowered limit
+	} {
+		if got := daySortLimit(c.records, c.held, c.cur, c.max); got != c.want {
+			t.Errorf("daySortLimit(%d, %d, %d, %d) = %d, want %d", c.records, c.held, c.cur, c.max, got, c.want)
+		}
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{
+		"400MB": 400e6, "1GB": 1e9, "381.4 MiB": 399926886, "12345 bytes": 12345, "953.6 MiB": 999922074, "2 KiB": 2048, "7": 7,
+	} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v, want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MB", "12 parsecs"} {
+		if _, err := parseBytes(in); err == nil {
+			t.Errorf("parseBytes(%q): no error", in)
+		}
 	}
 }

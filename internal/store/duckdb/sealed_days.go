@@ -392,7 +392,9 @@ func (s *Store) sealDay(ctx context.Context, tb table, d int64, files []string, 
 	// failed statement aborts its transaction (its file is removed, the
 	// transaction rolled back), so the whole day runs again once under
 	// the store's own limit (Config.MemoryLimit), which is then lowered
-	// again.
+	// again. Before the first attempt the limit is sized for the day's
+	// sort (sizeDaySort), which leaves the retry to days it misjudges.
+	defer s.sizeDaySort(ctx, tb, d, files, hours)()
 	n, err := s.sealDayOnce(ctx, tb, d, files, hours)
 	if err == nil || !isOutOfMemory(err) {
 		return n, err

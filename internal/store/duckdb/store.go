@@ -104,6 +104,8 @@ type Store struct {
 	sealHook func(table string, hours []int64)
 	// observer sees every FileTx (SetIngestObserver).
 	observer atomic.Pointer[store.IngestObserver]
+	// memLimit is the memory limit LimitMemory set (nil: Config's).
+	memLimit atomic.Pointer[string]
 	// hasRejects says whether the database has the rejects rollup (a
 	// database of layout 3 or older opened read-only has not).
 	hasRejects bool
