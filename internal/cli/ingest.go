@@ -47,8 +47,8 @@ into ClickHouse; a lower GOMEMLIMIT is kept) and, on the embedded store,
 DuckDB under 400 MB, its
 final sort of finished days included (it spills to the data directory past
 that); a day of 20 M records peaks near 1 GB. A day whose sort fits in
-memory under the store's own DuckDB limit (1 GB by default; up to ~2.8 M
-records) is sorted under a limit sized for it (~300 B per record) instead.
+memory under the store's own DuckDB limit (1 GB by default; up to ~3.4 M
+records) is sorted under a limit sized for it (~260 B per record) instead.
 A day whose sort still runs out of memory is sorted again once under the
 store's own limit, with a warning.
 `

@@ -24,12 +24,12 @@ import (
 // sortBytesPerRecord is DuckDB's ORDER_BY memory per record of a day
 // file's sort (465 MB for 2 M records, measured in step 18), with some
 // headroom.
-const sortBytesPerRecord = 300
+const sortBytesPerRecord = 260
 
 // sortWriteBytes is the memory besides the sorted rows that a day's sort
 // and Parquet write take (the row group being compressed, the allocator's
 // caches).
-const sortWriteBytes = 96 << 20
+const sortWriteBytes = 64 << 20
 
 // daySortLimit returns the memory limit under which a day of records
 // records is sealed when held bytes of DuckDB's memory are in use, the
