@@ -274,7 +274,13 @@ func (g *gen) needed() ([]string, bool) {
 	}
 	// start: @timestamp and the order that breaks ties, the time range,
 	// and functions over the rows' times (earliest, latest, rate) read it.
-	set := map[string]bool{"start": true}
+	// On ClickHouse only those add it (a FROM item of FlowsScan computes
+	// each column it has: Q2 read start though it does not use it); the
+	// DuckDB store's Source always has it.
+	set := map[string]bool{}
+	if g.d.Name() != "clickhouse" {
+		set["start"] = true
+	}
 	ok := true
 	var visit func(x plan.Expr)
 	keys := func(ks []plan.SortKey) {
@@ -292,6 +298,7 @@ func (g *gen) needed() ([]string, bool) {
 		case *plan.Sys:
 			switch x.Name {
 			case "@timestamp":
+				set["start"] = true
 			case "@ingestionTime":
 				set["_ingest_time"] = true
 			case "@logStream":
@@ -302,6 +309,9 @@ func (g *gen) needed() ([]string, bool) {
 				ok = false
 			}
 		case *plan.Call:
+			if timeFns[x.Fn] {
+				set["start"] = true
+			}
 			args := x.Args
 			if col, isCol := ipv4RangeColumn(x); isCol {
 				// ipv4Range reads the integer column alone
@@ -343,7 +353,10 @@ func (g *gen) needed() ([]string, bool) {
 		set["dataset"] = true
 	}
 	if g.opt.Start != 0 || g.opt.End != 0 || g.p.Compare != nil {
-		set["_hour"] = true
+		set["_hour"], set["start"] = true, true
+	}
+	if len(set) == 0 {
+		set["_hour"] = true // a FROM item has a column: a cheap one (count(*) alone)
 	}
 	cols := make([]string, 0, len(set))
 	for c := range set {
@@ -352,6 +365,10 @@ func (g *gen) needed() ([]string, bool) {
 	sort.Strings(cols)
 	return cols, true
 }
+
+// timeFns are the functions whose SQL reads start besides their
+// arguments (see call).
+var timeFns = map[string]bool{"earliest": true, "latest": true, "rate_span": true, "current_range": true}
 
 // sourceFilters are the dataset and time predicates on source().
 func (g *gen) sourceFilters() []string {

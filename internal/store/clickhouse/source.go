@@ -58,14 +58,30 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 	for _, it := range d.inner {
 		innerNames[it.name] = true
 	}
+	stored := d.storedAsIs()
+	// plain: the columns given as stored, without the view's NULL, since
+	// a pushed filter drops every row lacking the field (see Excludes)
+	plain := map[string]bool{}
+	for _, f := range filters {
+		if len(f.Cols) == 1 && f.Excludes != nil {
+			if st, ok := stored[f.Cols[0]]; ok && f.Excludes(st.zero) {
+				plain[f.Cols[0]] = true
+			}
+		}
+	}
 	reads := map[string]bool{}
 	var outer []string
 	for _, it := range d.outer {
 		if !want[it.name] {
 			continue
 		}
-		outer = append(outer, it.text)
-		for _, id := range identifiers(it.expr) {
+		expr, text := it.expr, it.text
+		if plain[it.name] {
+			expr = stored[it.name].value
+			text = expr + " AS " + quoteIdent(it.name)
+		}
+		outer = append(outer, text)
+		for _, id := range identifiers(expr) {
 			if innerNames[id] {
 				reads[id] = true
 			}
@@ -83,12 +99,12 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 	if len(inner) == 0 {
 		inner = []string{"_hour"} // constants only: the rows still count
 	}
-	stored := d.storedAsIs()
 	var where []string
 	for _, f := range filters {
 		ok := len(f.Cols) > 0
 		for _, c := range f.Cols {
-			ok = ok && stored[c]
+			_, is := stored[c]
+			ok = ok && is
 		}
 		if ok {
 			// On `records` itself, without the `_nulls` condition that
@@ -100,6 +116,11 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 			// filter again. A bitAnd(_nulls, …) conjunct beside it made the
 			// server move `_nulls` to PREWHERE instead of the filter's own
 			// column (Q2: 77.7 MB read instead of 32.4, docs/BENCHMARKS.md).
+			// Where the filter is false on the stored 0 or '' (Excludes),
+			// it drops every row lacking the field, so that the column
+			// is given as stored (plain above): no `if` over `_nulls` per
+			// row, and a type without NULL, which ScanFilter.Excludes
+			// says cannot change the answer.
 			where = append(where, "("+f.SQL+")")
 		}
 	}
@@ -108,18 +129,40 @@ func (d *flowsDef) narrow(cols []string, filters []sqlgen.ScanFilter) (string, b
 		" WHERE " + strings.Join(where, " AND ") + ")) AS flows", true
 }
 
+// storedCol is a view column that `records` stores as the view has it
+// where the record has the field: value is the view's expression of it
+// without the NULL from `_nulls`, zero the value stored where the record
+// lacks the field (int64 0 or "", see nullsColumn).
+type storedCol struct {
+	value string
+	zero  any
+}
+
 // storedAsIs are the view's columns that a comparison with constants may
 // test on the column of `records` of the same name: the view reads that
 // column as it is, or converts the stored integer with toInt32 (a narrower
 // integer type compares with a constant as the Int32 does), where the
 // record has the field (the view's NULL where `_nulls` says it lacks the
 // field, fieldValue).
-func (d *flowsDef) storedAsIs() map[string]bool {
+func (d *flowsDef) storedAsIs() map[string]storedCol {
 	innerOf := make(map[string]viewItem, len(d.inner))
 	for _, it := range d.inner {
 		innerOf[it.name] = it
 	}
-	out := map[string]bool{}
+	kinds := map[string]colKind{}
+	for _, c := range tableColumnsOf(features{}, true) {
+		kinds[c.name] = c.kind
+	}
+	zeroOf := func(name string) any {
+		switch kinds[name] {
+		case ckText, ckDataset:
+			return ""
+		case ckNulls, ckPackKeys, ckPackVals, 0:
+			return nil // not a field's column (or not one of records)
+		}
+		return int64(0)
+	}
+	out := map[string]storedCol{}
 	for _, it := range d.outer {
 		expr := it.expr
 		if rest, ok := strings.CutPrefix(expr, "if(bitAnd("+nullsColumn+", "); ok {
@@ -130,7 +173,7 @@ func (d *flowsDef) storedAsIs() map[string]bool {
 			expr = strings.TrimSuffix(val, ")")
 		}
 		if in, ok := innerOf[unquote(expr)]; ok && unquote(in.expr) == it.name {
-			out[it.name] = true // the column itself
+			out[it.name] = storedCol{expr, zeroOf(it.name)} // the column itself
 			continue
 		}
 		arg, ok := strings.CutPrefix(expr, "toInt32(")
@@ -138,7 +181,7 @@ func (d *flowsDef) storedAsIs() map[string]bool {
 			continue
 		}
 		if in, ok := innerOf[unquote(strings.TrimSuffix(arg, ")"))]; ok && unquote(in.expr) == it.name {
-			out[it.name] = true // toInt32 of the stored column of that name
+			out[it.name] = storedCol{expr, zeroOf(it.name)} // toInt32 of the stored column of that name
 		}
 	}
 	return out

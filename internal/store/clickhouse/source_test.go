@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,12 +37,12 @@ func TestFlowsScanFromTheView(t *testing.T) {
 		}
 		stored := d.storedAsIs()
 		for _, c := range []string{"dataset", "_hour", "start", "action", "bytes", "dstport", "protocol", "_srcaddr_v4"} {
-			if !stored[c] {
+			if _, ok := stored[c]; !ok {
 				t.Errorf("legacy %v: %s is not stored as the view has it", legacy, c)
 			}
 		}
 		for _, c := range []string{"srcaddr", "dstaddr", "end", "_ingest_time", "tcp_flags", "year", "aws-service"} {
-			if stored[c] {
+			if _, ok := stored[c]; ok {
 				t.Errorf("legacy %v: %s is computed, not stored", legacy, c)
 			}
 		}
@@ -65,5 +66,48 @@ func TestFlowsScanFromTheView(t *testing.T) {
 	}
 	if _, ok := (&Store{cluster: "c"}).FlowsScan([]string{"start"}, nil); ok {
 		t.Error("FlowsScan on a cluster store")
+	}
+}
+
+// TestFlowsScanPlainColumns: a column whose pushed filter is false on the
+// value `records` stores where the record lacks the field (Excludes of
+// 0 or ”) is given as stored, without the `if` over `_nulls`; the others
+// keep the view's expression, and `_nulls` is read only if one needs it.
+func TestFlowsScanPlainColumns(t *testing.T) {
+	var probed []any
+	excl := func(zero any) func(v any) bool {
+		return func(v any) bool { probed = append(probed, v); return v == zero }
+	}
+	s := &Store{}
+	from, ok := s.FlowsScan([]string{"action", "dstport", "srcport", "bytes"}, []sqlgen.ScanFilter{
+		{SQL: "action = 'REJECT'", Cols: []string{"action"}, Excludes: excl("")},
+		{SQL: "dstport = 22", Cols: []string{"dstport"}, Excludes: excl(int64(0))},
+		{SQL: "srcport <> 22", Cols: []string{"srcport"}, Excludes: func(any) bool { return false }}, // true on 0
+		{SQL: "bytes > 10", Cols: []string{"bytes"}},                                                 // no Excludes: the column is read elsewhere
+	})
+	want := "(SELECT if(bitAnd(_nulls, 32) != 0, NULL, toInt32(`_srcport_stored`)) AS `srcport`, " +
+		"toInt32(`_dstport_stored`) AS `dstport`, " +
+		"if(bitAnd(_nulls, 512) != 0, NULL, `_bytes_stored`) AS `bytes`, " +
+		"`_action_stored` AS `action` " +
+		"FROM (SELECT `_nulls`, `srcport` AS `_srcport_stored`, `dstport` AS `_dstport_stored`, `bytes` AS `_bytes_stored`, `action` AS `_action_stored` FROM records " +
+		"WHERE (action = 'REJECT') AND (dstport = 22) AND (srcport <> 22) AND (bytes > 10) AND _file_id IN (" + currentFiles + "))) AS flows"
+	if !ok || from != want {
+		t.Errorf("FlowsScan = %v\n%s\nwant\n%s", ok, from, want)
+	}
+	if !slices.Equal(probed, []any{"", int64(0)}) {
+		t.Errorf("Excludes probed with %v, want the stored defaults '' (action) and 0 (dstport)", probed)
+	}
+	// `_nulls` is read only where a column still needs it
+	from, _ = s.FlowsScan([]string{"action", "srcaddr"}, []sqlgen.ScanFilter{
+		{SQL: "action = 'REJECT'", Cols: []string{"action"}, Excludes: excl("")},
+	})
+	if !strings.Contains(from, "`_action_stored` AS `action`") || !strings.Contains(from, "if(bitAnd(_nulls, 8) != 0, NULL, `_srcaddr_stored`)") {
+		t.Errorf("FlowsScan = %s", from)
+	}
+	from, _ = s.FlowsScan([]string{"action"}, []sqlgen.ScanFilter{
+		{SQL: "action = 'REJECT'", Cols: []string{"action"}, Excludes: excl("")},
+	})
+	if want := "(SELECT `_action_stored` AS `action` FROM (SELECT `action` AS `_action_stored` FROM records WHERE (action = 'REJECT') AND _file_id IN (" + currentFiles + "))) AS flows"; from != want {
+		t.Errorf("FlowsScan =\n%s\nwant\n%s", from, want)
 	}
 }

@@ -360,6 +360,31 @@ func coreCases() []Case {
 			Query: `filter action = "REJECT" | stats count(*) as n, sum(bytes) as b`,
 			SQL:   "FROM flows_rejects",
 			Want:  func(rs []record) [][]any { return [][]any{{int64(0), nil}} }},
+		// A filter false on the value a store keeps for a missing field
+		// (0, '') drops every record lacking it; one true there keeps
+		// them for the query's own filter to drop (the ClickHouse store
+		// gives the column without its NULL only in the first case).
+		{Name: "scan_filter_false_on_missing", Query: `filter action = "REJECT" and dstport in [22, 80, 443] | stats count(*) as n by srcaddr`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, func(r record) bool {
+					p, ok := num(r, "dstport")
+					return reject(r) && ok && (p == 22 || p == 80 || p == 443)
+				}), cols("srcaddr"))
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "scan_filter_true_on_missing", Query: `filter dstport < 1024 and not (action = "ACCEPT") | stats count(*) as n by srcaddr`,
+			Want: func(rs []record) [][]any {
+				k, g := groupBy(where(rs, func(r record) bool {
+					p, ok := num(r, "dstport")
+					a, present := r.v["action"].(string)
+					return ok && p < 1024 && present && a != "ACCEPT"
+				}), cols("srcaddr"))
+				return rowsOf(k, g, countOf)
+			}},
+		{Name: "scan_filter_false_on_missing_empty", Query: `filter action = "NOSUCH" | stats count(*) as n, sum(bytes) as b`,
+			Want: func(rs []record) [][]any { return [][]any{{int64(0), nil}} }},
+		{Name: "scan_filter_false_on_missing_aggregated_empty", Query: `filter dstport = 65000 | stats sum(dstport) as s, max(dstport) as m, count(*) as n`,
+			Want: func(rs []record) [][]any { return [][]any{{nil, nil, int64(0)}} }},
 		{Name: "rejects_rollup_misaligned_range", Start: Base.Add(61 * time.Minute), End: Base.Add(3*time.Hour - time.Second),
 			Query: `filter action = "REJECT" | stats count(*) as n by dstport`,
 			SQL:   " flows WHERE", // the records (the flows view or a narrow FROM item named flows), not a rollup
