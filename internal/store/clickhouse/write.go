@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/ClickHouse/ch-go/proto"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/flowlens/flowlens/internal/flowlog"
@@ -559,12 +560,10 @@ type blockPart struct {
 // insertBlock sends the n records of parts as one INSERT block.
 func (s *Store) insertBlock(ctx context.Context, parts []blockPart, n int) error {
 	batches := make([]*flowlog.Batch, len(parts))
-	dataset := make([]string, 0, n)
 	fileID := make([]uint64, 0, n)
 	for i, p := range parts {
 		batches[i] = p.b
 		for range p.b.N {
-			dataset = append(dataset, p.dataset)
 			fileID = append(fileID, p.fileID)
 		}
 	}
@@ -614,11 +613,15 @@ func (s *Store) insertBlock(ctx context.Context, parts []blockPart, n int) error
 		return err
 	}
 	defer b.Close()
+	dcols := b.Columns()
+	if len(dcols) != len(cols) {
+		return fmt.Errorf("insert into records: %d columns in the server's block, %d sent", len(dcols), len(cols))
+	}
 	for i, c := range cols {
 		var v any
 		switch c.kind {
 		case ckDataset:
-			v = dataset
+			v = datasetValues(parts, n)
 		case ckFile:
 			v = fileID
 		case ckFormat:
@@ -671,45 +674,95 @@ func (s *Store) insertBlock(ctx context.Context, parts []blockPart, n int) error
 		case ckPackVals:
 			v = vals
 		case ckIPv4:
-			out := make([]*uint32, 0, n)
-			vals := make([]uint32, n)
-			k := 0
-			for _, bt := range batches {
-				col := fieldCol(bt, c.field)
-				for r := 0; r < bt.N; r++ {
-					if col == nil || !col.Valid[r] || col.Fam[r] != 4 {
-						out = append(out, nil)
-					} else {
-						vals[k] = col.V4[r]
-						out = append(out, &vals[k])
-					}
-					k++
-				}
-			}
-			v = out
+			v = ipv4Values(batches, c.field, n)
 		case ckText:
-			// The strings point into the batches, which the FileTx keeps
-			// until Commit or Rollback returns: no copy. An address with
-			// an IPv4 column is stored as text only when it is no IPv4.
-			out := make([]string, n)
-			k := 0
-			v4 := hasV4Column(c.field)
-			for _, bt := range batches {
-				col := fieldCol(bt, c.field)
-				for r := 0; r < bt.N; r++ {
-					if col != nil && col.Valid[r] && (!v4 || col.Fam[r] != 4) {
-						out[k] = textAt(col, r)
-					}
-					k++
-				}
-			}
-			v = out
+			v = textColumn(batches, c.field, n)
 		}
-		if err := b.Column(i).Append(v); err != nil {
+		if err := fillColumn(dcols[i], v); err != nil {
 			return fmt.Errorf("column %s: %w", c.name, err)
 		}
 	}
 	return b.Send()
+}
+
+// datasetValues returns the `dataset` column of the n records of parts:
+// each dataset's name once in the buffer, every record's range on it.
+func datasetValues(parts []blockPart, n int) textValues {
+	v := textValues{pos: make([]proto.Position, 0, n)}
+	var last proto.Position
+	for i, p := range parts {
+		if i == 0 || p.dataset != parts[i-1].dataset {
+			last = proto.Position{Start: len(v.buf), End: len(v.buf) + len(p.dataset)}
+			v.buf = append(v.buf, p.dataset...)
+		}
+		for range p.b.N {
+			v.pos = append(v.pos, last)
+		}
+	}
+	return v
+}
+
+// ipv4Values returns the IPv4 column of an address field of n records:
+// NULL where a record has no address or one that is no IPv4.
+func ipv4Values(batches []*flowlog.Batch, id flowlog.FieldID, n int) nullableUInt32 {
+	v := nullableUInt32{vals: make([]uint32, n), nulls: make([]uint8, n)}
+	k := 0
+	for _, bt := range batches {
+		col := fieldCol(bt, id)
+		for r := 0; r < bt.N; r++ {
+			if col == nil || !col.Valid[r] || col.Fam[r] != 4 {
+				v.nulls[k] = 1
+			} else {
+				v.vals[k] = col.V4[r]
+			}
+			k++
+		}
+	}
+	return v
+}
+
+// textColumn returns the text column of a field of n records: ” where a
+// record lacks the field. An address with an IPv4 column is stored as
+// text only when it is no IPv4: only those values are copied; of other
+// fields each batch's text is copied whole, once.
+func textColumn(batches []*flowlog.Batch, id flowlog.FieldID, n int) textValues {
+	v4 := hasV4Column(id)
+	size := 0
+	if !v4 {
+		for _, bt := range batches {
+			if col := fieldCol(bt, id); col != nil {
+				size += int(col.Offsets[bt.N])
+			}
+		}
+	}
+	v := textValues{buf: make([]byte, 0, size), pos: make([]proto.Position, n)}
+	k := 0
+	for _, bt := range batches {
+		col := fieldCol(bt, id)
+		if col == nil {
+			k += bt.N
+			continue
+		}
+		if !v4 {
+			base := len(v.buf)
+			v.buf = append(v.buf, col.Data[:col.Offsets[bt.N]]...)
+			for r := 0; r < bt.N; r++ {
+				// a record without the field has an empty range
+				v.pos[k] = proto.Position{Start: base + int(col.Offsets[r]), End: base + int(col.Offsets[r+1])}
+				k++
+			}
+			continue
+		}
+		for r := 0; r < bt.N; r++ {
+			if col.Valid[r] && col.Fam[r] != 4 {
+				start := len(v.buf)
+				v.buf = append(v.buf, col.Data[col.Offsets[r]:col.Offsets[r+1]]...)
+				v.pos[k] = proto.Position{Start: start, End: len(v.buf)}
+			}
+			k++
+		}
+	}
+	return v
 }
 
 // textAt returns the text of row r of a text column, pointing into the
