@@ -193,16 +193,7 @@ func columnsRead(x plan.Expr, set map[string]bool) bool {
 		case *plan.Column:
 			set[x.Field.Column] = true
 		case *plan.Sys:
-			switch x.Name {
-			case "@timestamp":
-				set["start"] = true
-			case "@ingestionTime":
-				set["_ingest_time"] = true
-			case "@logStream":
-				set["interface_id"] = true
-			case "@log":
-				set["account_id"], set["dataset"] = true, true
-			default:
+			if !sysColumns(x.Name, set) {
 				ok = false
 			}
 		case *plan.Call:

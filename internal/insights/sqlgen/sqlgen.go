@@ -296,16 +296,7 @@ func (g *gen) needed() ([]string, bool) {
 				set[v4] = true
 			}
 		case *plan.Sys:
-			switch x.Name {
-			case "@timestamp":
-				set["start"] = true
-			case "@ingestionTime":
-				set["_ingest_time"] = true
-			case "@logStream":
-				set["interface_id"] = true
-			case "@log":
-				set["account_id"], set["dataset"] = true, true
-			default:
+			if !sysColumns(x.Name, set) {
 				ok = false
 			}
 		case *plan.Call:
@@ -1030,4 +1021,23 @@ func (g *gen) keyHint(f plan.Expr) string {
 		return "ifNull(_srcaddr_v4, 0) = " + lo
 	}
 	return "ifNull(_srcaddr_v4, 0) BETWEEN " + lo + " AND " + hi
+}
+
+// sysColumns adds the flows-view columns behind system field name to set;
+// false for a field that may read any column (@message and what is built
+// from it).
+func sysColumns(name string, set map[string]bool) bool {
+	switch name {
+	case "@timestamp":
+		set["start"] = true
+	case "@ingestionTime":
+		set["_ingest_time"] = true
+	case "@logStream":
+		set["interface_id"] = true
+	case "@log":
+		set["account_id"], set["dataset"] = true, true
+	default:
+		return false
+	}
+	return true
 }

@@ -557,17 +557,11 @@ func TestSealDayOutOfMemory(t *testing.T) {
 	if got := dayFiles(t, s); got == "" {
 		t.Error("no day file after the seal")
 	}
-	var lim string
-	if err := s.db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&lim); err != nil {
-		t.Fatal(err)
-	}
+	lim := memoryLimit(t, s)
 	if err := restore(); err != nil {
 		t.Fatal(err)
 	}
-	var after string
-	if err := s.db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&after); err != nil {
-		t.Fatal(err)
-	}
+	after := memoryLimit(t, s)
 	if lim == after {
 		t.Errorf("memory limit after the seal %s, the same as the store's own %s: the lowered limit was not put back", lim, after)
 	}
@@ -594,10 +588,7 @@ func TestSealDaySizedLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = restore() }()
-	var lowered string
-	if err := s.db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&lowered); err != nil {
-		t.Fatal(err)
-	}
+	lowered := memoryLimit(t, s)
 	if _, err := s.Seal(t.Context(), nil); err != nil {
 		t.Fatalf("seal: %v", err)
 	}
@@ -613,10 +604,7 @@ func TestSealDaySizedLimit(t *testing.T) {
 	if got := dayFiles(t, s); got == "" {
 		t.Error("no day file after the seal")
 	}
-	var lim string
-	if err := s.db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&lim); err != nil {
-		t.Fatal(err)
-	}
+	lim := memoryLimit(t, s)
 	if lim != lowered {
 		t.Errorf("memory limit after the seal %s, want the lowered %s again", lim, lowered)
 	}
@@ -651,4 +639,14 @@ func TestParseBytes(t *testing.T) {
 			t.Errorf("parseBytes(%q): no error", in)
 		}
 	}
+}
+
+// memoryLimit is the DuckDB memory limit in force on s.
+func memoryLimit(t *testing.T, s *Store) string {
+	t.Helper()
+	var lim string
+	if err := s.db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&lim); err != nil {
+		t.Fatal(err)
+	}
+	return lim
 }
