@@ -124,6 +124,10 @@ func (s *scope) rewriteViews() {
 		}
 		if !explicit {
 			text += " AS " + table
+		} else if !wrap && j+1 < len(r.sig) && r.sig[j+1] == r.sig[j]+1 {
+			// a quoted name needs no space before its alias ("t"A);
+			// the bare name that replaces it does
+			text += " "
 		}
 		r.set(j, text)
 	}

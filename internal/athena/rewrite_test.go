@@ -126,6 +126,7 @@ func TestRewrite(t *testing.T) {
 		{"projection table", `SELECT count(*) FROM vpc_flow_logs_pp WHERE day >= '2024/05/01'`,
 			`SELECT count(*) FROM (SELECT * REPLACE (strftime("date", '%Y/%m/%d') AS day) FROM vpc_flow_logs) AS vpc_flow_logs_pp WHERE (_hour >= 1714521600)`},
 		{"projection table quoted", `SELECT count(*) FROM "db"."vpc_flow_logs_pp" p`, `SELECT count(*) FROM vpc_flow_logs p`},
+		{"projection table quoted, alias without a space", `SELECT count(*) FROM "vpc_flow_logs_pp"p`, `SELECT count(*) FROM vpc_flow_logs p`},
 		{"projection table keeps its name", `SELECT vpc_flow_logs_pp.srcaddr FROM vpc_flow_logs_pp`,
 			`SELECT vpc_flow_logs_pp.srcaddr FROM vpc_flow_logs AS vpc_flow_logs_pp`},
 		{"dataset named like Athena", `SELECT * FROM vpc_flow_logs_pp`, `SELECT * FROM vpc_flow_logs_pp`},
